@@ -1,0 +1,96 @@
+/* Every map of the Vigil BPF object, in one place. Keys and values come from
+ * the shared ABI header; userspace fills the policy maps, the kernel side only
+ * reads them (apart from the process table and counters). */
+#pragma once
+
+#include "vigil/abi/abi.h"
+
+/* Events to userspace. Sized so a burst of full-path events fits while the
+ * daemon is busy; reserve failures are counted in vg_counters. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} vg_events SEC(".maps");
+
+/* Every string value of every selector (Equal / Prefix / Postfix / binaries). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VG_STR_MATCH_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vg_str_key);
+	__type(value, __u8);
+} vg_str_match SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VG_MAX_LEN_SETS);
+	__type(key, __u32);
+	__type(value, struct vg_len_set);
+} vg_len_sets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VG_MAX_SELECTORS);
+	__type(key, __u32);
+	__type(value, struct vg_selector);
+} vg_selectors SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VG_HOOK_MAX);
+	__type(key, __u32);
+	__type(value, struct vg_hook_selectors);
+} vg_hooks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VG_MAX_POLICIES);
+	__type(key, __u32);
+	__type(value, struct vg_policy_state);
+} vg_policies SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_config);
+} vg_config SEC(".maps");
+
+/* Kernel process table: binary of every process, keyed by tgid. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct vg_proc);
+} vg_procs SEC(".maps");
+
+/* Binary seen by bprm_check_security, keyed by the exec'ing thread, promoted
+ * to vg_procs when the exec commits (sched_process_exec). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct vg_proc);
+} vg_exec_pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VG_HOOK_MAX);
+	__type(key, __u32);
+	__type(value, struct vg_counters);
+} vg_counters SEC(".maps");
+
+/* Per-CPU scratch: the event record is laid out so the path that bpf_d_path
+ * writes is already in place and the record is sent without copying it. */
+struct vg_scratch {
+	struct vg_lsm_event ev;
+	char bin[VG_BIN_MAX];
+	char path[VG_PATH_MAX];
+	struct vg_proc proc; /* staging for vg_exec_pending */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_scratch);
+} vg_scratch SEC(".maps");

@@ -1,0 +1,213 @@
+/* Generic selector evaluation for a hook: every policy's selectors live in
+ * maps, so one program per hook serves every policy. Selectors of a policy are
+ * OR'd, the first that matches wins; the filters inside a selector are AND'd.
+ * Each matching policy posts its own event; the first enforced denial sets the
+ * hook's return value. */
+#pragma once
+
+#include "lib/maps.h"
+#include "lib/strmatch.h"
+
+struct vg_hook_ctx {
+	struct vg_scratch *sc;
+	const struct vg_hook_selectors *hs;
+	const struct vg_proc *proc; /* caller's process entry, NULL if unknown */
+	__u64 path_hash;
+	__u32 path_len;             /* 0: no path */
+	__u32 matched_policy;       /* policy id + 1 of the last match */
+	__u32 hook;
+	long ret; /* 64-bit and sign-extended: the verifier checks the range of r0 */
+	__u8 audit_all;
+	__u8 path_trunc;
+	__u8 mechanism;
+};
+
+static __always_inline void vg_count(__u32 hook, int field)
+{
+	struct vg_counters *c = bpf_map_lookup_elem(&vg_counters, &hook);
+	if (!c)
+		return;
+	switch (field) {
+	case 0: c->events++; break;
+	case 1: c->lost++; break;
+	case 2: c->denied++; break;
+	case 3: c->killed++; break;
+	}
+}
+
+static __always_inline void vg_emit(struct vg_hook_ctx *c, const struct vg_selector *sel,
+				    __u8 outcome, int err)
+{
+	struct vg_lsm_event *ev = &c->sc->ev;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+	__u32 path_len = c->path_len & (VG_PATH_MAX - 1);
+
+	ev->hdr.type = VG_EV_LSM;
+	ev->hdr.version = VG_ABI_VERSION;
+	ev->hdr.size = sizeof(*ev) + VG_BIN_MAX + path_len;
+	ev->hdr.ktime = bpf_ktime_get_boot_ns();
+	ev->pid = pid_tgid >> 32;
+	ev->tid = (__u32)pid_tgid;
+	ev->ppid = task->real_parent->tgid;
+	ev->uid = (__u32)uid_gid;
+	ev->gid = uid_gid >> 32;
+	ev->policy = sel->policy;
+	ev->selector = sel->index;
+	ev->hook = c->hook;
+	ev->action = sel->action;
+	ev->outcome = outcome;
+	ev->error = err;
+	ev->path_len = path_len;
+	ev->path_trunc = c->path_trunc;
+	ev->mechanism = c->mechanism;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	if (c->proc) {
+		__builtin_memcpy(c->sc->bin, c->proc->bin, VG_BIN_MAX);
+		ev->bin_trunc = c->proc->bin_trunc;
+		ev->bin_len = c->proc->bin_trunc ? VG_BIN_MAX - 1 : c->proc->bin_len;
+	} else {
+		ev->bin_len = 0;
+		ev->bin_trunc = 0;
+	}
+	vg_count(c->hook, 0);
+	if (bpf_ringbuf_output(&vg_events, ev, sizeof(*ev) + VG_BIN_MAX + path_len, 0))
+		vg_count(c->hook, 1);
+}
+
+/* Apply a matched selector's action, honouring the policy's mode. */
+static __always_inline void vg_act(struct vg_hook_ctx *c, const struct vg_selector *sel,
+				   const struct vg_policy_state *ps)
+{
+	bool monitor = c->audit_all || ps->mode == VG_MODE_MONITOR;
+	__u8 outcome = VG_OUT_POSTED;
+	int err = 0;
+
+	switch (sel->action) {
+	case VG_ACT_OVERRIDE:
+		if (monitor) {
+			outcome = VG_OUT_WOULD_DENY;
+		} else {
+			outcome = VG_OUT_DENIED;
+			err = sel->error;
+			if (err < -4095 || err >= 0)
+				err = -VG_EPERM;
+		}
+		break;
+	case VG_ACT_SIGKILL:
+		if (monitor) {
+			outcome = VG_OUT_WOULD_KILL;
+		} else {
+			/* Deny as well: the signal lands on return to user space,
+			 * after the operation would otherwise have completed. */
+			bpf_send_signal(VG_SIGKILL);
+			outcome = VG_OUT_KILLED;
+			err = -VG_EPERM;
+		}
+		break;
+	}
+	if (err) {
+		vg_count(c->hook, outcome == VG_OUT_KILLED ? 3 : 2);
+		if (!c->ret)
+			c->ret = err;
+	}
+	vg_emit(c, sel, outcome, -err);
+}
+
+static __always_inline bool vg_match_filter(struct vg_hook_ctx *c, __u32 slot, __u8 f,
+					    const struct vg_arg_filter *af)
+{
+	/* Both hooks of this slice have one argument: the file, as a path. */
+	if (af->arg != 0 || !c->path_len)
+		return false;
+	switch (af->op) {
+	case VG_OP_EQUAL:
+		return vg_match_exact(slot, f, VG_OP_EQUAL, c->path_len, c->path_hash);
+	case VG_OP_PREFIX:
+	case VG_OP_POSTFIX:
+		return vg_match_affix(slot, f, af->op, af->len_set, c->sc->path, c->path_len);
+	}
+	return false;
+}
+
+static long vg_eval_selector(__u32 i, struct vg_hook_ctx *c)
+{
+	if (i >= c->hs->count || i >= VG_MAX_HOOK_SELECTORS)
+		return 1;
+	__u32 slot = c->hs->slots[VG_BOUND(i, VG_MAX_HOOK_SELECTORS - 1)];
+	const struct vg_selector *sel = bpf_map_lookup_elem(&vg_selectors, &slot);
+	if (!sel)
+		return 0;
+	if (c->matched_policy == sel->policy + 1)
+		return 0; /* this policy already matched: first selector wins */
+	__u32 pol = sel->policy;
+	const struct vg_policy_state *ps = bpf_map_lookup_elem(&vg_policies, &pol);
+	if (!ps || !ps->enabled)
+		return 0;
+	if (sel->binaries == VG_OP_BIN_IN) {
+		if (!c->proc || !vg_match_exact(slot, VG_FILTER_BINARY, VG_OP_BIN_IN,
+						c->proc->bin_len, c->proc->bin_hash))
+			return 0;
+	}
+#pragma unroll
+	for (int f = 0; f < VG_MAX_ARG_FILTERS; f++) {
+		if (f >= sel->nfilters)
+			break;
+		if (!vg_match_filter(c, slot, f, &sel->filters[f]))
+			return 0;
+	}
+	c->matched_policy = sel->policy + 1;
+	vg_act(c, sel, ps);
+	return 0;
+}
+
+/* Entry for hooks on a file: resolve its path if a selector needs it, then
+ * evaluate every selector of the hook. Returns the hook's verdict. */
+static __always_inline long vg_eval_hook(__u32 hook, struct vg_scratch *sc, __u32 path_len,
+					__u8 path_trunc, __u8 mechanism)
+{
+	__u32 zero = 0;
+	const struct vg_hook_selectors *hs = bpf_map_lookup_elem(&vg_hooks, &hook);
+	if (!hs || !hs->count)
+		return 0;
+	const struct vg_config *cfg = bpf_map_lookup_elem(&vg_config, &zero);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct vg_hook_ctx c = {
+		.sc = sc,
+		.hs = hs,
+		.proc = bpf_map_lookup_elem(&vg_procs, &tgid),
+		.path_len = path_len,
+		.path_trunc = path_trunc,
+		.hook = hook,
+		.audit_all = cfg ? cfg->audit_all : 0,
+		.mechanism = mechanism,
+	};
+	if (path_len)
+		c.path_hash = vg_hash_str(sc->path, path_len);
+	bpf_loop(VG_MAX_HOOK_SELECTORS, vg_eval_selector, &c, 0);
+	long ret = c.ret;
+	if (ret < -4095 || ret > 0)
+		ret = -VG_EPERM;
+	return ret;
+}
+
+static __always_inline struct vg_scratch *vg_scratch_get(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&vg_scratch, &zero);
+}
+
+/* bpf_d_path into the scratch record; returns the length without the NUL,
+ * 0 when the path could not be resolved. */
+static __always_inline __u32 vg_resolve_path(const struct path *p, struct vg_scratch *sc,
+					     __u8 *trunc)
+{
+	long n = bpf_d_path((struct path *)p, sc->path, VG_PATH_MAX);
+	if (n <= 1) {
+		*trunc = n == -36 /* ENAMETOOLONG */;
+		return 0;
+	}
+	*trunc = 0;
+	return (__u32)(n - 1) & (VG_PATH_MAX - 1);
+}

@@ -1,0 +1,76 @@
+/* String matching against vg_str_match in one pass over the string.
+ *
+ * Equal looks up the hash of the whole string. Prefix (Postfix) walks the
+ * string forwards (backwards) and looks up the running hash only at lengths
+ * that occur among the selector's values (vg_len_set), so the cost is one pass
+ * plus one lookup per distinct value length, whatever the number of values. */
+#pragma once
+
+#include "lib/maps.h"
+
+struct vg_walk {
+	const char *s;                 /* string, in a map value */
+	__u32 len;                     /* string length, < VG_PATH_MAX */
+	__u32 limit;                   /* bytes to walk */
+	__u64 h;
+	const struct vg_len_set *lens; /* NULL: just hash */
+	struct vg_str_key key;
+	__u8 reverse;
+	__u8 matched;
+};
+
+static long vg_walk_step(__u32 i, struct vg_walk *w)
+{
+	if (i >= w->limit || i >= VG_PATH_MAX)
+		return 1;
+	__u32 pos = w->reverse ? w->len - 1 - i : i;
+	if (pos >= VG_PATH_MAX)
+		return 1;
+	w->h = vg_hash_step(w->h, (__u8)w->s[VG_BOUND(pos, VG_PATH_MAX - 1)]);
+	if (!w->lens)
+		return 0;
+	__u32 l = i + 1;
+	if (!(w->lens->bits[VG_BOUND(l >> 3, VG_LEN_BITMAP_BYTES - 1)] & (1 << (l & 7))))
+		return 0;
+	w->key.len = l;
+	w->key.hash = w->h;
+	if (bpf_map_lookup_elem(&vg_str_match, &w->key)) {
+		w->matched = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* FNV-1a of s[0, len). */
+static __always_inline __u64 vg_hash_str(const char *s, __u32 len)
+{
+	struct vg_walk w = { .s = s, .len = len, .limit = len, .h = VG_FNV_OFFSET };
+	bpf_loop(VG_PATH_MAX, vg_walk_step, &w, 0);
+	return w.h;
+}
+
+static __always_inline bool vg_match_exact(__u32 slot, __u8 filter, __u8 op, __u32 len, __u64 hash)
+{
+	struct vg_str_key key = { .selector = slot, .filter = filter, .op = op,
+				  .len = (__u16)len, .hash = hash };
+	return bpf_map_lookup_elem(&vg_str_match, &key) != NULL;
+}
+
+static __always_inline bool vg_match_affix(__u32 slot, __u8 filter, __u8 op, __u32 len_set,
+					   const char *s, __u32 len)
+{
+	const struct vg_len_set *lens = bpf_map_lookup_elem(&vg_len_sets, &len_set);
+	if (!lens)
+		return false;
+	struct vg_walk w = {
+		.s = s,
+		.len = len,
+		.limit = len < lens->max_len ? len : lens->max_len,
+		.h = VG_FNV_OFFSET,
+		.lens = lens,
+		.key = { .selector = slot, .filter = filter, .op = op },
+		.reverse = op == VG_OP_POSTFIX,
+	};
+	bpf_loop(VG_PATH_MAX, vg_walk_step, &w, 0);
+	return w.matched;
+}

@@ -1,0 +1,40 @@
+// vigild's life cycle: load and check policies, probe the kernel, refuse what
+// cannot be enforced, load and attach, then stream events until told to stop.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "daemon/policy/policy_ir.h"
+
+namespace vigil {
+
+struct DaemonOptions {
+  std::vector<std::string> policy_files;
+  std::vector<std::string> policy_dirs;
+  bool audit_all = false;
+  std::string node_name;  // default: hostname
+};
+
+// Exit codes, documented in vigild --help.
+enum ExitCode {
+  kExitOk = 0,
+  kExitUsage = 1,
+  kExitPolicyError = 2,   // a policy file is invalid
+  kExitUnenforceable = 3, // the kernel cannot enforce a requested policy
+  kExitKernelError = 4,   // loading or attaching failed
+};
+
+// Policy files named directly plus the *.yaml / *.yml files of each directory,
+// sorted by name. Errors name the directory.
+absl::StatusOr<std::vector<std::string>> listPolicyFiles(const std::vector<std::string>& files,
+                                                         const std::vector<std::string>& dirs);
+
+// Parses and validates every file; prints every diagnostic as FILE:LINE:COL.
+// Returns the policies, or nothing if any file had an error.
+std::optional<std::vector<policy::Policy>> loadPolicies(const std::vector<std::string>& files);
+
+int runDaemon(const DaemonOptions& options);
+
+}  // namespace vigil

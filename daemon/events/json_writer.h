@@ -1,0 +1,41 @@
+// Renders decoded events as JSON lines in Tetragon's export shape, through the
+// protobuf schema in api/vigil/events.proto.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "daemon/events/event_decoder.h"
+#include "daemon/policy/policy_ir.h"
+#include "vigil/events.pb.h"
+
+namespace vigil::events {
+
+struct PolicyInfo {
+  std::string name;
+  policy::Mode mode = policy::Mode::kEnforce;
+};
+
+class JsonRenderer {
+ public:
+  // boot_to_realtime_ns: add to a CLOCK_BOOTTIME stamp to get wall-clock time.
+  JsonRenderer(std::string node_name, std::vector<PolicyInfo> policies, bool audit_all,
+               int64_t boot_to_realtime_ns);
+
+  api::Event toProto(const LsmEvent& ev) const;
+  std::string render(const LsmEvent& ev) const;  // one line, no trailing newline
+
+ private:
+  std::string node_name_;
+  std::vector<PolicyInfo> policies_;
+  bool audit_all_;
+  int64_t boot_to_realtime_ns_;
+};
+
+// Offset between CLOCK_REALTIME and CLOCK_BOOTTIME, now.
+int64_t bootToRealtimeOffsetNs();
+// RFC 3339 in UTC with nanoseconds: 2026-11-23T18:20:01.123456789Z
+std::string formatRfc3339Nanos(int64_t unix_ns);
+
+}  // namespace vigil::events

@@ -1,0 +1,55 @@
+// The loader: the only module that touches libbpf. Opens the BPF object, turns
+// on the programs the policies need and the kernel allows, writes a
+// CompiledSet into the maps, and attaches. Every kernel object is owned here
+// and released in the destructor.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "daemon/compiler/compiler.h"
+#include "daemon/loader/probe.h"
+
+struct vigil_bpf;
+
+namespace vigil::loader {
+
+struct LoadPlan {
+  bool lsm_hooks = false;     // attach the BPF LSM programs
+  bool process_table = true;  // attach the tp_btf process tracking
+};
+
+class Loader {
+ public:
+  // Opens and loads the object with the programs the plan asks for.
+  static absl::StatusOr<std::unique_ptr<Loader>> create(const LoadPlan& plan);
+  ~Loader();
+  Loader(const Loader&) = delete;
+  Loader& operator=(const Loader&) = delete;
+
+  // Writes policies into the maps. Call before attach() so that the hooks are
+  // in force from the moment they are attached.
+  absl::Status apply(const compiler::CompiledSet& set);
+  // Seeds the process table with processes that started before Vigil.
+  void seedProcesses();
+  absl::Status attach();
+
+  int eventsFd() const;
+  // Sum of per-CPU counters for a hook.
+  vg_counters counters(uint32_t hook) const;
+  std::vector<std::string> attachedPrograms() const { return attached_; }
+
+ private:
+  Loader() = default;
+  vigil_bpf* skel_ = nullptr;
+  LoadPlan plan_;
+  std::vector<std::string> attached_;
+};
+
+// Routes libbpf's log into spdlog (debug level, warnings as warnings).
+void routeLibbpfLogs();
+
+}  // namespace vigil::loader

@@ -1,0 +1,40 @@
+#include "daemon/process/proc_bootstrap.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace vigil::process {
+
+vg_proc procEntryForBinary(const std::string& path) {
+  vg_proc p{};
+  p.bin_hash = vg_hash_fwd(path.data(), path.size());
+  p.bin_len = static_cast<uint16_t>(path.size());
+  p.bin_trunc = path.size() >= VG_BIN_MAX;
+  size_t n = std::min(path.size(), sizeof(p.bin) - 1);
+  memcpy(p.bin, path.data(), n);
+  return p;
+}
+
+std::vector<std::pair<uint32_t, vg_proc>> scanProcesses(const std::string& proc_root) {
+  std::vector<std::pair<uint32_t, vg_proc>> out;
+  DIR* d = opendir(proc_root.c_str());
+  if (!d) return out;
+  while (dirent* e = readdir(d)) {
+    uint32_t pid = 0;
+    const char* end = e->d_name + strlen(e->d_name);
+    auto [ptr, ec] = std::from_chars(e->d_name, end, pid);
+    if (ec != std::errc() || ptr != end) continue;
+    std::string link = proc_root + "/" + e->d_name + "/exe";
+    char buf[VG_PATH_MAX];
+    ssize_t n = readlink(link.c_str(), buf, sizeof(buf) - 1);
+    if (n <= 0) continue;
+    out.emplace_back(pid, procEntryForBinary(std::string(buf, n)));
+  }
+  closedir(d);
+  return out;
+}
+
+}  // namespace vigil::process

@@ -1,0 +1,21 @@
+// Seeds the kernel process table with processes that started before Vigil:
+// their binaries come from /proc/PID/exe, resolved the way the kernel's
+// d_path resolves them at exec.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "vigil/abi/abi.h"
+
+namespace vigil::process {
+
+vg_proc procEntryForBinary(const std::string& path);
+
+// Every process under proc_root whose executable can be read (kernel threads
+// have none and are skipped).
+std::vector<std::pair<uint32_t, vg_proc>> scanProcesses(const std::string& proc_root);
+
+}  // namespace vigil::process

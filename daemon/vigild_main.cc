@@ -1,0 +1,88 @@
+// vigild: the Vigil daemon. Command line only here; the work is in daemon.cc.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "daemon/daemon.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(Usage: vigild [OPTION]...
+Turns TracingPolicy YAML files into BPF LSM programs that filter and enforce in
+the kernel, and writes one JSON event per line on stdout.
+
+Options:
+  --policy FILE       load a TracingPolicy file (repeatable)
+  --policy-dir DIR    load every *.yaml / *.yml file in DIR, sorted by name
+                      (repeatable; default /etc/vigil/policies.d when no
+                      --policy or --policy-dir is given)
+  --audit             daemon-wide audit: every policy runs as if its mode were
+                      monitor; nothing is denied or killed and events say what
+                      would have happened
+  --node-name NAME    node_name in events (default: the host name)
+  --log-level LEVEL   trace|debug|info|warn|error (default info); logs go to stderr
+  --help              this text
+  --version           version
+
+Exit status:
+  0 stopped by SIGINT/SIGTERM   1 usage error   2 invalid policy (FILE:LINE:COL
+  on stderr)   3 the kernel cannot enforce a requested policy (the reason is
+  logged; see `vigilctl probe`)   4 loading or attaching BPF programs failed
+)";
+
+bool takeValue(int argc, char** argv, int& i, const char* name, std::string& out) {
+  if (i + 1 >= argc) {
+    fprintf(stderr, "vigild: %s needs a value\n", name);
+    return false;
+  }
+  out = argv[++i];
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  vigil::DaemonOptions opts;
+  std::string log_level = "info";
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i], v;
+    if (a == "--help" || a == "-h") {
+      fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--version") {
+      puts("vigild " VIGIL_VERSION);
+      return 0;
+    } else if (a == "--policy") {
+      if (!takeValue(argc, argv, i, "--policy", v)) return vigil::kExitUsage;
+      opts.policy_files.push_back(v);
+    } else if (a == "--policy-dir") {
+      if (!takeValue(argc, argv, i, "--policy-dir", v)) return vigil::kExitUsage;
+      opts.policy_dirs.push_back(v);
+    } else if (a == "--audit") {
+      opts.audit_all = true;
+    } else if (a == "--node-name") {
+      if (!takeValue(argc, argv, i, "--node-name", opts.node_name)) return vigil::kExitUsage;
+    } else if (a == "--log-level") {
+      if (!takeValue(argc, argv, i, "--log-level", log_level)) return vigil::kExitUsage;
+    } else {
+      fprintf(stderr, "vigild: unknown option %s (see --help)\n", a.c_str());
+      return vigil::kExitUsage;
+    }
+  }
+  auto logger = spdlog::stderr_color_mt("vigild");
+  logger->set_pattern("vigild: %^%l%$: %v");
+  spdlog::set_default_logger(logger);
+  auto level = spdlog::level::from_str(log_level);
+  if (level == spdlog::level::off && log_level != "off") {
+    fprintf(stderr, "vigild: unknown log level %s\n", log_level.c_str());
+    return vigil::kExitUsage;
+  }
+  spdlog::set_level(level);
+  if (opts.policy_files.empty() && opts.policy_dirs.empty()) {
+    opts.policy_dirs.push_back("/etc/vigil/policies.d");
+  }
+  return vigil::runDaemon(opts);
+}

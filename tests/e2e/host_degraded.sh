@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# On a kernel where BPF LSM programs cannot be enforced (this development host:
+# trampolines refused, lockdown=confidentiality), vigild must refuse an LSM
+# policy with a clear reason and exit 3, not crash and not run unenforced.
+# The policy only names a path no one uses, so even a kernel that does enforce
+# it touches nothing else.
+set -u
+vigild=$1 vigilctl=$2
+if [[ $(id -u) -ne 0 ]]; then echo "SKIP: needs root to probe BPF"; exit 77; fi
+if "$vigilctl" probe | grep -q '^=> lsmhooks policies can be enforced'; then
+  echo "SKIP: this kernel enforces BPF LSM; the VM lane covers enforcement"; exit 77
+fi
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+cat >"$tmp/p.yaml" <<'YAML'
+apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: host-degraded-test
+spec:
+  lsmhooks:
+  - hook: "file_open"
+    args:
+    - index: 0
+      type: "file"
+    selectors:
+    - matchArgs:
+      - index: 0
+        operator: "Equal"
+        values:
+        - "/nonexistent/vigil-host-degraded-test"
+      matchActions:
+      - action: Override
+        argError: -1
+YAML
+timeout 60 "$vigild" --policy "$tmp/p.yaml" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+cat "$tmp/err"
+fail=0
+[[ $rc -eq 3 ]] || { echo "FAIL: exit status $rc, want 3"; fail=1; }
+grep -q "$tmp/p.yaml: policy host-degraded-test: lsmhooks file_open cannot be enforced on this kernel" "$tmp/err" \
+  || { echo "FAIL: no clear per-policy reason"; fail=1; }
+grep -q "refusing to start" "$tmp/err" || { echo "FAIL: no refusal message"; fail=1; }
+[[ ! -s "$tmp/out" ]] || { echo "FAIL: events written while refusing"; fail=1; }
+# --audit does not change that: monitoring an LSM hook needs the hook too.
+timeout 60 "$vigild" --audit --policy "$tmp/p.yaml" >/dev/null 2>"$tmp/err2"
+rc=$?
+[[ $rc -eq 3 ]] || { echo "FAIL: --audit exit status $rc, want 3"; fail=1; }
+exit $fail

@@ -1,0 +1,105 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "daemon/events/event_decoder.h"
+#include "daemon/events/json_writer.h"
+
+namespace vigil::events {
+namespace {
+
+std::vector<char> record(const std::string& bin, const std::string& path) {
+  std::vector<char> buf(sizeof(vg_lsm_event) + VG_BIN_MAX + path.size());
+  vg_lsm_event ev{};
+  ev.hdr.type = VG_EV_LSM;
+  ev.hdr.version = VG_ABI_VERSION;
+  ev.hdr.size = buf.size();
+  ev.hdr.ktime = 1'000'000'123;
+  ev.pid = 42;
+  ev.tid = 43;
+  ev.ppid = 1;
+  ev.uid = 1000;
+  ev.gid = 100;
+  ev.policy = 1;
+  ev.selector = 2;
+  ev.hook = VG_HOOK_FILE_OPEN;
+  ev.action = VG_ACT_OVERRIDE;
+  ev.outcome = VG_OUT_DENIED;
+  ev.error = 13;
+  ev.bin_len = bin.size();
+  ev.path_len = path.size();
+  ev.mechanism = VG_MECH_LSM;
+  strcpy(ev.comm, "cat");
+  memcpy(buf.data(), &ev, sizeof(ev));
+  memcpy(buf.data() + sizeof(ev), bin.data(), bin.size());
+  memcpy(buf.data() + sizeof(ev) + VG_BIN_MAX, path.data(), path.size());
+  return buf;
+}
+
+TEST(EventDecoder, DecodesEveryField) {
+  auto buf = record("/usr/bin/cat", "/etc/shadow");
+  auto ev = decodeLsmEvent(buf.data(), buf.size());
+  ASSERT_TRUE(ev.ok()) << ev.status();
+  EXPECT_EQ(ev->pid, 42u);
+  EXPECT_EQ(ev->tid, 43u);
+  EXPECT_EQ(ev->uid, 1000u);
+  EXPECT_EQ(ev->binary, "/usr/bin/cat");
+  EXPECT_EQ(ev->path, "/etc/shadow");
+  EXPECT_EQ(ev->comm, "cat");
+  EXPECT_EQ(ev->error, 13);
+  EXPECT_EQ(ev->ktime_ns, 1'000'000'123u);
+}
+
+TEST(EventDecoder, RejectsMalformedRecordsWithoutReadingPastThem) {
+  auto buf = record("/bin/x", "/p");
+  EXPECT_FALSE(decodeLsmEvent(buf.data(), 8).ok());                // no header
+  EXPECT_FALSE(decodeLsmEvent(buf.data(), buf.size() - 1).ok());   // size mismatch
+  auto bad = buf;
+  reinterpret_cast<vg_lsm_event*>(bad.data())->path_len = 4000;    // path past the end
+  EXPECT_FALSE(decodeLsmEvent(bad.data(), bad.size()).ok());
+  bad = buf;
+  reinterpret_cast<vg_lsm_event*>(bad.data())->bin_len = VG_BIN_MAX;
+  EXPECT_FALSE(decodeLsmEvent(bad.data(), bad.size()).ok());
+  bad = buf;
+  reinterpret_cast<vg_lsm_event*>(bad.data())->hdr.version = 99;
+  auto r = decodeLsmEvent(bad.data(), bad.size());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "record ABI version 99, expected 1");
+}
+
+TEST(JsonRenderer, TetragonShapedLine) {
+  auto buf = record("/usr/bin/cat", "/etc/\"quoted\"");
+  auto ev = decodeLsmEvent(buf.data(), buf.size());
+  ASSERT_TRUE(ev.ok());
+  JsonRenderer r("node-1", {{"p0", policy::Mode::kEnforce}, {"deny-shadow", policy::Mode::kEnforce}},
+                 false, /*boot_to_realtime_ns=*/1'700'000'000'000'000'000LL);
+  EXPECT_EQ(r.render(*ev),
+            "{\"process_lsm\":{\"process\":{\"pid\":42,\"tid\":43,\"ppid\":1,\"uid\":1000,\"gid\":100,"
+            "\"binary\":\"/usr/bin/cat\",\"binary_truncated\":false,\"comm\":\"cat\"},"
+            "\"policy_name\":\"deny-shadow\",\"hook\":\"file_open\",\"selector\":2,"
+            "\"action\":\"ACTION_OVERRIDE\",\"outcome\":\"OUTCOME_DENIED\","
+            "\"mode\":\"POLICY_MODE_ENFORCE\",\"return_errno\":13,"
+            "\"path\":\"/etc/\\\"quoted\\\"\",\"path_truncated\":false,\"mechanism\":\"bpf_lsm\"},"
+            "\"node_name\":\"node-1\",\"time\":\"2023-11-14T22:13:21.000000123Z\"}");
+}
+
+TEST(JsonRenderer, ModeFollowsPolicyAndAuditSwitch) {
+  auto buf = record("/bin/x", "/p");
+  auto ev = decodeLsmEvent(buf.data(), buf.size());
+  ASSERT_TRUE(ev.ok());
+  JsonRenderer monitor("n", {{"a", policy::Mode::kEnforce}, {"b", policy::Mode::kMonitor}}, false, 0);
+  EXPECT_EQ(monitor.toProto(*ev).process_lsm().mode(), api::POLICY_MODE_MONITOR);
+  JsonRenderer audit("n", {{"a", policy::Mode::kEnforce}, {"b", policy::Mode::kEnforce}}, true, 0);
+  EXPECT_EQ(audit.toProto(*ev).process_lsm().mode(), api::POLICY_MODE_MONITOR);
+  JsonRenderer enforce("n", {{"a", policy::Mode::kEnforce}, {"b", policy::Mode::kEnforce}}, false, 0);
+  EXPECT_EQ(enforce.toProto(*ev).process_lsm().mode(), api::POLICY_MODE_ENFORCE);
+}
+
+TEST(JsonRenderer, Rfc3339Nanos) {
+  EXPECT_EQ(formatRfc3339Nanos(0), "1970-01-01T00:00:00.000000000Z");
+  EXPECT_EQ(formatRfc3339Nanos(1'000'000'001), "1970-01-01T00:00:01.000000001Z");
+}
+
+}  // namespace
+}  // namespace vigil::events
