@@ -76,17 +76,19 @@ api::Event JsonRenderer::toProto(const LsmEvent& ev) const {
   lsm->set_path_truncated(ev.path_truncated);
   lsm->set_mechanism(mechanismOf(ev.mechanism));
   out.set_node_name(node_name_);
+  out.set_schema_version(api::SCHEMA_VERSION_1);
   out.set_time(formatRfc3339Nanos(static_cast<int64_t>(ev.ktime_ns) + boot_to_realtime_ns_));
   return out;
 }
 
-std::string JsonRenderer::render(const LsmEvent& ev) const {
+std::string JsonRenderer::render(const LsmEvent& ev) const { return renderJson(toProto(ev)); }
+
+std::string renderJson(const api::Event& ev) {
   google::protobuf::util::JsonPrintOptions opts;
   opts.preserve_proto_field_names = true;
-  opts.always_print_primitive_fields = true;
   std::string json;
-  // Cannot fail for a message built above (no Any, no maps of unknown types).
-  (void)google::protobuf::util::MessageToJsonString(toProto(ev), &json, opts);
+  // Cannot fail for this schema (no Any, no maps with message keys).
+  (void)google::protobuf::util::MessageToJsonString(ev, &json, opts);
   return json;
 }
 

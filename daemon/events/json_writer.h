@@ -33,6 +33,10 @@ class JsonRenderer {
   int64_t boot_to_realtime_ns_;
 };
 
+// One JSON line (no trailing newline) for any event of the schema: snake_case
+// names, fields at their default value omitted, as Tetragon's export does.
+std::string renderJson(const api::Event& ev);
+
 // Offset between CLOCK_REALTIME and CLOCK_BOOTTIME, now.
 int64_t bootToRealtimeOffsetNs();
 // RFC 3339 in UTC with nanoseconds: 2026-11-23T18:20:01.123456789Z

@@ -75,13 +75,13 @@ TEST(JsonRenderer, TetragonShapedLine) {
   JsonRenderer r("node-1", {{"p0", policy::Mode::kEnforce}, {"deny-shadow", policy::Mode::kEnforce}},
                  false, /*boot_to_realtime_ns=*/1'700'000'000'000'000'000LL);
   EXPECT_EQ(r.render(*ev),
-            "{\"process_lsm\":{\"process\":{\"pid\":42,\"tid\":43,\"ppid\":1,\"uid\":1000,\"gid\":100,"
-            "\"binary\":\"/usr/bin/cat\",\"binary_truncated\":false,\"comm\":\"cat\"},"
+            "{\"process_lsm\":{\"process\":{\"pid\":42,\"tid\":43,\"uid\":1000,\"gid\":100,"
+            "\"binary\":\"/usr/bin/cat\",\"comm\":\"cat\",\"ppid\":1},"
             "\"policy_name\":\"deny-shadow\",\"hook\":\"file_open\",\"selector\":2,"
             "\"action\":\"ACTION_OVERRIDE\",\"outcome\":\"OUTCOME_DENIED\","
             "\"mode\":\"POLICY_MODE_ENFORCE\",\"return_errno\":13,"
-            "\"path\":\"/etc/\\\"quoted\\\"\",\"path_truncated\":false,\"mechanism\":\"bpf_lsm\"},"
-            "\"node_name\":\"node-1\",\"time\":\"2023-11-14T22:13:21.000000123Z\"}");
+            "\"path\":\"/etc/\\\"quoted\\\"\",\"mechanism\":\"bpf_lsm\"},"
+            "\"node_name\":\"node-1\",\"time\":\"2023-11-14T22:13:21.000000123Z\",\"schema_version\":1}");
 }
 
 TEST(JsonRenderer, ModeFollowsPolicyAndAuditSwitch) {
