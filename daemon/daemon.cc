@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "absl/strings/str_join.h"
@@ -18,6 +19,7 @@
 #include "daemon/loader/loader.h"
 #include "daemon/loader/probe.h"
 #include "daemon/policy/policy_parser.h"
+#include "daemon/process/process_cache.h"
 
 namespace vigil {
 namespace {
@@ -26,26 +28,101 @@ std::atomic<bool> g_stop{false};
 
 void onSignal(int) { g_stop = true; }
 
+// Kernel records in, JSON lines out, in ring buffer order.
 struct Pipeline {
   events::JsonRenderer renderer;
+  process::ProcessCache cache;
+  bool process_events = true;
   uint64_t emitted = 0;
   uint64_t malformed = 0;
   bool output_broken = false;
+
+  void write(const api::Event& ev) {
+    std::string line = events::renderJson(ev);
+    line.push_back('\n');
+    if (fwrite(line.data(), 1, line.size(), stdout) != line.size()) output_broken = true;
+    emitted++;
+  }
+
+  // Forked processes about to be named for the first time (see ProcessCache).
+  void writeAnnouncements() {
+    for (const auto& ev : cache.takeAnnouncements()) {
+      if (process_events) write(ev);
+    }
+  }
+
+  template <typename T>
+  bool decoded(const absl::StatusOr<T>& r) {
+    if (r.ok()) return true;
+    malformed++;
+    spdlog::warn("dropping malformed kernel record: {}", std::string(r.status().message()));
+    return false;
+  }
 };
 
 int onRecord(void* ctx, void* data, size_t size) {
   auto* p = static_cast<Pipeline*>(ctx);
-  auto ev = events::decodeLsmEvent(data, size);
-  if (!ev.ok()) {
-    p->malformed++;
-    spdlog::warn("dropping malformed kernel record: {}", std::string(ev.status().message()));
-    return 0;
+  auto type = events::recordType(data, size);
+  if (!p->decoded(type)) return 0;
+  switch (*type) {
+    case VG_EV_LSM: {
+      auto ev = events::decodeLsmEvent(data, size);
+      if (!p->decoded(ev)) return 0;
+      api::Event out = p->renderer.toProto(*ev);
+      auto* lsm = out.mutable_process_lsm();
+      p->cache.enrich(ev->pid, lsm->mutable_process(), lsm->mutable_parent());
+      if (!lsm->parent().pid()) lsm->clear_parent();
+      p->writeAnnouncements();
+      p->write(out);
+      break;
+    }
+    case VG_EV_EXEC: {
+      auto ev = events::decodeExecEvent(data, size);
+      if (!p->decoded(ev)) return 0;
+      api::Event out = p->cache.onExec(*ev);
+      p->writeAnnouncements();
+      if (p->process_events) p->write(out);
+      break;
+    }
+    case VG_EV_CLONE: {
+      auto ev = events::decodeCloneEvent(data, size);
+      if (p->decoded(ev)) p->cache.onClone(*ev);
+      break;
+    }
+    case VG_EV_EXIT: {
+      auto ev = events::decodeExitEvent(data, size);
+      if (!p->decoded(ev)) return 0;
+      auto out = p->cache.onExit(*ev);
+      if (out && p->process_events) p->write(*out);
+      break;
+    }
+    default:
+      p->malformed++;
+      spdlog::warn("dropping kernel record of unknown type {}", *type);
   }
-  std::string line = p->renderer.render(*ev);
-  line.push_back('\n');
-  if (fwrite(line.data(), 1, line.size(), stdout) != line.size()) p->output_broken = true;
-  p->emitted++;
   return 0;
+}
+
+api::Event statusEvent(const std::string& node, api::Status::Kind kind, const std::string& subject,
+                       const std::string& message) {
+  api::Event ev;
+  ev.set_node_name(node);
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  ev.set_time(events::formatRfc3339Nanos(now.tv_sec * 1'000'000'000LL + now.tv_nsec));
+  ev.set_schema_version(api::SCHEMA_VERSION_1);
+  auto* st = ev.mutable_status();
+  st->set_kind(kind);
+  st->set_subject(subject);
+  st->set_message(message);
+  return ev;
+}
+
+std::string bootId() {
+  std::ifstream in("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(in, id);
+  return id;
 }
 
 std::string hostName() {
@@ -119,8 +196,10 @@ int runDaemon(const DaemonOptions& options) {
                features.trampolines.ok ? "load" : "refused", features.tp_btf.ok ? "ok" : "refused",
                features.lockdown);
 
-  const bool need_lsm = compiled->usesHook(VG_HOOK_FILE_OPEN) ||
-                        compiled->usesHook(VG_HOOK_BPRM_CHECK_SECURITY);
+  const std::string node = options.node_name.empty() ? hostName() : options.node_name;
+  std::vector<api::Event> startup_status;
+  bool need_lsm = compiled->usesHook(VG_HOOK_FILE_OPEN) ||
+                  compiled->usesHook(VG_HOOK_BPRM_CHECK_SECURITY);
   if (need_lsm && !features.lsmUsable()) {
     // Refuse rather than pretend: a policy that is loaded but not enforced is
     // worse than one that visibly is not loaded.
@@ -129,23 +208,41 @@ int runDaemon(const DaemonOptions& options) {
       std::set<std::string> hooks;
       for (const auto& h : p.lsm_hooks) hooks.insert(h.hook);
       if (hooks.empty()) continue;
-      spdlog::error("{}: policy {}: lsmhooks {} cannot be enforced on this kernel: {}", p.file,
-                    p.name, absl::StrJoin(hooks, ", "), why);
+      std::string msg = fmt::format("{}: policy {}: lsmhooks {} cannot be enforced on this kernel: {}",
+                                    p.file, p.name, absl::StrJoin(hooks, ", "), why);
+      spdlog::error("{}", msg);
+      startup_status.push_back(statusEvent(node, api::Status::KIND_POLICY_FAILED, p.name, msg));
     }
-    spdlog::error(
-        "refusing to start: the policies above would load without being enforced "
-        "(degraded kernel; see `vigilctl probe`)");
-    return kExitUnenforceable;
+    if (!options.allow_degraded) {
+      spdlog::error(
+          "refusing to start: the policies above would load without being enforced "
+          "(degraded kernel; see `vigilctl probe`; --allow-degraded runs without them)");
+      return kExitUnenforceable;
+    }
+    spdlog::warn("DEGRADED MODE: running without the policies above; process events only");
+    startup_status.push_back(statusEvent(node, api::Status::KIND_DEGRADED, "bpf_lsm",
+                                         "lsmhooks policies not loaded: " + why));
+    policies->clear();
+    compiled = compiler::compile({}, copts);
+    need_lsm = false;
   }
   if (!features.tp_btf.ok && !need_lsm) {
-    spdlog::error("nothing to run: no policies and tp_btf programs are refused ({})",
+    spdlog::error("nothing to run: no enforceable policies and tp_btf programs are refused ({})",
                   features.tp_btf.detail);
     return kExitUnenforceable;
+  }
+  if (features.tp_btf.ok && !features.read_kernel.ok) {
+    std::string msg = "exec events take binary, arguments and cwd from /proc (racy): " +
+                      features.read_kernel.detail;
+    spdlog::warn("{}", msg);
+    startup_status.push_back(statusEvent(node, api::Status::KIND_DEGRADED, "read_kernel", msg));
   }
 
   loader::LoadPlan plan;
   plan.lsm_hooks = need_lsm;
   plan.process_table = features.tp_btf.ok;
+  plan.can_read_kernel = features.read_kernel.ok;
+  plan.args_max = options.args_max;
   if (!plan.process_table) {
     spdlog::warn("process table disabled: {}; matchBinaries only knows processes "
                  "seen exec'ing since start",
@@ -167,14 +264,27 @@ int runDaemon(const DaemonOptions& options) {
 
   std::vector<events::PolicyInfo> infos;
   for (const auto& p : *policies) infos.push_back({p.name, p.effectiveMode()});
-  Pipeline pipeline{events::JsonRenderer(options.node_name.empty() ? hostName() : options.node_name,
-                                         std::move(infos), options.audit_all,
-                                         events::bootToRealtimeOffsetNs())};
+  const int64_t boot_offset = events::bootToRealtimeOffsetNs();
+  process::CacheOptions cache_opts;
+  cache_opts.node_name = node;
+  cache_opts.boot_id = bootId();
+  cache_opts.ancestor_depth = options.ancestors;
+  cache_opts.boot_to_realtime_ns = boot_offset;
+  Pipeline pipeline{events::JsonRenderer(node, std::move(infos), options.audit_all, boot_offset),
+                    process::ProcessCache(cache_opts), options.process_events};
   ring_buffer* rb = ring_buffer__new((*loader)->eventsFd(), onRecord, &pipeline, nullptr);
   if (!rb) {
     spdlog::error("opening the event ring buffer failed");
     return kExitKernelError;
   }
+  for (const auto& ev : startup_status) pipeline.write(ev);
+  // Processes that predate Vigil, announced before any kernel record so that
+  // no event names an exec_id whose exec event was not emitted first.
+  auto existing = pipeline.cache.bootstrap();
+  if (options.process_events) {
+    for (const auto& ev : existing) pipeline.write(ev);
+  }
+  fflush(stdout);
 
   struct sigaction sa = {};
   sa.sa_handler = onSignal;
@@ -208,11 +318,15 @@ int runDaemon(const DaemonOptions& options) {
   ring_buffer__consume(rb);
   fflush(stdout);
   ring_buffer__free(rb);
-  for (uint32_t h = 1; h < VG_HOOK_MAX; h++) {
+  for (uint32_t h = 1; h < VG_CNT_MAX; h++) {
     auto c = (*loader)->counters(h);
+    const char* name = h == VG_CNT_EXEC    ? "exec"
+                       : h == VG_CNT_EXIT  ? "exit"
+                       : h == VG_CNT_CLONE ? "clone"
+                                           : compiler::hookName(h);
     if (c.events || c.lost) {
-      spdlog::info("{}: {} events, {} lost, {} denied, {} killed", compiler::hookName(h), c.events,
-                   c.lost, c.denied, c.killed);
+      spdlog::info("{}: {} events, {} lost, {} denied, {} killed", name, c.events, c.lost,
+                   c.denied, c.killed);
     }
   }
   spdlog::info("stopped: {} events written, {} malformed records", pipeline.emitted,

@@ -14,6 +14,10 @@ struct DaemonOptions {
   std::vector<std::string> policy_files;
   std::vector<std::string> policy_dirs;
   bool audit_all = false;
+  bool allow_degraded = false;  // run without the policies the kernel cannot enforce
+  bool process_events = true;   // emit process_exec / process_exit
+  uint32_t args_max = 1024;
+  int ancestors = 4;
   std::string node_name;  // default: hostname
 };
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -22,6 +23,14 @@ Options:
   --audit             daemon-wide audit: every policy runs as if its mode were
                       monitor; nothing is denied or killed and events say what
                       would have happened
+  --allow-degraded    on a kernel that cannot enforce lsmhooks (no BPF LSM, or
+                      its programs refused), run without those policies
+                      instead of exiting 3: each is reported as a status event
+                      and process events still flow
+  --no-process-events do not write process_exec / process_exit events
+  --args-max BYTES    argv bytes kept in exec events (default 1024, max 4095;
+                      longer argv is flagged truncated)
+  --ancestors N       ancestors listed in exec events beyond the parent (default 4)
   --node-name NAME    node_name in events (default: the host name)
   --log-level LEVEL   trace|debug|info|warn|error (default info); logs go to stderr
   --help              this text
@@ -63,6 +72,25 @@ int main(int argc, char** argv) {
       opts.policy_dirs.push_back(v);
     } else if (a == "--audit") {
       opts.audit_all = true;
+    } else if (a == "--allow-degraded") {
+      opts.allow_degraded = true;
+    } else if (a == "--no-process-events") {
+      opts.process_events = false;
+    } else if (a == "--args-max" || a == "--ancestors") {
+      if (!takeValue(argc, argv, i, a.c_str(), v)) return vigil::kExitUsage;
+      char* end = nullptr;
+      long n = strtol(v.c_str(), &end, 10);
+      long max = a == "--args-max" ? 4095 : 64;
+      if (!end || *end || n < 0 || n > max) {
+        fprintf(stderr, "vigild: %s wants a number from 0 to %ld, got '%s'\n", a.c_str(), max,
+                v.c_str());
+        return vigil::kExitUsage;
+      }
+      if (a == "--args-max") {
+        opts.args_max = static_cast<uint32_t>(n);
+      } else {
+        opts.ancestors = static_cast<int>(n);
+      }
     } else if (a == "--node-name") {
       if (!takeValue(argc, argv, i, "--node-name", opts.node_name)) return vigil::kExitUsage;
     } else if (a == "--log-level") {

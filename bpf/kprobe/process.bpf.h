@@ -1,19 +1,101 @@
-/* Process table from the scheduler's tracepoints (tp_btf works even where
- * trampolines are refused, so this part also runs in degraded mode). */
+/* Process events and the kernel process table, from the scheduler's
+ * tracepoints (tp_btf works even where trampolines are refused, so this part
+ * also runs in degraded mode). Exec records carry the binary, argv and cwd;
+ * the process table keeps each process's binary for matchBinaries. */
 #pragma once
 
 #include "lib/maps.h"
+#include "lib/strmatch.h"
+#include "lib/task.h"
+
+static __always_inline void vg_count_output(__u32 slot, void *rec, __u64 size)
+{
+	struct vg_counters *c = bpf_map_lookup_elem(&vg_counters, &slot);
+	if (c)
+		c->events++;
+	if (bpf_ringbuf_output(&vg_events, rec, size, 0) && c)
+		c->lost++;
+}
+
+/* Copies the walked path (at walk[pos..]) into data[off..]; returns its length. */
+static __always_inline __u32 vg_put_walk(struct vg_exec_scratch *sc, __u32 pos, __u32 off)
+{
+	__u32 len = VG_PATH_MAX - pos;
+	if (len > VG_PATH_MAX - 1 || pos >= VG_PATH_MAX)
+		return 0;
+	bpf_probe_read_kernel(sc->data + VG_BOUND(off, 2 * VG_PATH_MAX - 1),
+			      VG_BOUND(len, VG_PATH_MAX - 1),
+			      sc->walk + VG_BOUND(pos, VG_PATH_MAX - 1));
+	return len;
+}
 
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(vg_tp_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	__u32 old = old_pid;
-	struct vg_proc *pending = bpf_map_lookup_elem(&vg_exec_pending, &old);
-	if (!pending)
+	__u32 zero = 0;
+	struct vg_exec_scratch *sc = bpf_map_lookup_elem(&vg_exec_scratch, &zero);
+	if (!sc)
 		return 0;
-	__u32 tgid = p->tgid;
-	bpf_map_update_elem(&vg_procs, &tgid, pending, BPF_ANY);
-	bpf_map_delete_elem(&vg_exec_pending, &old);
+	struct vg_exec_event *ev = &sc->ev;
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = VG_EV_EXEC;
+	ev->hdr.version = VG_ABI_VERSION;
+	ev->hdr.ktime = bpf_ktime_get_boot_ns();
+	vg_task_id(p, &ev->id);
+	vg_task_creds(p, ev);
+	vg_task_ns(p, ev);
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+
+	__u32 off = 0;
+	if (vg_can_read_kernel) {
+		__u8 trunc = 0;
+		__u32 pos = vg_walk_path(p, &bprm->file->f_path, sc->walk, &trunc);
+		__u32 len = vg_put_walk(sc, pos, 0);
+		ev->bin_len = len;
+		if (trunc)
+			ev->flags |= VG_EXEC_FLAG_BIN_TRUNC;
+		/* The process table learns the binary here, for matchBinaries. */
+		if (len && !trunc) {
+			struct vg_proc *pr = (struct vg_proc *)sc->walk; /* reuse: walk is done */
+			__u64 h = vg_hash_str(sc->data, len);
+			__builtin_memset(pr, 0, sizeof(*pr));
+			pr->bin_hash = h;
+			pr->bin_len = len;
+			pr->bin_trunc = len >= VG_BIN_MAX;
+			bpf_probe_read_kernel(pr->bin, VG_BOUND(len, VG_BIN_MAX - 1), sc->data);
+			__u32 tgid = ev->id.pid;
+			bpf_map_update_elem(&vg_procs, &tgid, pr, BPF_ANY);
+		}
+		off = len;
+
+		/* argv, as the kernel just laid it out on the new stack */
+		struct mm_struct *mm = p->mm;
+		unsigned long start = mm->arg_start, end = mm->arg_end;
+		__u32 alen = end > start ? end - start : 0;
+		__u32 amax = vg_args_max < VG_ARGS_MAX ? vg_args_max : VG_ARGS_MAX;
+		if (alen > amax) {
+			alen = amax;
+			ev->flags |= VG_EXEC_FLAG_ARGS_TRUNC;
+		}
+		alen = VG_BOUND(alen, VG_ARGS_MAX - 1);
+		if (alen && bpf_probe_read_user(sc->data + VG_BOUND(off, VG_PATH_MAX - 1), alen,
+						(void *)start) == 0) {
+			ev->args_len = alen;
+			off += alen;
+		}
+
+		pos = vg_walk_path(p, __builtin_preserve_access_index(&p->fs->pwd), sc->walk, &trunc);
+		ev->cwd_len = vg_put_walk(sc, pos, off);
+		if (trunc)
+			ev->flags |= VG_EXEC_FLAG_CWD_TRUNC;
+		off += ev->cwd_len;
+	} else {
+		ev->flags |= VG_EXEC_FLAG_NO_PATHS;
+	}
+	__u64 size = sizeof(*ev) + VG_BOUND(off, VG_EXEC_DATA_MAX - 1);
+	ev->hdr.size = size;
+	vg_count_output(VG_CNT_EXEC, ev, size);
 	return 0;
 }
 
@@ -24,19 +106,38 @@ int BPF_PROG(vg_tp_fork, struct task_struct *parent, struct task_struct *child)
 		return 0; /* a new thread shares its process's entry */
 	__u32 ptgid = parent->tgid;
 	struct vg_proc *pr = bpf_map_lookup_elem(&vg_procs, &ptgid);
-	if (!pr)
-		return 0;
 	__u32 ctgid = child->tgid;
-	bpf_map_update_elem(&vg_procs, &ctgid, pr, BPF_ANY);
+	if (pr)
+		bpf_map_update_elem(&vg_procs, &ctgid, pr, BPF_ANY);
+	struct vg_clone_event ev = {};
+	ev.hdr.type = VG_EV_CLONE;
+	ev.hdr.version = VG_ABI_VERSION;
+	ev.hdr.size = sizeof(ev);
+	ev.hdr.ktime = bpf_ktime_get_boot_ns();
+	ev.id.pid = ctgid;
+	ev.id.tid = child->pid;
+	ev.id.start_ns = child->start_boottime;
+	ev.id.ppid = parent->tgid;
+	ev.id.parent_start_ns = parent->group_leader->start_boottime;
+	vg_count_output(VG_CNT_CLONE, &ev, sizeof(ev));
 	return 0;
 }
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(vg_tp_exit, struct task_struct *p)
 {
-	if (p->pid != p->tgid)
+	/* The process ends with its last thread, not with its leader. */
+	if (p->signal->live.counter != 0)
 		return 0;
 	__u32 tgid = p->tgid;
 	bpf_map_delete_elem(&vg_procs, &tgid);
+	struct vg_exit_event ev = {};
+	ev.hdr.type = VG_EV_EXIT;
+	ev.hdr.version = VG_ABI_VERSION;
+	ev.hdr.size = sizeof(ev);
+	ev.hdr.ktime = bpf_ktime_get_boot_ns();
+	vg_task_id(p, &ev.id);
+	ev.exit_code = p->exit_code;
+	vg_count_output(VG_CNT_EXIT, &ev, sizeof(ev));
 	return 0;
 }

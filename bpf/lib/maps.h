@@ -64,21 +64,28 @@ struct {
 	__type(value, struct vg_proc);
 } vg_procs SEC(".maps");
 
-/* Binary seen by bprm_check_security, keyed by the exec'ing thread, promoted
- * to vg_procs when the exec commits (sched_process_exec). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct vg_proc);
-} vg_exec_pending SEC(".maps");
-
+/* Per hook (and per process tracepoint): events, ring buffer losses, denials. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, VG_HOOK_MAX);
+	__uint(max_entries, VG_CNT_MAX);
 	__type(key, __u32);
 	__type(value, struct vg_counters);
 } vg_counters SEC(".maps");
+
+/* Scratch for exec records: the record, then binary, argv and cwd packed one
+ * after the other, and a buffer the path walk fills from its end. Separate
+ * from vg_scratch so an LSM program and a tracepoint never share one. */
+struct vg_exec_scratch {
+	struct vg_exec_event ev;
+	char data[VG_EXEC_DATA_MAX + VG_PATH_MAX]; /* slack keeps masked offsets in bounds */
+	char walk[2 * VG_PATH_MAX];                /* the path ends at VG_PATH_MAX; slack after */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_exec_scratch);
+} vg_exec_scratch SEC(".maps");
 
 /* Per-CPU scratch: the event record is laid out so the path that bpf_d_path
  * writes is already in place and the record is sent without copying it. */
@@ -86,7 +93,6 @@ struct vg_scratch {
 	struct vg_lsm_event ev;
 	char bin[VG_BIN_MAX];
 	char path[VG_PATH_MAX];
-	struct vg_proc proc; /* staging for vg_exec_pending */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -19,27 +19,18 @@ static __always_inline long vg_file_open(struct file *file, __u8 mechanism)
 	return vg_eval_hook(hook, sc, len, trunc, mechanism);
 }
 
-/* Exec: besides policies, remember the binary so the process table knows it
- * once the exec commits (kprobe/process.bpf.h). */
 static __always_inline long vg_bprm_check(struct linux_binprm *bprm, __u8 mechanism)
 {
 	struct vg_scratch *sc = vg_scratch_get();
 	if (!sc)
 		return 0;
+	__u32 hook = VG_HOOK_BPRM_CHECK_SECURITY;
+	const struct vg_hook_selectors *hs = bpf_map_lookup_elem(&vg_hooks, &hook);
+	if (!hs || !hs->count)
+		return 0;
 	__u8 trunc = 0;
-	__u32 len = vg_resolve_path(&bprm->file->f_path, sc, &trunc);
-	if (len) {
-		__u32 tid = (__u32)bpf_get_current_pid_tgid();
-		struct vg_proc *pr = &sc->proc;
-		pr->bin_hash = vg_hash_str(sc->path, len);
-		pr->bin_len = len;
-		pr->bin_trunc = len >= VG_BIN_MAX;
-		__builtin_memcpy(pr->bin, sc->path, VG_BIN_MAX);
-		if (len < VG_BIN_MAX)
-			pr->bin[len] = 0;
-		bpf_map_update_elem(&vg_exec_pending, &tid, pr, BPF_ANY);
-	}
-	return vg_eval_hook(VG_HOOK_BPRM_CHECK_SECURITY, sc, len, trunc, mechanism);
+	__u32 len = hs->need_path ? vg_resolve_path(&bprm->file->f_path, sc, &trunc) : 0;
+	return vg_eval_hook(hook, sc, len, trunc, mechanism);
 }
 
 SEC("lsm/file_open")

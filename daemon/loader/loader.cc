@@ -56,8 +56,9 @@ absl::StatusOr<std::unique_ptr<Loader>> Loader::create(const LoadPlan& plan) {
   l->plan_ = plan;
   l->skel_ = vigil_bpf__open();
   if (!l->skel_) return errnoStatus("opening the BPF object", errno);
-  auto* p = l->skel_->progs.vg_lsm_file_open;
-  bpf_program__set_autoload(p, plan.lsm_hooks);
+  l->skel_->rodata->vg_can_read_kernel = plan.can_read_kernel;
+  l->skel_->rodata->vg_args_max = std::min<uint32_t>(plan.args_max, VG_ARGS_MAX - 1);
+  bpf_program__set_autoload(l->skel_->progs.vg_lsm_file_open, plan.lsm_hooks);
   bpf_program__set_autoload(l->skel_->progs.vg_lsm_bprm_check, plan.lsm_hooks);
   bpf_program__set_autoload(l->skel_->progs.vg_tp_exec, plan.process_table);
   bpf_program__set_autoload(l->skel_->progs.vg_tp_fork, plan.process_table);

@@ -18,8 +18,10 @@ struct vigil_bpf;
 namespace vigil::loader {
 
 struct LoadPlan {
-  bool lsm_hooks = false;     // attach the BPF LSM programs
-  bool process_table = true;  // attach the tp_btf process tracking
+  bool lsm_hooks = false;        // attach the BPF LSM programs
+  bool process_table = true;     // attach the tp_btf process tracking
+  bool can_read_kernel = true;   // bpf_probe_read_kernel allowed (paths in exec events)
+  uint32_t args_max = 1024;      // bytes of argv in exec events
 };
 
 class Loader {

@@ -67,20 +67,37 @@ std::string readSecurityfs(const std::string& name) {
 
 std::string errnoText(int err) { return std::string(strerrordesc_np(err)) + " (" + strerrorname_np(err) + ")"; }
 
-// Loads "r0 = 0; exit" as the given attach type on a vmlinux BTF function.
+constexpr bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
+  return {.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm};
+}
+
+// r0 = 0; exit
+const std::vector<bpf_insn> kReturnZero = {
+    insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0),
+    insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+};
+
+// bpf_probe_read_kernel(fp - 8, 8, NULL); r0 = 0; exit
+const std::vector<bpf_insn> kReadKernel = {
+    insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_10, 0, 0),
+    insn(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_1, 0, 0, -8),
+    insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, 8),
+    insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, 0),
+    insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_probe_read_kernel),
+    insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0),
+    insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+};
+
+// Loads the program as the given attach type on a vmlinux BTF function.
 // Returns 0 or -errno. The program is closed at once, never attached.
 int tryLoad(const btf* vmlinux, bpf_prog_type type, bpf_attach_type attach,
-            const char* btf_name, int btf_kind) {
+            const char* btf_name, int btf_kind, const std::vector<bpf_insn>& insns = kReturnZero) {
   if (!vmlinux) return -ENOENT;
   int id = btf__find_by_name_kind(vmlinux, btf_name, btf_kind);
   if (id < 0) return -ESRCH;
-  const bpf_insn insns[] = {
-      {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .src_reg = 0, .off = 0, .imm = 0},
-      {.code = BPF_JMP | BPF_EXIT, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0},
-  };
   LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach,
               .attach_btf_id = static_cast<__u32>(id));
-  int fd = bpf_prog_load(type, "vigil_probe", "GPL", insns, 2, &opts);
+  int fd = bpf_prog_load(type, "vigil_probe", "GPL", insns.data(), insns.size(), &opts);
   if (fd < 0) return -errno;
   close(fd);
   return 0;
@@ -118,7 +135,7 @@ std::string KernelFeatures::lsmUnusableReason() const {
 
 std::vector<const Feature*> KernelFeatures::all() const {
   return {&btf, &bpf_lsm_active, &lsm_programs, &trampolines, &tp_btf,
-          &kprobes, &ringbuf, &send_signal, &d_path};
+          &kprobes, &ringbuf, &send_signal, &d_path, &read_kernel};
 }
 
 KernelFeatures probeKernel() {
@@ -160,6 +177,12 @@ KernelFeatures probeKernel() {
                          tryLoad(vmlinux, BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP,
                                  "btf_trace_sched_process_exec", BTF_KIND_TYPEDEF),
                          "tp_btf/sched_process_exec program");
+
+  k.read_kernel = loadFeature("read_kernel",
+                              tryLoad(vmlinux, BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP,
+                                      "btf_trace_sched_process_exec", BTF_KIND_TYPEDEF,
+                                      kReadKernel),
+                              "bpf_probe_read_kernel in tp_btf");
 
   bool kprobes = access("/sys/bus/event_source/devices/kprobe/type", R_OK) == 0;
   k.kprobes = {"kprobes", kprobes,

@@ -27,6 +27,7 @@ struct KernelFeatures {
   Feature ringbuf;
   Feature send_signal;
   Feature d_path;         // bpf_d_path (needed by the file hooks)
+  Feature read_kernel;    // bpf_probe_read_kernel (refused by lockdown=confidentiality)
   std::string lockdown;   // none | integrity | confidentiality | unknown
 
   // BPF LSM can enforce: active in lsm= and its programs load.

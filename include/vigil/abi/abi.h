@@ -34,6 +34,11 @@ enum vg_hook {
 	VG_HOOK_BPRM_CHECK_SECURITY = 1,
 	VG_HOOK_FILE_OPEN = 2,
 	VG_HOOK_MAX,
+	/* Counter slots for the process tracepoints (vg_counters only). */
+	VG_CNT_EXEC = VG_HOOK_MAX,
+	VG_CNT_EXIT,
+	VG_CNT_CLONE,
+	VG_CNT_MAX,
 };
 
 /* ---- selector filters --------------------------------------------------- */
@@ -135,7 +140,9 @@ struct vg_proc {
 /* ---- events (ring buffer) ----------------------------------------------- */
 enum vg_event_type {
 	VG_EV_LSM = 1,
-	VG_EV_LOST = 2,
+	VG_EV_EXEC = 3,
+	VG_EV_EXIT = 4,
+	VG_EV_CLONE = 5,
 };
 
 struct vg_event_hdr {
@@ -176,7 +183,62 @@ enum vg_mechanism {
 	VG_MECH_FMOD_RET = 2 /* fmod_ret on security_<hook> */
 };
 
+#define VG_EXEC_DATA_MAX (VG_PATH_MAX + VG_ARGS_MAX + VG_PATH_MAX)
 #define VG_LSM_EVENT_MAX (sizeof(struct vg_lsm_event) + VG_BIN_MAX + VG_PATH_MAX)
+
+/* Namespaces, in the order of api/vigil/events.proto's Namespaces message. */
+enum vg_ns {
+	VG_NS_UTS, VG_NS_IPC, VG_NS_MNT, VG_NS_PID, VG_NS_PID_FOR_CHILDREN,
+	VG_NS_NET, VG_NS_TIME, VG_NS_CGROUP, VG_NS_USER, VG_NS_COUNT,
+};
+
+/* Identity of a task at an event: what the process table and the exec/exit
+ * events share. start_ns is task->start_boottime of the thread group leader. */
+struct vg_task_id {
+	__u32 pid;
+	__u32 tid;
+	__u64 start_ns;
+	__u32 ppid;
+	__u32 pad;
+	__u64 parent_start_ns;
+};
+
+#define VG_ARGS_MAX 4096
+#define VG_EXEC_FLAG_BIN_TRUNC (1 << 0)
+#define VG_EXEC_FLAG_ARGS_TRUNC (1 << 1)
+#define VG_EXEC_FLAG_CWD_TRUNC (1 << 2)
+#define VG_EXEC_FLAG_NO_PATHS (1 << 3) /* kernel reads refused: paths come from /proc */
+
+/* A process exec'd. Followed by bin_len bytes of binary path, args_len bytes
+ * of NUL-separated argv, cwd_len bytes of working directory. */
+struct vg_exec_event {
+	struct vg_event_hdr hdr;
+	struct vg_task_id id;
+	__u32 uid, euid, gid, egid, auid, sessionid;
+	__u64 cgroup_id;
+	__u64 cap_permitted, cap_effective, cap_inheritable;
+	__u32 ns[VG_NS_COUNT];
+	__u16 bin_len;
+	__u16 args_len;
+	__u16 cwd_len;
+	__u16 flags;
+	char comm[VG_COMM_LEN];
+	__u32 pad;
+};
+
+/* A new process (not a thread) forked: the userspace cache copies its parent. */
+struct vg_clone_event {
+	struct vg_event_hdr hdr;
+	struct vg_task_id id;
+};
+
+/* The last thread of a process exited. */
+struct vg_exit_event {
+	struct vg_event_hdr hdr;
+	struct vg_task_id id;
+	__u32 exit_code; /* wait status: code << 8 | signal */
+	__u32 pad;
+};
 
 /* Ring buffer reserve failures, per hook (per-CPU array indexed by hook). */
 struct vg_counters {
@@ -227,5 +289,8 @@ VG_STATIC_ASSERT(sizeof(struct vg_hook_selectors) == 8 + 4 * VG_MAX_HOOK_SELECTO
 VG_STATIC_ASSERT(sizeof(struct vg_proc) == 16 + VG_BIN_MAX, "vg_proc layout");
 VG_STATIC_ASSERT(sizeof(struct vg_event_hdr) == 16, "vg_event_hdr layout");
 VG_STATIC_ASSERT(sizeof(struct vg_lsm_event) == 64 + VG_COMM_LEN, "vg_lsm_event layout");
+VG_STATIC_ASSERT(sizeof(struct vg_task_id) == 32, "vg_task_id layout");
+VG_STATIC_ASSERT(sizeof(struct vg_exec_event) == 16 + 32 + 24 + 8 + 24 + 36 + 8 + 16 + 4, "vg_exec_event layout");
+VG_STATIC_ASSERT(sizeof(struct vg_exit_event) == 56, "vg_exit_event layout");
 
 #endif /* VIGIL_ABI_ABI_H */

@@ -1,0 +1,571 @@
+#include "daemon/process/process_cache.h"
+
+#include <dirent.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/events/json_writer.h"
+
+namespace vigil::process {
+namespace {
+
+constexpr const char* kNsNames[VG_NS_COUNT] = {"uts", "ipc",  "mnt",    "pid", "pid_for_children",
+                                               "net", "time", "cgroup", "user"};
+
+constexpr const char* kCapNames[] = {
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
+    "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE"};
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string readLink(const std::string& path) {
+  char buf[VG_PATH_MAX];
+  ssize_t n = readlink(path.c_str(), buf, sizeof(buf));
+  return n > 0 ? std::string(buf, n) : std::string();
+}
+
+uint64_t toU64(std::string_view s, int base = 10) {
+  uint64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v, base);
+  return v;
+}
+
+// Value of "Key:" in /proc/PID/status, first field.
+std::string statusField(const std::string& status, const std::string& key) {
+  size_t p = status.find("\n" + key + ":");
+  if (p == std::string::npos) return {};
+  p += key.size() + 2;
+  while (p < status.size() && (status[p] == ' ' || status[p] == '\t')) p++;
+  size_t e = status.find_first_of(" \t\n", p);
+  return status.substr(p, e - p);
+}
+
+// Nth whitespace-separated value of "Key:" (Uid: real effective saved fs).
+uint32_t statusId(const std::string& status, const std::string& key, int n) {
+  size_t p = status.find("\n" + key + ":");
+  if (p == std::string::npos) return 0;
+  std::istringstream in(status.substr(p + key.size() + 2, 80));
+  uint32_t v = 0;
+  for (int i = 0; i <= n; i++) in >> v;
+  return v;
+}
+
+bool endsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool isHex64(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// Lineage entries (parent, ancestors) carry identity, not the full context:
+// capabilities and namespaces are on the event's own process.
+api::Process lineageView(const api::Process& p) {
+  api::Process out = p;
+  out.clear_cap();
+  out.clear_ns();
+  return out;
+}
+
+ProcessCache::ProcessCache(CacheOptions options) : opts_(std::move(options)) {
+  // cgroup ids are cgroup v2 inode numbers: find the v2 hierarchy (hybrid
+  // hosts mount it under unified/); without one, paths come from /proc.
+  struct statfs fs{};
+  if (statfs(opts_.cgroup_root.c_str(), &fs) != 0 || fs.f_type != CGROUP2_SUPER_MAGIC) {
+    std::string unified = opts_.cgroup_root + "/unified";
+    if (statfs(unified.c_str(), &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC) {
+      opts_.cgroup_root = unified;
+    } else {
+      opts_.cgroup_root.clear();
+    }
+  }
+  for (int i = 0; i < VG_NS_COUNT; i++) {
+    struct stat st{};
+    if (stat((opts_.proc_root + "/1/ns/" + kNsNames[i]).c_str(), &st) == 0) host_ns_[i] = st.st_ino;
+  }
+}
+
+std::string ProcessCache::execId(uint64_t start_ns, uint32_t pid) const {
+  return absl::Base64Escape(absl::StrCat(opts_.node_name, ":", opts_.boot_id.substr(0, 8), ":",
+                                         start_ns, ":", pid));
+}
+
+std::vector<std::string> ProcessCache::capNames(uint64_t caps) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < std::size(kCapNames); i++) {
+    if (caps & (1ULL << i)) out.emplace_back(kCapNames[i]);
+  }
+  return out;
+}
+
+std::string ProcessCache::joinArgs(const std::vector<std::string>& argv) {
+  std::string out;
+  for (size_t i = 1; i < argv.size(); i++) {
+    if (i > 1) out += ' ';
+    const std::string& a = argv[i];
+    bool quote = a.empty() || a.find_first_of(" \t\n'\"\\") != std::string::npos;
+    if (!quote) {
+      out += a;
+      continue;
+    }
+    out += '\'';
+    for (char c : a) {
+      if (c == '\'') {
+        out += "'\\''";
+      } else {
+        out += c;
+      }
+    }
+    out += '\'';
+  }
+  return out;
+}
+
+void ProcessCache::parseCgroupPath(const std::string& path, api::Process* p) {
+  p->set_cgroup_path(path);
+  std::vector<std::string> parts;
+  std::stringstream ss(path);
+  for (std::string c; std::getline(ss, c, '/');) {
+    if (!c.empty()) parts.push_back(c);
+  }
+  // Container: the innermost component naming one, in each runtime's style.
+  struct Style {
+    const char* prefix;
+    const char* runtime;
+  };
+  static constexpr Style kStyles[] = {{"docker-", "docker"},       {"cri-containerd-", "containerd"},
+                                      {"crio-", "cri-o"},          {"libpod-", "podman"}};
+  for (auto it = parts.rbegin(); it != parts.rend() && !p->has_container(); ++it) {
+    std::string c = *it;
+    if (endsWith(c, ".scope")) c.resize(c.size() - 6);
+    for (const auto& s : kStyles) {
+      if (c.rfind(s.prefix, 0) == 0 && isHex64(std::string_view(c).substr(strlen(s.prefix)))) {
+        p->mutable_container()->set_id(c.substr(strlen(s.prefix)));
+        p->mutable_container()->set_runtime(s.runtime);
+        break;
+      }
+    }
+    // cgroupfs driver: /docker/<id>, /kubepods/.../<id>
+    if (!p->has_container() && isHex64(c) && it + 1 != parts.rend()) {
+      const std::string& parent = *(it + 1);
+      p->mutable_container()->set_id(c);
+      p->mutable_container()->set_runtime(parent == "docker" ? "docker" : "containerd");
+    }
+  }
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+    if (endsWith(*it, ".service")) {
+      p->set_systemd_unit(*it);
+      break;
+    }
+  }
+}
+
+std::string ProcessCache::timeOf(uint64_t boot_ns) const {
+  return events::formatRfc3339Nanos(static_cast<int64_t>(boot_ns) + opts_.boot_to_realtime_ns);
+}
+
+api::Event ProcessCache::wrap(uint64_t ktime_ns) const {
+  api::Event ev;
+  ev.set_node_name(opts_.node_name);
+  ev.set_time(timeOf(ktime_ns));
+  ev.set_schema_version(api::SCHEMA_VERSION_1);
+  return ev;
+}
+
+void ProcessCache::fillNamespaces(const uint32_t ns[VG_NS_COUNT], api::Process* p) const {
+  auto* out = p->mutable_ns();
+  api::Namespace* slots[VG_NS_COUNT] = {out->mutable_uts(),    out->mutable_ipc(),
+                                        out->mutable_mnt(),    out->mutable_pid(),
+                                        out->mutable_pid_for_children(), out->mutable_net(),
+                                        out->mutable_time(),   out->mutable_cgroup(),
+                                        out->mutable_user()};
+  for (int i = 0; i < VG_NS_COUNT; i++) {
+    slots[i]->set_inum(ns[i]);
+    slots[i]->set_is_host(ns[i] != 0 && ns[i] == host_ns_[i]);
+  }
+}
+
+void ProcessCache::fillCgroup(uint64_t cgroup_id, api::Process* p) {
+  p->set_cgroup_id(cgroup_id);
+  if (opts_.cgroup_root.empty()) return;
+  auto it = cgroup_paths_.find(cgroup_id);
+  if (it == cgroup_paths_.end()) {
+    // cgroup v2 ids are the inode numbers of the cgroup directories: rescan.
+    cgroup_paths_.clear();
+    std::vector<std::string> stack = {""};
+    while (!stack.empty() && cgroup_paths_.size() < 100000) {
+      std::string rel = stack.back();
+      stack.pop_back();
+      struct stat st{};
+      if (stat((opts_.cgroup_root + rel).c_str(), &st) != 0) continue;
+      cgroup_paths_[st.st_ino] = rel.empty() ? "/" : rel;
+      DIR* d = opendir((opts_.cgroup_root + rel).c_str());
+      if (!d) continue;
+      while (dirent* e = readdir(d)) {
+        if (e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+          stack.push_back(rel + "/" + e->d_name);
+        }
+      }
+      closedir(d);
+    }
+    it = cgroup_paths_.find(cgroup_id);
+    if (it == cgroup_paths_.end()) {
+      cgroup_paths_[cgroup_id] = "";  // do not rescan for this id again
+      return;
+    }
+  }
+  if (!it->second.empty()) parseCgroupPath(it->second, p);
+}
+
+std::string ProcessCache::userName(uint32_t uid) {
+  // /etc/passwd, read once: NSS lookups can block on the network.
+  if (!users_loaded_) {
+    users_loaded_ = true;
+    std::ifstream in("/etc/passwd");
+    for (std::string line; std::getline(in, line);) {
+      std::stringstream ss(line);
+      std::string name, pw, id;
+      if (std::getline(ss, name, ':') && std::getline(ss, pw, ':') && std::getline(ss, id, ':')) {
+        users_[static_cast<uint32_t>(toU64(id))] = name;
+      }
+    }
+  }
+  auto it = users_.find(uid);
+  return it == users_.end() ? std::string() : it->second;
+}
+
+ProcessCache::EntryPtr ProcessCache::findLive(uint32_t pid, uint64_t start_ns) const {
+  auto it = live_.find(pid);
+  if (it == live_.end()) return nullptr;
+  // /proc gives start times in clock ticks: allow their resolution.
+  uint64_t a = it->second->start_ns, b = start_ns;
+  if (a && b && (a > b ? a - b : b - a) > 20'000'000) return nullptr;
+  return it->second;
+}
+
+ProcessCache::EntryPtr ProcessCache::findByExecId(const std::string& id) const {
+  auto it = by_exec_id_.find(id);
+  return it == by_exec_id_.end() ? nullptr : it->second;
+}
+
+void ProcessCache::insertLive(const EntryPtr& e) {
+  uint32_t pid = e->proc.pid();
+  auto it = live_.find(pid);
+  if (it != live_.end() && it->second != e) {
+    // The pid's previous image (exec replaces it): keep it for lineage.
+    exited_.push_back(it->second);
+  }
+  live_[pid] = e;
+  by_exec_id_[e->proc.exec_id()] = e;
+  pruneExited();
+}
+
+void ProcessCache::pruneExited() {
+  while (exited_.size() > opts_.max_exited) {
+    const auto& old = exited_.front();
+    auto bi = by_exec_id_.find(old->proc.exec_id());
+    if (bi != by_exec_id_.end() && bi->second == old) by_exec_id_.erase(bi);
+    exited_.pop_front();
+  }
+}
+
+ProcessCache::EntryPtr ProcessCache::fromProc(uint32_t pid) {
+  std::string dir = opts_.proc_root + "/" + std::to_string(pid);
+  std::string stat = readFile(dir + "/stat");
+  size_t rp = stat.rfind(')');
+  if (stat.empty() || rp == std::string::npos) return nullptr;
+  auto e = std::make_shared<Entry>();
+  api::Process& p = e->proc;
+  std::istringstream rest(stat.substr(rp + 2));
+  std::string field;
+  std::vector<std::string> f;
+  while (rest >> field) f.push_back(field);
+  // After "(comm) ": state ppid pgrp session tty_nr tpgid flags minflt cminflt
+  // majflt cmajflt utime stime cutime cstime priority nice num_threads
+  // itrealvalue starttime ...
+  if (f.size() < 20) return nullptr;
+  static const long ticks = sysconf(_SC_CLK_TCK);
+  e->start_ns = toU64(f[19]) * (1'000'000'000ULL / ticks);
+  p.set_pid(pid);
+  p.set_tid(pid);
+  p.set_ppid(static_cast<uint32_t>(toU64(f[1])));
+  p.set_comm(stat.substr(stat.find('(') + 1, rp - stat.find('(') - 1));
+  p.set_exec_id(execId(e->start_ns, pid));
+  p.set_start_time(timeOf(e->start_ns));
+  p.set_flags("procFS");
+  std::string status = readFile(dir + "/status");
+  p.set_uid(statusId(status, "Uid", 0));
+  p.set_euid(statusId(status, "Uid", 1));
+  p.set_gid(statusId(status, "Gid", 0));
+  p.set_egid(statusId(status, "Gid", 1));
+  p.set_user_name(userName(p.uid()));
+  auto* cap = p.mutable_cap();
+  for (const auto& c : capNames(toU64(statusField(status, "CapPrm"), 16))) cap->add_permitted(c);
+  for (const auto& c : capNames(toU64(statusField(status, "CapEff"), 16))) cap->add_effective(c);
+  for (const auto& c : capNames(toU64(statusField(status, "CapInh"), 16))) cap->add_inheritable(c);
+  std::string auid = readFile(dir + "/loginuid");
+  p.set_auid(auid.empty() ? UINT32_MAX : static_cast<uint32_t>(toU64(auid)));
+  p.set_session_id(static_cast<uint32_t>(toU64(readFile(dir + "/sessionid"))));
+  p.set_binary(readLink(dir + "/exe"));
+  p.set_cwd(readLink(dir + "/cwd"));
+  std::string cmdline = readFile(dir + "/cmdline");
+  std::vector<std::string> argv;
+  for (size_t s = 0; s < cmdline.size();) {
+    size_t nul = cmdline.find('\0', s);
+    if (nul == std::string::npos) nul = cmdline.size();
+    argv.push_back(cmdline.substr(s, nul - s));
+    s = nul + 1;
+  }
+  p.set_arguments(joinArgs(argv));
+  uint32_t ns[VG_NS_COUNT] = {};
+  for (int i = 0; i < VG_NS_COUNT; i++) {
+    struct stat st{};
+    if (::stat((dir + "/ns/" + kNsNames[i]).c_str(), &st) == 0) ns[i] = st.st_ino;
+  }
+  fillNamespaces(ns, &p);
+  std::string cg = readFile(dir + "/cgroup");
+  if (size_t z = cg.find("0::"); z != std::string::npos) {
+    std::string path = cg.substr(z + 3, cg.find('\n', z) - z - 3);
+    struct stat st{};
+    if (!opts_.cgroup_root.empty() && ::stat((opts_.cgroup_root + path).c_str(), &st) == 0) {
+      p.set_cgroup_id(st.st_ino);
+    }
+    parseCgroupPath(path, &p);
+  }
+  return e;
+}
+
+void ProcessCache::fillLineage(const EntryPtr& e, api::Process* parent,
+                               google::protobuf::RepeatedPtrField<api::Process>* ancestors) {
+  EntryPtr cur = findByExecId(e->proc.parent_exec_id());
+  if (!cur) return;
+  if (parent) *parent = lineageView(cur->proc);
+  if (!ancestors) return;
+  std::vector<const api::Process*> chain;
+  for (int depth = 0; depth < opts_.ancestor_depth; depth++) {
+    cur = findByExecId(cur->proc.parent_exec_id());
+    if (!cur) break;
+    chain.push_back(&cur->proc);
+  }
+  // Nearest first: grandparent, then its parent, and so on.
+  for (auto* p : chain) *ancestors->Add() = lineageView(*p);
+}
+
+void ProcessCache::announce(const EntryPtr& e, int depth) {
+  if (!e || e->announced || depth > 64) return;
+  e->announced = true;
+  announce(findByExecId(e->proc.parent_exec_id()), depth + 1);  // parents first
+  api::Event ev = wrap(e->start_ns);
+  auto* exec = ev.mutable_process_exec();
+  *exec->mutable_process() = e->proc;
+  fillLineage(e, exec->mutable_parent(), exec->mutable_ancestors());
+  if (!exec->parent().pid()) exec->clear_parent();
+  announcements_.push_back(std::move(ev));
+}
+
+std::vector<api::Event> ProcessCache::bootstrap() {
+  std::vector<uint32_t> pids;
+  if (DIR* d = opendir(opts_.proc_root.c_str())) {
+    while (dirent* de = readdir(d)) {
+      uint32_t pid = 0;
+      const char* end = de->d_name + strlen(de->d_name);
+      auto [ptr, ec] = std::from_chars(de->d_name, end, pid);
+      if (ec == std::errc() && ptr == end) pids.push_back(pid);
+    }
+    closedir(d);
+  }
+  std::sort(pids.begin(), pids.end());
+  std::vector<EntryPtr> entries;
+  for (uint32_t pid : pids) {
+    if (auto e = fromProc(pid)) {
+      insertLive(e);
+      entries.push_back(e);
+    }
+  }
+  // Parents after all are known: /proc does not list them in order.
+  std::vector<api::Event> out;
+  for (const auto& e : entries) {
+    if (auto parent = live_.find(e->proc.ppid()); parent != live_.end()) {
+      e->proc.set_parent_exec_id(parent->second->proc.exec_id());
+    }
+  }
+  for (const auto& e : entries) {
+    e->announced = true;
+    api::Event ev = wrap(e->start_ns);
+    auto* exec = ev.mutable_process_exec();
+    *exec->mutable_process() = e->proc;
+    fillLineage(e, exec->mutable_parent(), exec->mutable_ancestors());
+    if (!exec->parent().pid()) exec->clear_parent();
+    out.push_back(std::move(ev));
+  }
+  return out;
+}
+
+api::Event ProcessCache::onExec(const events::ExecEvent& ev) {
+  EntryPtr parent = findLive(ev.id.ppid, ev.id.parent_start_ns);
+  if (!parent) {
+    parent = fromProc(ev.id.ppid);
+    if (parent) insertLive(parent);
+  }
+  announce(parent);
+  auto e = std::make_shared<Entry>();
+  e->start_ns = ev.id.start_ns;
+  api::Process& p = e->proc;
+  p.set_exec_id(execId(ev.id.start_ns, ev.id.pid));
+  p.set_pid(ev.id.pid);
+  p.set_tid(ev.id.tid);
+  p.set_ppid(ev.id.ppid);
+  if (parent) p.set_parent_exec_id(parent->proc.exec_id());
+  p.set_uid(ev.uid);
+  p.set_euid(ev.euid);
+  p.set_gid(ev.gid);
+  p.set_egid(ev.egid);
+  p.set_auid(ev.auid);
+  p.set_session_id(ev.sessionid);
+  p.set_user_name(userName(ev.uid));
+  p.set_comm(ev.comm);
+  p.set_start_time(timeOf(ev.id.start_ns));
+  std::string flags = "execve";
+  if (ev.no_paths) {
+    // The kernel could not read paths (lockdown): /proc, while it lasts.
+    std::string dir = opts_.proc_root + "/" + std::to_string(ev.id.pid);
+    p.set_binary(readLink(dir + "/exe"));
+    p.set_cwd(readLink(dir + "/cwd"));
+    std::string cmdline = readFile(dir + "/cmdline");
+    std::vector<std::string> argv;
+    for (size_t s = 0; s < cmdline.size();) {
+      size_t nul = cmdline.find('\0', s);
+      if (nul == std::string::npos) nul = cmdline.size();
+      argv.push_back(cmdline.substr(s, nul - s));
+      s = nul + 1;
+    }
+    p.set_arguments(joinArgs(argv));
+    flags += " procFS";
+  } else {
+    p.set_binary(ev.binary);
+    p.set_cwd(ev.cwd);
+    p.set_arguments(joinArgs(ev.argv));
+  }
+  p.set_binary_truncated(ev.binary_truncated);
+  p.set_arguments_truncated(ev.args_truncated);
+  if (ev.args_truncated) flags += " truncArgs";
+  if (ev.cwd_truncated) flags += " truncCwd";
+  p.set_flags(flags);
+  auto* cap = p.mutable_cap();
+  for (const auto& c : capNames(ev.cap_permitted)) cap->add_permitted(c);
+  for (const auto& c : capNames(ev.cap_effective)) cap->add_effective(c);
+  for (const auto& c : capNames(ev.cap_inheritable)) cap->add_inheritable(c);
+  uint32_t ns[VG_NS_COUNT];
+  memcpy(ns, ev.ns, sizeof(ns));
+  fillNamespaces(ns, &p);
+  fillCgroup(ev.cgroup_id, &p);
+  e->announced = true;
+  insertLive(e);
+
+  api::Event out = wrap(ev.ktime_ns);
+  auto* exec = out.mutable_process_exec();
+  *exec->mutable_process() = p;
+  fillLineage(e, exec->mutable_parent(), exec->mutable_ancestors());
+  if (!exec->parent().pid()) exec->clear_parent();
+  return out;
+}
+
+void ProcessCache::onClone(const events::CloneEvent& ev) {
+  EntryPtr parent = findLive(ev.id.ppid, ev.id.parent_start_ns);
+  if (!parent) {
+    parent = fromProc(ev.id.ppid);
+    if (!parent) return;
+    insertLive(parent);
+  }
+  auto e = std::make_shared<Entry>();
+  e->start_ns = ev.id.start_ns;
+  e->proc = parent->proc;
+  api::Process& p = e->proc;
+  p.set_exec_id(execId(ev.id.start_ns, ev.id.pid));
+  p.set_pid(ev.id.pid);
+  p.set_tid(ev.id.tid);
+  p.set_ppid(ev.id.ppid);
+  p.set_parent_exec_id(parent->proc.exec_id());
+  p.set_start_time(timeOf(ev.id.start_ns));
+  p.set_flags("clone");
+  insertLive(e);
+}
+
+std::optional<api::Event> ProcessCache::onExit(const events::ExitEvent& ev) {
+  EntryPtr e = findLive(ev.id.pid, ev.id.start_ns);
+  if (!e || !e->announced) {
+    if (e) {
+      live_.erase(ev.id.pid);
+      exited_.push_back(e);
+      pruneExited();
+    }
+    return std::nullopt;
+  }
+  api::Event out = wrap(ev.ktime_ns);
+  auto* exit = out.mutable_process_exit();
+  *exit->mutable_process() = e->proc;
+  fillLineage(e, exit->mutable_parent(), nullptr);
+  if (!exit->parent().pid()) exit->clear_parent();
+  int sig = ev.exit_code & 0x7f;
+  if (sig) {
+    const char* abbrev = sigabbrev_np(sig);
+    exit->set_signal(abbrev ? absl::StrCat("SIG", abbrev) : absl::StrCat("SIG", sig));
+  }
+  exit->set_status((ev.exit_code >> 8) & 0xff);
+  exit->set_time(out.time());
+  if (auto it = live_.find(ev.id.pid); it != live_.end() && it->second == e) {
+    live_.erase(it);
+    exited_.push_back(e);
+    pruneExited();
+  }
+  return out;
+}
+
+void ProcessCache::enrich(uint32_t pid, api::Process* process, api::Process* parent) {
+  auto it = live_.find(pid);
+  EntryPtr e = it == live_.end() ? nullptr : it->second;
+  if (!e) {
+    e = fromProc(pid);
+    if (!e) return;
+    insertLive(e);
+  }
+  announce(e);
+  // The kernel's view of this event (pid, tid, uid) stays; the rest comes from the cache.
+  uint32_t tid = process->tid(), uid = process->uid(), gid = process->gid();
+  std::string binary = process->binary();
+  *process = e->proc;
+  if (tid) process->set_tid(tid);
+  process->set_uid(uid);
+  process->set_gid(gid);
+  if (process->binary().empty()) process->set_binary(binary);
+  fillLineage(e, parent, nullptr);
+}
+
+}  // namespace vigil::process

@@ -1,0 +1,98 @@
+// The userspace process cache: turns the kernel's exec / clone / exit records
+// into schema Processes with lineage, and enriches policy events with them.
+//
+// Bounded: live processes are keyed by pid (the kernel removes them at exit);
+// exited ones stay in a FIFO of bounded size so that lineage of their children
+// and late references still resolve. Ordering: the kernel emits every record
+// through one ring buffer, so a process's exec record always precedes its
+// policy events; processes that predate Vigil are announced by bootstrap()
+// (flag "procFS") before any kernel record is read.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "daemon/events/event_decoder.h"
+#include "vigil/events.pb.h"
+
+namespace vigil::process {
+
+struct CacheOptions {
+  std::string node_name;
+  std::string boot_id;           // /proc/sys/kernel/random/boot_id
+  size_t max_exited = 8192;      // exited processes kept for lineage
+  int ancestor_depth = 4;        // ancestors listed in exec events beyond the parent
+  int64_t boot_to_realtime_ns = 0;
+  std::string proc_root = "/proc";
+  std::string cgroup_root = "/sys/fs/cgroup";
+};
+
+class ProcessCache {
+ public:
+  explicit ProcessCache(CacheOptions options);
+
+  // Processes running now, as process_exec events flagged "procFS".
+  std::vector<api::Event> bootstrap();
+
+  api::Event onExec(const events::ExecEvent& ev);
+  void onClone(const events::CloneEvent& ev);
+  // Nothing for a forked process that never exec'd and was never named by an
+  // event: it was never announced, so its end is not news either.
+  std::optional<api::Event> onExit(const events::ExitEvent& ev);
+  // Fills process and parent of a policy event for the given thread group.
+  void enrich(uint32_t pid, api::Process* process, api::Process* parent);
+
+  // process_exec events (flag "clone") for forked processes that are about to
+  // be named by an event for the first time, oldest first. The pipeline
+  // writes them before the event it is handling, so every exec_id an event
+  // names was announced before.
+  std::vector<api::Event> takeAnnouncements() { return std::move(announcements_); }
+
+  size_t liveCount() const { return live_.size(); }
+  size_t exitedCount() const { return exited_.size(); }
+
+  // Exposed for tests.
+  std::string execId(uint64_t start_ns, uint32_t pid) const;
+  static std::vector<std::string> capNames(uint64_t caps);
+  static void parseCgroupPath(const std::string& path, api::Process* p);
+  static std::string joinArgs(const std::vector<std::string>& argv);
+
+ private:
+  struct Entry {
+    api::Process proc;
+    uint64_t start_ns = 0;
+    bool announced = false;  // a process_exec event named it
+  };
+  using EntryPtr = std::shared_ptr<Entry>;
+
+  EntryPtr findLive(uint32_t pid, uint64_t start_ns) const;
+  EntryPtr findByExecId(const std::string& id) const;
+  EntryPtr fromProc(uint32_t pid);
+  void insertLive(const EntryPtr& e);
+  void pruneExited();
+  void announce(const EntryPtr& e, int depth = 0);
+  void fillNamespaces(const uint32_t ns[VG_NS_COUNT], api::Process* p) const;
+  void fillCgroup(uint64_t cgroup_id, api::Process* p);
+  std::string userName(uint32_t uid);
+  std::string timeOf(uint64_t boot_ns) const;
+  void fillLineage(const EntryPtr& e, api::Process* parent,
+                   google::protobuf::RepeatedPtrField<api::Process>* ancestors);
+  api::Event wrap(uint64_t ktime_ns) const;
+
+  CacheOptions opts_;
+  uint32_t host_ns_[VG_NS_COUNT] = {};
+  std::unordered_map<uint32_t, EntryPtr> live_;
+  std::unordered_map<std::string, EntryPtr> by_exec_id_;
+  std::deque<EntryPtr> exited_;
+  std::unordered_map<uint64_t, std::string> cgroup_paths_;
+  std::unordered_map<uint32_t, std::string> users_;
+  bool users_loaded_ = false;
+  std::vector<api::Event> announcements_;
+};
+
+}  // namespace vigil::process

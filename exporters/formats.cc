@@ -1,0 +1,773 @@
+#include "exporters/formats.h"
+
+#include <functional>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "daemon/events/json_writer.h"
+#include "exporters/json_doc.h"
+
+#ifndef VIGIL_VERSION
+#define VIGIL_VERSION "0.0.0"
+#endif
+
+namespace vigil::exporters {
+
+namespace {
+
+constexpr const char* kEcsVersion = "8.11.0";
+constexpr const char* kOcsfVersion = "1.1.0";
+
+std::string baseName(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string processName(const api::Process& p) {
+  if (!p.binary().empty()) return baseName(p.binary());
+  return p.comm();
+}
+
+std::string commandLine(const api::Process& p) {
+  if (p.arguments().empty()) return p.binary();
+  return absl::StrCat(p.binary(), " ", p.arguments());
+}
+
+// "OUTCOME_WOULD_DENY" -> "would_deny"
+std::string shortEnum(const std::string& full, std::string_view prefix) {
+  std::string s = full;
+  if (s.rfind(prefix, 0) == 0) s = s.substr(prefix.size());
+  return absl::AsciiStrToLower(s);
+}
+
+std::string outcomeShort(api::Outcome o) { return shortEnum(api::Outcome_Name(o), "OUTCOME_"); }
+std::string actionShort(api::Action a) { return shortEnum(api::Action_Name(a), "ACTION_"); }
+std::string modeShort(api::PolicyMode m) { return shortEnum(api::PolicyMode_Name(m), "POLICY_MODE_"); }
+std::string statusKindShort(api::Status::Kind k) {
+  return shortEnum(api::Status::Kind_Name(k), "KIND_");
+}
+
+bool isDeny(api::Outcome o) { return o == api::OUTCOME_DENIED || o == api::OUTCOME_KILLED; }
+
+int64_t rfc3339ToNs(const std::string& s) {
+  if (s.empty()) return 0;
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, s, &t, &err)) return 0;
+  return absl::ToUnixNanos(t);
+}
+
+int64_t rfc3339ToMs(const std::string& s) { return rfc3339ToNs(s) / 1'000'000; }
+
+// Falco output field names are dotted ("proc.name"): keep them one key.
+std::string flatKey(std::string k) {
+  for (char& c : k)
+    if (c == '.') c = '_';
+  return k;
+}
+
+void argValue(JsonNode& o, const api::Arg& a) {
+  o.setNonEmpty("label", a.label());
+  switch (a.value_case()) {
+    case api::Arg::kFileArg: o.set("file_arg", a.file_arg()); break;
+    case api::Arg::kStringArg: o.set("string_arg", a.string_arg()); break;
+    case api::Arg::kIntArg: o.set("int_arg", static_cast<int64_t>(a.int_arg())); break;
+    case api::Arg::kUintArg: o.set("uint_arg", static_cast<uint64_t>(a.uint_arg())); break;
+    case api::Arg::kSockArg: o.set("sock_arg", a.sock_arg()); break;
+    default: break;
+  }
+}
+
+// ---- ECS --------------------------------------------------------------------
+
+void ecsProcessCore(JsonNode& p, const api::Process& pr) {
+  p.setNonEmpty("entity_id", pr.exec_id());
+  p.set("pid", pr.pid());
+  p.setNonEmpty("executable", pr.binary());
+  p.setNonEmpty("name", processName(pr));
+  std::string cmd = commandLine(pr);
+  p.setNonEmpty("command_line", cmd);
+  p.setNonEmpty("working_directory", pr.cwd());
+  p.setNonEmpty("start", pr.start_time());
+}
+
+void ecsProcess(JsonNode& p, const api::Process& pr) {
+  ecsProcessCore(p, pr);
+  if (pr.tid() != 0) p.set("thread.id", pr.tid());
+  p.set("user.id", std::to_string(pr.euid()));
+  p.setNonEmpty("user.name", pr.user_name());
+  p.set("real_user.id", std::to_string(pr.uid()));
+  p.set("group.id", std::to_string(pr.egid()));
+  p.set("real_group.id", std::to_string(pr.gid()));
+  if (pr.has_cap()) {
+    JsonNode& caps = p.obj("thread.capabilities");
+    if (pr.cap().effective_size()) {
+      JsonNode& a = caps.arr("effective");
+      for (const auto& c : pr.cap().effective()) a.push(c);
+    }
+    if (pr.cap().permitted_size()) {
+      JsonNode& a = caps.arr("permitted");
+      for (const auto& c : pr.cap().permitted()) a.push(c);
+    }
+  }
+  if (!pr.parent_exec_id().empty()) p.set("parent.entity_id", pr.parent_exec_id());
+  if (pr.ppid() != 0) p.set("parent.pid", pr.ppid());
+}
+
+// Vigil's fields with no ECS home, under vigil.process.
+void ecsVigilProcess(JsonNode& v, const api::Process& pr) {
+  if (pr.auid() != 0) v.set("auid", pr.auid());
+  if (pr.session_id() != 0) v.set("session_id", pr.session_id());
+  v.setNonEmpty("flags", pr.flags());
+  v.setNonEmpty("comm", pr.comm());
+  if (pr.binary_truncated()) v.set("binary_truncated", true);
+  if (pr.arguments_truncated()) v.set("arguments_truncated", true);
+  v.setNonEmpty("cgroup_path", pr.cgroup_path());
+  if (pr.cgroup_id() != 0) v.set("cgroup_id", static_cast<uint64_t>(pr.cgroup_id()));
+  v.setNonEmpty("systemd_unit", pr.systemd_unit());
+  v.setNonEmpty("tty", pr.tty());
+  if (pr.has_ns()) {
+    const auto& ns = pr.ns();
+    auto one = [&](const char* name, bool has, const api::Namespace& n) {
+      if (!has) return;
+      v.set(absl::StrCat("ns.", name, ".inum"), n.inum());
+      v.set(absl::StrCat("ns.", name, ".is_host"), n.is_host());
+    };
+    one("uts", ns.has_uts(), ns.uts());
+    one("ipc", ns.has_ipc(), ns.ipc());
+    one("mnt", ns.has_mnt(), ns.mnt());
+    one("pid", ns.has_pid(), ns.pid());
+    one("pid_for_children", ns.has_pid_for_children(), ns.pid_for_children());
+    one("net", ns.has_net(), ns.net());
+    one("time", ns.has_time(), ns.time());
+    one("cgroup", ns.has_cgroup(), ns.cgroup());
+    one("user", ns.has_user(), ns.user());
+  }
+}
+
+void ecsContainer(JsonNode& doc, const api::Process& pr) {
+  if (!pr.has_container() || pr.container().id().empty()) return;
+  const auto& c = pr.container();
+  doc.set("container.id", c.id());
+  doc.setNonEmpty("container.runtime", c.runtime());
+  doc.setNonEmpty("container.name", c.name());
+  doc.setNonEmpty("container.image.name", c.image());
+}
+
+void ecsEvent(JsonNode& doc, const char* kind, std::initializer_list<const char*> category,
+              std::initializer_list<const char*> type, const std::string& action,
+              const char* outcome) {
+  doc.set("event.kind", kind);
+  JsonNode& cat = doc.arr("event.category");
+  for (const char* c : category) cat.push(c);
+  JsonNode& ty = doc.arr("event.type");
+  for (const char* t : type) ty.push(t);
+  doc.set("event.action", action);
+  if (outcome) doc.set("event.outcome", outcome);
+}
+
+void ecsFullProcess(JsonNode& doc, const api::Process& pr, const api::Process* parent) {
+  JsonNode& p = doc.obj("process");
+  ecsProcess(p, pr);
+  if (parent) {
+    JsonNode& pp = p.obj("parent");
+    ecsProcessCore(pp, *parent);
+    pp.set("user.id", std::to_string(parent->euid()));
+    if (parent->ppid() != 0) pp.set("parent.pid", parent->ppid());
+  }
+  JsonNode vp = JsonNode::object();
+  ecsVigilProcess(vp, pr);
+  if (!vp.empty()) doc.obj("vigil").obj("process") = std::move(vp);
+  ecsContainer(doc, pr);
+}
+
+}  // namespace
+
+std::string renderEcs(const api::Event& ev) {
+  JsonNode doc = JsonNode::object();
+  doc.setNonEmpty("@timestamp", ev.time());
+  doc.set("ecs.version", kEcsVersion);
+  doc.set("agent.type", "vigil");
+  doc.set("agent.version", VIGIL_VERSION);
+  if (!ev.node_name().empty()) {
+    doc.set("host.name", ev.node_name());
+    doc.set("host.hostname", ev.node_name());
+  }
+  doc.set("event.module", "vigil");
+  doc.set("event.dataset", absl::StrCat("vigil.", eventTypeName(ev)));
+  doc.set("event.severity", static_cast<int64_t>(syslogSeverity(ev)));
+  switch (ev.event_case()) {
+    case api::Event::kProcessExec: {
+      const auto& e = ev.process_exec();
+      ecsEvent(doc, "event", {"process"}, {"start"}, "exec", "success");
+      ecsFullProcess(doc, e.process(), e.has_parent() ? &e.parent() : nullptr);
+      if (e.ancestors_size()) {
+        JsonNode& anc = doc.obj("vigil").arr("ancestors");
+        for (const auto& a : e.ancestors()) {
+          JsonNode& o = anc.pushObject();
+          o.setNonEmpty("entity_id", a.exec_id());
+          o.set("pid", a.pid());
+          o.setNonEmpty("executable", a.binary());
+        }
+      }
+      break;
+    }
+    case api::Event::kProcessExit: {
+      const auto& e = ev.process_exit();
+      ecsEvent(doc, "event", {"process"}, {"end"}, "exit", "success");
+      ecsFullProcess(doc, e.process(), e.has_parent() ? &e.parent() : nullptr);
+      doc.set("process.exit_code", static_cast<int64_t>(e.status()));
+      doc.setNonEmpty("process.end", e.time().empty() ? ev.time() : e.time());
+      doc.setNonEmpty("vigil.exit.signal", e.signal());
+      break;
+    }
+    case api::Event::kProcessLsm: {
+      const auto& e = ev.process_lsm();
+      bool file_hook = e.hook().rfind("file_", 0) == 0;
+      bool denied = isDeny(e.outcome());
+      std::string outcome = outcomeShort(e.outcome());
+      doc.set("event.kind", "alert");
+      doc.arr("event.category").push(file_hook ? "file" : "process");
+      JsonNode& ty = doc.arr("event.type");
+      ty.push(file_hook ? "access" : "start");
+      ty.push(denied ? "denied" : "allowed");
+      doc.set("event.action", outcome);
+      doc.set("event.outcome", denied ? "failure" : "success");
+      ecsFullProcess(doc, e.process(), e.has_parent() ? &e.parent() : nullptr);
+      doc.setNonEmpty("message", e.message());
+      doc.set("rule.name", e.policy_name());
+      doc.set("rule.ruleset", "vigil");
+      doc.setNonEmpty("rule.description", e.message());
+      if (!e.path().empty()) {
+        doc.set("file.path", e.path());
+        doc.set("file.name", baseName(e.path()));
+      }
+      if (e.tags_size()) {
+        JsonNode& tags = doc.arr("tags");
+        for (const auto& t : e.tags()) tags.push(t);
+      }
+      JsonNode& l = doc.obj("vigil").obj("lsm");
+      l.set("hook", e.hook());
+      l.set("selector", e.selector());
+      l.set("action", actionShort(e.action()));
+      l.set("outcome", outcome);
+      l.set("mode", modeShort(e.mode()));
+      l.set("return_errno", static_cast<int64_t>(e.return_errno()));
+      l.setNonEmpty("mechanism", e.mechanism());
+      if (e.path_truncated()) l.set("path_truncated", true);
+      if (e.args_size()) {
+        JsonNode& args = l.arr("args");
+        for (const auto& a : e.args()) argValue(args.pushObject(), a);
+      }
+      break;
+    }
+    case api::Event::kStatus: {
+      const auto& s = ev.status();
+      bool loss = s.kind() == api::Status::KIND_LOST_EVENTS ||
+                  s.kind() == api::Status::KIND_EXPORTER_DROPPED;
+      doc.set("event.kind", loss ? "pipeline_error" : "event");
+      doc.arr("event.category").push("configuration");
+      doc.arr("event.type").push(s.kind() == api::Status::KIND_POLICY_LOADED ? "change" : "info");
+      doc.set("event.action", statusKindShort(s.kind()));
+      doc.setNonEmpty("message", s.message());
+      JsonNode& v = doc.obj("vigil").obj("status");
+      v.set("kind", statusKindShort(s.kind()));
+      v.setNonEmpty("subject", s.subject());
+      v.set("count", static_cast<uint64_t>(s.count()));
+      break;
+    }
+    case api::Event::kRuleAlert: {
+      const auto& r = ev.rule_alert();
+      doc.set("event.kind", "alert");
+      doc.arr("event.category").push("process");
+      doc.arr("event.type").push("info");
+      doc.set("event.action", "rule_alert");
+      ecsFullProcess(doc, r.process(), r.has_parent() ? &r.parent() : nullptr);
+      doc.setNonEmpty("message", r.output());
+      doc.set("rule.name", r.rule());
+      doc.set("rule.ruleset", "vigil");
+      if (r.tags_size()) {
+        JsonNode& tags = doc.arr("tags");
+        for (const auto& t : r.tags()) tags.push(t);
+      }
+      JsonNode& v = doc.obj("vigil").obj("rule");
+      v.setNonEmpty("priority", r.priority());
+      v.setNonEmpty("source", r.source());
+      if (!r.output_fields().empty()) {
+        // Sorted for a stable rendering (protobuf maps have no order).
+        std::map<std::string, std::string> sorted(r.output_fields().begin(), r.output_fields().end());
+        JsonNode& f = v.obj("output_fields");
+        for (const auto& [k, val] : sorted) f.set(flatKey(k), val);
+      }
+      break;
+    }
+    default:
+      doc.set("event.kind", "event");
+      break;
+  }
+  return doc.dump();
+}
+
+// ---- OCSF -------------------------------------------------------------------
+
+namespace {
+
+void ocsfProcessObj(JsonNode& p, const api::Process& pr, const api::Process* parent) {
+  p.set("pid", pr.pid());
+  if (pr.tid() != 0) p.set("tid", pr.tid());
+  p.setNonEmpty("uid", pr.exec_id());
+  p.setNonEmpty("name", processName(pr));
+  p.setNonEmpty("cmd_line", commandLine(pr));
+  if (!pr.binary().empty()) {
+    p.set("file.path", pr.binary());
+    p.set("file.name", baseName(pr.binary()));
+  }
+  p.set("user.uid", std::to_string(pr.uid()));
+  p.setNonEmpty("user.name", pr.user_name());
+  int64_t start = rfc3339ToMs(pr.start_time());
+  if (start != 0) p.set("created_time", start);
+  if (pr.has_container() && !pr.container().id().empty()) {
+    const auto& c = pr.container();
+    p.set("container.uid", c.id());
+    p.setNonEmpty("container.name", c.name());
+    p.setNonEmpty("container.runtime", c.runtime());
+    p.setNonEmpty("container.image.name", c.image());
+  }
+  if (parent) {
+    ocsfProcessObj(p.obj("parent_process"), *parent, nullptr);
+  } else if (pr.ppid() != 0 || !pr.parent_exec_id().empty()) {
+    JsonNode& pp = p.obj("parent_process");
+    pp.set("pid", pr.ppid());
+    pp.setNonEmpty("uid", pr.parent_exec_id());
+  }
+}
+
+// Fields OCSF has no attribute for.
+void ocsfUnmappedProcess(JsonNode& u, const api::Process& pr) {
+  u.setNonEmpty("cwd", pr.cwd());
+  u.set("euid", pr.euid());
+  u.set("gid", pr.gid());
+  if (pr.auid() != 0) u.set("auid", pr.auid());
+  u.setNonEmpty("flags", pr.flags());
+  u.setNonEmpty("cgroup_path", pr.cgroup_path());
+  u.setNonEmpty("systemd_unit", pr.systemd_unit());
+}
+
+void ocsfCommon(JsonNode& doc, const api::Event& ev, int class_uid, const char* class_name,
+                int category_uid, const char* category_name, int activity_id,
+                const std::string& activity_name) {
+  doc.set("metadata.version", kOcsfVersion);
+  doc.set("metadata.product.name", "Vigil");
+  doc.set("metadata.product.vendor_name", "Vigil");
+  doc.set("metadata.product.version", VIGIL_VERSION);
+  doc.setNonEmpty("metadata.original_time", ev.time());
+  doc.set("time", rfc3339ToMs(ev.time()));
+  doc.set("class_uid", static_cast<int64_t>(class_uid));
+  doc.set("class_name", class_name);
+  doc.set("category_uid", static_cast<int64_t>(category_uid));
+  doc.set("category_name", category_name);
+  doc.set("activity_id", static_cast<int64_t>(activity_id));
+  doc.set("activity_name", activity_name);
+  doc.set("type_uid", static_cast<int64_t>(class_uid) * 100 + activity_id);
+  doc.set("type_name", absl::StrCat(class_name, ": ", activity_name));
+  int sev = ocsfSeverityId(syslogSeverity(ev));
+  static const char* kSevNames[] = {"Unknown", "Informational", "Low", "Medium", "High", "Critical"};
+  doc.set("severity_id", static_cast<int64_t>(sev));
+  doc.set("severity", kSevNames[sev]);
+  doc.setNonEmpty("device.hostname", ev.node_name());
+  doc.set("device.type_id", static_cast<int64_t>(0));
+  doc.set("device.type", "Unknown");
+}
+
+std::string findingUid(const api::Event& ev, const std::string& a, const std::string& b) {
+  size_t h = std::hash<std::string>{}(absl::StrCat(ev.node_name(), "|", ev.time(), "|", a, "|", b));
+  return absl::StrCat(absl::Hex(h, absl::kZeroPad16));
+}
+
+}  // namespace
+
+std::string renderOcsf(const api::Event& ev) {
+  JsonNode doc = JsonNode::object();
+  switch (ev.event_case()) {
+    case api::Event::kProcessExec:
+    case api::Event::kProcessExit: {
+      bool exec = ev.has_process_exec();
+      const api::Process& pr = exec ? ev.process_exec().process() : ev.process_exit().process();
+      bool has_parent = exec ? ev.process_exec().has_parent() : ev.process_exit().has_parent();
+      const api::Process& parent = exec ? ev.process_exec().parent() : ev.process_exit().parent();
+      ocsfCommon(doc, ev, 1007, "Process Activity", 1, "System Activity", exec ? 1 : 2,
+                 exec ? "Launch" : "Terminate");
+      doc.set("status_id", static_cast<int64_t>(1));
+      doc.set("status", "Success");
+      ocsfProcessObj(doc.obj("process"), pr, has_parent ? &parent : nullptr);
+      if (has_parent) ocsfProcessObj(doc.obj("actor").obj("process"), parent, nullptr);
+      else ocsfProcessObj(doc.obj("actor").obj("process"), pr, nullptr);
+      if (exec && ev.process_exec().ancestors_size()) {
+        JsonNode& lin = doc.obj("process").arr("lineage");
+        for (const auto& a : ev.process_exec().ancestors()) lin.push(a.binary());
+      }
+      if (!exec) {
+        doc.set("exit_code", static_cast<int64_t>(ev.process_exit().status()));
+        doc.setNonEmpty("unmapped.signal", ev.process_exit().signal());
+      }
+      ocsfUnmappedProcess(doc.obj("unmapped").obj("process"), pr);
+      break;
+    }
+    case api::Event::kProcessLsm: {
+      const auto& e = ev.process_lsm();
+      ocsfCommon(doc, ev, 2004, "Detection Finding", 2, "Findings", 1, "Create");
+      std::string outcome = outcomeShort(e.outcome());
+      // Security control profile: what was done (action) and the final disposition.
+      int action_id = 1, disposition_id = 17;
+      const char* action = "Allowed";
+      const char* disposition = "Logged";
+      switch (e.outcome()) {
+        case api::OUTCOME_DENIED:
+        case api::OUTCOME_KILLED:
+          action_id = 2; action = "Denied"; disposition_id = 2; disposition = "Blocked";
+          break;
+        case api::OUTCOME_WOULD_DENY:
+        case api::OUTCOME_WOULD_KILL:
+          action_id = 1; action = "Allowed"; disposition_id = 15; disposition = "Detected";
+          break;
+        default:
+          break;
+      }
+      doc.set("action_id", static_cast<int64_t>(action_id));
+      doc.set("action", action);
+      doc.set("disposition_id", static_cast<int64_t>(disposition_id));
+      doc.set("disposition", disposition);
+      doc.set("status_id", static_cast<int64_t>(1));
+      doc.set("status", "New");
+      std::string title = e.message().empty()
+                              ? absl::StrCat(e.policy_name(), ": ", outcome, " ", e.hook(),
+                                             e.path().empty() ? "" : " ", e.path())
+                              : e.message();
+      doc.set("message", title);
+      JsonNode& fi = doc.obj("finding_info");
+      fi.set("uid", findingUid(ev, e.process().exec_id(), e.policy_name()));
+      fi.set("title", title);
+      fi.set("desc", absl::StrCat("policy ", e.policy_name(), " selector ", e.selector(), " on ",
+                                  e.hook(), " (", modeShort(e.mode()), " mode): ", outcome));
+      fi.arr("types").push("Vigil Policy");
+      fi.set("analytic.name", e.policy_name());
+      fi.set("analytic.type_id", static_cast<int64_t>(1));
+      fi.set("analytic.type", "Rule");
+      fi.set("analytic.uid", absl::StrCat(e.policy_name(), "/", e.selector()));
+      int64_t ms = rfc3339ToMs(ev.time());
+      fi.set("created_time", ms);
+      JsonNode& evid = doc.arr("evidences").pushObject();
+      ocsfProcessObj(evid.obj("process"), e.process(), e.has_parent() ? &e.parent() : nullptr);
+      if (!e.path().empty()) {
+        evid.set("file.path", e.path());
+        evid.set("file.name", baseName(e.path()));
+        evid.set("file.type_id", static_cast<int64_t>(1));
+        evid.set("file.type", "Regular File");
+      }
+      ocsfProcessObj(doc.obj("actor").obj("process"), e.process(), nullptr);
+      JsonNode& u = doc.obj("unmapped");
+      u.set("hook", e.hook());
+      u.set("selector", e.selector());
+      u.set("policy_action", actionShort(e.action()));
+      u.set("outcome", outcome);
+      u.set("mode", modeShort(e.mode()));
+      u.set("return_errno", static_cast<int64_t>(e.return_errno()));
+      u.setNonEmpty("mechanism", e.mechanism());
+      if (e.tags_size()) {
+        JsonNode& t = u.arr("tags");
+        for (const auto& tag : e.tags()) t.push(tag);
+      }
+      if (e.args_size()) {
+        JsonNode& args = u.arr("args");
+        for (const auto& a : e.args()) argValue(args.pushObject(), a);
+      }
+      ocsfUnmappedProcess(u.obj("process"), e.process());
+      break;
+    }
+    case api::Event::kRuleAlert: {
+      const auto& r = ev.rule_alert();
+      ocsfCommon(doc, ev, 2004, "Detection Finding", 2, "Findings", 1, "Create");
+      doc.set("action_id", static_cast<int64_t>(1));
+      doc.set("action", "Allowed");
+      doc.set("disposition_id", static_cast<int64_t>(19));
+      doc.set("disposition", "Alert");
+      doc.set("status_id", static_cast<int64_t>(1));
+      doc.set("status", "New");
+      doc.setNonEmpty("message", r.output());
+      JsonNode& fi = doc.obj("finding_info");
+      fi.set("uid", findingUid(ev, r.process().exec_id(), r.rule()));
+      fi.set("title", r.rule());
+      fi.setNonEmpty("desc", r.output());
+      fi.arr("types").push("Vigil Rule");
+      fi.set("analytic.name", r.rule());
+      fi.set("analytic.type_id", static_cast<int64_t>(1));
+      fi.set("analytic.type", "Rule");
+      fi.set("created_time", rfc3339ToMs(ev.time()));
+      ocsfProcessObj(doc.arr("evidences").pushObject().obj("process"), r.process(),
+                     r.has_parent() ? &r.parent() : nullptr);
+      ocsfProcessObj(doc.obj("actor").obj("process"), r.process(), nullptr);
+      JsonNode& u = doc.obj("unmapped");
+      u.setNonEmpty("priority", r.priority());
+      u.setNonEmpty("source", r.source());
+      if (r.tags_size()) {
+        JsonNode& t = u.arr("tags");
+        for (const auto& tag : r.tags()) t.push(tag);
+      }
+      if (!r.output_fields().empty()) {
+        std::map<std::string, std::string> sorted(r.output_fields().begin(), r.output_fields().end());
+        JsonNode& f = u.obj("output_fields");
+        for (const auto& [k, v] : sorted) f.set(flatKey(k), v);
+      }
+      break;
+    }
+    case api::Event::kStatus:
+    default: {
+      const auto& s = ev.status();
+      ocsfCommon(doc, ev, 6002, "Application Lifecycle", 6, "Application Activity", 99,
+                 ev.has_status() ? statusKindShort(s.kind()) : "Other");
+      doc.set("app.name", "vigild");
+      doc.set("app.vendor_name", "Vigil");
+      doc.set("app.version", VIGIL_VERSION);
+      doc.setNonEmpty("message", s.message());
+      JsonNode& u = doc.obj("unmapped");
+      u.set("kind", statusKindShort(s.kind()));
+      u.setNonEmpty("subject", s.subject());
+      u.set("count", static_cast<uint64_t>(s.count()));
+      break;
+    }
+  }
+  return doc.dump();
+}
+
+// ---- CEF --------------------------------------------------------------------
+
+std::string cefEscapeHeader(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '\\' || c == '|') out.push_back('\\');
+    if (c == '\n' || c == '\r') c = ' ';
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string cefEscapeExtension(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '=': out += "\\="; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+class CefExt {
+ public:
+  void add(std::string_view key, std::string_view value) {
+    if (value.empty()) return;
+    if (!out_.empty()) out_.push_back(' ');
+    absl::StrAppend(&out_, std::string(key), "=", cefEscapeExtension(value));
+  }
+  void add(std::string_view key, uint64_t v) { add(key, std::to_string(v)); }
+  void addNum(std::string_view key, int64_t v) { add(key, std::to_string(v)); }
+  void labeled(int n, const char* label, std::string_view value, bool number = false) {
+    if (value.empty()) return;
+    std::string base = absl::StrCat(number ? "cn" : "cs", n);
+    add(absl::StrCat(base, "Label"), label);
+    add(base, value);
+  }
+  const std::string& str() const { return out_; }
+
+ private:
+  std::string out_;
+};
+
+void cefProcess(CefExt& x, const api::Process& p) {
+  if (p.pid() != 0) x.add("spid", static_cast<uint64_t>(p.pid()));
+  x.add("sproc", p.binary().empty() ? p.comm() : p.binary());
+  x.add("suid", std::to_string(p.uid()));
+  x.add("suser", p.user_name());
+}
+
+}  // namespace
+
+std::string renderCef(const api::Event& ev) {
+  std::string type = eventTypeName(ev);
+  std::string signature = type, name;
+  CefExt x;
+  int64_t ms = eventTimeNs(ev) / 1'000'000;
+  if (ms != 0) x.addNum("rt", ms);
+  x.add("dvchost", ev.node_name());
+  x.add("cat", type);
+  switch (ev.event_case()) {
+    case api::Event::kProcessExec:
+    case api::Event::kProcessExit: {
+      bool exec = ev.has_process_exec();
+      const api::Process& p = exec ? ev.process_exec().process() : ev.process_exit().process();
+      const api::Process& parent = exec ? ev.process_exec().parent() : ev.process_exit().parent();
+      name = exec ? "Process executed" : "Process exited";
+      cefProcess(x, p);
+      x.labeled(1, "execId", p.exec_id());
+      x.labeled(2, "arguments", p.arguments());
+      x.labeled(3, "parentBinary", parent.binary());
+      x.labeled(4, "cwd", p.cwd());
+      x.labeled(5, "containerId", p.container().id());
+      x.labeled(6, "parentExecId", p.parent_exec_id().empty() ? parent.exec_id() : p.parent_exec_id());
+      if (!exec) {
+        x.labeled(1, "exitStatus", std::to_string(ev.process_exit().status()), true);
+        x.add("reason", ev.process_exit().signal());
+      }
+      break;
+    }
+    case api::Event::kProcessLsm: {
+      const auto& e = ev.process_lsm();
+      std::string outcome = outcomeShort(e.outcome());
+      signature = absl::StrCat("policy:", e.policy_name());
+      name = e.message().empty() ? absl::StrCat(outcome, " ", e.hook()) : e.message();
+      cefProcess(x, e.process());
+      x.add("act", outcome);
+      x.add("outcome", isDeny(e.outcome()) ? "failure" : "success");
+      x.add("filePath", e.path());
+      if (!e.path().empty()) x.add("fname", baseName(e.path()));
+      x.labeled(1, "execId", e.process().exec_id());
+      x.labeled(2, "arguments", e.process().arguments());
+      x.labeled(3, "parentBinary", e.parent().binary());
+      x.labeled(4, "policy", e.policy_name());
+      x.labeled(5, "hook", e.hook());
+      x.labeled(6, "mode", modeShort(e.mode()));
+      x.labeled(1, "returnErrno", std::to_string(e.return_errno()), true);
+      x.labeled(2, "selector", std::to_string(e.selector()), true);
+      x.add("msg", e.message());
+      break;
+    }
+    case api::Event::kStatus: {
+      const auto& s = ev.status();
+      signature = absl::StrCat("status:", statusKindShort(s.kind()));
+      name = absl::StrCat("Vigil status: ", statusKindShort(s.kind()));
+      x.labeled(4, "subject", s.subject());
+      x.add("cnt", static_cast<uint64_t>(s.count()));
+      x.add("msg", s.message());
+      break;
+    }
+    case api::Event::kRuleAlert: {
+      const auto& r = ev.rule_alert();
+      signature = absl::StrCat("rule:", r.rule());
+      name = r.rule();
+      cefProcess(x, r.process());
+      x.labeled(1, "execId", r.process().exec_id());
+      x.labeled(2, "arguments", r.process().arguments());
+      x.labeled(3, "parentBinary", r.parent().binary());
+      x.labeled(4, "rule", r.rule());
+      x.labeled(5, "priority", r.priority());
+      x.add("msg", r.output());
+      break;
+    }
+    default:
+      name = "unknown";
+      break;
+  }
+  return absl::StrCat("CEF:0|Vigil|vigild|", cefEscapeHeader(VIGIL_VERSION), "|",
+                      cefEscapeHeader(signature), "|", cefEscapeHeader(name), "|",
+                      cefSeverity(syslogSeverity(ev)), "|", x.str());
+}
+
+// ---- common -----------------------------------------------------------------
+
+absl::StatusOr<Format> parseFormat(const std::string& name) {
+  if (name == "json") return Format::kJson;
+  if (name == "ecs") return Format::kEcs;
+  if (name == "ocsf") return Format::kOcsf;
+  if (name == "cef") return Format::kCef;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown format \"", name, "\" (json | ecs | ocsf | cef)"));
+}
+
+std::string formatName(Format f) {
+  switch (f) {
+    case Format::kJson: return "json";
+    case Format::kEcs: return "ecs";
+    case Format::kOcsf: return "ocsf";
+    case Format::kCef: return "cef";
+  }
+  return "json";
+}
+
+std::string render(Format f, const api::Event& ev) {
+  switch (f) {
+    case Format::kJson: return events::renderJson(ev);
+    case Format::kEcs: return renderEcs(ev);
+    case Format::kOcsf: return renderOcsf(ev);
+    case Format::kCef: return renderCef(ev);
+  }
+  return events::renderJson(ev);
+}
+
+std::string eventTypeName(const api::Event& ev) {
+  switch (ev.event_case()) {
+    case api::Event::kProcessExec: return "process_exec";
+    case api::Event::kProcessExit: return "process_exit";
+    case api::Event::kProcessLsm: return "process_lsm";
+    case api::Event::kStatus: return "status";
+    case api::Event::kRuleAlert: return "rule_alert";
+    default: return "unknown";
+  }
+}
+
+int syslogSeverity(const api::Event& ev) {
+  switch (ev.event_case()) {
+    case api::Event::kProcessExec:
+    case api::Event::kProcessExit:
+      return 6;
+    case api::Event::kProcessLsm:
+      switch (ev.process_lsm().outcome()) {
+        case api::OUTCOME_KILLED: return 2;
+        case api::OUTCOME_DENIED: return 3;
+        case api::OUTCOME_WOULD_DENY:
+        case api::OUTCOME_WOULD_KILL: return 4;
+        default: return 5;
+      }
+    case api::Event::kStatus:
+      switch (ev.status().kind()) {
+        case api::Status::KIND_LOST_EVENTS:
+        case api::Status::KIND_EXPORTER_DROPPED:
+        case api::Status::KIND_POLICY_FAILED:
+        case api::Status::KIND_RULE_ERROR: return 3;
+        case api::Status::KIND_DEGRADED: return 4;
+        default: return 6;
+      }
+    case api::Event::kRuleAlert: {
+      static const char* kFalco[] = {"EMERGENCY", "ALERT", "CRITICAL", "ERROR",
+                                     "WARNING", "NOTICE", "INFORMATIONAL", "DEBUG"};
+      std::string p = absl::AsciiStrToUpper(ev.rule_alert().priority());
+      if (p == "INFO") return 6;
+      for (int i = 0; i < 8; ++i)
+        if (p == kFalco[i]) return i;
+      return 4;
+    }
+    default:
+      return 6;
+  }
+}
+
+int cefSeverity(int s) {
+  static const int kMap[] = {10, 9, 8, 7, 6, 4, 2, 0};
+  return s >= 0 && s < 8 ? kMap[s] : 5;
+}
+
+int ocsfSeverityId(int s) {
+  static const int kMap[] = {5, 5, 4, 4, 3, 2, 1, 1};
+  return s >= 0 && s < 8 ? kMap[s] : 0;
+}
+
+int64_t eventTimeNs(const api::Event& ev) { return rfc3339ToNs(ev.time()); }
+
+}  // namespace vigil::exporters

@@ -1,0 +1,936 @@
+#include "rules/fields.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+
+namespace vigil::rules {
+namespace {
+
+using Kind = EventView::Kind;
+
+std::string_view sv(const std::string& s) { return std::string_view(s.data(), s.size()); }
+
+std::string_view baseName(std::string_view p) {
+  if (p.size() > 1 && p.back() == '/') p.remove_suffix(1);
+  auto i = p.rfind('/');
+  return i == std::string_view::npos ? p : p.substr(i + 1);
+}
+std::string_view dirName(std::string_view p) {
+  auto i = p.rfind('/');
+  if (i == std::string_view::npos) return ".";
+  if (i == 0) return "/";
+  return p.substr(0, i);
+}
+
+// proc.name: the kernel's comm (truncated to 15 bytes, as in Falco), or the
+// binary's base name when the event has no comm.
+std::string_view procName(const api::Process& p) {
+  if (!p.comm().empty()) return sv(p.comm());
+  if (!p.binary().empty()) return baseName(sv(p.binary()));
+  return {};
+}
+bool procKnown(const api::Process* p) {
+  return p != nullptr && (p->pid() != 0 || !p->comm().empty() || !p->binary().empty());
+}
+
+// Falco's proc.cmdline: name, then the arguments.
+void cmdline(const api::Process& p, std::string& out) {
+  auto n = procName(p);
+  out.assign(n.data(), n.size());
+  if (!p.arguments().empty()) {
+    out += ' ';
+    out += p.arguments();
+  }
+}
+
+// Lineage: 0 the process, 1 its parent, N >= 2 ancestors[N-2] (grandparent first).
+const api::Process* lineage(const EventView& v, int n) {
+  if (n == 0) return procKnown(v.proc) ? v.proc : nullptr;
+  if (n == 1) return procKnown(v.parent) ? v.parent : nullptr;
+  if (v.ancestors == nullptr || n - 2 >= v.ancestors->size()) return nullptr;
+  const auto& a = v.ancestors->Get(n - 2);
+  return procKnown(&a) ? &a : nullptr;
+}
+int lineageDepth(const EventView& v) {
+  return 2 + (v.ancestors ? v.ancestors->size() : 0);
+}
+
+bool parseRfc3339(const std::string& s, int64_t* ns) {
+  if (s.empty()) return false;
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, s, &t, &err)) return false;
+  *ns = absl::ToUnixNanos(t);
+  return true;
+}
+
+void ensureTime(EventView& v) {
+  if (v.time_done) return;
+  v.time_done = true;
+  v.time_ok = parseRfc3339(v.ev->time(), &v.time_ns);
+  if (!v.time_ok && !v.ev->time().empty()) v.extract_errors++;
+}
+
+bool parseHostPort(std::string_view s, IpNet* ip, int64_t* port) {
+  auto c = s.rfind(':');
+  if (c == std::string_view::npos) return false;
+  std::string_view host = s.substr(0, c);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (!absl::SimpleAtoi(absl::string_view(s.data() + c + 1, s.size() - c - 1), port)) return false;
+  return parseIpNet(host, ip) && ip->prefix == (ip->family == 4 ? 32 : 128);
+}
+
+// The first sock_arg of an LSM event: "tcp 10.0.0.1:443 -> 10.0.0.2:5555"
+// (source -> destination, as the hook saw it).
+void ensureSock(EventView& v) {
+  if (v.sock_done) return;
+  v.sock_done = true;
+  if (v.lsm == nullptr) return;
+  for (const auto& a : v.lsm->args()) {
+    if (a.value_case() != api::Arg::kSockArg) continue;
+    std::string_view s = sv(a.sock_arg());
+    auto sp = s.find(' ');
+    auto arrow = s.find(" -> ");
+    if (sp == std::string_view::npos || arrow == std::string_view::npos || arrow < sp) {
+      v.extract_errors++;
+      return;
+    }
+    v.sock_proto = s.substr(0, sp);
+    if (!parseHostPort(s.substr(sp + 1, arrow - sp - 1), &v.sock_src, &v.sock_sport) ||
+        !parseHostPort(s.substr(arrow + 4), &v.sock_dst, &v.sock_dport)) {
+      v.extract_errors++;
+      return;
+    }
+    v.sock_ok = true;
+    return;
+  }
+}
+
+const api::Arg* lsmArg(const EventView& v, const FieldRef& f) {
+  if (v.lsm == nullptr) return nullptr;
+  if (f.index >= 0) {
+    return f.index < v.lsm->args_size() ? &v.lsm->args(f.index) : nullptr;
+  }
+  for (const auto& a : v.lsm->args()) {
+    if (a.label() == f.arg) return &a;
+  }
+  return nullptr;
+}
+
+void argText(const api::Arg& a, std::string& out) {
+  switch (a.value_case()) {
+    case api::Arg::kFileArg: out = a.file_arg(); break;
+    case api::Arg::kStringArg: out = a.string_arg(); break;
+    case api::Arg::kSockArg: out = a.sock_arg(); break;
+    case api::Arg::kIntArg: out = std::to_string(a.int_arg()); break;
+    case api::Arg::kUintArg: out = std::to_string(a.uint_arg()); break;
+    default: out.clear(); break;
+  }
+}
+
+// Falco's proc.tty is the terminal's device number (0: none). Vigil records the
+// name; pts/N, ttyN, ttySN and console map to their Linux device numbers.
+bool ttyNumber(std::string_view name, int64_t* out) {
+  if (name.empty()) {
+    *out = 0;
+    return true;
+  }
+  if (name.substr(0, 5) == "/dev/") name.remove_prefix(5);
+  auto encode = [](uint32_t major, uint32_t minor) -> int64_t {
+    return (minor & 0xff) | (major << 8) | (static_cast<int64_t>(minor & ~0xffu) << 12);
+  };
+  uint32_t n = 0;
+  if (name.substr(0, 4) == "pts/" &&
+      absl::SimpleAtoi(absl::string_view(name.data() + 4, name.size() - 4), &n)) {
+    *out = encode(136, n);
+    return true;
+  }
+  if (name.substr(0, 4) == "ttyS" &&
+      absl::SimpleAtoi(absl::string_view(name.data() + 4, name.size() - 4), &n)) {
+    *out = encode(4, 64 + n);
+    return true;
+  }
+  if (name.substr(0, 3) == "tty" &&
+      absl::SimpleAtoi(absl::string_view(name.data() + 3, name.size() - 3), &n)) {
+    *out = encode(4, n);
+    return true;
+  }
+  if (name == "console") {
+    *out = encode(5, 1);
+    return true;
+  }
+  return false;
+}
+
+// ---- extractors --------------------------------------------------------------
+// Each fills out (already cleared, type set) or leaves it empty (<NA>).
+
+#define EX(fn) void fn(const FieldRef& f, EventView& v, FieldValues& o)
+
+EX(exEvtType) {
+  (void)f;
+  if (!v.evt_type.empty()) o.s.push_back(v.evt_type);
+}
+EX(exEvtDir) {
+  (void)f;
+  (void)v;
+  o.s.push_back("<");  // every Vigil event describes a completed (or decided) operation
+}
+EX(exEvtNum) {
+  (void)f;
+  o.n.push_back(static_cast<int64_t>(v.num));
+}
+EX(exEvtTime) {
+  (void)f;
+  // "2026-11-23T18:40:12.123456789Z" -> "18:40:12.123456789", Falco's evt.time.
+  const std::string& t = v.ev->time();
+  auto T = t.find('T');
+  if (T == std::string::npos) return;
+  std::string_view s = sv(t).substr(T + 1);
+  if (!s.empty() && s.back() == 'Z') s.remove_suffix(1);
+  o.s.push_back(s);
+}
+EX(exEvtTimeIso) {
+  (void)f;
+  if (!v.ev->time().empty()) o.s.push_back(sv(v.ev->time()));
+}
+EX(exEvtRawtime) {
+  (void)f;
+  ensureTime(v);
+  if (v.time_ok) o.n.push_back(v.time_ns);
+}
+EX(exEvtHostname) {
+  (void)f;
+  if (!v.ev->node_name().empty()) o.s.push_back(sv(v.ev->node_name()));
+}
+EX(exEvtSource) {
+  (void)f;
+  (void)v;
+  o.s.push_back("syscall");
+}
+int32_t lsmErrno(const EventView& v) {
+  int32_t e = v.lsm->return_errno();
+  return e < 0 ? -e : e;
+}
+EX(exEvtRes) {
+  (void)f;
+  if (v.kind == Kind::kExec) {
+    o.s.push_back("SUCCESS");
+  } else if (v.kind == Kind::kLsm) {
+    int32_t e = lsmErrno(v);
+    if (e == 0) {
+      o.s.push_back("SUCCESS");
+    } else {
+      const char* name = strerrorname_np(e);
+      o.buf = name ? name : absl::StrCat("E", e);
+      o.s.push_back(o.buf);
+    }
+  }
+}
+EX(exEvtRawres) {
+  (void)f;
+  if (v.kind == Kind::kExec) o.n.push_back(0);
+  if (v.kind == Kind::kLsm) o.n.push_back(-static_cast<int64_t>(lsmErrno(v)));
+}
+EX(exEvtFailed) {
+  (void)f;
+  if (v.kind == Kind::kExec) o.n.push_back(0);
+  if (v.kind == Kind::kLsm) o.n.push_back(lsmErrno(v) != 0);
+}
+EX(exEvtArg) {
+  const api::Arg* a = lsmArg(v, f);
+  if (a == nullptr || a->value_case() == api::Arg::VALUE_NOT_SET) return;
+  argText(*a, o.buf);
+  o.s.push_back(o.buf);
+}
+EX(exEvtArgs) {
+  (void)f;
+  if (v.lsm == nullptr || v.lsm->args_size() == 0) return;
+  std::string one;
+  o.buf.clear();
+  for (const auto& a : v.lsm->args()) {
+    argText(a, one);
+    if (!o.buf.empty()) o.buf += ' ';
+    absl::StrAppend(&o.buf, a.label().empty() ? "arg" : a.label(), "=", one);
+  }
+  o.s.push_back(o.buf);
+}
+
+// Process fields at lineage depth D (0 self, 1 parent).
+template <int D>
+EX(exName) {
+  (void)f;
+  if (auto* p = lineage(v, D)) {
+    auto n = procName(*p);
+    if (!n.empty()) o.s.push_back(n);
+  }
+}
+template <int D>
+EX(exExe) {
+  (void)f;
+  if (auto* p = lineage(v, D); p && !p->binary().empty()) o.s.push_back(sv(p->binary()));
+}
+template <int D>
+EX(exCmdline) {
+  (void)f;
+  if (auto* p = lineage(v, D)) {
+    cmdline(*p, o.buf);
+    o.s.push_back(o.buf);
+  }
+}
+template <int D>
+EX(exPid) {
+  (void)f;
+  if (auto* p = lineage(v, D)) o.n.push_back(p->pid());
+}
+EX(exArgs) {
+  (void)f;
+  if (auto* p = lineage(v, 0)) o.s.push_back(sv(p->arguments()));
+}
+EX(exPpid) {
+  (void)f;
+  if (auto* p = lineage(v, 0)) o.n.push_back(p->ppid());
+}
+EX(exTid) {
+  (void)f;
+  if (auto* p = lineage(v, 0)) o.n.push_back(p->tid() ? p->tid() : p->pid());
+}
+EX(exCwd) {
+  (void)f;
+  if (auto* p = lineage(v, 0); p && !p->cwd().empty()) o.s.push_back(sv(p->cwd()));
+}
+EX(exTty) {
+  (void)f;
+  auto* p = lineage(v, 0);
+  if (!p) return;
+  int64_t n = 0;
+  if (ttyNumber(sv(p->tty()), &n)) o.n.push_back(n);
+}
+EX(exTtyName) {
+  (void)f;
+  if (auto* p = lineage(v, 0); p && !p->tty().empty()) o.s.push_back(sv(p->tty()));
+}
+EX(exDuration) {
+  (void)f;
+  auto* p = lineage(v, 0);
+  if (!p || p->start_time().empty()) return;
+  ensureTime(v);
+  int64_t start = 0;
+  if (!v.time_ok || !parseRfc3339(p->start_time(), &start)) {
+    v.extract_errors++;
+    return;
+  }
+  o.n.push_back(v.time_ns - start);
+}
+EX(exExecId) {
+  (void)f;
+  if (auto* p = lineage(v, 0); p && !p->exec_id().empty()) o.s.push_back(sv(p->exec_id()));
+}
+EX(exCgroup) {
+  (void)f;
+  if (auto* p = lineage(v, 0); p && !p->cgroup_path().empty()) o.s.push_back(sv(p->cgroup_path()));
+}
+
+// proc.aname[N] / proc.aname: N >= 1 (1 is the parent); without N, every ancestor.
+template <int Which>  // 0 name, 1 exe(path), 2 pid, 3 cmdline
+EX(exAncestor) {
+  auto put = [&](const api::Process& p, bool single) {
+    switch (Which) {
+      case 0: {
+        auto n = procName(p);
+        if (!n.empty()) o.s.push_back(n);
+        break;
+      }
+      case 1:
+        if (!p.binary().empty()) o.s.push_back(sv(p.binary()));
+        break;
+      case 2: o.n.push_back(p.pid()); break;
+      case 3:
+        if (single) {
+          cmdline(p, o.buf);
+          o.s.push_back(o.buf);
+        }
+        break;
+    }
+  };
+  if (f.index >= 0) {
+    if (auto* p = lineage(v, f.index)) put(*p, true);
+    return;
+  }
+  for (int i = 1; i < lineageDepth(v); i++) {
+    if (auto* p = lineage(v, i)) put(*p, false);
+  }
+}
+
+EX(exUid) {
+  (void)f;
+  if (auto* p = lineage(v, 0)) o.n.push_back(p->uid());
+}
+EX(exEuid) {
+  (void)f;
+  if (auto* p = lineage(v, 0)) o.n.push_back(p->euid());
+}
+EX(exUserName) {
+  (void)f;
+  if (auto* p = lineage(v, 0); p && !p->user_name().empty()) o.s.push_back(sv(p->user_name()));
+}
+EX(exLoginUid) {
+  (void)f;
+  if (auto* p = lineage(v, 0)) o.n.push_back(p->auid() == 4294967295u ? -1 : p->auid());
+}
+EX(exGid) {
+  (void)f;
+  if (auto* p = lineage(v, 0)) o.n.push_back(p->gid());
+}
+template <int Which>  // 0 effective, 1 permitted, 2 inheritable
+EX(exCaps) {
+  (void)f;
+  auto* p = lineage(v, 0);
+  if (!p || !p->has_cap()) return;
+  const auto& c = Which == 0 ? p->cap().effective()
+                  : Which == 1 ? p->cap().permitted()
+                               : p->cap().inheritable();
+  o.buf.clear();
+  for (const auto& s : c) {
+    if (!o.buf.empty()) o.buf += ' ';
+    o.buf += s;
+  }
+  o.s.push_back(o.buf);
+}
+
+// fd.*: the file of an LSM event (resolved path), or its socket (sock_arg).
+bool hasPath(const EventView& v) { return v.lsm != nullptr && !v.lsm->path().empty(); }
+EX(exFdName) {
+  (void)f;
+  if (hasPath(v)) {
+    o.s.push_back(sv(v.lsm->path()));
+    return;
+  }
+  ensureSock(v);
+  if (v.sock_ok) {
+    o.buf = absl::StrCat(v.sock_src.str(), ":", v.sock_sport, "->", v.sock_dst.str(), ":",
+                         v.sock_dport);
+    o.s.push_back(o.buf);
+  }
+}
+EX(exFdDirectory) {
+  (void)f;
+  if (hasPath(v)) o.s.push_back(dirName(sv(v.lsm->path())));
+}
+EX(exFdFilename) {
+  (void)f;
+  if (hasPath(v)) o.s.push_back(baseName(sv(v.lsm->path())));
+}
+EX(exFdType) {
+  (void)f;
+  if (hasPath(v)) {
+    o.s.push_back("file");
+    return;
+  }
+  ensureSock(v);
+  if (v.sock_ok) o.s.push_back(v.sock_dst.family == 6 ? "ipv6" : "ipv4");
+}
+EX(exFdTypechar) {
+  (void)f;
+  if (hasPath(v)) {
+    o.s.push_back("f");
+    return;
+  }
+  ensureSock(v);
+  if (v.sock_ok) o.s.push_back(v.sock_dst.family == 6 ? "6" : "4");
+}
+template <int Which>  // 0 client/src/local ip, 1 server/dst/remote ip, 2 either
+EX(exFdIp) {
+  (void)f;
+  ensureSock(v);
+  if (!v.sock_ok) return;
+  if (Which == 0 || Which == 2) o.ip.push_back(v.sock_src);
+  if (Which == 1 || Which == 2) o.ip.push_back(v.sock_dst);
+}
+template <int Which>
+EX(exFdPort) {
+  (void)f;
+  ensureSock(v);
+  if (!v.sock_ok) return;
+  if (Which == 0 || Which == 2) o.n.push_back(v.sock_sport);
+  if (Which == 1 || Which == 2) o.n.push_back(v.sock_dport);
+}
+EX(exFdProto) {
+  (void)f;
+  ensureSock(v);
+  if (v.sock_ok) o.s.push_back(v.sock_proto);
+}
+
+// container.*: "host" for processes outside containers, as Falco does.
+const api::Container* containerOf(const EventView& v) {
+  auto* p = lineage(v, 0);
+  if (!p || !p->has_container() || p->container().id().empty()) return nullptr;
+  return &p->container();
+}
+EX(exContainerId) {
+  (void)f;
+  if (!lineage(v, 0)) return;
+  auto* c = containerOf(v);
+  o.s.push_back(c ? sv(c->id()).substr(0, 12) : std::string_view("host"));
+}
+EX(exContainerFullId) {
+  (void)f;
+  if (!lineage(v, 0)) return;
+  auto* c = containerOf(v);
+  o.s.push_back(c ? sv(c->id()) : std::string_view("host"));
+}
+EX(exContainerName) {
+  (void)f;
+  if (!lineage(v, 0)) return;
+  auto* c = containerOf(v);
+  o.s.push_back(c ? sv(c->name()) : std::string_view("host"));
+}
+EX(exContainerRuntime) {
+  (void)f;
+  if (auto* c = containerOf(v)) o.s.push_back(sv(c->runtime()));
+}
+// Splits "registry:5000/repo/name:tag@sha256:..." into repository and tag.
+void splitImage(std::string_view img, std::string_view* repo, std::string_view* tag) {
+  auto at = img.find('@');
+  if (at != std::string_view::npos) img = img.substr(0, at);
+  auto slash = img.rfind('/');
+  auto colon = img.rfind(':');
+  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon > slash)) {
+    *repo = img.substr(0, colon);
+    *tag = img.substr(colon + 1);
+  } else {
+    *repo = img;
+    *tag = {};
+  }
+}
+template <int Which>  // 0 image, 1 repository, 2 tag
+EX(exContainerImage) {
+  (void)f;
+  if (!lineage(v, 0)) return;
+  auto* c = containerOf(v);
+  if (!c) {
+    o.s.push_back("");
+    return;
+  }
+  std::string_view repo, tag;
+  splitImage(sv(c->image()), &repo, &tag);
+  o.s.push_back(Which == 0 ? sv(c->image()) : Which == 1 ? repo : tag);
+}
+
+// Vigil's own fields: the kernel policy decision behind an LSM event.
+EX(exPolicyName) {
+  (void)f;
+  if (v.lsm && !v.lsm->policy_name().empty()) o.s.push_back(sv(v.lsm->policy_name()));
+}
+EX(exPolicyAction) {
+  (void)f;
+  if (!v.lsm) return;
+  switch (v.lsm->action()) {
+    case api::ACTION_POST: o.s.push_back("Post"); break;
+    case api::ACTION_OVERRIDE: o.s.push_back("Override"); break;
+    case api::ACTION_SIGKILL: o.s.push_back("Sigkill"); break;
+    default: break;
+  }
+}
+EX(exPolicyMode) {
+  (void)f;
+  if (!v.lsm) return;
+  if (v.lsm->mode() == api::POLICY_MODE_ENFORCE) o.s.push_back("enforce");
+  if (v.lsm->mode() == api::POLICY_MODE_MONITOR) o.s.push_back("monitor");
+}
+EX(exPolicyOutcome) {
+  (void)f;
+  if (!v.lsm) return;
+  switch (v.lsm->outcome()) {
+    case api::OUTCOME_POSTED: o.s.push_back("posted"); break;
+    case api::OUTCOME_DENIED: o.s.push_back("denied"); break;
+    case api::OUTCOME_KILLED: o.s.push_back("killed"); break;
+    case api::OUTCOME_WOULD_DENY: o.s.push_back("would_deny"); break;
+    case api::OUTCOME_WOULD_KILL: o.s.push_back("would_kill"); break;
+    default: break;
+  }
+}
+EX(exPolicySelector) {
+  (void)f;
+  if (v.lsm) o.n.push_back(v.lsm->selector());
+}
+EX(exPolicyMessage) {
+  (void)f;
+  if (v.lsm && !v.lsm->message().empty()) o.s.push_back(sv(v.lsm->message()));
+}
+EX(exPolicyTags) {
+  (void)f;
+  if (!v.lsm) return;
+  for (const auto& t : v.lsm->tags()) o.s.push_back(sv(t));
+}
+EX(exHook) {
+  (void)f;
+  if (v.lsm && !v.lsm->hook().empty()) o.s.push_back(sv(v.lsm->hook()));
+}
+
+#undef EX
+
+using FT = FieldType;
+using AK = ArgKind;
+
+constexpr FieldDef kFieldDefs[] = {
+    {"evt.type", FT::kString, AK::kNone, exEvtType,
+     "execve (process_exec), procexit (process_exit), openat (process_lsm file_open), connect "
+     "(process_lsm socket_connect), else the LSM hook name"},
+    {"evt.dir", FT::kString, AK::kNone, exEvtDir, "always `<`: events describe completed or decided operations"},
+    {"evt.num", FT::kNumber, AK::kNone, exEvtNum, "1-based count of events this engine has evaluated"},
+    {"evt.time", FT::kString, AK::kNone, exEvtTime, "Event.time as HH:MM:SS.nnnnnnnnn"},
+    {"evt.time.iso8601", FT::kString, AK::kNone, exEvtTimeIso, "Event.time (RFC 3339)"},
+    {"evt.datetime", FT::kString, AK::kNone, exEvtTimeIso, "Event.time (RFC 3339)"},
+    {"evt.rawtime", FT::kNumber, AK::kNone, exEvtRawtime, "Event.time in ns since the epoch"},
+    {"evt.hostname", FT::kString, AK::kNone, exEvtHostname, "Event.node_name"},
+    {"evt.source", FT::kString, AK::kNone, exEvtSource, "always `syscall`"},
+    {"evt.res", FT::kString, AK::kNone, exEvtRes,
+     "process_exec: SUCCESS; process_lsm: SUCCESS, or the errno name of return_errno (EPERM)"},
+    {"evt.rawres", FT::kNumber, AK::kNone, exEvtRawres, "process_exec: 0; process_lsm: -return_errno"},
+    {"evt.failed", FT::kNumber, AK::kNone, exEvtFailed, "process_lsm: return_errno != 0"},
+    {"evt.arg", FT::kString, AK::kName, exEvtArg,
+     "process_lsm args: evt.arg.LABEL (or evt.arg[LABEL]) is the arg with that label, evt.arg[N] the N-th"},
+    {"evt.args", FT::kString, AK::kNone, exEvtArgs, "process_lsm args as `label=value ...`"},
+    {"proc.name", FT::kString, AK::kNone, exName<0>, "process.comm (else basename of process.binary)"},
+    {"proc.exe", FT::kString, AK::kNone, exExe<0>,
+     "process.binary (Falco: argv[0]; Vigil records the resolved path, not argv[0])"},
+    {"proc.exepath", FT::kString, AK::kNone, exExe<0>, "process.binary"},
+    {"proc.args", FT::kString, AK::kNone, exArgs, "process.arguments"},
+    {"proc.cmdline", FT::kString, AK::kNone, exCmdline<0>, "proc.name + ' ' + process.arguments"},
+    {"proc.pid", FT::kNumber, AK::kNone, exPid<0>, "process.pid"},
+    {"proc.tid", FT::kNumber, AK::kNone, exTid, "process.tid"},
+    {"thread.tid", FT::kNumber, AK::kNone, exTid, "process.tid"},
+    {"proc.ppid", FT::kNumber, AK::kNone, exPpid, "process.ppid"},
+    {"proc.pname", FT::kString, AK::kNone, exName<1>, "parent.comm"},
+    {"proc.pexe", FT::kString, AK::kNone, exExe<1>, "parent.binary"},
+    {"proc.pexepath", FT::kString, AK::kNone, exExe<1>, "parent.binary"},
+    {"proc.pcmdline", FT::kString, AK::kNone, exCmdline<1>, "parent's proc.cmdline"},
+    {"proc.aname", FT::kString, AK::kIndexOptional, exAncestor<0>,
+     "[1] parent.comm, [N>=2] ancestors[N-2].comm (process_exec only); no index: any ancestor"},
+    {"proc.aexe", FT::kString, AK::kIndexOptional, exAncestor<1>, "as proc.aname, binary"},
+    {"proc.aexepath", FT::kString, AK::kIndexOptional, exAncestor<1>, "as proc.aname, binary"},
+    {"proc.apid", FT::kNumber, AK::kIndexOptional, exAncestor<2>, "as proc.aname, pid"},
+    {"proc.acmdline", FT::kString, AK::kIndex, exAncestor<3>, "as proc.aname, cmdline"},
+    {"proc.cwd", FT::kString, AK::kNone, exCwd, "process.cwd"},
+    {"proc.tty", FT::kNumber, AK::kNone, exTty,
+     "device number of process.tty (pts/N, ttyN, ttySN, console); 0 without a terminal"},
+    {"proc.ttyname", FT::kString, AK::kNone, exTtyName, "process.tty (Vigil extension)"},
+    {"proc.duration", FT::kNumber, AK::kNone, exDuration, "Event.time - process.start_time, ns"},
+    {"proc.exec_id", FT::kString, AK::kNone, exExecId, "process.exec_id (Vigil extension)"},
+    {"proc.cgroup", FT::kString, AK::kNone, exCgroup, "process.cgroup_path (Vigil extension)"},
+    {"user.uid", FT::kNumber, AK::kNone, exUid, "process.uid"},
+    {"user.euid", FT::kNumber, AK::kNone, exEuid, "process.euid (Vigil extension)"},
+    {"user.name", FT::kString, AK::kNone, exUserName, "process.user_name"},
+    {"user.loginuid", FT::kNumber, AK::kNone, exLoginUid, "process.auid (-1 when unset)"},
+    {"group.gid", FT::kNumber, AK::kNone, exGid, "process.gid"},
+    {"thread.cap_effective", FT::kString, AK::kNone, exCaps<0>, "process.cap.effective, space separated"},
+    {"thread.cap_permitted", FT::kString, AK::kNone, exCaps<1>, "process.cap.permitted"},
+    {"thread.cap_inheritable", FT::kString, AK::kNone, exCaps<2>, "process.cap.inheritable"},
+    {"fd.name", FT::kString, AK::kNone, exFdName,
+     "process_lsm.path; for a sock_arg `sip:sport->dip:dport`"},
+    {"fd.directory", FT::kString, AK::kNone, exFdDirectory, "dirname of process_lsm.path"},
+    {"fd.filename", FT::kString, AK::kNone, exFdFilename, "basename of process_lsm.path"},
+    {"fd.type", FT::kString, AK::kNone, exFdType, "`file` with a path; `ipv4`/`ipv6` with a sock_arg"},
+    {"fd.typechar", FT::kString, AK::kNone, exFdTypechar, "`f` with a path; `4`/`6` with a sock_arg"},
+    {"fd.cip", FT::kIp, AK::kNone, exFdIp<0>, "sock_arg source address"},
+    {"fd.sip", FT::kIp, AK::kNone, exFdIp<1>, "sock_arg destination address"},
+    {"fd.lip", FT::kIp, AK::kNone, exFdIp<0>, "sock_arg source address"},
+    {"fd.rip", FT::kIp, AK::kNone, exFdIp<1>, "sock_arg destination address"},
+    {"fd.ip", FT::kIp, AK::kNone, exFdIp<2>, "either sock_arg address"},
+    {"fd.cnet", FT::kIp, AK::kNone, exFdIp<0>, "sock_arg source address (compare with a CIDR)"},
+    {"fd.snet", FT::kIp, AK::kNone, exFdIp<1>, "sock_arg destination address (compare with a CIDR)"},
+    {"fd.lnet", FT::kIp, AK::kNone, exFdIp<0>, "sock_arg source address (compare with a CIDR)"},
+    {"fd.rnet", FT::kIp, AK::kNone, exFdIp<1>, "sock_arg destination address (compare with a CIDR)"},
+    {"fd.net", FT::kIp, AK::kNone, exFdIp<2>, "either sock_arg address (compare with a CIDR)"},
+    {"fd.cport", FT::kNumber, AK::kNone, exFdPort<0>, "sock_arg source port"},
+    {"fd.sport", FT::kNumber, AK::kNone, exFdPort<1>, "sock_arg destination port"},
+    {"fd.lport", FT::kNumber, AK::kNone, exFdPort<0>, "sock_arg source port"},
+    {"fd.rport", FT::kNumber, AK::kNone, exFdPort<1>, "sock_arg destination port"},
+    {"fd.port", FT::kNumber, AK::kNone, exFdPort<2>, "either sock_arg port"},
+    {"fd.l4proto", FT::kString, AK::kNone, exFdProto, "sock_arg protocol (tcp, udp)"},
+    {"container.id", FT::kString, AK::kNone, exContainerId,
+     "process.container.id, first 12 characters; `host` outside containers"},
+    {"container.full_id", FT::kString, AK::kNone, exContainerFullId, "process.container.id; `host` outside containers"},
+    {"container.name", FT::kString, AK::kNone, exContainerName, "process.container.name; `host` outside containers"},
+    {"container.image", FT::kString, AK::kNone, exContainerImage<0>, "process.container.image"},
+    {"container.image.repository", FT::kString, AK::kNone, exContainerImage<1>,
+     "process.container.image without tag and digest"},
+    {"container.image.tag", FT::kString, AK::kNone, exContainerImage<2>, "tag of process.container.image"},
+    {"container.type", FT::kString, AK::kNone, exContainerRuntime, "process.container.runtime"},
+    {"policy.name", FT::kString, AK::kNone, exPolicyName, "process_lsm.policy_name (Vigil)"},
+    {"policy.action", FT::kString, AK::kNone, exPolicyAction, "process_lsm.action: Post, Override, Sigkill (Vigil)"},
+    {"policy.mode", FT::kString, AK::kNone, exPolicyMode, "process_lsm.mode: enforce, monitor (Vigil)"},
+    {"policy.outcome", FT::kString, AK::kNone, exPolicyOutcome,
+     "process_lsm.outcome: posted, denied, killed, would_deny, would_kill (Vigil)"},
+    {"policy.selector", FT::kNumber, AK::kNone, exPolicySelector, "process_lsm.selector (Vigil)"},
+    {"policy.message", FT::kString, AK::kNone, exPolicyMessage, "process_lsm.message (Vigil)"},
+    {"policy.tags", FT::kString, AK::kNone, exPolicyTags, "process_lsm.tags, one value each (Vigil)"},
+    {"hook", FT::kString, AK::kNone, exHook, "process_lsm.hook (Vigil)"},
+};
+
+// Falco fields Vigil's schema cannot provide, and what is missing.
+struct Unavailable {
+  const char* prefix;  // exact name, or "k8s." for a whole class
+  const char* why;
+};
+constexpr Unavailable kUnavailable[] = {
+    {"evt.is_open_read", "file_open events carry no open flags (ProcessLsm has no f_flags/f_mode)"},
+    {"evt.is_open_write", "file_open events carry no open flags (ProcessLsm has no f_flags/f_mode)"},
+    {"evt.is_open_exec", "file_open events carry no open flags (ProcessLsm has no f_flags/f_mode)"},
+    {"evt.is_open_create", "file_open events carry no open flags (ProcessLsm has no f_flags/f_mode)"},
+    {"fd.num", "no file descriptor numbers: file_open is seen at the LSM check, before an fd exists"},
+    {"fd.nameraw", "only the kernel-resolved path is recorded, not the path as the caller passed it"},
+    {"fd.connected", "no socket state in the schema"},
+    {"fd.name_changed", "no socket state in the schema"},
+    {"fd.types", "no file descriptor table in the schema"},
+    {"fd.sip.name", "no DNS names for addresses in the schema"},
+    {"fd.cip.name", "no DNS names for addresses in the schema"},
+    {"fd.rip.name", "no DNS names for addresses in the schema"},
+    {"fd.lip.name", "no DNS names for addresses in the schema"},
+    {"fd.ino", "no inode numbers in the schema"},
+    {"fd.dev", "no device numbers in the schema"},
+    {"proc.sname", "no session leader in the schema"},
+    {"proc.sid", "no session id in the schema (Process.session_id is the audit session)"},
+    {"proc.vpgid", "no process group in the schema"},
+    {"proc.is_vpgid_leader", "no process group in the schema"},
+    {"proc.is_exe_upper_layer", "no overlayfs layer of the executable in the schema"},
+    {"proc.is_exe_from_memfd", "no memfd flag of the executable in the schema"},
+    {"proc.is_exe_writable", "no executable file attributes in the schema"},
+    {"proc.exe_ino", "no executable inode data in the schema"},
+    {"proc.ppid.duration", "not mapped (parent start_time exists; field not implemented)"},
+    {"proc.vpid", "no pid-namespace pids in the schema"},
+    {"proc.env", "no environment in the schema"},
+    {"proc.loginshellid", "no login shell in the schema"},
+    {"user.loginname", "no name for the login uid (Process.user_name is for uid)"},
+    {"user.homedir", "no home directory in the schema"},
+    {"user.shell", "no login shell in the schema"},
+    {"group.name", "no group name in the schema"},
+    {"container.privileged", "no privileged flag in Container"},
+    {"container.start_ts", "no container start time in Container"},
+    {"container.mounts", "no container mounts in Container"},
+    {"container.mount", "no container mounts in Container"},
+    {"container.ip", "no container address in Container"},
+    {"k8s.", "no Kubernetes metadata in the schema"},
+    {"evt.buffer", "no syscall buffers in the schema"},
+    {"evt.rawarg", "no raw syscall arguments in the schema"},
+    {"syscall.type", "no raw syscall events"},
+    {"fs.path", "no filesystem path events"},
+};
+
+const FieldDef* findDef(std::string_view name) {
+  for (const auto& d : kFieldDefs) {
+    if (name == d.name) return &d;
+  }
+  return nullptr;
+}
+
+absl::Status unavailable(const std::string& name) {
+  for (const auto& u : kUnavailable) {
+    std::string_view p = u.prefix;
+    bool hit = p.back() == '.' ? std::string_view(name).substr(0, p.size()) == p
+                               : (name == p || (name.size() > p.size() &&
+                                                std::string_view(name).substr(0, p.size()) == p &&
+                                                name[p.size()] == '.'));
+    if (hit) {
+      return absl::NotFoundError(
+          absl::StrCat("field '", name, "' is not provided by Vigil: ", u.why));
+    }
+  }
+  return absl::NotFoundError(absl::StrCat("unknown field '", name, "'"));
+}
+
+}  // namespace
+
+const char* fieldTypeName(FieldType t) {
+  switch (t) {
+    case FieldType::kString: return "string";
+    case FieldType::kNumber: return "number";
+    case FieldType::kIp: return "ip";
+  }
+  return "?";
+}
+
+bool IpNet::contains(const IpNet& ip) const {
+  if (family != ip.family || family == 0) return false;
+  int full = prefix / 8, rest = prefix % 8;
+  if (memcmp(addr.data(), ip.addr.data(), full) != 0) return false;
+  if (rest == 0) return true;
+  uint8_t mask = static_cast<uint8_t>(0xff << (8 - rest));
+  return (addr[full] & mask) == (ip.addr[full] & mask);
+}
+
+std::string IpNet::str() const {
+  char buf[INET6_ADDRSTRLEN] = {};
+  inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr.data(), buf, sizeof(buf));
+  std::string s = buf;
+  if (prefix != (family == 6 ? 128 : 32)) absl::StrAppend(&s, "/", prefix);
+  return s;
+}
+
+bool parseIpNet(std::string_view text, IpNet* out) {
+  std::string host(text);
+  int prefix = -1;
+  auto slash = host.find('/');
+  if (slash != std::string::npos) {
+    if (!absl::SimpleAtoi(host.substr(slash + 1), &prefix)) return false;
+    host.resize(slash);
+  }
+  IpNet n;
+  if (inet_pton(AF_INET, host.c_str(), n.addr.data()) == 1) {
+    n.family = 4;
+  } else if (inet_pton(AF_INET6, host.c_str(), n.addr.data()) == 1) {
+    n.family = 6;
+  } else {
+    return false;
+  }
+  int width = n.family == 4 ? 32 : 128;
+  if (prefix < 0) prefix = width;
+  if (prefix > width) return false;
+  n.prefix = prefix;
+  *out = n;
+  return true;
+}
+
+std::string FieldValues::render(size_t i) const {
+  switch (type) {
+    case FieldType::kString: return std::string(s[i]);
+    case FieldType::kNumber: return std::to_string(n[i]);
+    case FieldType::kIp: return ip[i].str();
+  }
+  return {};
+}
+
+std::string_view eventTypeOf(const api::Event& ev) {
+  switch (ev.event_case()) {
+    case api::Event::kProcessExec: return "execve";
+    case api::Event::kProcessExit: return "procexit";
+    case api::Event::kProcessLsm: {
+      const std::string& h = ev.process_lsm().hook();
+      if (h == "file_open") return "openat";
+      if (h == "socket_connect") return "connect";
+      return sv(h);
+    }
+    default: return {};
+  }
+}
+
+bool isEmittedEventType(std::string_view t) {
+  return t == "execve" || t == "procexit" || t == "openat" || t == "connect" ||
+         t == "bprm_check_security";
+}
+
+void EventView::reset(const api::Event& e, uint64_t seq) {
+  *this = EventView();
+  ev = &e;
+  num = seq;
+  evt_type = eventTypeOf(e);
+  switch (e.event_case()) {
+    case api::Event::kProcessExec:
+      kind = Kind::kExec;
+      proc = &e.process_exec().process();
+      parent = &e.process_exec().parent();
+      ancestors = &e.process_exec().ancestors();
+      break;
+    case api::Event::kProcessExit:
+      kind = Kind::kExit;
+      proc = &e.process_exit().process();
+      parent = &e.process_exit().parent();
+      break;
+    case api::Event::kProcessLsm:
+      kind = Kind::kLsm;
+      lsm = &e.process_lsm();
+      proc = &lsm->process();
+      parent = &lsm->parent();
+      break;
+    default: break;
+  }
+}
+
+absl::StatusOr<FieldRef> resolveField(const std::string& name, bool has_arg,
+                                      const std::string& arg) {
+  FieldRef r;
+  std::string base = name;
+  std::string a = arg;
+  bool with_arg = has_arg;
+  // evt.arg.flags is evt.arg[flags].
+  if (!has_arg && name.size() > 8 && name.compare(0, 8, "evt.arg.") == 0) {
+    base = "evt.arg";
+    a = name.substr(8);
+    with_arg = true;
+  }
+  const FieldDef* d = findDef(base);
+  if (d == nullptr) return unavailable(with_arg && !has_arg ? name : base);
+  r.def = d;
+  r.name = has_arg ? absl::StrCat(name, "[", arg, "]") : name;
+  r.arg = a;
+  switch (d->arg) {
+    case ArgKind::kNone:
+      if (with_arg) {
+        return absl::InvalidArgumentError(absl::StrCat("field '", base, "' takes no argument"));
+      }
+      break;
+    case ArgKind::kIndex:
+    case ArgKind::kIndexOptional:
+      if (!with_arg) {
+        if (d->arg == ArgKind::kIndex) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("field '", base, "' needs an index: ", base, "[N]"));
+        }
+        break;
+      }
+      if (!absl::SimpleAtoi(a, &r.index) || r.index < 0 || r.index > 64) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("field '", base, "': index '", a, "' is not a number from 0 to 64"));
+      }
+      break;
+    case ArgKind::kName:
+      if (!with_arg || a.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("field '", base, "' needs an argument name: ", base, ".NAME"));
+      }
+      if (has_arg) {
+        int idx = 0;
+        if (absl::SimpleAtoi(a, &idx) && idx >= 0) r.index = idx;
+      }
+      break;
+  }
+  return r;
+}
+
+absl::StatusOr<FieldRef> resolveFieldToken(const std::string& token) {
+  auto lb = token.find('[');
+  if (lb != std::string::npos && token.back() == ']') {
+    return resolveField(token.substr(0, lb), true, token.substr(lb + 1, token.size() - lb - 2));
+  }
+  return resolveField(token, false, "");
+}
+
+std::string fieldTableMarkdown() {
+  std::string s = "| Falco field | type | Vigil source |\n| --- | --- | --- |\n";
+  for (const auto& d : kFieldDefs) {
+    std::string n = d.name;
+    if (d.arg == ArgKind::kIndex) n += "[N]";
+    if (d.arg == ArgKind::kIndexOptional) n += ", " + n + "[N]";
+    if (d.arg == ArgKind::kName) n = "evt.arg.NAME, evt.arg[N]";
+    absl::StrAppend(&s, "| `", n, "` | ", fieldTypeName(d.type), " | ", d.doc, " |\n");
+  }
+  s += "\nNot provided (a rule using one fails to compile, naming the field and this reason):\n\n";
+  s += "| Falco field | missing from the schema |\n| --- | --- |\n";
+  for (const auto& u : kUnavailable) {
+    std::string n = u.prefix;
+    if (n.back() == '.') n += "*";
+    absl::StrAppend(&s, "| `", n, "` | ", u.why, " |\n");
+  }
+  return s;
+}
+
+}  // namespace vigil::rules

@@ -1,0 +1,172 @@
+#include "daemon/process/process_cache.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+namespace vigil::process {
+namespace {
+
+// A parent pid that no process has, so nothing is read from /proc.
+constexpr uint32_t kNoPid = 0x3ffffff0;
+
+CacheOptions testOptions() {
+  CacheOptions o;
+  o.node_name = "node-a";
+  o.boot_id = "0123456789abcdef";
+  o.max_exited = 2;
+  o.ancestor_depth = 2;
+  return o;
+}
+
+events::ExecEvent execOf(uint32_t pid, uint64_t start, uint32_t ppid, uint64_t pstart,
+                         const std::string& bin, std::vector<std::string> argv) {
+  events::ExecEvent ev;
+  ev.ktime_ns = start + 10;
+  ev.id = {pid, pid, ppid, start, pstart};
+  ev.uid = 1000;
+  ev.euid = 1000;
+  ev.binary = bin;
+  ev.argv = std::move(argv);
+  ev.cwd = "/home/u";
+  ev.comm = "x";
+  ev.cap_effective = (1ULL << 21) | 1;  // CAP_SYS_ADMIN, CAP_CHOWN
+  return ev;
+}
+
+TEST(ProcessCache, ExecIdsAreStableAndNodeScoped) {
+  ProcessCache a(testOptions()), b(testOptions());
+  EXPECT_EQ(a.execId(5, 7), b.execId(5, 7));
+  EXPECT_NE(a.execId(5, 7), a.execId(5, 8));
+  EXPECT_NE(a.execId(5, 7), a.execId(6, 7));
+  auto other = testOptions();
+  other.node_name = "node-b";
+  EXPECT_NE(ProcessCache(other).execId(5, 7), a.execId(5, 7));
+}
+
+TEST(ProcessCache, ExecCarriesBinaryArgsCwdCapsAndLineage) {
+  ProcessCache c(testOptions());
+  // A shell (pid 100) runs a script interpreter (pid 200) that runs curl (pid 300).
+  auto shell = c.onExec(execOf(100, 1'000, kNoPid, 0, "/usr/bin/bash", {"bash"}));
+  auto py = c.onExec(execOf(200, 2'000, 100, 1'000, "/usr/bin/python3", {"python3", "x.py"}));
+  c.onClone({3'000, {300, 300, 200, 3'000, 2'000}});
+  auto curl = c.onExec(execOf(300, 3'000, 200, 2'000, "/usr/bin/curl",
+                              {"curl", "-H", "a b", "it's"}));
+  const auto& p = curl.process_exec().process();
+  EXPECT_EQ(p.binary(), "/usr/bin/curl");
+  EXPECT_EQ(p.arguments(), "-H 'a b' 'it'\\''s'");
+  EXPECT_EQ(p.cwd(), "/home/u");
+  EXPECT_EQ(p.flags(), "execve");
+  EXPECT_EQ(p.exec_id(), c.execId(3'000, 300));
+  EXPECT_EQ(p.parent_exec_id(), py.process_exec().process().exec_id());
+  EXPECT_EQ(std::vector<std::string>(p.cap().effective().begin(), p.cap().effective().end()),
+            (std::vector<std::string>{"CAP_CHOWN", "CAP_SYS_ADMIN"}));
+  EXPECT_EQ(curl.process_exec().parent().binary(), "/usr/bin/python3");
+  ASSERT_EQ(curl.process_exec().ancestors_size(), 1);
+  EXPECT_EQ(curl.process_exec().ancestors(0).exec_id(), shell.process_exec().process().exec_id());
+  // Lineage entries are light: no capabilities or namespaces repeated.
+  EXPECT_FALSE(curl.process_exec().parent().has_cap());
+  EXPECT_EQ(curl.node_name(), "node-a");
+  EXPECT_EQ(curl.schema_version(), 1u);
+}
+
+TEST(ProcessCache, CloneInheritsTheParentImageUntilExec) {
+  ProcessCache c(testOptions());
+  auto bash = c.onExec(execOf(100, 1'000, kNoPid, 0, "/usr/bin/bash", {"bash", "-c", "x"}));
+  c.onClone({2'000, {101, 101, 100, 2'000, 1'000}});
+  api::Process proc, parent;
+  proc.set_tid(102);
+  c.enrich(101, &proc, &parent);
+  EXPECT_EQ(proc.binary(), "/usr/bin/bash");
+  EXPECT_EQ(proc.flags(), "clone");
+  EXPECT_EQ(proc.tid(), 102u);
+  EXPECT_EQ(proc.exec_id(), c.execId(2'000, 101));
+  EXPECT_EQ(parent.exec_id(), bash.process_exec().process().exec_id());
+}
+
+TEST(ProcessCache, ExitReportsStatusOrSignalAndFreesTheEntry) {
+  ProcessCache c(testOptions());
+  auto e = c.onExec(execOf(100, 1'000, kNoPid, 0, "/bin/true", {"true"}));
+  auto x = *c.onExit({5'000, {100, 100, kNoPid, 1'000, 0}, 3 << 8});
+  EXPECT_EQ(x.process_exit().process().exec_id(), e.process_exec().process().exec_id());
+  EXPECT_EQ(x.process_exit().status(), 3u);
+  EXPECT_EQ(x.process_exit().signal(), "");
+  EXPECT_EQ(c.liveCount(), 0u);
+
+  c.onExec(execOf(200, 6'000, kNoPid, 0, "/bin/sleep", {"sleep"}));
+  auto k = *c.onExit({7'000, {200, 200, kNoPid, 6'000, 0}, 9});
+  EXPECT_EQ(k.process_exit().signal(), "SIGKILL");
+  // Bounded: only max_exited (2) exited entries are kept.
+  c.onExec(execOf(300, 8'000, kNoPid, 0, "/bin/a", {"a"}));
+  c.onExit({9'000, {300, 300, kNoPid, 8'000, 0}, 0});
+  EXPECT_EQ(c.exitedCount(), 2u);
+}
+
+TEST(ProcessCache, ForksThatNeverExecNorAreNamedStaySilent) {
+  ProcessCache c(testOptions());
+  c.onExec(execOf(100, 1'000, kNoPid, 0, "/usr/bin/bash", {"bash"}));
+  c.onClone({2'000, {101, 101, 100, 2'000, 1'000}});
+  EXPECT_FALSE(c.onExit({3'000, {101, 101, 100, 2'000, 1'000}, 0}).has_value());
+  // A fork that execs: its parent (a fork of bash) is announced first.
+  c.onClone({4'000, {102, 102, 100, 4'000, 1'000}});
+  c.onClone({5'000, {103, 103, 102, 5'000, 4'000}});
+  auto cat = c.onExec(execOf(103, 5'000, 102, 4'000, "/usr/bin/cat", {"cat"}));
+  auto ann = c.takeAnnouncements();
+  ASSERT_EQ(ann.size(), 1u);
+  EXPECT_EQ(ann[0].process_exec().process().exec_id(), cat.process_exec().process().parent_exec_id());
+}
+
+TEST(ProcessCache, ParentsUnknownToTheKernelComeFromProc) {
+  ProcessCache c(testOptions());
+  // This test process is the parent: it predates the cache.
+  auto e = c.onExec(execOf(999'999, 1'000, getpid(), 0, "/bin/x", {"x"}));
+  EXPECT_EQ(e.process_exec().parent().pid(), static_cast<uint32_t>(getpid()));
+  EXPECT_EQ(e.process_exec().parent().flags(), "procFS");
+  EXPECT_FALSE(e.process_exec().parent().binary().empty());
+}
+
+TEST(ProcessCache, BootstrapAnnouncesRunningProcessesWithParents) {
+  ProcessCache c(testOptions());
+  auto events = c.bootstrap();
+  bool self = false;
+  for (const auto& ev : events) {
+    const auto& p = ev.process_exec().process();
+    EXPECT_EQ(p.flags(), "procFS");
+    if (p.pid() == static_cast<uint32_t>(getpid())) {
+      self = true;
+      EXPECT_EQ(p.ppid(), static_cast<uint32_t>(getppid()));
+      EXPECT_EQ(ev.process_exec().parent().pid(), static_cast<uint32_t>(getppid()));
+    }
+  }
+  EXPECT_TRUE(self);
+}
+
+TEST(ProcessCache, ContainerAndUnitFromCgroupPaths) {
+  const std::string id(64, 'a');
+  struct Case {
+    std::string path, runtime, unit;
+  } cases[] = {
+      {"/system.slice/docker-" + id + ".scope", "docker", ""},
+      {"/kubepods.slice/kubepods-besteffort.slice/cri-containerd-" + id + ".scope", "containerd", ""},
+      {"/machine.slice/libpod-" + id + ".scope/container", "podman", ""},
+      {"/kubepods.slice/crio-" + id + ".scope", "cri-o", ""},
+      {"/docker/" + id, "docker", ""},
+      {"/system.slice/nginx.service", "", "nginx.service"},
+  };
+  for (const auto& c : cases) {
+    api::Process p;
+    ProcessCache::parseCgroupPath(c.path, &p);
+    EXPECT_EQ(p.cgroup_path(), c.path);
+    EXPECT_EQ(p.container().runtime(), c.runtime) << c.path;
+    EXPECT_EQ(p.container().id(), c.runtime.empty() ? "" : id) << c.path;
+    EXPECT_EQ(p.systemd_unit(), c.unit) << c.path;
+  }
+}
+
+TEST(ProcessCache, CapabilityNames) {
+  EXPECT_EQ(ProcessCache::capNames(0), std::vector<std::string>{});
+  EXPECT_EQ(ProcessCache::capNames((1ULL << 39) | (1ULL << 7)),
+            (std::vector<std::string>{"CAP_SETUID", "CAP_BPF"}));
+}
+
+}  // namespace
+}  // namespace vigil::process
