@@ -67,6 +67,15 @@ expect_no_event() {
 	fi
 }
 
+# expect_no_lsm_event DESC FRAGMENT : no policy event holds FRAGMENT.
+expect_no_lsm_event() {
+	if grep -F '"process_lsm"' "$EVENTS" | grep -qF -- "$2"; then
+		echo "FAIL: unexpected policy event $1"; FAILS=$((FAILS + 1))
+	else
+		echo "ok:   no policy event $1"
+	fi
+}
+
 finish() {
 	if [ "$FAILS" -ne 0 ]; then echo "$FAILS check(s) failed"; exit 1; fi
 	echo "all checks passed"; exit 0

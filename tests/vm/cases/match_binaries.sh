@@ -18,5 +18,5 @@ expect "process started before vigild" "$(cat /tmp/early.out)" "errno=EPERM"
 stop_vigild
 expect_event "binary match" '"policy_name":"test-binary-open"' '"binary":"/tmp/bins/untrusted"' \
 	'"path":"/tmp/guarded/file"' '"outcome":"OUTCOME_DENIED"'
-expect_no_event "for the trusted binary" '"binary":"/tmp/bins/trusted"'
+expect_no_lsm_event "for the trusted binary" '"binary":"/tmp/bins/trusted"'
 finish
