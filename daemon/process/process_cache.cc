@@ -21,16 +21,6 @@ namespace {
 constexpr const char* kNsNames[VG_NS_COUNT] = {"uts", "ipc",  "mnt",    "pid", "pid_for_children",
                                                "net", "time", "cgroup", "user"};
 
-constexpr const char* kCapNames[] = {
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
-    "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE"};
 
 std::string readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -119,10 +109,16 @@ std::string ProcessCache::execId(uint64_t start_ns, uint32_t pid) const {
 
 std::vector<std::string> ProcessCache::capNames(uint64_t caps) {
   std::vector<std::string> out;
-  for (size_t i = 0; i < std::size(kCapNames); i++) {
-    if (caps & (1ULL << i)) out.emplace_back(kCapNames[i]);
+  for (int i = 0; i <= api::Capability_MAX; i++) {
+    if (caps & (1ULL << i)) out.emplace_back(api::Capability_Name(i));
   }
   return out;
+}
+
+void ProcessCache::addCaps(uint64_t caps, google::protobuf::RepeatedField<int>* out) {
+  for (int i = 0; i <= api::Capability_MAX; i++) {
+    if (caps & (1ULL << i)) out->Add(i);
+  }
 }
 
 std::string ProcessCache::joinArgs(const std::vector<std::string>& argv) {
@@ -327,9 +323,9 @@ ProcessCache::EntryPtr ProcessCache::fromProc(uint32_t pid) {
   p.set_egid(statusId(status, "Gid", 1));
   p.set_user_name(userName(p.uid()));
   auto* cap = p.mutable_cap();
-  for (const auto& c : capNames(toU64(statusField(status, "CapPrm"), 16))) cap->add_permitted(c);
-  for (const auto& c : capNames(toU64(statusField(status, "CapEff"), 16))) cap->add_effective(c);
-  for (const auto& c : capNames(toU64(statusField(status, "CapInh"), 16))) cap->add_inheritable(c);
+  addCaps(toU64(statusField(status, "CapPrm"), 16), cap->mutable_permitted());
+  addCaps(toU64(statusField(status, "CapEff"), 16), cap->mutable_effective());
+  addCaps(toU64(statusField(status, "CapInh"), 16), cap->mutable_inheritable());
   std::string auid = readFile(dir + "/loginuid");
   p.set_auid(auid.empty() ? UINT32_MAX : static_cast<uint32_t>(toU64(auid)));
   p.set_session_id(static_cast<uint32_t>(toU64(readFile(dir + "/sessionid"))));
@@ -479,9 +475,9 @@ api::Event ProcessCache::onExec(const events::ExecEvent& ev) {
   if (ev.cwd_truncated) flags += " truncCwd";
   p.set_flags(flags);
   auto* cap = p.mutable_cap();
-  for (const auto& c : capNames(ev.cap_permitted)) cap->add_permitted(c);
-  for (const auto& c : capNames(ev.cap_effective)) cap->add_effective(c);
-  for (const auto& c : capNames(ev.cap_inheritable)) cap->add_inheritable(c);
+  addCaps(ev.cap_permitted, cap->mutable_permitted());
+  addCaps(ev.cap_effective, cap->mutable_effective());
+  addCaps(ev.cap_inheritable, cap->mutable_inheritable());
   uint32_t ns[VG_NS_COUNT];
   memcpy(ns, ev.ns, sizeof(ns));
   fillNamespaces(ns, &p);

@@ -59,6 +59,7 @@ class ProcessCache {
   // Exposed for tests.
   std::string execId(uint64_t start_ns, uint32_t pid) const;
   static std::vector<std::string> capNames(uint64_t caps);
+  static void addCaps(uint64_t caps, google::protobuf::RepeatedField<int>* out);
   static void parseCgroupPath(const std::string& path, api::Process* p);
   static std::string joinArgs(const std::vector<std::string>& argv);
 

@@ -1,5 +1,7 @@
 #include "daemon/process/process_cache.h"
 
+#include "daemon/events/json_writer.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -58,8 +60,10 @@ TEST(ProcessCache, ExecCarriesBinaryArgsCwdCapsAndLineage) {
   EXPECT_EQ(p.flags(), "execve");
   EXPECT_EQ(p.exec_id(), c.execId(3'000, 300));
   EXPECT_EQ(p.parent_exec_id(), py.process_exec().process().exec_id());
-  EXPECT_EQ(std::vector<std::string>(p.cap().effective().begin(), p.cap().effective().end()),
-            (std::vector<std::string>{"CAP_CHOWN", "CAP_SYS_ADMIN"}));
+  EXPECT_EQ(std::vector<int>(p.cap().effective().begin(), p.cap().effective().end()),
+            (std::vector<int>{api::CAP_CHOWN, api::CAP_SYS_ADMIN}));
+  EXPECT_NE(events::renderJson(curl).find(R"("effective":["CAP_CHOWN","CAP_SYS_ADMIN"])"),
+            std::string::npos);
   EXPECT_EQ(curl.process_exec().parent().binary(), "/usr/bin/python3");
   ASSERT_EQ(curl.process_exec().ancestors_size(), 1);
   EXPECT_EQ(curl.process_exec().ancestors(0).exec_id(), shell.process_exec().process().exec_id());

@@ -1,0 +1,112 @@
+// Userspace cost per event: decode the kernel record, enrich it from the
+// process cache, render the JSON line. One core, no kernel: records are built
+// the way the BPF programs lay them out. Method and figures: docs/benchmarks.md.
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <vector>
+
+#include "daemon/events/event_decoder.h"
+#include "daemon/events/json_writer.h"
+#include "daemon/process/process_cache.h"
+
+namespace vigil {
+namespace {
+
+constexpr uint32_t kNoPid = 0x3ffffff0;  // never read from /proc
+
+std::vector<char> execRecord(uint32_t pid, uint64_t start, uint32_t ppid, uint64_t pstart) {
+  const std::string bin = "/usr/bin/curl";
+  const std::string args = std::string("curl\0-sS\0-o\0/tmp/out\0https://example.com/x", 42);
+  const std::string cwd = "/home/user/project";
+  std::vector<char> buf(sizeof(vg_exec_event) + bin.size() + args.size() + cwd.size());
+  vg_exec_event ev{};
+  ev.hdr = {VG_EV_EXEC, VG_ABI_VERSION, static_cast<uint32_t>(buf.size()), start + 100};
+  ev.id = {pid, pid, start, ppid, 0, pstart};
+  ev.uid = ev.euid = 1000;
+  ev.cap_effective = 0;
+  for (int i = 0; i < VG_NS_COUNT; i++) ev.ns[i] = 4026531830 + i;
+  ev.bin_len = bin.size();
+  ev.args_len = args.size();
+  ev.cwd_len = cwd.size();
+  strcpy(ev.comm, "curl");
+  char* p = buf.data();
+  memcpy(p, &ev, sizeof(ev));
+  memcpy(p += sizeof(ev), bin.data(), bin.size());
+  memcpy(p += bin.size(), args.data(), args.size());
+  memcpy(p + args.size(), cwd.data(), cwd.size());
+  return buf;
+}
+
+std::vector<char> lsmRecord(uint32_t pid) {
+  const std::string bin = "/usr/bin/curl", path = "/etc/ssl/private/server.key";
+  std::vector<char> buf(sizeof(vg_lsm_event) + VG_BIN_MAX + path.size());
+  vg_lsm_event ev{};
+  ev.hdr = {VG_EV_LSM, VG_ABI_VERSION, static_cast<uint32_t>(buf.size()), 5'000};
+  ev.pid = ev.tid = pid;
+  ev.hook = VG_HOOK_FILE_OPEN;
+  ev.action = VG_ACT_OVERRIDE;
+  ev.outcome = VG_OUT_DENIED;
+  ev.error = 1;
+  ev.bin_len = bin.size();
+  ev.path_len = path.size();
+  ev.mechanism = VG_MECH_LSM;
+  memcpy(buf.data(), &ev, sizeof(ev));
+  memcpy(buf.data() + sizeof(ev), bin.data(), bin.size());
+  memcpy(buf.data() + sizeof(ev) + VG_BIN_MAX, path.data(), path.size());
+  return buf;
+}
+
+process::CacheOptions options() {
+  process::CacheOptions o;
+  o.node_name = "bench-node";
+  o.boot_id = "0123456789abcdef";
+  o.cgroup_root = "/nonexistent";  // no cgroupfs scans in the loop
+  return o;
+}
+
+// process_exec: decode + cache insert with lineage + JSON.
+void BM_ExecDecodeEnrichRender(benchmark::State& state) {
+  process::ProcessCache cache(options());
+  cache.onExec(*events::decodeExecEvent(execRecord(100, 1'000, kNoPid, 0).data(),
+                                        execRecord(100, 1'000, kNoPid, 0).size()));
+  uint32_t pid = 1000;
+  size_t bytes = 0;
+  for (auto _ : state) {
+    auto rec = execRecord(pid, pid * 10ULL, 100, 1'000);
+    auto ev = events::decodeExecEvent(rec.data(), rec.size());
+    api::Event out = cache.onExec(*ev);
+    std::string line = events::renderJson(out);
+    bytes += line.size();
+    benchmark::DoNotOptimize(line);
+    cache.onExit({pid * 10ULL + 5, {pid, pid, 100, pid * 10ULL, 1'000}, 0});
+    if (++pid > 60000) pid = 1000;
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["bytes_per_event"] = static_cast<double>(bytes) / state.iterations();
+}
+BENCHMARK(BM_ExecDecodeEnrichRender);
+
+// process_lsm: decode + enrichment from the cache + JSON.
+void BM_LsmDecodeEnrichRender(benchmark::State& state) {
+  process::ProcessCache cache(options());
+  auto exec = execRecord(4242, 1'000, kNoPid, 0);
+  cache.onExec(*events::decodeExecEvent(exec.data(), exec.size()));
+  events::JsonRenderer renderer("bench-node", {{"deny-keys", policy::Mode::kEnforce}}, false, 0);
+  auto rec = lsmRecord(4242);
+  for (auto _ : state) {
+    auto ev = events::decodeLsmEvent(rec.data(), rec.size());
+    api::Event out = renderer.toProto(*ev);
+    auto* lsm = out.mutable_process_lsm();
+    cache.enrich(ev->pid, lsm->mutable_process(), lsm->mutable_parent());
+    std::string line = events::renderJson(out);
+    benchmark::DoNotOptimize(line);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_LsmDecodeEnrichRender);
+
+}  // namespace
+}  // namespace vigil
+
+BENCHMARK_MAIN();
