@@ -79,6 +79,23 @@ void argValue(JsonNode& o, const api::Arg& a) {
   }
 }
 
+// Capability names of one set, whether the schema stores them as names or as
+// the Capability enum.
+std::vector<std::string> capNames(const api::Capabilities& caps, const char* set) {
+  std::vector<std::string> out;
+  const auto* field = caps.GetDescriptor()->FindFieldByName(set);
+  if (!field || !field->is_repeated()) return out;
+  const auto* refl = caps.GetReflection();
+  int n = refl->FieldSize(caps, field);
+  for (int i = 0; i < n; ++i) {
+    if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_ENUM)
+      out.push_back(refl->GetRepeatedEnum(caps, field, i)->name());
+    else if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING)
+      out.push_back(refl->GetRepeatedString(caps, field, i));
+  }
+  return out;
+}
+
 // ---- ECS --------------------------------------------------------------------
 
 void ecsProcessCore(JsonNode& p, const api::Process& pr) {
@@ -102,13 +119,11 @@ void ecsProcess(JsonNode& p, const api::Process& pr) {
   p.set("real_group.id", std::to_string(pr.gid()));
   if (pr.has_cap()) {
     JsonNode& caps = p.obj("thread.capabilities");
-    if (pr.cap().effective_size()) {
-      JsonNode& a = caps.arr("effective");
-      for (const auto& c : pr.cap().effective()) a.push(c);
-    }
-    if (pr.cap().permitted_size()) {
-      JsonNode& a = caps.arr("permitted");
-      for (const auto& c : pr.cap().permitted()) a.push(c);
+    for (const char* set : {"effective", "permitted"}) {
+      std::vector<std::string> names = capNames(pr.cap(), set);
+      if (names.empty()) continue;
+      JsonNode& a = caps.arr(set);
+      for (const auto& c : names) a.push(c);
     }
   }
   if (!pr.parent_exec_id().empty()) p.set("parent.entity_id", pr.parent_exec_id());

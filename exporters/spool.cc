@@ -177,7 +177,7 @@ absl::Status DiskSpool::recover() {
   while (dirent* e = ::readdir(d)) {
     std::string_view name(e->d_name);
     uint64_t id;
-    if (name.size() == 24 && name.substr(20) == ".seg" && absl::SimpleAtoi(name.substr(0, 20), &id))
+    if (name.size() == 24 && name.substr(20) == ".seg" && absl::SimpleAtoi(std::string(name.substr(0, 20)), &id))
       ids.push_back(id);
   }
   ::closedir(d);

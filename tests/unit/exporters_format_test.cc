@@ -1,0 +1,343 @@
+// Pins the JSON, ECS, OCSF and CEF renderings field by field.
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "absl/strings/str_split.h"
+#include "daemon/events/json_writer.h"
+#include "exporters/formats.h"
+#include "exporters/json_doc.h"
+#include "tests/exporters/test_events.h"
+
+namespace vigil::exporters {
+namespace {
+
+using google::protobuf::Struct;
+using google::protobuf::Value;
+using namespace vigil::exporters::testing;
+
+Struct parse(const std::string& json) {
+  Struct s;
+  auto st = google::protobuf::util::JsonStringToMessage(json, &s);
+  EXPECT_TRUE(st.ok()) << st.message() << "\n" << json;
+  return s;
+}
+
+// Nested lookup: "process.parent.pid" walks objects key by key.
+const Value* at(const Struct& s, const std::string& path) {
+  std::vector<std::string> parts = absl::StrSplit(path, '.');
+  const Struct* cur = &s;
+  const Value* v = nullptr;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    auto it = cur->fields().find(parts[i]);
+    if (it == cur->fields().end()) return nullptr;
+    v = &it->second;
+    if (i + 1 < parts.size()) {
+      if (!v->has_struct_value()) return nullptr;
+      cur = &v->struct_value();
+    }
+  }
+  return v;
+}
+
+std::string str(const Struct& s, const std::string& path) {
+  const Value* v = at(s, path);
+  if (!v) return "<missing " + path + ">";
+  if (!v->has_string_value()) return "<not a string " + path + ">";
+  return v->string_value();
+}
+
+double num(const Struct& s, const std::string& path) {
+  const Value* v = at(s, path);
+  if (!v || !v->has_number_value()) {
+    ADD_FAILURE() << "no number at " << path;
+    return -1;
+  }
+  return v->number_value();
+}
+
+bool has(const Struct& s, const std::string& path) { return at(s, path) != nullptr; }
+
+std::vector<std::string> strs(const Struct& s, const std::string& path) {
+  std::vector<std::string> out;
+  const Value* v = at(s, path);
+  if (!v || !v->has_list_value()) return {"<no list " + path + ">"};
+  for (const auto& item : v->list_value().values()) out.push_back(item.string_value());
+  return out;
+}
+
+// Every leaf path (keys with dots split, as Elasticsearch reads them) and every
+// object path of a document.
+void collect(const Value& v, const std::string& path, std::set<std::string>* leaves,
+             std::set<std::string>* objects) {
+  if (v.has_struct_value()) {
+    if (!path.empty()) objects->insert(path);
+    for (const auto& [k, child] : v.struct_value().fields())
+      collect(child, path.empty() ? k : path + "." + k, leaves, objects);
+  } else if (v.has_list_value()) {
+    for (const auto& item : v.list_value().values()) collect(item, path, leaves, objects);
+  } else {
+    leaves->insert(path);
+  }
+}
+
+std::vector<api::Event> allSamples() {
+  return {execEvent(),
+          exitEvent(),
+          lsmEvent(api::OUTCOME_DENIED, api::POLICY_MODE_ENFORCE),
+          lsmEvent(api::OUTCOME_WOULD_DENY, api::POLICY_MODE_MONITOR),
+          lsmEvent(api::OUTCOME_KILLED, api::POLICY_MODE_ENFORCE),
+          lsmEvent(api::OUTCOME_POSTED, api::POLICY_MODE_ENFORCE),
+          statusEvent(),
+          ruleAlertEvent()};
+}
+
+TEST(ExportersFormat, JsonIsTheCanonicalRendering) {
+  for (const auto& ev : allSamples()) EXPECT_EQ(render(Format::kJson, ev), events::renderJson(ev));
+  Struct s = parse(render(Format::kJson, execEvent()));
+  EXPECT_EQ(str(s, "process_exec.process.binary"), "/usr/bin/bash");
+  EXPECT_EQ(str(s, "node_name"), "web-1");
+}
+
+TEST(ExportersFormat, NoKeyIsBothLeafAndPrefix) {
+  for (Format f : {Format::kJson, Format::kEcs, Format::kOcsf}) {
+    for (const auto& ev : allSamples()) {
+      std::string doc = render(f, ev);
+      Value root;
+      *root.mutable_struct_value() = parse(doc);
+      std::set<std::string> leaves, objects;
+      collect(root, "", &leaves, &objects);
+      ASSERT_GT(leaves.size(), 5u);
+      for (const auto& leaf : leaves) {
+        EXPECT_FALSE(objects.count(leaf)) << formatName(f) << ": " << leaf << " is a leaf and an object in " << doc;
+        auto it = leaves.lower_bound(leaf + ".");
+        EXPECT_FALSE(it != leaves.end() && it->rfind(leaf + ".", 0) == 0)
+            << formatName(f) << ": " << leaf << " is a prefix of " << *it;
+      }
+    }
+  }
+}
+
+TEST(ExportersFormat, EcsExec) {
+  Struct s = parse(renderEcs(execEvent()));
+  EXPECT_EQ(str(s, "@timestamp"), "2026-11-23T18:40:12.123456789Z");
+  EXPECT_EQ(str(s, "ecs.version"), "8.11.0");
+  EXPECT_EQ(str(s, "host.name"), "web-1");
+  EXPECT_EQ(str(s, "event.kind"), "event");
+  EXPECT_EQ(strs(s, "event.category"), std::vector<std::string>{"process"});
+  EXPECT_EQ(strs(s, "event.type"), std::vector<std::string>{"start"});
+  EXPECT_EQ(str(s, "event.action"), "exec");
+  EXPECT_EQ(str(s, "event.dataset"), "vigil.process_exec");
+  EXPECT_EQ(num(s, "event.severity"), 6);
+  EXPECT_EQ(str(s, "process.entity_id"), "ZXhlYw");
+  EXPECT_EQ(num(s, "process.pid"), 812);
+  EXPECT_EQ(num(s, "process.thread.id"), 812);
+  EXPECT_EQ(str(s, "process.executable"), "/usr/bin/bash");
+  EXPECT_EQ(str(s, "process.name"), "bash");
+  EXPECT_EQ(str(s, "process.command_line"), "/usr/bin/bash -c 'echo a=b|c'");
+  EXPECT_EQ(str(s, "process.working_directory"), "/home/alice");
+  EXPECT_EQ(str(s, "process.start"), "2026-11-23T18:40:11.000000001Z");
+  EXPECT_EQ(str(s, "process.user.id"), "0");
+  EXPECT_EQ(str(s, "process.user.name"), "root");
+  EXPECT_EQ(str(s, "process.real_user.id"), "1000");
+  EXPECT_EQ(str(s, "process.group.id"), "0");
+  EXPECT_EQ(str(s, "process.real_group.id"), "1000");
+  EXPECT_EQ(strs(s, "process.thread.capabilities.effective"), std::vector<std::string>{"CAP_SYS_ADMIN"});
+  EXPECT_EQ(str(s, "process.parent.entity_id"), "cGFyZW50");
+  EXPECT_EQ(num(s, "process.parent.pid"), 790);
+  EXPECT_EQ(str(s, "process.parent.executable"), "/usr/sbin/sshd");
+  EXPECT_EQ(str(s, "container.id"), "4f3c2b1a");
+  EXPECT_EQ(str(s, "container.runtime"), "containerd");
+  EXPECT_EQ(str(s, "container.image.name"), "nginx:1.25");
+  EXPECT_EQ(num(s, "vigil.process.auid"), 1000);
+  EXPECT_EQ(str(s, "vigil.process.systemd_unit"), "ssh.service");
+  EXPECT_EQ(num(s, "vigil.process.ns.pid.inum"), 4026531836.0);
+  const Value* anc = at(s, "vigil.ancestors");
+  ASSERT_TRUE(anc && anc->list_value().values_size() == 1);
+  EXPECT_EQ(anc->list_value().values(0).struct_value().fields().at("executable").string_value(),
+            "/usr/lib/systemd/systemd");
+}
+
+TEST(ExportersFormat, EcsExitAndLsm) {
+  Struct x = parse(renderEcs(exitEvent()));
+  EXPECT_EQ(strs(x, "event.type"), std::vector<std::string>{"end"});
+  EXPECT_EQ(num(x, "process.exit_code"), 137);
+  EXPECT_EQ(str(x, "process.end"), "2026-11-23T18:40:13.000000000Z");
+  EXPECT_EQ(str(x, "vigil.exit.signal"), "SIGKILL");
+
+  Struct d = parse(renderEcs(lsmEvent(api::OUTCOME_DENIED, api::POLICY_MODE_ENFORCE)));
+  EXPECT_EQ(str(d, "event.kind"), "alert");
+  EXPECT_EQ(strs(d, "event.type"), (std::vector<std::string>{"start", "denied"}));
+  EXPECT_EQ(str(d, "event.action"), "denied");
+  EXPECT_EQ(str(d, "event.outcome"), "failure");
+  EXPECT_EQ(num(d, "event.severity"), 3);
+  EXPECT_EQ(str(d, "rule.name"), "no-exec-from-tmp");
+  EXPECT_EQ(str(d, "rule.description"), "exec from /tmp");
+  EXPECT_EQ(str(d, "file.path"), "/tmp/x/pay|load=1\\2");
+  EXPECT_EQ(str(d, "file.name"), "pay|load=1\\2");
+  EXPECT_EQ(strs(d, "tags"), std::vector<std::string>{"mitre:T1059"});
+  EXPECT_EQ(str(d, "vigil.lsm.hook"), "bprm_check_security");
+  EXPECT_EQ(str(d, "vigil.lsm.action"), "override");
+  EXPECT_EQ(str(d, "vigil.lsm.outcome"), "denied");
+  EXPECT_EQ(str(d, "vigil.lsm.mode"), "enforce");
+  EXPECT_EQ(num(d, "vigil.lsm.return_errno"), -1);
+
+  Struct a = parse(renderEcs(lsmEvent(api::OUTCOME_WOULD_DENY, api::POLICY_MODE_MONITOR)));
+  EXPECT_EQ(strs(a, "event.type"), (std::vector<std::string>{"start", "allowed"}));
+  EXPECT_EQ(str(a, "event.action"), "would_deny");
+  EXPECT_EQ(str(a, "event.outcome"), "success");
+  EXPECT_EQ(str(a, "vigil.lsm.mode"), "monitor");
+  EXPECT_EQ(num(a, "event.severity"), 4);
+
+  Struct r = parse(renderEcs(ruleAlertEvent()));
+  EXPECT_EQ(str(r, "rule.name"), "Shell in container");
+  EXPECT_EQ(str(r, "vigil.rule.output_fields.proc_name"), "bash");
+  EXPECT_EQ(num(r, "event.severity"), 4);
+
+  Struct st = parse(renderEcs(statusEvent()));
+  EXPECT_EQ(str(st, "event.kind"), "pipeline_error");
+  EXPECT_EQ(str(st, "vigil.status.kind"), "exporter_dropped");
+  EXPECT_EQ(num(st, "vigil.status.count"), 42);
+}
+
+TEST(ExportersFormat, OcsfProcessActivity) {
+  Struct s = parse(renderOcsf(execEvent()));
+  EXPECT_EQ(num(s, "class_uid"), 1007);
+  EXPECT_EQ(str(s, "class_name"), "Process Activity");
+  EXPECT_EQ(num(s, "category_uid"), 1);
+  EXPECT_EQ(num(s, "activity_id"), 1);
+  EXPECT_EQ(str(s, "activity_name"), "Launch");
+  EXPECT_EQ(num(s, "type_uid"), 100701);
+  EXPECT_EQ(num(s, "time"), 1795459212123.0);
+  EXPECT_EQ(num(s, "severity_id"), 1);
+  EXPECT_EQ(str(s, "severity"), "Informational");
+  EXPECT_EQ(str(s, "metadata.version"), "1.1.0");
+  EXPECT_EQ(str(s, "metadata.product.name"), "Vigil");
+  EXPECT_EQ(str(s, "device.hostname"), "web-1");
+  EXPECT_EQ(num(s, "process.pid"), 812);
+  EXPECT_EQ(str(s, "process.uid"), "ZXhlYw");
+  EXPECT_EQ(str(s, "process.name"), "bash");
+  EXPECT_EQ(str(s, "process.cmd_line"), "/usr/bin/bash -c 'echo a=b|c'");
+  EXPECT_EQ(str(s, "process.file.path"), "/usr/bin/bash");
+  EXPECT_EQ(str(s, "process.user.uid"), "1000");
+  EXPECT_EQ(num(s, "process.created_time"), 1795459211000.0);
+  EXPECT_EQ(str(s, "process.container.uid"), "4f3c2b1a");
+  EXPECT_EQ(str(s, "process.parent_process.file.path"), "/usr/sbin/sshd");
+  EXPECT_EQ(str(s, "actor.process.file.path"), "/usr/sbin/sshd");
+  EXPECT_EQ(strs(s, "process.lineage"), std::vector<std::string>{"/usr/lib/systemd/systemd"});
+  EXPECT_EQ(str(s, "unmapped.process.cwd"), "/home/alice");
+
+  Struct x = parse(renderOcsf(exitEvent()));
+  EXPECT_EQ(num(x, "activity_id"), 2);
+  EXPECT_EQ(str(x, "activity_name"), "Terminate");
+  EXPECT_EQ(num(x, "type_uid"), 100702);
+  EXPECT_EQ(num(x, "exit_code"), 137);
+  EXPECT_EQ(str(x, "unmapped.signal"), "SIGKILL");
+}
+
+TEST(ExportersFormat, OcsfDetectionFindingDenyVersusAudit) {
+  Struct d = parse(renderOcsf(lsmEvent(api::OUTCOME_DENIED, api::POLICY_MODE_ENFORCE)));
+  EXPECT_EQ(num(d, "class_uid"), 2004);
+  EXPECT_EQ(str(d, "class_name"), "Detection Finding");
+  EXPECT_EQ(num(d, "category_uid"), 2);
+  EXPECT_EQ(num(d, "type_uid"), 200401);
+  EXPECT_EQ(num(d, "action_id"), 2);
+  EXPECT_EQ(str(d, "action"), "Denied");
+  EXPECT_EQ(num(d, "disposition_id"), 2);
+  EXPECT_EQ(str(d, "disposition"), "Blocked");
+  EXPECT_EQ(num(d, "severity_id"), 4);
+  EXPECT_EQ(str(d, "finding_info.title"), "exec from /tmp");
+  EXPECT_EQ(str(d, "finding_info.analytic.name"), "no-exec-from-tmp");
+  EXPECT_EQ(str(d, "finding_info.analytic.type"), "Rule");
+  EXPECT_EQ(str(d, "finding_info.uid").size(), 16u);
+  EXPECT_EQ(str(d, "unmapped.mode"), "enforce");
+  EXPECT_EQ(str(d, "unmapped.outcome"), "denied");
+  EXPECT_EQ(num(d, "unmapped.return_errno"), -1);
+  const Value* ev = at(d, "evidences");
+  ASSERT_TRUE(ev && ev->list_value().values_size() == 1);
+  const Struct& e0 = ev->list_value().values(0).struct_value();
+  EXPECT_EQ(str(e0, "file.path"), "/tmp/x/pay|load=1\\2");
+  EXPECT_EQ(str(e0, "process.file.path"), "/usr/bin/bash");
+  EXPECT_EQ(str(e0, "process.parent_process.file.path"), "/usr/sbin/sshd");
+
+  Struct a = parse(renderOcsf(lsmEvent(api::OUTCOME_WOULD_DENY, api::POLICY_MODE_MONITOR)));
+  EXPECT_EQ(num(a, "action_id"), 1);
+  EXPECT_EQ(str(a, "action"), "Allowed");
+  EXPECT_EQ(num(a, "disposition_id"), 15);
+  EXPECT_EQ(str(a, "disposition"), "Detected");
+  EXPECT_EQ(num(a, "severity_id"), 3);
+  EXPECT_EQ(str(a, "unmapped.mode"), "monitor");
+
+  Struct k = parse(renderOcsf(lsmEvent(api::OUTCOME_KILLED, api::POLICY_MODE_ENFORCE)));
+  EXPECT_EQ(str(k, "action"), "Denied");
+  EXPECT_EQ(str(k, "unmapped.outcome"), "killed");
+
+  Struct p = parse(renderOcsf(lsmEvent(api::OUTCOME_POSTED, api::POLICY_MODE_ENFORCE)));
+  EXPECT_EQ(str(p, "action"), "Allowed");
+  EXPECT_EQ(str(p, "disposition"), "Logged");
+
+  Struct st = parse(renderOcsf(statusEvent()));
+  EXPECT_EQ(num(st, "class_uid"), 6002);
+  EXPECT_EQ(num(st, "unmapped.count"), 42);
+  EXPECT_EQ(str(st, "unmapped.subject"), "splunk");
+
+  Struct r = parse(renderOcsf(ruleAlertEvent()));
+  EXPECT_EQ(num(r, "class_uid"), 2004);
+  EXPECT_EQ(str(r, "finding_info.analytic.name"), "Shell in container");
+  EXPECT_EQ(str(r, "unmapped.output_fields.proc_cmdline"), "bash -i");
+}
+
+TEST(ExportersFormat, CefEscaping) {
+  EXPECT_EQ(cefEscapeHeader("a|b\\c=d"), "a\\|b\\\\c=d");
+  EXPECT_EQ(cefEscapeExtension("a|b\\c=d\ne\rf"), "a|b\\\\c\\=d\\ne\\rf");
+}
+
+TEST(ExportersFormat, CefLsm) {
+  api::Event ev = lsmEvent(api::OUTCOME_DENIED, api::POLICY_MODE_ENFORCE);
+  ev.mutable_process_lsm()->set_message("exec|from=/tmp\\x");
+  EXPECT_EQ(renderCef(ev),
+            "CEF:0|Vigil|vigild|" VIGIL_VERSION "|policy:no-exec-from-tmp|exec\\|from=/tmp\\\\x|7|"
+            "rt=1795459212123 dvchost=web-1 cat=process_lsm spid=812 sproc=/usr/bin/bash suid=1000 "
+            "suser=root act=denied outcome=failure filePath=/tmp/x/pay|load\\=1\\\\2 fname=pay|load\\=1\\\\2 "
+            "cs1Label=execId cs1=ZXhlYw cs2Label=arguments cs2=-c 'echo a\\=b|c' cs3Label=parentBinary "
+            "cs3=/usr/sbin/sshd cs4Label=policy cs4=no-exec-from-tmp cs5Label=hook cs5=bprm_check_security "
+            "cs6Label=mode cs6=enforce cn1Label=returnErrno cn1=-1 cn2Label=selector cn2=0 "
+            "msg=exec|from\\=/tmp\\\\x");
+}
+
+TEST(ExportersFormat, CefExecExitStatus) {
+  std::string exec = renderCef(execEvent());
+  EXPECT_EQ(exec.rfind("CEF:0|Vigil|vigild|" VIGIL_VERSION "|process_exec|Process executed|2|rt=1795459212123 ", 0), 0u)
+      << exec;
+  EXPECT_NE(exec.find(" cs5Label=containerId cs5=4f3c2b1a "), std::string::npos) << exec;
+  std::string exit = renderCef(exitEvent());
+  EXPECT_NE(exit.find(" cn1Label=exitStatus cn1=137 reason=SIGKILL"), std::string::npos) << exit;
+  std::string st = renderCef(statusEvent());
+  EXPECT_EQ(st, "CEF:0|Vigil|vigild|" VIGIL_VERSION "|status:exporter_dropped|Vigil status: exporter_dropped|7|"
+                "rt=1795459214000 dvchost=web-1 cat=status cs4Label=subject cs4=splunk cnt=42 "
+                "msg=sink splunk dropped 42 events");
+}
+
+TEST(ExportersFormat, Severities) {
+  EXPECT_EQ(syslogSeverity(execEvent()), 6);
+  EXPECT_EQ(syslogSeverity(lsmEvent(api::OUTCOME_KILLED, api::POLICY_MODE_ENFORCE)), 2);
+  EXPECT_EQ(syslogSeverity(lsmEvent(api::OUTCOME_DENIED, api::POLICY_MODE_ENFORCE)), 3);
+  EXPECT_EQ(syslogSeverity(lsmEvent(api::OUTCOME_WOULD_KILL, api::POLICY_MODE_MONITOR)), 4);
+  EXPECT_EQ(syslogSeverity(lsmEvent(api::OUTCOME_POSTED, api::POLICY_MODE_ENFORCE)), 5);
+  EXPECT_EQ(syslogSeverity(statusEvent()), 3);
+  EXPECT_EQ(syslogSeverity(ruleAlertEvent()), 4);
+  EXPECT_EQ(cefSeverity(2), 8);
+  EXPECT_EQ(ocsfSeverityId(3), 4);
+  EXPECT_EQ(eventTimeNs(execEvent()), 1795459212123456789LL);
+}
+
+TEST(ExportersFormat, JsonStringEscapesAndRepairsUtf8) {
+  EXPECT_EQ(jsonString("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
+  EXPECT_EQ(jsonString("caf\xc3\xa9"), "\"caf\xc3\xa9\"");
+  EXPECT_EQ(jsonString("bad\xff"), "\"bad\xEF\xBF\xBD\"");
+}
+
+}  // namespace
+}  // namespace vigil::exporters

@@ -1,0 +1,318 @@
+// Sinks end to end through Exporter, with local receivers that need nothing
+// installed: files, and a unix datagram socket standing in for /dev/log.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include "daemon/events/json_writer.h"
+#include "exporters/exporter.h"
+#include "exporters/transport.h"
+#include "tests/exporters/test_events.h"
+
+namespace vigil::exporters {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace vigil::exporters::testing;
+
+std::string tempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "vigil-sink-XXXXXX").string();
+  return ::mkdtemp(tmpl.data());
+}
+
+std::vector<std::string> readLines(const std::string& path) {
+  std::vector<std::string> out;
+  std::ifstream in(path);
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+std::vector<std::string> readGzLines(const std::string& path) {
+  std::vector<std::string> out;
+  gzFile gz = gzopen(path.c_str(), "rb");
+  if (!gz) return out;
+  std::string data;
+  char buf[4096];
+  int n;
+  while ((n = gzread(gz, buf, sizeof buf)) > 0) data.append(buf, n);
+  gzclose(gz);
+  size_t start = 0;
+  for (size_t nl; (nl = data.find('\n', start)) != std::string::npos; start = nl + 1)
+    out.push_back(data.substr(start, nl - start));
+  return out;
+}
+
+api::Event numbered(int i) {
+  api::Event ev = execEvent();
+  ev.mutable_process_exec()->mutable_process()->set_pid(10000 + i);
+  return ev;
+}
+
+ExportersConfig parse(const std::string& yaml) {
+  auto cfg = parseExportersConfigString(yaml, "test.yaml");
+  EXPECT_TRUE(cfg.ok()) << cfg.status();
+  return cfg.ok() ? *cfg : ExportersConfig{};
+}
+
+TEST(ExportersSink, FileSinkWritesEveryEventInOrderMode0600) {
+  std::string dir = tempDir();
+  auto cfg = parse("exporters:\n  spool_dir: " + dir + "/spool\n  sinks:\n    - name: f\n      type: file\n      path: " +
+                   dir + "/events.json\n");
+  auto ex = Exporter::create(cfg);
+  ASSERT_TRUE(ex.ok()) << ex.status();
+  for (int i = 0; i < 500; ++i) (*ex)->submit(numbered(i));
+  ASSERT_TRUE((*ex)->flush(absl::Seconds(10)));
+  auto lines = readLines(dir + "/events.json");
+  ASSERT_EQ(lines.size(), 500u);
+  for (int i = 0; i < 500; ++i) ASSERT_EQ(lines[i], events::renderJson(numbered(i)));
+  struct stat st{};
+  ASSERT_EQ(::stat((dir + "/events.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto s = (*ex)->stats().sinks[0];
+  EXPECT_EQ(s.delivered, 500u);
+  EXPECT_EQ(s.dropped(), 0u);
+  (*ex)->stop();
+  fs::remove_all(dir);
+}
+
+TEST(ExportersSink, FileRotationBySizeKeepsBackupsCompressed) {
+  std::string dir = tempDir();
+  size_t line = events::renderJson(numbered(0)).size() + 1;
+  auto cfg = parse("exporters:\n  spool_dir: " + dir + "/spool\n  sinks:\n    - name: f\n      type: file\n      path: " +
+                   dir + "/ev.json\n      max_size: " + std::to_string(line * 10) +
+                   "\n      max_backups: 2\n      compress: true\n");
+  auto ex = Exporter::create(cfg);
+  ASSERT_TRUE(ex.ok()) << ex.status();
+  for (int i = 0; i < 35; ++i) (*ex)->submit(numbered(i));
+  ASSERT_TRUE((*ex)->flush(absl::Seconds(10)));
+  (*ex)->stop();
+  // 35 events, 10 per file: ev.json.2.gz (10..19), ev.json.1.gz (20..29), ev.json (30..34); 0..9 rotated out.
+  EXPECT_FALSE(fs::exists(dir + "/ev.json.3.gz"));
+  EXPECT_FALSE(fs::exists(dir + "/ev.json.1"));
+  auto b2 = readGzLines(dir + "/ev.json.2.gz");
+  auto b1 = readGzLines(dir + "/ev.json.1.gz");
+  auto cur = readLines(dir + "/ev.json");
+  ASSERT_EQ(b2.size(), 10u);
+  ASSERT_EQ(b1.size(), 10u);
+  ASSERT_EQ(cur.size(), 5u);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(b2[i], events::renderJson(numbered(10 + i)));
+    EXPECT_EQ(b1[i], events::renderJson(numbered(20 + i)));
+  }
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(cur[i], events::renderJson(numbered(30 + i)));
+  struct stat st{};
+  ASSERT_EQ(::stat((dir + "/ev.json.1.gz").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  fs::remove_all(dir);
+}
+
+TEST(ExportersSink, FileRotationByAge) {
+  std::string dir = tempDir();
+  auto cfg = parse("exporters:\n  spool_dir: " + dir + "/spool\n  sinks:\n    - name: f\n      type: file\n      path: " +
+                   dir + "/ev.json\n      max_age: 300ms\n      max_backups: 1\n      format: cef\n");
+  auto ex = Exporter::create(cfg);
+  ASSERT_TRUE(ex.ok());
+  (*ex)->submit(numbered(1));
+  ASSERT_TRUE((*ex)->flush(absl::Seconds(5)));
+  absl::SleepFor(absl::Milliseconds(400));
+  (*ex)->submit(numbered(2));
+  ASSERT_TRUE((*ex)->flush(absl::Seconds(5)));
+  (*ex)->stop();
+  auto old = readLines(dir + "/ev.json.1");
+  auto cur = readLines(dir + "/ev.json");
+  ASSERT_EQ(old.size(), 1u);
+  ASSERT_EQ(cur.size(), 1u);
+  EXPECT_NE(old[0].find("spid=10001 "), std::string::npos) << old[0];
+  EXPECT_NE(cur[0].find("spid=10002 "), std::string::npos) << cur[0];
+  fs::remove_all(dir);
+}
+
+TEST(ExportersSink, FiltersRedactionFieldsAndRateLimitWithExactDropReport) {
+  std::string dir = tempDir();
+  auto cfg = parse("exporters:\n  spool_dir: " + dir + "/spool\n  report_interval: 1h\n  sinks:\n"
+                   "    - name: f\n      type: file\n      path: " + dir + "/ev.json\n"
+                   "      filters:\n        allow: {event_types: [process_lsm]}\n        deny: {actions: [posted]}\n"
+                   "      redact:\n        - pattern: 'echo a=\\w+'\n          replacement: 'echo [SECRET]'\n"
+                   "      exclude_fields: [process.cap, parent]\n"
+                   "      rate_limit: {events_per_second: 0.001, burst: 10}\n");
+  std::mutex mu;
+  std::vector<api::Event> reports;
+  ExporterOptions opts;
+  opts.node_name = "web-1";
+  opts.on_status = [&](const api::Event& ev) {
+    std::lock_guard<std::mutex> l(mu);
+    reports.push_back(ev);
+  };
+  auto ex = Exporter::create(cfg, opts);
+  ASSERT_TRUE(ex.ok()) << ex.status();
+  for (int i = 0; i < 5; ++i) (*ex)->submit(execEvent());                                   // filtered: type
+  for (int i = 0; i < 5; ++i) (*ex)->submit(lsmEvent(api::OUTCOME_POSTED, api::POLICY_MODE_ENFORCE));  // filtered: deny
+  for (int i = 0; i < 50; ++i) (*ex)->submit(lsmEvent(api::OUTCOME_DENIED, api::POLICY_MODE_ENFORCE));
+  ASSERT_TRUE((*ex)->flush(absl::Seconds(10)));
+  auto s = (*ex)->stats().sinks[0];
+  EXPECT_EQ(s.submitted, 60u);
+  EXPECT_EQ(s.filtered, 10u);
+  EXPECT_EQ(s.delivered, 10u);
+  EXPECT_EQ(s.dropped_rate_limited, 40u);
+  auto lines = readLines(dir + "/ev.json");
+  ASSERT_EQ(lines.size(), 10u);
+  EXPECT_NE(lines[0].find("echo [SECRET]"), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[0].find("echo a=b"), std::string::npos);
+  EXPECT_EQ(lines[0].find("CAP_SYS_ADMIN"), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[0].find("/usr/sbin/sshd"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("\"policy_name\":\"no-exec-from-tmp\""), std::string::npos);
+  (*ex)->reportDrops();
+  {
+    std::lock_guard<std::mutex> l(mu);
+    ASSERT_EQ(reports.size(), 1u);
+    EXPECT_EQ(reports[0].status().kind(), api::Status::KIND_EXPORTER_DROPPED);
+    EXPECT_EQ(reports[0].status().subject(), "f");
+    EXPECT_EQ(reports[0].status().count(), 40u);
+    EXPECT_EQ(reports[0].node_name(), "web-1");
+  }
+  // No new drops: no new report.
+  (*ex)->reportDrops();
+  {
+    std::lock_guard<std::mutex> l(mu);
+    EXPECT_EQ(reports.size(), 1u);
+  }
+  (*ex)->stop();
+  fs::remove_all(dir);
+}
+
+// A unix datagram receiver (what /dev/log is).
+class DgramReceiver {
+ public:
+  explicit DgramReceiver(const std::string& path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::strncpy(sa.sun_path, path.c_str(), sizeof sa.sun_path - 1);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    timeval tv{0, 200000};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~DgramReceiver() { ::close(fd_); }
+  std::vector<std::string> receive(size_t n, absl::Duration timeout) {
+    std::vector<std::string> out;
+    absl::Time until = absl::Now() + timeout;
+    char buf[65536];
+    while (out.size() < n && absl::Now() < until) {
+      ssize_t got = ::recv(fd_, buf, sizeof buf, 0);
+      if (got > 0) out.emplace_back(buf, got);
+    }
+    return out;
+  }
+
+ private:
+  int fd_;
+};
+
+TEST(ExportersSink, SyslogUnixSpoolsWhileDownAndDeliversInOrderAfterRestart) {
+  std::string dir = tempDir();
+  std::string sock = dir + "/log.sock";
+  std::string yaml = "exporters:\n  spool_dir: " + dir + "/spool\n  stop_timeout: 200ms\n  sinks:\n"
+                     "    - name: sys\n      type: syslog\n      address: unix://" + sock + "\n"
+                     "      retry: {initial_backoff: 20ms, max_backoff: 100ms}\n";
+  {
+    auto ex = Exporter::create(parse(yaml));
+    ASSERT_TRUE(ex.ok()) << ex.status();
+    for (int i = 0; i < 200; ++i) (*ex)->submit(numbered(i));
+    absl::SleepFor(absl::Milliseconds(300));
+    auto s = (*ex)->stats().sinks[0];
+    EXPECT_EQ(s.spool_records, 200u);
+    EXPECT_GT(s.retries, 0u);
+    EXPECT_NE(s.last_error.find(sock), std::string::npos) << s.last_error;
+    (*ex)->stop();  // the daemon restarts: the spool stays on disk
+  }
+  DgramReceiver rx(sock);
+  auto ex = Exporter::create(parse(yaml));
+  ASSERT_TRUE(ex.ok());
+  for (int i = 200; i < 250; ++i) (*ex)->submit(numbered(i));
+  auto got = rx.receive(250, absl::Seconds(10));
+  ASSERT_EQ(got.size(), 250u);
+  for (int i = 0; i < 250; ++i) {
+    std::string want = events::renderJson(numbered(i));
+    ASSERT_GE(got[i].size(), want.size());
+    EXPECT_EQ(got[i].substr(got[i].size() - want.size()), want) << i;
+    EXPECT_EQ(got[i].rfind("<134>1 2026-11-23T18:40:12.123456Z web-1 vigil ", 0), 0u) << got[i];
+  }
+  EXPECT_TRUE((*ex)->flush(absl::Seconds(5)));
+  EXPECT_EQ((*ex)->stats().sinks[0].dropped(), 0u);
+  (*ex)->stop();
+  fs::remove_all(dir);
+}
+
+TEST(ExportersSink, PayloadShapes) {
+  SinkConfig c;
+  c.facility = 10;
+  c.app_name = "vigil";
+  Record r{1795459212123456789LL, 3, "process_lsm", "web-1", "{\"a\":1}"};
+  EXPECT_EQ(syslogMessage(c, r, 42), "<83>1 2026-11-23T18:40:12.123456Z web-1 vigil 42 process_lsm - {\"a\":1}");
+  r.host = "";
+  EXPECT_EQ(syslogMessage(c, r, 42), "<83>1 2026-11-23T18:40:12.123456Z - vigil 42 process_lsm - {\"a\":1}");
+  r.host = "web-1";
+
+  c.type = SinkType::kSplunkHec;
+  c.index = "sec";
+  EXPECT_EQ(hecEvent(c, r),
+            "{\"time\":1795459212.123,\"host\":\"web-1\",\"source\":\"vigil\",\"sourcetype\":\"vigil:event\","
+            "\"index\":\"sec\",\"event\":{\"a\":1}}");
+  c.format = Format::kCef;
+  Record cef = r;
+  cef.payload = "CEF:0|V|\"x\"";
+  EXPECT_NE(hecEvent(c, cef).find("\"event\":\"CEF:0|V|\\\"x\\\"\""), std::string::npos);
+  c.format = Format::kJson;
+
+  c.type = SinkType::kElasticsearch;
+  c.index = "vigil-events";
+  EXPECT_EQ(bulkBody(c, {r}), "{\"create\":{\"_index\":\"vigil-events\",\"_id\":\"" + recordId(r) + "\"}}\n{\"a\":1}\n");
+  EXPECT_EQ(recordId(r).size(), 32u);
+  Record r2 = r;
+  r2.payload = "{\"a\":2}";
+  EXPECT_NE(recordId(r), recordId(r2));
+
+  c.type = SinkType::kLoki;
+  c.labels = {{"env", "prod"}};
+  Record x = r;
+  x.type = "process_exec";
+  EXPECT_EQ(lokiBody(c, {r, x, r2}),
+            "{\"streams\":[{\"stream\":{\"env\":\"prod\",\"event_type\":\"process_lsm\",\"job\":\"vigil\",\"node_name\":\"web-1\"},"
+            "\"values\":[[\"1795459212123456789\",\"{\\\"a\\\":1}\"],[\"1795459212123456789\",\"{\\\"a\\\":2}\"]]},"
+            "{\"stream\":{\"env\":\"prod\",\"event_type\":\"process_exec\",\"job\":\"vigil\",\"node_name\":\"web-1\"},"
+            "\"values\":[[\"1795459212123456789\",\"{\\\"a\\\":1}\"]]}]}");
+
+  c.type = SinkType::kWebhook;
+  c.webhook_body = "array";
+  EXPECT_EQ(webhookBody(c, {r, r2}), "[{\"a\":1},{\"a\":2}]");
+  c.webhook_body = "ndjson";
+  EXPECT_EQ(webhookBody(c, {r, r2}), "{\"a\":1}\n{\"a\":2}\n");
+
+  auto z = gzipCompress("hello hello hello");
+  ASSERT_TRUE(z.ok());
+  EXPECT_EQ(static_cast<unsigned char>((*z)[0]), 0x1f);
+  EXPECT_EQ(static_cast<unsigned char>((*z)[1]), 0x8b);
+}
+
+TEST(ExportersSink, CreateFailsWithActionableErrors) {
+  auto cfg = parse("exporters:\n  spool_dir: /proc/vigil-cannot\n  sinks:\n    - name: s\n      type: syslog\n      address: udp://127.0.0.1:9\n");
+  auto ex = Exporter::create(cfg);
+  ASSERT_FALSE(ex.ok());
+  EXPECT_NE(std::string(ex.status().message()).find("sink s: spool: mkdir /proc/vigil-cannot"), std::string::npos)
+      << ex.status();
+  auto cfg2 = parse("exporters:\n  sinks:\n    - name: f\n      type: file\n      path: /nonexistent-dir/x.json\n");
+  auto ex2 = Exporter::create(cfg2);
+  ASSERT_FALSE(ex2.ok());
+  EXPECT_NE(std::string(ex2.status().message()).find("sink f: open /nonexistent-dir/x.json"), std::string::npos)
+      << ex2.status();
+}
+
+}  // namespace
+}  // namespace vigil::exporters
