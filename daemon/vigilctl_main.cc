@@ -6,6 +6,7 @@
 #include "daemon/compiler/compiler.h"
 #include "daemon/loader/probe.h"
 #include "daemon/policy/policy_parser.h"
+#include "rules/cli.h"
 
 namespace {
 
@@ -14,6 +15,9 @@ constexpr const char* kUsage = R"(Usage: vigilctl COMMAND [ARG]...
 Commands:
   policy check FILE...   validate TracingPolicy files offline; prints every
                          error as FILE:LINE:COL: message; exit 1 on any error
+  rules check FILE...    validate Falco-style rule files offline (FILE:LINE:COL)
+  rules test --rules FILE --events FILE.jsonl
+                         replay recorded events through rules, print alerts
   probe [--json]         report what this kernel lets Vigil load: BTF, BPF LSM,
                          trampolines, tp_btf, kprobes, ring buffer,
                          bpf_send_signal, bpf_d_path, lockdown mode
@@ -83,6 +87,8 @@ int probe(bool json) {
   }
   if (k.lsmUsable()) {
     puts("=> lsmhooks policies can be enforced (BPF LSM)");
+  } else if (k.fmodRetUsable()) {
+    puts("=> lsmhooks policies can be enforced (fmod_ret on security_* functions; BPF LSM off)");
   } else {
     printf("=> lsmhooks policies cannot be enforced: %s\n", k.lsmUnusableReason().c_str());
   }
@@ -99,6 +105,9 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "policy" && args.size() >= 2 && args[1] == "check") {
     return policyCheck({args.begin() + 2, args.end()});
+  }
+  if (args[0] == "rules") {
+    return vigil::rules::rulesCommand({args.begin() + 1, args.end()});
   }
   if (args[0] == "probe") {
     bool json = args.size() == 2 && args[1] == "--json";

@@ -151,8 +151,10 @@ class Parser {
     auto n = std::make_unique<CondNode>();
     n->pos = at;
     if (!parseLhs(*n)) return nullptr;
-    if (n->field.find('.') == std::string::npos && n->transformers.empty() && !n->has_arg) {
-      // A name without a dot is a macro (fields are always class.name).
+    if (n->field.find('.') == std::string::npos && n->transformers.empty() && !n->has_arg &&
+        !operatorFollows()) {
+      // A name without a dot is a macro (Falco's fields are class.name; Vigil's
+      // `hook` is the one dotless field, and a field is followed by an operator).
       skipWs();
       n->kind = CondNode::Kind::kMacro;
       n->name = n->field;
@@ -214,6 +216,16 @@ class Parser {
       return false;
     }
     return true;
+  }
+
+  bool operatorFollows() {
+    size_t save = pos_;
+    bool saved_failed = failed_;
+    CondNode probe;
+    bool ok = parseOperator(probe);
+    pos_ = save;
+    failed_ = saved_failed;
+    return ok;
   }
 
   bool parseOperator(CondNode& n) {

@@ -384,24 +384,33 @@ EX(exUserName) {
 }
 EX(exLoginUid) {
   (void)f;
-  if (auto* p = lineage(v, 0)) o.n.push_back(p->auid() == 4294967295u ? -1 : p->auid());
+  if (auto* p = lineage(v, 0)) o.n.push_back(p->auid() == 4294967295u ? int64_t{-1} : int64_t{p->auid()});
 }
 EX(exGid) {
   (void)f;
   if (auto* p = lineage(v, 0)) o.n.push_back(p->gid());
 }
+// Capabilities by name, space separated. Read through reflection so that the
+// schema may hold them as strings or as the Capability enum.
 template <int Which>  // 0 effective, 1 permitted, 2 inheritable
 EX(exCaps) {
   (void)f;
   auto* p = lineage(v, 0);
   if (!p || !p->has_cap()) return;
-  const auto& c = Which == 0 ? p->cap().effective()
-                  : Which == 1 ? p->cap().permitted()
-                               : p->cap().inheritable();
+  const google::protobuf::Message& caps = p->cap();
+  const auto* fd = caps.GetDescriptor()->FindFieldByName(
+      Which == 0 ? "effective" : Which == 1 ? "permitted" : "inheritable");
+  if (fd == nullptr || !fd->is_repeated()) return;
+  const auto* refl = caps.GetReflection();
   o.buf.clear();
-  for (const auto& s : c) {
+  int n = refl->FieldSize(caps, fd);
+  for (int i = 0; i < n; i++) {
     if (!o.buf.empty()) o.buf += ' ';
-    o.buf += s;
+    if (fd->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_ENUM) {
+      o.buf += refl->GetRepeatedEnum(caps, fd, i)->name();
+    } else if (fd->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
+      o.buf += refl->GetRepeatedString(caps, fd, i);
+    }
   }
   o.s.push_back(o.buf);
 }
@@ -675,6 +684,7 @@ constexpr FieldDef kFieldDefs[] = {
     {"policy.message", FT::kString, AK::kNone, exPolicyMessage, "process_lsm.message (Vigil)"},
     {"policy.tags", FT::kString, AK::kNone, exPolicyTags, "process_lsm.tags, one value each (Vigil)"},
     {"hook", FT::kString, AK::kNone, exHook, "process_lsm.hook (Vigil)"},
+    {"policy.hook", FT::kString, AK::kNone, exHook, "process_lsm.hook (Vigil)"},
 };
 
 // Falco fields Vigil's schema cannot provide, and what is missing.

@@ -43,11 +43,19 @@ SourcePos CondText::posAt(size_t offset) const {
     if (offset < base + p.text.size() || &p == &pieces.back()) {
       SourcePos r = p.pos;
       size_t o = offset >= base ? offset - base : 0;
-      // Point at the next mapped byte at or after o.
+      // Point at the next mapped byte at or after o; past the end, just after
+      // the last mapped one.
       for (size_t i = o; i < p.line_of.size(); i++) {
         if (p.line_of[i] > 0) {
           r.line = p.line_of[i];
           r.col = p.col_of[i];
+          return r;
+        }
+      }
+      for (size_t i = std::min(o, p.line_of.size()); i-- > 0;) {
+        if (p.line_of[i] > 0) {
+          r.line = p.line_of[i];
+          r.col = p.col_of[i] + static_cast<int>(o - i);
           return r;
         }
       }
@@ -232,7 +240,8 @@ bool parseExceptions(FileCtx& f, const YAML::Node& n, std::vector<ExceptionDef>*
       }
       for (const auto& row : values) {
         std::vector<ExceptionDef::Entry> r;
-        if (ex.single_field) {
+        if (ex.single_field || (!row.IsSequence() && ex.fields.empty())) {
+          // A plain value (single-field form, or values appended to one).
           ExceptionDef::Entry en;
           if (row.IsSequence()) {
             if (!stringList(row, &en.items)) {
@@ -272,7 +281,8 @@ bool parseExceptions(FileCtx& f, const YAML::Node& n, std::vector<ExceptionDef>*
             }
             r.push_back(std::move(en));
           }
-          if (r.size() != ex.fields.size()) {
+          // Without fields, these values are appended to an exception defined before.
+          if (!ex.fields.empty() && r.size() != ex.fields.size()) {
             f.error(f.pos(row), absl::StrCat("exception '", ex.name, "': ", r.size(),
                                              " values for ", ex.fields.size(), " fields"));
             return false;

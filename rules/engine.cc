@@ -1,0 +1,1053 @@
+#include "rules/engine.h"
+
+#include <dirent.h>
+#include <fnmatch.h>
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "rules/condition.h"
+#include "rules/fields.h"
+
+namespace vigil::rules {
+namespace {
+
+absl::string_view asv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+// ---- evaluation state ------------------------------------------------------
+
+struct Slot {
+  uint64_t gen = 0;
+  FieldValues v;
+};
+
+struct EvalState {
+  EventView view;
+  uint64_t gen = 0;
+  std::vector<Slot> slots;
+
+  FieldValues& fetch(const FieldRef& f) {
+    Slot& s = slots[f.slot];
+    if (s.gen != gen) {
+      s.gen = gen;
+      s.v.clear();
+      s.v.type = f.def->type;
+      f.def->extract(f, view, s.v);
+    }
+    return s.v;
+  }
+};
+
+// ---- compiled expressions ----------------------------------------------------
+
+class Expr {
+ public:
+  virtual ~Expr() = default;
+  virtual bool eval(EvalState& st) const = 0;
+};
+
+class AndExpr : public Expr {
+ public:
+  std::vector<std::unique_ptr<Expr>> c;
+  bool eval(EvalState& st) const override {
+    for (const auto& e : c) {
+      if (!e->eval(st)) return false;
+    }
+    return true;
+  }
+};
+
+class OrExpr : public Expr {
+ public:
+  std::vector<std::unique_ptr<Expr>> c;
+  bool eval(EvalState& st) const override {
+    for (const auto& e : c) {
+      if (e->eval(st)) return true;
+    }
+    return false;
+  }
+};
+
+class NotExpr : public Expr {
+ public:
+  std::unique_ptr<Expr> c;
+  bool eval(EvalState& st) const override { return !c->eval(st); }
+};
+
+enum class Op {
+  kEq, kNe, kLt, kLe, kGt, kGe, kContains, kIContains, kBContains, kStartsWith, kBStartsWith,
+  kEndsWith, kGlob, kIGlob, kRegex, kIn, kIntersects, kPmatch, kExists
+};
+
+bool opFromString(const std::string& s, Op* op) {
+  static const std::map<std::string, Op> m = {
+      {"=", Op::kEq},           {"!=", Op::kNe},           {"<", Op::kLt},
+      {"<=", Op::kLe},          {">", Op::kGt},            {">=", Op::kGe},
+      {"contains", Op::kContains}, {"icontains", Op::kIContains}, {"bcontains", Op::kBContains},
+      {"startswith", Op::kStartsWith}, {"bstartswith", Op::kBStartsWith},
+      {"endswith", Op::kEndsWith}, {"glob", Op::kGlob},     {"iglob", Op::kIGlob},
+      {"regex", Op::kRegex},    {"in", Op::kIn},           {"intersects", Op::kIntersects},
+      {"pmatch", Op::kPmatch},  {"exists", Op::kExists}};
+  auto it = m.find(s);
+  if (it == m.end()) return false;
+  *op = it->second;
+  return true;
+}
+
+bool icontains(std::string_view hay, std::string_view lowered_needle) {
+  if (lowered_needle.empty()) return true;
+  if (hay.size() < lowered_needle.size()) return false;
+  for (size_t i = 0; i + lowered_needle.size() <= hay.size(); i++) {
+    size_t k = 0;
+    while (k < lowered_needle.size() &&
+           std::tolower(static_cast<unsigned char>(hay[i + k])) == lowered_needle[k]) {
+      k++;
+    }
+    if (k == lowered_needle.size()) return true;
+  }
+  return false;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+enum class Xf { kToLower, kToUpper, kBaseName, kLen };
+
+class CheckExpr : public Expr {
+ public:
+  FieldRef field;
+  std::vector<Xf> xf;  // applied in order (innermost first)
+  FieldType type = FieldType::kString;  // after transformers
+  Op op = Op::kEq;
+  std::string str;
+  int64_t num = 0;
+  IpNet net;
+  absl::flat_hash_set<std::string> strset;
+  absl::flat_hash_set<int64_t> numset;
+  std::vector<IpNet> nets;
+  std::vector<std::string> paths;
+  std::unique_ptr<RE2> re;
+  mutable FieldValues scratch_;
+  mutable std::string cbuf_;
+
+  bool eval(EvalState& st) const override {
+    const FieldValues* v = &st.fetch(field);
+    if (!xf.empty()) v = transform(*v);
+    size_t n = v->size();
+    if (op == Op::kExists) return n > 0;
+    for (size_t i = 0; i < n; i++) {
+      bool m = type == FieldType::kString   ? matchString(v->s[i])
+               : type == FieldType::kNumber ? matchNumber(v->n[i])
+                                            : matchIp(v->ip[i]);
+      if (m) return true;
+    }
+    return false;
+  }
+
+ private:
+  const FieldValues* transform(const FieldValues& in) const {
+    const FieldValues* cur = &in;
+    for (Xf x : xf) {
+      FieldValues& out = scratch_;
+      if (x == Xf::kLen) {
+        // cur is a string list (checked at compile time).
+        std::vector<int64_t> lens;
+        for (auto s : cur->s) lens.push_back(static_cast<int64_t>(s.size()));
+        out.clear();
+        out.type = FieldType::kNumber;
+        out.n = std::move(lens);
+      } else {
+        std::vector<std::string> strs;
+        for (auto s : cur->s) {
+          std::string t(s);
+          if (x == Xf::kToLower) {
+            for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          } else if (x == Xf::kToUpper) {
+            for (char& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+          } else {
+            std::string_view b = t;
+            if (b.size() > 1 && b.back() == '/') b.remove_suffix(1);
+            auto p = b.rfind('/');
+            t = std::string(p == std::string_view::npos ? b : b.substr(p + 1));
+          }
+          strs.push_back(std::move(t));
+        }
+        out.clear();
+        out.type = FieldType::kString;
+        out.bufs = std::move(strs);
+        for (const auto& s : out.bufs) out.s.push_back(s);
+      }
+      cur = &out;
+    }
+    return cur;
+  }
+
+  bool matchString(std::string_view v) const {
+    switch (op) {
+      case Op::kEq: return v == str;
+      case Op::kNe: return v != str;
+      case Op::kLt: return v < std::string_view(str);
+      case Op::kLe: return v <= std::string_view(str);
+      case Op::kGt: return v > std::string_view(str);
+      case Op::kGe: return v >= std::string_view(str);
+      case Op::kContains:
+      case Op::kBContains: return v.find(str) != std::string_view::npos;
+      case Op::kIContains: return icontains(v, str);
+      case Op::kStartsWith:
+      case Op::kBStartsWith: return v.substr(0, str.size()) == str;
+      case Op::kEndsWith:
+        return v.size() >= str.size() && v.substr(v.size() - str.size()) == str;
+      case Op::kGlob:
+      case Op::kIGlob:
+        cbuf_.assign(v.data(), v.size());
+        return fnmatch(str.c_str(), cbuf_.c_str(), op == Op::kIGlob ? FNM_CASEFOLD : 0) == 0;
+      case Op::kRegex: return RE2::FullMatch(re2::StringPiece(v.data(), v.size()), *re);
+      case Op::kIn:
+      case Op::kIntersects: return strset.contains(asv(v));
+      case Op::kPmatch:
+        for (const auto& p : paths) {
+          if (p == "/") {
+            if (!v.empty() && v[0] == '/') return true;
+            continue;
+          }
+          if (v.size() >= p.size() && v.substr(0, p.size()) == p &&
+              (v.size() == p.size() || v[p.size()] == '/')) {
+            return true;
+          }
+        }
+        return false;
+      case Op::kExists: return true;
+    }
+    return false;
+  }
+
+  bool matchNumber(int64_t v) const {
+    switch (op) {
+      case Op::kEq: return v == num;
+      case Op::kNe: return v != num;
+      case Op::kLt: return v < num;
+      case Op::kLe: return v <= num;
+      case Op::kGt: return v > num;
+      case Op::kGe: return v >= num;
+      case Op::kIn:
+      case Op::kIntersects: return numset.contains(v);
+      default: return false;
+    }
+  }
+
+  bool matchIp(const IpNet& v) const {
+    switch (op) {
+      case Op::kEq: return net.contains(v);
+      case Op::kNe: return !net.contains(v);
+      case Op::kIn:
+      case Op::kIntersects:
+        for (const auto& n : nets) {
+          if (n.contains(v)) return true;
+        }
+        return false;
+      default: return false;
+    }
+  }
+};
+
+// The evt.type values a condition can match: `all` or a finite set.
+struct TypeSet {
+  bool all = true;
+  std::set<std::string> names;
+  static TypeSet of(std::set<std::string> n) {
+    TypeSet t;
+    t.all = false;
+    t.names = std::move(n);
+    return t;
+  }
+  TypeSet intersect(const TypeSet& o) const {
+    if (all) return o;
+    if (o.all) return *this;
+    std::set<std::string> r;
+    for (const auto& n : names) {
+      if (o.names.count(n)) r.insert(n);
+    }
+    return of(std::move(r));
+  }
+  TypeSet unite(const TypeSet& o) const {
+    if (all || o.all) return TypeSet{};
+    auto r = names;
+    r.insert(o.names.begin(), o.names.end());
+    return of(std::move(r));
+  }
+};
+
+// ---- output templates ----------------------------------------------------------
+
+struct OutputTemplate {
+  struct Seg {
+    std::string lit;
+    int field = -1;
+  };
+  std::vector<Seg> segs;
+  std::vector<FieldRef> fields;
+};
+
+// ---- compiled rules ------------------------------------------------------------
+
+struct CompiledRule {
+  std::string name;
+  Priority priority = Priority::kDebug;
+  std::vector<std::string> tags;
+  std::unique_ptr<Expr> cond;
+  OutputTemplate output;
+  mutable std::atomic<uint64_t> matches{0};
+  mutable std::atomic<uint64_t> errors{0};
+};
+
+}  // namespace
+
+// ---- the engine ------------------------------------------------------------------
+
+struct RuleEngine::Impl {
+  std::vector<RuleInfo> infos;
+  std::vector<std::unique_ptr<CompiledRule>> rules;
+  absl::flat_hash_map<std::string, std::vector<const CompiledRule*>> by_type;
+  std::vector<const CompiledRule*> any_type;  // rules for event types no rule names
+  absl::flat_hash_map<std::string, int> slot_of;  // field name -> cache slot
+  EvalState state;
+  uint64_t seq = 0;
+  std::atomic<bool> busy{false};
+  std::atomic<uint64_t> events{0}, evaluations{0}, alerts{0}, runtime_errors{0}, refused{0};
+
+  int slotFor(const std::string& name) {
+    auto it = slot_of.find(name);
+    if (it != slot_of.end()) return it->second;
+    int s = static_cast<int>(slot_of.size());
+    slot_of[name] = s;
+    return s;
+  }
+};
+
+namespace {
+
+// Compiles one rule's condition tree; records problems instead of stopping at
+// the first, so a rule's report lists every missing field.
+class Compiler {
+ public:
+  Compiler(const RuleSet& set, RuleEngine::Impl& impl, std::vector<Diagnostic>& diags)
+      : set_(set), impl_(impl), diags_(diags) {}
+
+  struct Result {
+    std::unique_ptr<Expr> expr;
+    TypeSet types;
+    std::vector<std::string> problems;
+    std::vector<std::string> missing_fields;
+    bool unknown_field_only = true;  // every problem is an unknown/unavailable field
+  };
+
+  Result compileRule(const RuleDef& r, std::vector<std::unique_ptr<CondNode>>* keep) {
+    Result res;
+    res_ = &res;
+    rule_ = &r;
+    cond_ = &r.condition;
+    ParseError pe;
+    auto ast = parseCondition(r.condition.joined(), &pe);
+    if (!ast) {
+      problem(r.condition.posAt(pe.pos), "condition: " + pe.message, false);
+      return res;
+    }
+    std::unique_ptr<CondNode> full = std::move(ast);
+    // Exceptions: cond and not (row or row ...) for each exception.
+    for (const auto& ex : r.exceptions) {
+      auto node = exceptionNode(ex);
+      if (!node) continue;  // problem recorded, or no values
+      auto a = std::make_unique<CondNode>();
+      a->kind = CondNode::Kind::kAnd;
+      a->children.push_back(std::move(full));
+      auto n = std::make_unique<CondNode>();
+      n->kind = CondNode::Kind::kNot;
+      n->children.push_back(std::move(node));
+      a->children.push_back(std::move(n));
+      full = std::move(a);
+    }
+    cond_ = &r.condition;
+    TypeSet ts;
+    auto e = compile(*full, &ts);
+    if (res.problems.empty()) {
+      res.expr = std::move(e);
+      res.types = ts;
+    }
+    keep->push_back(std::move(full));
+    return res;
+  }
+
+  bool compileOutput(const RuleDef& r, OutputTemplate* out, Result* res) {
+    res_ = res;
+    rule_ = &r;
+    const std::string& s = r.output;
+    std::string lit;
+    for (size_t i = 0; i < s.size(); i++) {
+      if (s[i] != '%') {
+        lit += s[i];
+        continue;
+      }
+      size_t b = i + 1, e = b;
+      while (e < s.size() && (std::isalnum(static_cast<unsigned char>(s[e])) || s[e] == '_' || s[e] == '.')) e++;
+      while (e > b && s[e - 1] == '.') e--;
+      if (e < s.size() && s[e] == '[') {
+        auto close = s.find(']', e);
+        if (close != std::string::npos) e = close + 1;
+      }
+      if (e == b) {
+        lit += '%';
+        continue;
+      }
+      std::string tok = s.substr(b, e - b);
+      auto f = resolveFieldToken(tok);
+      if (!f.ok()) {
+        problem(r.output_pos, "output: " + std::string(f.status().message()), true, fieldOf(tok));
+      } else {
+        if (!lit.empty()) out->segs.push_back({std::move(lit), -1});
+        lit.clear();
+        f->slot = impl_.slotFor(f->name);
+        out->fields.push_back(*f);
+        out->segs.push_back({"", static_cast<int>(out->fields.size() - 1)});
+      }
+      i = e - 1;
+    }
+    if (!lit.empty()) out->segs.push_back({std::move(lit), -1});
+    return true;
+  }
+
+ private:
+  const RuleSet& set_;
+  RuleEngine::Impl& impl_;
+  std::vector<Diagnostic>& diags_;
+  Result* res_ = nullptr;
+  const RuleDef* rule_ = nullptr;
+  const CondText* cond_ = nullptr;           // text positions of the node being compiled
+  std::vector<std::string> macro_stack_;
+  std::map<std::string, std::unique_ptr<CondNode>> macro_ast_;
+  std::set<std::string> bad_macros_;
+
+  static std::string fieldOf(const std::string& tok) {
+    auto lb = tok.find('[');
+    return lb == std::string::npos ? tok : tok.substr(0, lb);
+  }
+
+  void problem(const SourcePos& pos, const std::string& msg, bool is_field,
+               const std::string& field = "") {
+    std::string where;
+    if (!macro_stack_.empty()) where = " (in macro '" + absl::StrJoin(macro_stack_, "' <- '") + "')";
+    std::string full = msg + where;
+    diags_.push_back({false, pos, "rule '" + rule_->name + "': " + full});
+    res_->problems.push_back(full);
+    if (!is_field) res_->unknown_field_only = false;
+    if (!field.empty() &&
+        std::find(res_->missing_fields.begin(), res_->missing_fields.end(), field) ==
+            res_->missing_fields.end()) {
+      res_->missing_fields.push_back(field);
+    }
+  }
+
+  SourcePos posOf(const CondNode& n) const {
+    return cond_ ? cond_->posAt(n.pos) : rule_->pos;
+  }
+
+  std::unique_ptr<CondNode> exceptionNode(const ExceptionDef& ex) {
+    if (ex.values.empty()) return nullptr;
+    if (ex.fields.empty()) {
+      problem(ex.pos, "exception '" + ex.name + "' has values but no fields", false);
+      return nullptr;
+    }
+    std::vector<std::string> comps = ex.comps;
+    if (comps.empty()) comps.assign(ex.fields.size(), ex.single_field ? "in" : "=");
+    if (comps.size() != ex.fields.size()) {
+      problem(ex.pos, absl::StrCat("exception '", ex.name, "': ", comps.size(), " comps for ",
+                                   ex.fields.size(), " fields"), false);
+      return nullptr;
+    }
+    auto any = std::make_unique<CondNode>();
+    any->kind = CondNode::Kind::kOr;
+    auto check = [&](const std::string& field, const std::string& comp,
+                     const std::vector<ExceptionDef::Entry>& entries) -> std::unique_ptr<CondNode> {
+      auto c = std::make_unique<CondNode>();
+      c->kind = CondNode::Kind::kCheck;
+      auto lb = field.find('[');
+      if (lb != std::string::npos && field.back() == ']') {
+        c->field = field.substr(0, lb);
+        c->has_arg = true;
+        c->field_arg = field.substr(lb + 1, field.size() - lb - 2);
+      } else {
+        c->field = field;
+      }
+      c->op = comp == "==" ? "=" : comp;
+      c->list_rhs = isListOperator(c->op);
+      for (const auto& en : entries) {
+        for (const auto& it : en.items) c->values.push_back({it, false});
+      }
+      if (!c->list_rhs && c->values.size() != 1) {
+        problem(ex.pos, "exception '" + ex.name + "': operator '" + comp + "' takes one value", false);
+        return nullptr;
+      }
+      return c;
+    };
+    if (ex.single_field) {
+      // fields: f, values: [a, b] -> f in (a, b)
+      std::vector<ExceptionDef::Entry> all;
+      for (const auto& row : ex.values) all.insert(all.end(), row.begin(), row.end());
+      auto c = check(ex.fields[0], comps[0], all);
+      if (!c) return nullptr;
+      any->children.push_back(std::move(c));
+    } else {
+      for (const auto& row : ex.values) {
+        if (row.size() != ex.fields.size()) {
+          problem(ex.pos, absl::StrCat("exception '", ex.name, "': ", row.size(), " values for ",
+                                       ex.fields.size(), " fields"), false);
+          return nullptr;
+        }
+        auto a = std::make_unique<CondNode>();
+        a->kind = CondNode::Kind::kAnd;
+        for (size_t i = 0; i < ex.fields.size(); i++) {
+          auto c = check(ex.fields[i], comps[i], {row[i]});
+          if (!c) return nullptr;
+          a->children.push_back(std::move(c));
+        }
+        any->children.push_back(std::move(a));
+      }
+    }
+    return any;
+  }
+
+  const CondNode* macroAst(const std::string& name, const MacroDef& m) {
+    auto it = macro_ast_.find(name);
+    if (it != macro_ast_.end()) return it->second.get();
+    if (bad_macros_.count(name)) {
+      problem(m.pos, "macro '" + name + "' does not parse", false);
+      return nullptr;
+    }
+    ParseError pe;
+    auto ast = parseCondition(m.condition.joined(), &pe);
+    if (!ast) {
+      bad_macros_.insert(name);
+      problem(m.condition.posAt(pe.pos), "macro '" + name + "' condition: " + pe.message, false);
+      return nullptr;
+    }
+    return (macro_ast_[name] = std::move(ast)).get();
+  }
+
+  // Expands list names among the values (recursively: lists may hold lists).
+  void expandValues(const std::vector<CondValue>& in, std::vector<std::string>* out, int depth = 0) {
+    for (const auto& v : in) {
+      auto it = v.quoted ? set_.lists.end() : set_.lists.find(v.text);
+      if (it == set_.lists.end() || depth > 16) {
+        out->push_back(v.text);
+        continue;
+      }
+      std::vector<CondValue> sub;
+      for (const auto& s : it->second.items) sub.push_back({s, false});
+      expandValues(sub, out, depth + 1);
+    }
+  }
+
+  std::unique_ptr<Expr> compile(const CondNode& n, TypeSet* ts) {
+    switch (n.kind) {
+      case CondNode::Kind::kAnd:
+      case CondNode::Kind::kOr: {
+        bool is_and = n.kind == CondNode::Kind::kAnd;
+        auto a = std::make_unique<AndExpr>();
+        auto o = std::make_unique<OrExpr>();
+        TypeSet acc = is_and ? TypeSet{} : TypeSet::of({});
+        bool ok = true;
+        for (const auto& c : n.children) {
+          TypeSet t;
+          auto e = compile(*c, &t);
+          acc = is_and ? acc.intersect(t) : acc.unite(t);
+          if (!e) {
+            ok = false;
+            continue;
+          }
+          (is_and ? a->c : o->c).push_back(std::move(e));
+        }
+        *ts = acc;
+        if (!ok) return nullptr;
+        if (is_and) return a;
+        return o;
+      }
+      case CondNode::Kind::kNot: {
+        TypeSet t;
+        auto c = compile(*n.children[0], &t);
+        *ts = TypeSet{};  // conservative: a negation may match any type
+        if (!c) return nullptr;
+        auto e = std::make_unique<NotExpr>();
+        e->c = std::move(c);
+        return e;
+      }
+      case CondNode::Kind::kMacro: {
+        auto it = set_.macros.find(n.name);
+        if (it == set_.macros.end()) {
+          problem(posOf(n), "undefined macro '" + n.name + "'", false);
+          return nullptr;
+        }
+        if (std::find(macro_stack_.begin(), macro_stack_.end(), n.name) != macro_stack_.end()) {
+          problem(posOf(n), "macro '" + n.name + "' refers to itself", false);
+          return nullptr;
+        }
+        const CondNode* ast = macroAst(n.name, it->second);
+        if (!ast) return nullptr;
+        const CondText* saved = cond_;
+        cond_ = &it->second.condition;
+        macro_stack_.push_back(n.name);
+        auto e = compile(*ast, ts);
+        macro_stack_.pop_back();
+        cond_ = saved;
+        return e;
+      }
+      case CondNode::Kind::kCheck: return compileCheck(n, ts);
+    }
+    return nullptr;
+  }
+
+  std::unique_ptr<Expr> compileCheck(const CondNode& n, TypeSet* ts) {
+    *ts = TypeSet{};
+    auto f = resolveField(n.field, n.has_arg, n.field_arg);
+    if (!f.ok()) {
+      bool unknown = f.status().code() == absl::StatusCode::kNotFound;
+      problem(posOf(n), std::string(f.status().message()), unknown, unknown ? n.field : "");
+      return nullptr;
+    }
+    auto e = std::make_unique<CheckExpr>();
+    f->slot = impl_.slotFor(f->name);
+    e->field = *f;
+    e->type = f->def->type;
+    if (!opFromString(n.op, &e->op)) {
+      problem(posOf(n), "unknown operator '" + n.op + "'", false);
+      return nullptr;
+    }
+    for (auto it = n.transformers.rbegin(); it != n.transformers.rend(); ++it) {
+      const std::string& t = *it;
+      if (e->type != FieldType::kString) {
+        problem(posOf(n), "transformer " + t + "() needs a string field, '" + f->name + "' is a " +
+                              fieldTypeName(e->type), false);
+        return nullptr;
+      }
+      if (t == "tolower") e->xf.push_back(Xf::kToLower);
+      else if (t == "toupper") e->xf.push_back(Xf::kToUpper);
+      else if (t == "basename") e->xf.push_back(Xf::kBaseName);
+      else if (t == "len") {
+        e->xf.push_back(Xf::kLen);
+        e->type = FieldType::kNumber;
+      } else {
+        problem(posOf(n), "transformer " + t + "() is not supported by Vigil", false);
+        return nullptr;
+      }
+    }
+    std::string fname = f->name;
+    if (!n.transformers.empty()) {
+      for (const auto& t : n.transformers) fname = t + "(" + fname;
+      fname += std::string(n.transformers.size(), ')');
+    }
+    Op op = e->op;
+    if (op == Op::kExists) return e;
+    bool string_only = op == Op::kContains || op == Op::kIContains || op == Op::kBContains ||
+                       op == Op::kStartsWith || op == Op::kBStartsWith || op == Op::kEndsWith ||
+                       op == Op::kGlob || op == Op::kIGlob || op == Op::kRegex || op == Op::kPmatch;
+    if (string_only && e->type != FieldType::kString) {
+      problem(posOf(n), "operator '" + n.op + "' needs a string field, '" + fname + "' is a " +
+                            fieldTypeName(e->type), false);
+      return nullptr;
+    }
+    if (e->type == FieldType::kIp && (op == Op::kLt || op == Op::kLe || op == Op::kGt || op == Op::kGe)) {
+      problem(posOf(n), "operator '" + n.op + "' does not apply to address field '" + fname + "'", false);
+      return nullptr;
+    }
+    std::vector<std::string> vals;
+    if (n.list_rhs) {
+      expandValues(n.values, &vals);
+    } else {
+      vals.push_back(n.values.at(0).text);
+    }
+    auto badValue = [&](const std::string& v, const char* what) {
+      problem(posOf(n), "'" + v + "' is not " + what + " (field '" + fname + "' is a " +
+                            fieldTypeName(e->type) + ")", false);
+    };
+    auto parseNum = [&](const std::string& v, int64_t* out) {
+      if (v == "true") *out = 1;
+      else if (v == "false") *out = 0;
+      else if (!absl::SimpleAtoi(v, out)) return false;
+      return true;
+    };
+    if (n.list_rhs) {
+      for (const auto& v : vals) {
+        if (e->type == FieldType::kString) {
+          if (op == Op::kPmatch) {
+            std::string p = v;
+            while (p.size() > 1 && p.back() == '/') p.pop_back();
+            e->paths.push_back(p);
+          } else {
+            e->strset.insert(v);
+          }
+        } else if (e->type == FieldType::kNumber) {
+          int64_t x;
+          if (!parseNum(v, &x)) {
+            badValue(v, "a number");
+            return nullptr;
+          }
+          e->numset.insert(x);
+        } else {
+          IpNet ip;
+          if (!parseIpNet(v, &ip)) {
+            badValue(v, "an address or network");
+            return nullptr;
+          }
+          e->nets.push_back(ip);
+        }
+      }
+    } else {
+      const std::string& v = vals[0];
+      if (e->type == FieldType::kString) {
+        e->str = v;
+        if (op == Op::kIContains) e->str = lower(v);
+        if (op == Op::kBContains || op == Op::kBStartsWith) {
+          // Operand is hex bytes ("48454c4c4f").
+          std::string bytes;
+          bool ok = v.size() % 2 == 0;
+          for (size_t i = 0; ok && i < v.size(); i += 2) {
+            int x = 0;
+            ok = absl::SimpleHexAtoi(v.substr(i, 2), &x);
+            bytes += static_cast<char>(x);
+          }
+          if (!ok) {
+            badValue(v, "hex bytes");
+            return nullptr;
+          }
+          e->str = bytes;
+        }
+        if (op == Op::kRegex) {
+          RE2::Options o;
+          o.set_log_errors(false);
+          e->re = std::make_unique<RE2>(v, o);
+          if (!e->re->ok()) {
+            problem(posOf(n), "regex '" + v + "': " + e->re->error(), false);
+            return nullptr;
+          }
+        }
+      } else if (e->type == FieldType::kNumber) {
+        if (!parseNum(v, &e->num)) {
+          badValue(v, "a number");
+          return nullptr;
+        }
+      } else if (!parseIpNet(v, &e->net)) {
+        badValue(v, "an address or network");
+        return nullptr;
+      }
+    }
+    if (f->name == "evt.type" && n.transformers.empty() && (op == Op::kEq || op == Op::kIn)) {
+      *ts = TypeSet::of(std::set<std::string>(vals.begin(), vals.end()));
+    }
+    return e;
+  }
+};
+
+std::string renderField(EvalState& st, const FieldRef& f) {
+  const FieldValues& v = st.fetch(f);
+  if (v.size() == 0) return "<NA>";
+  return v.render(0);
+}
+
+}  // namespace
+
+bool parsePriority(const std::string& s, Priority* out) {
+  static const std::map<std::string, Priority> m = {
+      {"emergency", Priority::kEmergency}, {"alert", Priority::kAlert},
+      {"critical", Priority::kCritical},   {"error", Priority::kError},
+      {"warning", Priority::kWarning},     {"notice", Priority::kNotice},
+      {"informational", Priority::kInformational}, {"info", Priority::kInformational},
+      {"debug", Priority::kDebug}};
+  auto it = m.find(lower(s));
+  if (it == m.end()) return false;
+  *out = it->second;
+  return true;
+}
+
+const char* priorityName(Priority p) {
+  static const char* kNames[] = {"EMERGENCY", "ALERT",  "CRITICAL",      "ERROR",
+                                 "WARNING",   "NOTICE", "INFORMATIONAL", "DEBUG"};
+  return kNames[static_cast<int>(p)];
+}
+
+const char* ruleStateName(RuleInfo::State s) {
+  switch (s) {
+    case RuleInfo::State::kCompiled: return "compiled";
+    case RuleInfo::State::kDisabled: return "disabled";
+    case RuleInfo::State::kFiltered: return "below minimum priority";
+    case RuleInfo::State::kSkipped: return "skipped";
+    case RuleInfo::State::kFailed: return "failed";
+  }
+  return "?";
+}
+
+RuleEngine::RuleEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RuleEngine::~RuleEngine() = default;
+
+namespace {
+
+absl::StatusOr<std::unique_ptr<RuleEngine::Impl>> build(const RuleSet& set, const LoadOptions& opts,
+                                                        std::vector<Diagnostic>* out_diags) {
+  auto impl = std::make_unique<RuleEngine::Impl>();
+  std::vector<Diagnostic> diags = set.diags;
+  Compiler comp(set, *impl, diags);
+  std::vector<std::unique_ptr<CondNode>> asts;
+  std::vector<std::pair<std::unique_ptr<CompiledRule>, TypeSet>> compiled;
+  bool failed = set.hasErrors();
+  for (const auto& r : set.rules) {
+    RuleInfo info;
+    info.name = r.name;
+    info.pos = r.pos;
+    if (!r.enabled) {
+      info.state = RuleInfo::State::kDisabled;
+      impl->infos.push_back(std::move(info));
+      continue;
+    }
+    if (r.source != "syscall") {
+      info.state = RuleInfo::State::kSkipped;
+      info.problems.push_back("source '" + r.source + "' is not Vigil's (syscall)");
+      diags.push_back({true, r.pos, "rule '" + r.name + "': source '" + r.source + "' skipped"});
+      impl->infos.push_back(std::move(info));
+      continue;
+    }
+    auto cr = std::make_unique<CompiledRule>();
+    cr->name = r.name;
+    cr->tags = r.tags;
+    Priority p = Priority::kDebug;
+    size_t ndiags = diags.size();
+    auto res = comp.compileRule(r, &asts);
+    comp.compileOutput(r, &cr->output, &res);
+    if (!parsePriority(r.priority, &p)) {
+      diags.push_back({false, r.priority_pos,
+                       "rule '" + r.name + "': unknown priority '" + r.priority +
+                           "' (emergency, alert, critical, error, warning, notice, informational, debug)"});
+      res.problems.push_back("unknown priority '" + r.priority + "'");
+      res.unknown_field_only = false;
+    }
+    if (res.problems.empty() && !res.expr) {
+      res.problems.push_back("condition did not compile");
+      res.unknown_field_only = false;
+    }
+    info.missing_fields = res.missing_fields;
+    info.problems = res.problems;
+    if (!res.problems.empty()) {
+      if (r.skip_if_unknown_filter && res.unknown_field_only) {
+        // The file asked for it: a warning, not an error.
+        for (size_t i = ndiags; i < diags.size(); i++) {
+          diags[i].warning = true;
+          diags[i].message += "; rule skipped (skip-if-unknown-filter)";
+        }
+        info.state = RuleInfo::State::kSkipped;
+      } else {
+        info.state = RuleInfo::State::kFailed;
+        if (!opts.skip_invalid_rules) failed = true;
+      }
+      impl->infos.push_back(std::move(info));
+      continue;
+    }
+    if (p > opts.min_priority) {
+      info.state = RuleInfo::State::kFiltered;
+      impl->infos.push_back(std::move(info));
+      continue;
+    }
+    cr->priority = p;
+    cr->cond = std::move(res.expr);
+    info.state = RuleInfo::State::kCompiled;
+    if (!res.types.all) {
+      info.event_types.assign(res.types.names.begin(), res.types.names.end());
+      bool live = std::any_of(info.event_types.begin(), info.event_types.end(),
+                              [](const std::string& t) { return isEmittedEventType(t); });
+      if (!live) {
+        info.dormant = true;
+        std::string why = "Vigil emits no " + absl::StrJoin(info.event_types, "/") + " events";
+        info.problems.push_back(why);
+        diags.push_back({true, r.pos, "rule '" + r.name + "': can never match: " + why});
+      }
+    } else {
+      diags.push_back({true, r.pos, "rule '" + r.name +
+                                        "': condition does not restrict evt.type; it runs on every event"});
+    }
+    impl->infos.push_back(std::move(info));
+    compiled.emplace_back(std::move(cr), res.types);
+  }
+  if (out_diags) *out_diags = diags;
+  if (failed) {
+    std::string first;
+    size_t n = 0;
+    for (const auto& d : diags) {
+      if (d.warning) continue;
+      if (n++ == 0) first = d.str();
+    }
+    return absl::InvalidArgumentError(
+        n > 1 ? absl::StrCat(first, " (and ", n - 1, " more errors)") : first);
+  }
+  // Index by event type, keeping rule order within each bucket.
+  std::set<std::string> names;
+  for (const auto& [r, t] : compiled) {
+    if (!t.all) names.insert(t.names.begin(), t.names.end());
+  }
+  for (const auto& n : names) impl->by_type[n];
+  for (auto& [r, t] : compiled) {
+    const CompiledRule* cr = r.get();
+    if (t.all) {
+      impl->any_type.push_back(cr);
+      for (auto& [n, v] : impl->by_type) v.push_back(cr);
+    } else {
+      for (const auto& n : t.names) impl->by_type[n].push_back(cr);
+    }
+    impl->rules.push_back(std::move(r));
+  }
+  impl->state.slots.resize(impl->slot_of.size());
+  return impl;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RuleEngine>> RuleEngine::loadTexts(
+    const std::vector<std::pair<std::string, std::string>>& docs, const LoadOptions& options,
+    std::vector<Diagnostic>* diags) {
+  try {
+    RuleSet set;
+    for (const auto& [name, text] : docs) loadRuleText(name, text, &set);
+    auto impl = build(set, options, diags);
+    if (!impl.ok()) return impl.status();
+    return std::unique_ptr<RuleEngine>(new RuleEngine(std::move(*impl)));
+  } catch (const std::exception& e) {
+    return absl::InternalError(std::string("rules: ") + e.what());
+  }
+}
+
+absl::StatusOr<std::unique_ptr<RuleEngine>> RuleEngine::load(const std::vector<std::string>& files,
+                                                             const LoadOptions& options,
+                                                             std::vector<Diagnostic>* diags) {
+  try {
+    RuleSet set;
+    for (const auto& f : files) loadRuleFile(f, &set);
+    auto impl = build(set, options, diags);
+    if (!impl.ok()) return impl.status();
+    return std::unique_ptr<RuleEngine>(new RuleEngine(std::move(*impl)));
+  } catch (const std::exception& e) {
+    return absl::InternalError(std::string("rules: ") + e.what());
+  }
+}
+
+std::vector<std::string> RuleEngine::ruleFilesIn(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = opendir(dir.c_str());
+  if (!d) return out;
+  while (auto* e = readdir(d)) {
+    std::string n = e->d_name;
+    auto ends = [&](const char* s) {
+      size_t l = strlen(s);
+      return n.size() > l && n.compare(n.size() - l, l, s) == 0;
+    };
+    if (ends(".yaml") || ends(".yml")) out.push_back(dir + "/" + n);
+  }
+  closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void RuleEngine::evaluate(const api::Event& event,
+                          const std::function<void(api::Event&&)>& on_alert) {
+  Impl& m = *impl_;
+  if (m.busy.exchange(true, std::memory_order_acquire)) {
+    m.refused.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  m.events.fetch_add(1, std::memory_order_relaxed);
+  EvalState& st = m.state;
+  st.view.reset(event, ++m.seq);
+  st.gen++;
+  if (st.view.evt_type.empty()) {  // status and rule alerts are not evaluated
+    m.busy.store(false, std::memory_order_release);
+    return;
+  }
+  auto it = m.by_type.find(asv(st.view.evt_type));
+  const auto& rules = it != m.by_type.end() ? it->second : m.any_type;
+  for (const CompiledRule* r : rules) {
+    m.evaluations.fetch_add(1, std::memory_order_relaxed);
+    uint32_t errs = st.view.extract_errors;
+    bool hit = false;
+    try {
+      hit = r->cond->eval(st);
+    } catch (const std::exception&) {
+      st.view.extract_errors++;
+    }
+    if (st.view.extract_errors != errs) {
+      r->errors.fetch_add(1, std::memory_order_relaxed);
+      m.runtime_errors.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (!hit) continue;
+    r->matches.fetch_add(1, std::memory_order_relaxed);
+    m.alerts.fetch_add(1, std::memory_order_relaxed);
+    try {
+      api::Event out;
+      out.set_node_name(event.node_name());
+      out.set_time(event.time());
+      out.set_schema_version(event.schema_version());
+      auto* a = out.mutable_rule_alert();
+      a->set_rule(r->name);
+      a->set_priority(priorityName(r->priority));
+      for (const auto& t : r->tags) a->add_tags(t);
+      std::string text;
+      auto* fields = a->mutable_output_fields();
+      for (const auto& seg : r->output.segs) {
+        if (seg.field < 0) {
+          text += seg.lit;
+          continue;
+        }
+        const FieldRef& f = r->output.fields[seg.field];
+        std::string v = renderField(st, f);
+        text += v;
+        (*fields)[f.name] = std::move(v);
+      }
+      a->set_output(std::move(text));
+      const auto* d = api::Event::descriptor()->FindFieldByNumber(event.event_case());
+      if (d) a->set_source(d->name());
+      if (st.view.proc) *a->mutable_process() = *st.view.proc;
+      if (st.view.parent && st.view.parent->ByteSizeLong() > 0) *a->mutable_parent() = *st.view.parent;
+      on_alert(std::move(out));
+    } catch (const std::exception&) {
+      r->errors.fetch_add(1, std::memory_order_relaxed);
+      m.runtime_errors.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  m.busy.store(false, std::memory_order_release);
+}
+
+Stats RuleEngine::stats() const {
+  Stats s;
+  s.events = impl_->events.load(std::memory_order_relaxed);
+  s.rule_evaluations = impl_->evaluations.load(std::memory_order_relaxed);
+  s.alerts = impl_->alerts.load(std::memory_order_relaxed);
+  s.runtime_errors = impl_->runtime_errors.load(std::memory_order_relaxed);
+  s.refused = impl_->refused.load(std::memory_order_relaxed);
+  return s;
+}
+
+std::vector<RuleStats> RuleEngine::ruleStats() const {
+  std::vector<RuleStats> out;
+  for (const auto& r : impl_->rules) {
+    out.push_back({r->name, r->matches.load(std::memory_order_relaxed),
+                   r->errors.load(std::memory_order_relaxed)});
+  }
+  return out;
+}
+
+const std::vector<RuleInfo>& RuleEngine::rules() const { return impl_->infos; }
+size_t RuleEngine::compiledRules() const { return impl_->rules.size(); }
+
+}  // namespace vigil::rules
