@@ -86,6 +86,8 @@ void BM_ExecDecodeEnrichRender(benchmark::State& state) {
   state.counters["bytes_per_event"] = static_cast<double>(bytes) / state.iterations();
 }
 BENCHMARK(BM_ExecDecodeEnrichRender);
+// Fixed iteration count, for instruction counts under callgrind (docs/benchmarks.md).
+BENCHMARK(BM_ExecDecodeEnrichRender)->Name("exec_fixed_1000")->Iterations(1000);
 
 // process_lsm: decode + enrichment from the cache + JSON.
 void BM_LsmDecodeEnrichRender(benchmark::State& state) {
@@ -105,6 +107,7 @@ void BM_LsmDecodeEnrichRender(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_LsmDecodeEnrichRender);
+BENCHMARK(BM_LsmDecodeEnrichRender)->Name("lsm_fixed_1000")->Iterations(1000);
 
 }  // namespace
 }  // namespace vigil

@@ -200,7 +200,17 @@ int runDaemon(const DaemonOptions& options) {
   std::vector<api::Event> startup_status;
   bool need_lsm = compiled->usesHook(VG_HOOK_FILE_OPEN) ||
                   compiled->usesHook(VG_HOOK_BPRM_CHECK_SECURITY);
-  if (need_lsm && !features.lsmUsable()) {
+  loader::HookMechanism mechanism = loader::HookMechanism::kNone;
+  if (need_lsm && features.lsmUsable()) {
+    mechanism = loader::HookMechanism::kLsm;
+  } else if (need_lsm && features.fmodRetUsable()) {
+    mechanism = loader::HookMechanism::kFmodRet;
+    std::string msg = "BPF LSM unusable (" + features.bpf_lsm_active.detail + "; " +
+                      features.lsm_programs.detail +
+                      "): lsmhooks enforced through fmod_ret on security_* functions";
+    spdlog::warn("{}", msg);
+    startup_status.push_back(statusEvent(node, api::Status::KIND_DEGRADED, "bpf_lsm", msg));
+  } else if (need_lsm) {
     // Refuse rather than pretend: a policy that is loaded but not enforced is
     // worse than one that visibly is not loaded.
     std::string why = features.lsmUnusableReason();
@@ -239,7 +249,7 @@ int runDaemon(const DaemonOptions& options) {
   }
 
   loader::LoadPlan plan;
-  plan.lsm_hooks = need_lsm;
+  plan.hooks = need_lsm ? mechanism : loader::HookMechanism::kNone;
   plan.process_table = features.tp_btf.ok;
   plan.can_read_kernel = features.read_kernel.ok;
   plan.args_max = options.args_max;

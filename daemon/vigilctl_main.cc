@@ -87,6 +87,8 @@ int probe(bool json) {
   }
   if (k.lsmUsable()) {
     puts("=> lsmhooks policies can be enforced (BPF LSM)");
+  } else if (k.fmodRetUsable()) {
+    puts("=> lsmhooks policies can be enforced (fmod_ret on security_* functions; BPF LSM off)");
   } else {
     printf("=> lsmhooks policies cannot be enforced: %s\n", k.lsmUnusableReason().c_str());
   }

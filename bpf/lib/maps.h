@@ -93,6 +93,7 @@ struct vg_scratch {
 	struct vg_lsm_event ev;
 	char bin[VG_BIN_MAX];
 	char path[VG_PATH_MAX];
+	char walk[2 * VG_PATH_MAX]; /* fmod_ret exec hook: the dentry walk's buffer */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

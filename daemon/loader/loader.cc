@@ -58,8 +58,12 @@ absl::StatusOr<std::unique_ptr<Loader>> Loader::create(const LoadPlan& plan) {
   if (!l->skel_) return errnoStatus("opening the BPF object", errno);
   l->skel_->rodata->vg_can_read_kernel = plan.can_read_kernel;
   l->skel_->rodata->vg_args_max = std::min<uint32_t>(plan.args_max, VG_ARGS_MAX - 1);
-  bpf_program__set_autoload(l->skel_->progs.vg_lsm_file_open, plan.lsm_hooks);
-  bpf_program__set_autoload(l->skel_->progs.vg_lsm_bprm_check, plan.lsm_hooks);
+  const bool lsm = plan.hooks == HookMechanism::kLsm;
+  const bool fmod = plan.hooks == HookMechanism::kFmodRet;
+  bpf_program__set_autoload(l->skel_->progs.vg_lsm_file_open, lsm);
+  bpf_program__set_autoload(l->skel_->progs.vg_lsm_bprm_check, lsm);
+  bpf_program__set_autoload(l->skel_->progs.vg_fmod_file_open, fmod);
+  bpf_program__set_autoload(l->skel_->progs.vg_fmod_bprm_check, fmod);
   bpf_program__set_autoload(l->skel_->progs.vg_tp_exec, plan.process_table);
   bpf_program__set_autoload(l->skel_->progs.vg_tp_fork, plan.process_table);
   bpf_program__set_autoload(l->skel_->progs.vg_tp_exit, plan.process_table);
@@ -127,8 +131,10 @@ absl::Status Loader::attach() {
       {p.vg_tp_exec, &l.vg_tp_exec, plan_.process_table},
       {p.vg_tp_fork, &l.vg_tp_fork, plan_.process_table},
       {p.vg_tp_exit, &l.vg_tp_exit, plan_.process_table},
-      {p.vg_lsm_bprm_check, &l.vg_lsm_bprm_check, plan_.lsm_hooks},
-      {p.vg_lsm_file_open, &l.vg_lsm_file_open, plan_.lsm_hooks},
+      {p.vg_lsm_bprm_check, &l.vg_lsm_bprm_check, plan_.hooks == HookMechanism::kLsm},
+      {p.vg_lsm_file_open, &l.vg_lsm_file_open, plan_.hooks == HookMechanism::kLsm},
+      {p.vg_fmod_bprm_check, &l.vg_fmod_bprm_check, plan_.hooks == HookMechanism::kFmodRet},
+      {p.vg_fmod_file_open, &l.vg_fmod_file_open, plan_.hooks == HookMechanism::kFmodRet},
   };
   for (const auto& pr : progs) {
     if (!pr.wanted) continue;

@@ -17,8 +17,10 @@ struct vigil_bpf;
 
 namespace vigil::loader {
 
+enum class HookMechanism { kNone, kLsm, kFmodRet };
+
 struct LoadPlan {
-  bool lsm_hooks = false;        // attach the BPF LSM programs
+  HookMechanism hooks = HookMechanism::kNone;  // how lsmhooks attach
   bool process_table = true;     // attach the tp_btf process tracking
   bool can_read_kernel = true;   // bpf_probe_read_kernel allowed (paths in exec events)
   uint32_t args_max = 1024;      // bytes of argv in exec events

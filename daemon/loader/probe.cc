@@ -120,13 +120,14 @@ Feature loadFeature(const char* name, int rc, const char* what) {
 }  // namespace
 
 std::string KernelFeatures::lsmUnusableReason() const {
-  if (lsmUsable()) return {};
+  if (lsmUsable() || fmodRetUsable()) return {};
   std::string why;
   if (!bpf_lsm_active.ok) why = bpf_lsm_active.detail;
   if (!lsm_programs.ok) {
     if (!why.empty()) why += "; ";
     why += lsm_programs.detail;
   }
+  why += "; fallback " + trampolines.detail;
   if (lockdown == "confidentiality" || lockdown == "integrity") {
     why += "; kernel lockdown is " + lockdown;
   }

@@ -32,7 +32,9 @@ struct KernelFeatures {
 
   // BPF LSM can enforce: active in lsm= and its programs load.
   bool lsmUsable() const { return bpf_lsm_active.ok && lsm_programs.ok; }
-  // Why LSM hooks cannot be enforced; empty when they can.
+  // fmod_ret on security_* functions: enforces lsmhooks where BPF LSM is off.
+  bool fmodRetUsable() const { return trampolines.ok; }
+  // Why LSM hooks cannot be enforced by either mechanism; empty when they can.
   std::string lsmUnusableReason() const;
   std::vector<const Feature*> all() const;
 };

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <google/protobuf/util/json_util.h>
+
 #include <cstring>
 #include <vector>
 
@@ -94,6 +96,47 @@ TEST(JsonRenderer, ModeFollowsPolicyAndAuditSwitch) {
   EXPECT_EQ(audit.toProto(*ev).process_lsm().mode(), api::POLICY_MODE_MONITOR);
   JsonRenderer enforce("n", {{"a", policy::Mode::kEnforce}, {"b", policy::Mode::kEnforce}}, false, 0);
   EXPECT_EQ(enforce.toProto(*ev).process_lsm().mode(), api::POLICY_MODE_ENFORCE);
+}
+
+TEST(RenderJson, EscapesControlAndQuoteCharacters) {
+  api::Event ev;
+  ev.mutable_process_lsm()->set_path("/tmp/a\"b\\c\nd\x01" "e\x7f");
+  EXPECT_EQ(renderJson(ev), R"({"process_lsm":{"path":"/tmp/a\"b\\c\nd\u0001e\u007f"}})");
+}
+
+// The hand-written writer must agree with protobuf's own JSON printer on a
+// fully populated event (64-bit integers as strings, enums by name, maps).
+TEST(RenderJson, MatchesProtobufJsonPrinter) {
+  api::Event ev;
+  auto* exec = ev.mutable_process_exec();
+  auto* p = exec->mutable_process();
+  p->set_exec_id("abc");
+  p->set_pid(7);
+  p->set_binary("/usr/bin/x");
+  p->set_arguments("a 'b c'");
+  p->set_cgroup_id(1ULL << 40);
+  p->mutable_cap()->add_effective(api::CAP_SYS_ADMIN);
+  p->mutable_cap()->add_effective(api::CAP_CHOWN);
+  p->mutable_ns()->mutable_net()->set_inum(4026531840u);
+  p->mutable_ns()->mutable_net()->set_is_host(true);
+  p->mutable_container()->set_id("c1");
+  *exec->add_ancestors() = *p;
+  *exec->add_ancestors() = *p;
+  ev.set_node_name("n");
+  ev.set_time("t");
+  ev.set_schema_version(1);
+  api::Event alert;
+  auto* ra = alert.mutable_rule_alert();
+  ra->set_rule("r");
+  (*ra->mutable_output_fields())["proc.name"] = "x";
+  ra->add_tags("t1");
+  for (const api::Event* e : {&ev, &alert}) {
+    google::protobuf::util::JsonPrintOptions opts;
+    opts.preserve_proto_field_names = true;
+    std::string want;
+    ASSERT_TRUE(google::protobuf::util::MessageToJsonString(*e, &want, opts).ok());
+    EXPECT_EQ(renderJson(*e), want);
+  }
 }
 
 TEST(JsonRenderer, Rfc3339Nanos) {

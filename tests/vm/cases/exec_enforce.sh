@@ -15,7 +15,7 @@ stop_vigild
 expect_event "denied exec" '"process_lsm"' '"policy_name":"test-deny-exec"' \
 	'"hook":"bprm_check_security"' '"path":"/tmp/denied/true"' '"outcome":"OUTCOME_DENIED"' \
 	'"action":"ACTION_OVERRIDE"' '"mode":"POLICY_MODE_ENFORCE"' '"return_errno":1' \
-	'"binary":"/add/vigil-try"' '"node_name"' '"time"'
+	'"binary":"/add/vigil-try"' '"node_name"' '"time"' "\"mechanism\":\"$MECH\""
 expect_no_event "for the allowed binary" '"path":"/tmp/allowed/true"'
 n=$(grep -c OUTCOME_DENIED $EVENTS)
 expect "denied-exec events" "$n" "4"

@@ -7,6 +7,10 @@ TRY=/add/vigil-try
 EVENTS=/tmp/events.json
 VLOG=/tmp/vigild.log
 POL=/add/policies
+# How lsmhooks are enforced on this boot: BPF LSM, or fmod_ret where the
+# kernel was booted without bpf in lsm= (tests/vm/run --lsm).
+if grep -qw bpf /sys/kernel/security/lsm; then MECH=bpf_lsm; else MECH=fmod_ret; fi
+echo "guest: $(uname -r), LSMs $(cat /sys/kernel/security/lsm), expecting mechanism $MECH"
 
 # start_vigild ARG... : runs vigild in the background, waits until it is ready.
 start_vigild() {

@@ -7,7 +7,7 @@ expect "open of tripwire" "$($TRY open /tmp/tripwire)" "signal=KILL"
 expect "other file" "$($TRY open /etc/passwd)" "ok"
 stop_vigild
 expect_event "kill" '"policy_name":"test-kill-open"' '"path":"/tmp/tripwire"' \
-	'"action":"ACTION_SIGKILL"' '"outcome":"OUTCOME_KILLED"'
+	'"action":"ACTION_SIGKILL"' '"outcome":"OUTCOME_KILLED"' "\"mechanism\":\"$MECH\""
 start_vigild --audit --policy $POL/kill-open.yaml
 expect "audit: caller lives" "$($TRY open /tmp/tripwire)" "ok"
 stop_vigild
