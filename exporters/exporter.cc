@@ -81,6 +81,7 @@ class Sink {
       dcv_.Signal();
     }
     if (delivery_.joinable()) delivery_.join();
+    transport_.reset();  // closes connections and files
     uint64_t left = spool_->records();
     if (left == 0) return;
     if (cfg_.spool_on_disk) {
