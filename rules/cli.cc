@@ -75,8 +75,14 @@ int test(const std::vector<std::string>& args) {
   }
   std::vector<Diagnostic> diags;
   auto engine = RuleEngine::load(rules, opts, &diags);
-  for (const auto& d : diags) {
-    if (!d.warning) fprintf(stderr, "%s\n", d.str().c_str());
+  if (!engine.ok() || !opts.skip_invalid_rules) {
+    for (const auto& d : diags) {
+      if (!d.warning) fprintf(stderr, "%s\n", d.str().c_str());
+    }
+  } else {
+    int skipped = 0;
+    for (const auto& r : (*engine)->rules()) skipped += r.state == RuleInfo::State::kFailed;
+    if (skipped) fprintf(stderr, "%d rules left out: they do not compile (vigilctl rules check says why)\n", skipped);
   }
   if (!engine.ok()) {
     if (diags.empty()) fprintf(stderr, "%s\n", std::string(engine.status().message()).c_str());
