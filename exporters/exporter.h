@@ -76,6 +76,7 @@ class Exporter {
   Exporter& operator=(const Exporter&) = delete;
 
   // Hands the event to every sink. Never blocks (a full sink queue counts a drop).
+  // Thread-safe. After stop() it does nothing.
   void submit(const api::Event& ev);
   Stats stats() const;
   // Waits until every sink has delivered everything queued so far; false on timeout.
