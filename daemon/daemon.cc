@@ -1,6 +1,7 @@
 #include "daemon/daemon.h"
 
 #include <bpf/libbpf.h>
+#include <yaml-cpp/yaml.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_join.h"
@@ -20,6 +22,8 @@
 #include "daemon/loader/probe.h"
 #include "daemon/policy/policy_parser.h"
 #include "daemon/process/process_cache.h"
+#include "exporters/exporter.h"
+#include "rules/engine.h"
 
 namespace vigil {
 namespace {
@@ -28,20 +32,39 @@ std::atomic<bool> g_stop{false};
 
 void onSignal(int) { g_stop = true; }
 
-// Kernel records in, JSON lines out, in ring buffer order.
+// Kernel records in, events out (exporters, or JSON lines on stdout), in ring
+// buffer order. Every event also meets the rules engine; its alerts follow
+// the event that raised them.
 struct Pipeline {
   events::JsonRenderer renderer;
   process::ProcessCache cache;
   bool process_events = true;
+  exporters::Exporter* exporter = nullptr;  // null: JSON lines on stdout
+  rules::RuleEngine* rules = nullptr;
   uint64_t emitted = 0;
+  uint64_t alerts = 0;
   uint64_t malformed = 0;
   bool output_broken = false;
 
-  void write(const api::Event& ev) {
+  void emit(const api::Event& ev) {
+    emitted++;
+    if (exporter) {
+      exporter->submit(ev);
+      return;
+    }
     std::string line = events::renderJson(ev);
     line.push_back('\n');
     if (fwrite(line.data(), 1, line.size(), stdout) != line.size()) output_broken = true;
-    emitted++;
+  }
+
+  void write(const api::Event& ev) {
+    emit(ev);
+    if (rules && !ev.has_status() && !ev.has_rule_alert()) {
+      rules->evaluate(ev, [this](api::Event&& alert) {
+        alerts++;
+        emit(alert);
+      });
+    }
   }
 
   // Forked processes about to be named for the first time (see ProcessCache).
@@ -189,6 +212,87 @@ int runDaemon(const DaemonOptions& options) {
     return kExitPolicyError;
   }
 
+  // Rules and exporters are checked before anything touches the kernel: a
+  // broken file stops the start with FILE:LINE:COL, nothing half-loaded.
+  std::vector<std::string> rule_files = options.rule_files;
+  for (const auto& d : options.rule_dirs) {
+    auto more = rules::RuleEngine::ruleFilesIn(d);
+    rule_files.insert(rule_files.end(), more.begin(), more.end());
+  }
+  std::optional<exporters::ExportersConfig> export_cfg;
+  if (!options.config_file.empty()) {
+    YAML::Node cfg;
+    try {
+      cfg = YAML::LoadFile(options.config_file);
+    } catch (const YAML::Exception& e) {
+      fprintf(stderr, "%s:%d:%d: %s\n", options.config_file.c_str(), e.mark.line + 1,
+              e.mark.column + 1, e.msg.c_str());
+      return kExitPolicyError;
+    }
+    if (cfg && !cfg.IsMap() && !cfg.IsNull()) {
+      fprintf(stderr, "%s:%d:%d: the configuration must be a map\n", options.config_file.c_str(),
+              cfg.Mark().line + 1, cfg.Mark().column + 1);
+      return kExitPolicyError;
+    }
+    for (const auto& kv : cfg) {
+      const std::string key = kv.first.as<std::string>("");
+      if (key == "exporters") {
+        auto parsed = exporters::parseExportersConfig(kv.second, options.config_file);
+        if (!parsed.ok()) {
+          fprintf(stderr, "%s\n", std::string(parsed.status().message()).c_str());
+          return kExitPolicyError;
+        }
+        export_cfg = *parsed;
+      } else if (key == "rules") {
+        for (const auto& r : kv.second["files"]) rule_files.push_back(r.as<std::string>(""));
+        for (const auto& d : kv.second["dirs"]) {
+          auto more = rules::RuleEngine::ruleFilesIn(d.as<std::string>(""));
+          rule_files.insert(rule_files.end(), more.begin(), more.end());
+        }
+      } else {
+        fprintf(stderr, "%s:%d:%d: unknown section \"%s\" (known: exporters, rules)\n",
+                options.config_file.c_str(), kv.first.Mark().line + 1,
+                kv.first.Mark().column + 1, key.c_str());
+        return kExitPolicyError;
+      }
+    }
+  }
+  std::unique_ptr<rules::RuleEngine> rule_engine;
+  if (!rule_files.empty()) {
+    std::vector<rules::Diagnostic> diags;
+    auto engine = rules::RuleEngine::load(rule_files, {}, &diags);
+    for (const auto& d : diags) {
+      if (d.warning) spdlog::warn("{}", d.str());
+    }
+    if (!engine.ok()) {
+      for (const auto& d : diags) {
+        if (!d.warning) fprintf(stderr, "%s\n", d.str().c_str());
+      }
+      fprintf(stderr, "%s\n", std::string(engine.status().message()).c_str());
+      spdlog::error("invalid rules: nothing loaded");
+      return kExitPolicyError;
+    }
+    rule_engine = std::move(*engine);
+    spdlog::info("rules: {} compiled from {} files", rule_engine->compiledRules(),
+                 rule_files.size());
+  }
+
+  const std::string node = options.node_name.empty() ? hostName() : options.node_name;
+  std::unique_ptr<exporters::Exporter> exporter;
+  if (export_cfg) {
+    exporters::ExporterOptions eopts;
+    eopts.node_name = node;
+    eopts.on_status = [](const api::Event& ev) {
+      spdlog::warn("exporter {}: {}", ev.status().subject(), ev.status().message());
+    };
+    auto ex = exporters::Exporter::create(*export_cfg, eopts);
+    if (!ex.ok()) {
+      spdlog::error("{}", std::string(ex.status().message()));
+      return kExitPolicyError;
+    }
+    exporter = std::move(*ex);
+  }
+
   loader::routeLibbpfLogs();
   auto features = loader::probeKernel();
   spdlog::info("kernel {}: BPF LSM {}, trampolines {}, tp_btf {}, lockdown {}",
@@ -196,7 +300,6 @@ int runDaemon(const DaemonOptions& options) {
                features.trampolines.ok ? "load" : "refused", features.tp_btf.ok ? "ok" : "refused",
                features.lockdown);
 
-  const std::string node = options.node_name.empty() ? hostName() : options.node_name;
   std::vector<api::Event> startup_status;
   bool need_lsm = compiled->usesHook(VG_HOOK_FILE_OPEN) ||
                   compiled->usesHook(VG_HOOK_BPRM_CHECK_SECURITY);
@@ -282,6 +385,8 @@ int runDaemon(const DaemonOptions& options) {
   cache_opts.boot_to_realtime_ns = boot_offset;
   Pipeline pipeline{events::JsonRenderer(node, std::move(infos), options.audit_all, boot_offset),
                     process::ProcessCache(cache_opts), options.process_events};
+  pipeline.exporter = exporter.get();
+  pipeline.rules = rule_engine.get();
   ring_buffer* rb = ring_buffer__new((*loader)->eventsFd(), onRecord, &pipeline, nullptr);
   if (!rb) {
     spdlog::error("opening the event ring buffer failed");
@@ -339,8 +444,15 @@ int runDaemon(const DaemonOptions& options) {
                    c.denied, c.killed);
     }
   }
-  spdlog::info("stopped: {} events written, {} malformed records", pipeline.emitted,
-               pipeline.malformed);
+  if (exporter) {
+    exporter->stop();
+    for (const auto& sk : exporter->stats().sinks) {
+      spdlog::info("sink {} ({}): {} delivered, {} dropped, {} spooled for later", sk.name, sk.type,
+                   sk.delivered, sk.dropped(), sk.spool_records);
+    }
+  }
+  spdlog::info("stopped: {} events written ({} rule alerts), {} malformed records",
+               pipeline.emitted, pipeline.alerts, pipeline.malformed);
   return rc;
 }
 

@@ -19,6 +19,9 @@ struct DaemonOptions {
   uint32_t args_max = 1024;
   int ancestors = 4;
   std::string node_name;  // default: hostname
+  std::string config_file;              // vigil.yaml: `rules:` and `exporters:` sections
+  std::vector<std::string> rule_files;  // Falco-style rule files, in order
+  std::vector<std::string> rule_dirs;
 };
 
 // Exit codes, documented in vigild --help.

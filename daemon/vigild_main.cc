@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -20,6 +22,12 @@ Options:
   --policy-dir DIR    load every *.yaml / *.yml file in DIR, sorted by name
                       (repeatable; default /etc/vigil/policies.d when no
                       --policy or --policy-dir is given)
+  --config FILE       vigil.yaml with `rules:` (files, dirs) and `exporters:`
+                      (sinks: stdout, file, syslog, HTTP; see docs/exporters.md)
+                      sections (default: /etc/vigil/vigil.yaml when it exists;
+                      without exporters, events are JSON lines on stdout)
+  --rules FILE        load a Falco-style rule file (repeatable, in order)
+  --rules-dir DIR     load every *.yaml / *.yml rule file in DIR (repeatable)
   --audit             daemon-wide audit: every policy runs as if its mode were
                       monitor; nothing is denied or killed and events say what
                       would have happened
@@ -70,6 +78,14 @@ int main(int argc, char** argv) {
     } else if (a == "--policy-dir") {
       if (!takeValue(argc, argv, i, "--policy-dir", v)) return vigil::kExitUsage;
       opts.policy_dirs.push_back(v);
+    } else if (a == "--config") {
+      if (!takeValue(argc, argv, i, "--config", opts.config_file)) return vigil::kExitUsage;
+    } else if (a == "--rules") {
+      if (!takeValue(argc, argv, i, "--rules", v)) return vigil::kExitUsage;
+      opts.rule_files.push_back(v);
+    } else if (a == "--rules-dir") {
+      if (!takeValue(argc, argv, i, "--rules-dir", v)) return vigil::kExitUsage;
+      opts.rule_dirs.push_back(v);
     } else if (a == "--audit") {
       opts.audit_all = true;
     } else if (a == "--allow-degraded") {
@@ -111,6 +127,9 @@ int main(int argc, char** argv) {
   spdlog::set_level(level);
   if (opts.policy_files.empty() && opts.policy_dirs.empty()) {
     opts.policy_dirs.push_back("/etc/vigil/policies.d");
+  }
+  if (opts.config_file.empty() && access("/etc/vigil/vigil.yaml", R_OK) == 0) {
+    opts.config_file = "/etc/vigil/vigil.yaml";
   }
   return vigil::runDaemon(opts);
 }
