@@ -11,8 +11,10 @@
 #include <fstream>
 #include <mutex>
 
+#include "absl/strings/str_split.h"
 #include "daemon/events/json_writer.h"
 #include "exporters/exporter.h"
+#include "exporters/formats.h"
 #include "exporters/transport.h"
 #include "tests/exporters/test_events.h"
 
@@ -246,6 +248,66 @@ TEST(ExportersSink, SyslogUnixSpoolsWhileDownAndDeliversInOrderAfterRestart) {
   }
   EXPECT_TRUE((*ex)->flush(absl::Seconds(5)));
   EXPECT_EQ((*ex)->stats().sinks[0].dropped(), 0u);
+  (*ex)->stop();
+  fs::remove_all(dir);
+}
+
+TEST(ExportersSink, StdoutWritesOneEventPerLine) {
+  int pipefd[2];
+  ASSERT_EQ(::pipe(pipefd), 0);
+  int saved = ::dup(STDOUT_FILENO);
+  std::fflush(stdout);
+  ::dup2(pipefd[1], STDOUT_FILENO);
+  {
+    auto ex = Exporter::create(parse("exporters:\n  sinks:\n    - name: out\n      type: stdout\n      format: cef\n"));
+    if (ex.ok()) {
+      for (int i = 0; i < 3; ++i) (*ex)->submit(numbered(i));
+      (*ex)->flush(absl::Seconds(5));
+      (*ex)->stop();
+    }
+  }
+  ::dup2(saved, STDOUT_FILENO);
+  ::close(saved);
+  ::close(pipefd[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(pipefd[0], buf, sizeof buf)) > 0;) out.append(buf, n);
+  ::close(pipefd[0]);
+  std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u) << out;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(lines[i], renderCef(numbered(i)));
+}
+
+// A queue far too small for the burst: whatever is dropped is counted and
+// reported exactly, and whatever is kept arrives in order.
+TEST(ExportersSink, QueueOverflowIsCountedExactly) {
+  std::string dir = tempDir();
+  auto cfg = parse("exporters:\n  report_interval: 1h\n  sinks:\n    - name: f\n      type: file\n      path: " + dir +
+                   "/ev.json\n      queue_events: 4\n      format: cef\n");
+  uint64_t reported = 0;
+  ExporterOptions opts;
+  opts.on_status = [&](const api::Event& ev) { reported += ev.status().count(); };
+  auto ex = Exporter::create(cfg, opts);
+  ASSERT_TRUE(ex.ok());
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) (*ex)->submit(numbered(i));
+  ASSERT_TRUE((*ex)->flush(absl::Seconds(20)));
+  auto s = (*ex)->stats().sinks[0];
+  EXPECT_EQ(s.submitted, static_cast<uint64_t>(n));
+  EXPECT_GT(s.dropped_queue_full, 0u);
+  EXPECT_EQ(s.delivered + s.dropped_queue_full, static_cast<uint64_t>(n));
+  auto lines = readLines(dir + "/ev.json");
+  EXPECT_EQ(lines.size(), s.delivered);
+  int last = -1;
+  for (const auto& l : lines) {
+    size_t p = l.find("spid=");
+    ASSERT_NE(p, std::string::npos);
+    int pid = std::atoi(l.c_str() + p + 5) - 10000;
+    ASSERT_GT(pid, last);
+    last = pid;
+  }
+  (*ex)->reportDrops();  // the report itself goes to the sink, after the flush
+  EXPECT_EQ(reported, s.dropped_queue_full);
   (*ex)->stop();
   fs::remove_all(dir);
 }
