@@ -141,6 +141,16 @@ api::Event statusEvent(const std::string& node, api::Status::Kind kind, const st
   return ev;
 }
 
+// Name of a vg_counters slot: a hook, or a process tracepoint.
+std::string counterName(uint32_t slot) {
+  switch (slot) {
+    case VG_CNT_EXEC: return "sched_process_exec";
+    case VG_CNT_EXIT: return "sched_process_exit";
+    case VG_CNT_CLONE: return "sched_process_fork";
+    default: return compiler::hookName(slot);
+  }
+}
+
 std::string bootId() {
   std::ifstream in("/proc/sys/kernel/random/boot_id");
   std::string id;
@@ -356,6 +366,7 @@ int runDaemon(const DaemonOptions& options) {
   plan.process_table = features.tp_btf.ok;
   plan.can_read_kernel = features.read_kernel.ok;
   plan.args_max = options.args_max;
+  plan.ringbuf_bytes = options.ringbuf_kb * 1024;
   if (!plan.process_table) {
     spdlog::warn("process table disabled: {}; matchBinaries only knows processes "
                  "seen exec'ing since start",
@@ -417,12 +428,37 @@ int runDaemon(const DaemonOptions& options) {
                absl::StrJoin(names, ", "), absl::StrJoin((*loader)->attachedPrograms(), ", "));
 
   int rc = kExitOk;
+  // Kernel-side losses (ring buffer full) are never silent: every few seconds
+  // the per-hook counters are compared and each increase becomes a status event.
+  std::vector<uint64_t> lost_reported(VG_CNT_MAX, 0);
+  auto reportLosses = [&] {
+    for (uint32_t h = 1; h < VG_CNT_MAX; h++) {
+      uint64_t lost = (*loader)->counters(h).lost;
+      if (lost <= lost_reported[h]) continue;
+      std::string name = counterName(h);
+      uint64_t delta = lost - lost_reported[h];
+      lost_reported[h] = lost;
+      spdlog::warn("{}: {} events lost (ring buffer full), {} in total", name, delta, lost);
+      api::Event ev = statusEvent(node, api::Status::KIND_LOST_EVENTS, name,
+                                  "ring buffer full: events dropped in the kernel");
+      ev.mutable_status()->set_count(delta);
+      pipeline.write(ev);
+    }
+  };
+  timespec last_report{};
+  clock_gettime(CLOCK_MONOTONIC, &last_report);
   while (!g_stop) {
     int n = ring_buffer__poll(rb, 200);
     if (n < 0 && n != -EINTR) {
       spdlog::error("ring buffer poll failed: {}", strerror(-n));
       rc = kExitKernelError;
       break;
+    }
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec - last_report.tv_sec >= options.loss_report_seconds) {
+      reportLosses();
+      last_report = now;
     }
     fflush(stdout);
     if (pipeline.output_broken) {
@@ -431,14 +467,12 @@ int runDaemon(const DaemonOptions& options) {
     }
   }
   ring_buffer__consume(rb);
+  reportLosses();
   fflush(stdout);
   ring_buffer__free(rb);
   for (uint32_t h = 1; h < VG_CNT_MAX; h++) {
     auto c = (*loader)->counters(h);
-    const char* name = h == VG_CNT_EXEC    ? "exec"
-                       : h == VG_CNT_EXIT  ? "exit"
-                       : h == VG_CNT_CLONE ? "clone"
-                                           : compiler::hookName(h);
+    std::string name = counterName(h);
     if (c.events || c.lost) {
       spdlog::info("{}: {} events, {} lost, {} denied, {} killed", name, c.events, c.lost,
                    c.denied, c.killed);

@@ -19,6 +19,8 @@ struct DaemonOptions {
   uint32_t args_max = 1024;
   int ancestors = 4;
   std::string node_name;  // default: hostname
+  uint32_t ringbuf_kb = 0;       // 0: default (8 MiB)
+  int loss_report_seconds = 5;  // how often kernel-side losses are checked and reported
   std::string config_file;              // vigil.yaml: `rules:` and `exporters:` sections
   std::vector<std::string> rule_files;  // Falco-style rule files, in order
   std::vector<std::string> rule_dirs;

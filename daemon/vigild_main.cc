@@ -39,6 +39,9 @@ Options:
   --args-max BYTES    argv bytes kept in exec events (default 1024, max 4095;
                       longer argv is flagged truncated)
   --ancestors N       ancestors listed in exec events beyond the parent (default 4)
+  --ring-buffer-kb N  kernel event ring buffer size in KiB, a power of two
+                      (default 8192); events that do not fit while vigild is
+                      busy are counted per hook and reported as status events
   --node-name NAME    node_name in events (default: the host name)
   --log-level LEVEL   trace|debug|info|warn|error (default info); logs go to stderr
   --help              this text
@@ -92,6 +95,16 @@ int main(int argc, char** argv) {
       opts.allow_degraded = true;
     } else if (a == "--no-process-events") {
       opts.process_events = false;
+    } else if (a == "--ring-buffer-kb") {
+      if (!takeValue(argc, argv, i, "--ring-buffer-kb", v)) return vigil::kExitUsage;
+      char* end = nullptr;
+      long n = strtol(v.c_str(), &end, 10);
+      if (!end || *end || n < 4 || n > (1 << 20) || (n & (n - 1))) {
+        fprintf(stderr, "vigild: --ring-buffer-kb wants a power of two from 4 to 1048576, got '%s'\n",
+                v.c_str());
+        return vigil::kExitUsage;
+      }
+      opts.ringbuf_kb = static_cast<uint32_t>(n);
     } else if (a == "--args-max" || a == "--ancestors") {
       if (!takeValue(argc, argv, i, a.c_str(), v)) return vigil::kExitUsage;
       char* end = nullptr;

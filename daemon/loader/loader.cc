@@ -67,6 +67,9 @@ absl::StatusOr<std::unique_ptr<Loader>> Loader::create(const LoadPlan& plan) {
   bpf_program__set_autoload(l->skel_->progs.vg_tp_exec, plan.process_table);
   bpf_program__set_autoload(l->skel_->progs.vg_tp_fork, plan.process_table);
   bpf_program__set_autoload(l->skel_->progs.vg_tp_exit, plan.process_table);
+  if (plan.ringbuf_bytes && bpf_map__set_max_entries(l->skel_->maps.vg_events, plan.ringbuf_bytes)) {
+    return errnoStatus("sizing the event ring buffer", errno);
+  }
   if (int err = vigil_bpf__load(l->skel_); err != 0) {
     return errnoStatus("loading the BPF programs (run with --log-level debug for the verifier log)",
                        -err);
