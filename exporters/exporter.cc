@@ -1,5 +1,6 @@
 #include "exporters/exporter.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <deque>
@@ -34,6 +35,9 @@ class Sink {
   void start() {
     intake_ = std::thread([this] { intakeLoop(); });
     delivery_ = std::thread([this] { deliveryLoop(); });
+    // "vx-in-NAME" / "vx-out-NAME" in top and gdb (15 characters at most).
+    ::pthread_setname_np(intake_.native_handle(), ("vx-in-" + cfg_.name).substr(0, 15).c_str());
+    ::pthread_setname_np(delivery_.native_handle(), ("vx-out-" + cfg_.name).substr(0, 15).c_str());
   }
 
   // Never blocks beyond a short critical section.

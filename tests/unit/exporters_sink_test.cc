@@ -312,6 +312,40 @@ TEST(ExportersSink, QueueOverflowIsCountedExactly) {
   fs::remove_all(dir);
 }
 
+// Several sinks at once, each with its own format and filters; one whose
+// receiver is down neither blocks submit() nor delays the others.
+TEST(ExportersSink, SeveralSinksAndADeadOneBlocksNothing) {
+  std::string dir = tempDir();
+  auto cfg = parse("exporters:\n  spool_dir: " + dir + "/spool\n  stop_timeout: 100ms\n  sinks:\n"
+                   "    - name: all\n      type: file\n      path: " + dir + "/all.json\n"
+                   "    - name: alerts\n      type: file\n      path: " + dir + "/alerts.ocsf\n      format: ocsf\n"
+                   "      filters: {allow: {event_types: [process_lsm]}}\n"
+                   "    - name: dead\n      type: syslog\n      address: unix://" + dir + "/nobody-listens.sock\n"
+                   "      format: cef\n");
+  auto ex = Exporter::create(cfg);
+  ASSERT_TRUE(ex.ok()) << ex.status();
+  absl::Time start = absl::Now();
+  for (int i = 0; i < 1000; ++i) {
+    (*ex)->submit(numbered(i));
+    if (i % 10 == 0) (*ex)->submit(lsmEvent(api::OUTCOME_DENIED, api::POLICY_MODE_ENFORCE));
+  }
+  absl::Duration submit_time = absl::Now() - start;
+  EXPECT_LT(submit_time, absl::Seconds(2)) << "submit() must not wait for sinks";
+  EXPECT_FALSE((*ex)->flush(absl::Seconds(2)));  // the dead sink cannot finish
+  EXPECT_EQ(readLines(dir + "/all.json").size(), 1100u);
+  auto alerts = readLines(dir + "/alerts.ocsf");
+  ASSERT_EQ(alerts.size(), 100u);
+  EXPECT_NE(alerts[0].find("\"class_uid\":2004"), std::string::npos);
+  auto st = (*ex)->stats();
+  EXPECT_EQ(st.sinks[0].delivered, 1100u);
+  EXPECT_EQ(st.sinks[1].filtered, 1000u);
+  EXPECT_EQ(st.sinks[2].delivered, 0u);
+  EXPECT_EQ(st.sinks[2].spool_records, 1100u);
+  EXPECT_EQ(st.sinks[2].dropped(), 0u);
+  (*ex)->stop();
+  fs::remove_all(dir);
+}
+
 TEST(ExportersSink, PayloadShapes) {
   SinkConfig c;
   c.facility = 10;
