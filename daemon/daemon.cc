@@ -1,6 +1,7 @@
 #include "daemon/daemon.h"
 
 #include <bpf/libbpf.h>
+#include <systemd/sd-daemon.h>
 #include <yaml-cpp/yaml.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -428,6 +429,14 @@ int runDaemon(const DaemonOptions& options) {
                absl::StrJoin(names, ", "), absl::StrJoin((*loader)->attachedPrograms(), ", "));
 
   int rc = kExitOk;
+  // systemd (Type=notify): ready only now that policies are attached.
+  sd_notifyf(0, "READY=1\nSTATUS=%zu policies enforced%s; process events %s", policies->size(),
+             options.audit_all ? " (audit)" : "", plan.process_table ? "on" : "off");
+  uint64_t watchdog_usec = 0;
+  if (sd_watchdog_enabled(0, &watchdog_usec) <= 0) watchdog_usec = 0;
+  timespec last_ping{};
+  clock_gettime(CLOCK_MONOTONIC, &last_ping);
+
   // Kernel-side losses (ring buffer full) are never silent: every few seconds
   // the per-hook counters are compared and each increase becomes a status event.
   std::vector<uint64_t> lost_reported(VG_CNT_MAX, 0);
@@ -460,12 +469,21 @@ int runDaemon(const DaemonOptions& options) {
       reportLosses();
       last_report = now;
     }
+    // Ping at half the watchdog interval, from the loop that reads events, so a
+    // stuck pipeline stops the pings and systemd restarts the daemon.
+    if (watchdog_usec &&
+        ((now.tv_sec - last_ping.tv_sec) * 1'000'000 + (now.tv_nsec - last_ping.tv_nsec) / 1000) >=
+            static_cast<int64_t>(watchdog_usec / 2)) {
+      sd_notify(0, "WATCHDOG=1");
+      last_ping = now;
+    }
     fflush(stdout);
     if (pipeline.output_broken) {
       spdlog::error("stdout closed; stopping");
       break;
     }
   }
+  sd_notify(0, "STOPPING=1");
   ring_buffer__consume(rb);
   reportLosses();
   fflush(stdout);
