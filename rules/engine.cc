@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
@@ -31,16 +32,18 @@ struct Slot {
 
 struct EvalState {
   EventView view;
+  int type_id = -1;  // interned evt.type of the event, -1 if no rule names it
   uint64_t gen = 0;
   std::vector<Slot> slots;
 
-  FieldValues& fetch(const FieldRef& f) {
-    Slot& s = slots[f.slot];
+  FieldValues& fetch(const FieldRef& f) { return fetch(f.slot, f.def, f); }
+  FieldValues& fetch(int slot, const FieldDef* def, const FieldRef& f) {
+    Slot& s = slots[slot];
     if (s.gen != gen) {
       s.gen = gen;
       s.v.clear();
-      s.v.type = f.def->type;
-      f.def->extract(f, view, s.v);
+      s.v.type = def->type;
+      def->extract(f, view, s.v);
     }
     return s.v;
   }
@@ -125,12 +128,21 @@ enum class Xf { kToLower, kToUpper, kBaseName, kLen };
 
 class CheckExpr : public Expr {
  public:
-  FieldRef field;
-  std::vector<Xf> xf;  // applied in order (innermost first)
-  FieldType type = FieldType::kString;  // after transformers
+  // Hot members first: the common path (type check, length reject, cached
+  // field, short operand) stays within the first cache line of the node.
+  bool type_check = false;  // evt.type = / != / in: tested on interned type ids
   Op op = Op::kEq;
+  FieldType type = FieldType::kString;  // after transformers
+  int slot = -1;
+  // = and in on strings: bit L set when some operand has length L (L < 64; bit 63:
+  // any longer one). Most values are rejected on their length alone.
+  uint64_t len_mask = ~0ull;
+  const FieldDef* def = nullptr;
+  std::vector<bool> type_ids;
   std::string str;
   int64_t num = 0;
+  std::vector<Xf> xf;  // applied in order (innermost first)
+  FieldRef field;
   IpNet net;
   absl::flat_hash_set<std::string> strset;
   absl::flat_hash_set<int64_t> numset;
@@ -140,8 +152,18 @@ class CheckExpr : public Expr {
   mutable FieldValues scratch_;
   mutable std::string cbuf_;
 
+  static uint64_t lenBit(size_t n) { return 1ull << (n < 63 ? n : 63); }
+  void addLen(size_t n) {
+    if (len_mask == ~0ull) len_mask = 0;
+    len_mask |= lenBit(n);
+  }
+
   bool eval(EvalState& st) const override {
-    const FieldValues* v = &st.fetch(field);
+    if (type_check) {
+      bool in = st.type_id >= 0 && static_cast<size_t>(st.type_id) < type_ids.size() && type_ids[st.type_id];
+      return op == Op::kNe ? (!in && !st.view.evt_type.empty()) : in;
+    }
+    const FieldValues* v = &st.fetch(slot, def, field);
     if (!xf.empty()) v = transform(*v);
     size_t n = v->size();
     if (op == Op::kExists) return n > 0;
@@ -194,7 +216,7 @@ class CheckExpr : public Expr {
 
   bool matchString(std::string_view v) const {
     switch (op) {
-      case Op::kEq: return v == str;
+      case Op::kEq: return (len_mask & lenBit(v.size())) && v == str;
       case Op::kNe: return v != str;
       case Op::kLt: return v < std::string_view(str);
       case Op::kLe: return v <= std::string_view(str);
@@ -213,7 +235,7 @@ class CheckExpr : public Expr {
         return fnmatch(str.c_str(), cbuf_.c_str(), op == Op::kIGlob ? FNM_CASEFOLD : 0) == 0;
       case Op::kRegex: return RE2::FullMatch(re2::StringPiece(v.data(), v.size()), *re);
       case Op::kIn:
-      case Op::kIntersects: return strset.contains(asv(v));
+      case Op::kIntersects: return (len_mask & lenBit(v.size())) && strset.contains(asv(v));
       case Op::kPmatch:
         for (const auto& p : paths) {
           if (p == "/") {
@@ -314,16 +336,35 @@ struct CompiledRule {
 
 // ---- the engine ------------------------------------------------------------------
 
+// The rules one event type meets. Rules whose condition requires proc.name to
+// be one of a set of names are listed only under those names.
+struct Bucket {
+  int type_id = -1;
+  std::vector<const CompiledRule*> rules;    // all, in rule order
+  std::vector<const CompiledRule*> no_name;  // rules that need no particular proc.name
+  absl::flat_hash_map<std::string, std::vector<const CompiledRule*>> by_name;
+};
+
 struct RuleEngine::Impl {
   std::vector<RuleInfo> infos;
   std::vector<std::unique_ptr<CompiledRule>> rules;
-  absl::flat_hash_map<std::string, std::vector<const CompiledRule*>> by_type;
-  std::vector<const CompiledRule*> any_type;  // rules for event types no rule names
+  absl::flat_hash_map<std::string, Bucket> by_type;
+  Bucket any_type;  // rules for event types no rule names
+  FieldRef proc_name;
   absl::flat_hash_map<std::string, int> slot_of;  // field name -> cache slot
   EvalState state;
   uint64_t seq = 0;
   std::atomic<bool> busy{false};
   std::atomic<uint64_t> events{0}, evaluations{0}, alerts{0}, runtime_errors{0}, refused{0};
+
+  absl::flat_hash_map<std::string, int> type_id_of;  // interned evt.type names
+  int typeId(const std::string& t) {
+    auto it = type_id_of.find(t);
+    if (it != type_id_of.end()) return it->second;
+    int id = static_cast<int>(type_id_of.size());
+    type_id_of[t] = id;
+    return id;
+  }
 
   int slotFor(const std::string& name) {
     auto it = slot_of.find(name);
@@ -625,6 +666,8 @@ class Compiler {
     auto e = std::make_unique<CheckExpr>();
     f->slot = impl_.slotFor(f->name);
     e->field = *f;
+    e->slot = f->slot;
+    e->def = f->def;
     e->type = f->def->type;
     if (!opFromString(n.op, &e->op)) {
       problem(posOf(n), "unknown operator '" + n.op + "'", false);
@@ -692,6 +735,7 @@ class Compiler {
             e->paths.push_back(p);
           } else {
             e->strset.insert(v);
+            e->addLen(v.size());
           }
         } else if (e->type == FieldType::kNumber) {
           int64_t x;
@@ -713,6 +757,7 @@ class Compiler {
       const std::string& v = vals[0];
       if (e->type == FieldType::kString) {
         e->str = v;
+        if (op == Op::kEq) e->addLen(v.size());
         if (op == Op::kIContains) e->str = lower(v);
         if (op == Op::kBContains || op == Op::kBStartsWith) {
           // Operand is hex bytes ("48454c4c4f").
@@ -750,6 +795,15 @@ class Compiler {
     }
     if (f->name == "evt.type" && n.transformers.empty() && (op == Op::kEq || op == Op::kIn)) {
       *ts = TypeSet::of(std::set<std::string>(vals.begin(), vals.end()));
+    }
+    if (f->name == "evt.type" && n.transformers.empty() &&
+        (op == Op::kEq || op == Op::kIn || op == Op::kNe)) {
+      e->type_check = true;
+      for (const auto& v : vals) {
+        size_t id = static_cast<size_t>(impl_.typeId(v));
+        if (e->type_ids.size() <= id) e->type_ids.resize(id + 1, false);
+        e->type_ids[id] = true;
+      }
     }
     return e;
   }
@@ -797,6 +851,63 @@ RuleEngine::RuleEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RuleEngine::~RuleEngine() = default;
 
 namespace {
+
+// The proc.name values a condition can match, if it can only match some:
+// `a and proc.name in (x, y)` -> {x, y}; `(proc.name = x and ..) or proc.name = y`
+// -> {x, y}; anything under `not`, or a branch without such a check -> none.
+std::optional<std::set<std::string>> requiredNames(const Expr* e) {
+  if (auto* c = dynamic_cast<const CheckExpr*>(e)) {
+    if (c->field.name != "proc.name" || !c->xf.empty() || c->type_check) return std::nullopt;
+    if (c->op == Op::kEq) return std::set<std::string>{c->str};
+    if (c->op == Op::kIn) return std::set<std::string>(c->strset.begin(), c->strset.end());
+    return std::nullopt;
+  }
+  if (auto* a = dynamic_cast<const AndExpr*>(e)) {
+    std::optional<std::set<std::string>> r;
+    for (const auto& ch : a->c) {
+      auto x = requiredNames(ch.get());
+      if (!x) continue;
+      if (!r) {
+        r = std::move(x);
+        continue;
+      }
+      std::set<std::string> both;
+      for (const auto& n : *r) {
+        if (x->count(n)) both.insert(n);
+      }
+      r = std::move(both);
+    }
+    return r;
+  }
+  if (auto* o = dynamic_cast<const OrExpr*>(e)) {
+    std::set<std::string> all;
+    for (const auto& ch : o->c) {
+      auto x = requiredNames(ch.get());
+      if (!x) return std::nullopt;
+      all.insert(x->begin(), x->end());
+    }
+    return all;
+  }
+  return std::nullopt;
+}
+
+void indexBucket(Bucket& b) {
+  std::vector<std::optional<std::set<std::string>>> req;
+  std::set<std::string> names;
+  for (const auto* r : b.rules) {
+    req.push_back(requiredNames(r->cond.get()));
+    if (req.back()) names.insert(req.back()->begin(), req.back()->end());
+  }
+  for (size_t i = 0; i < b.rules.size(); i++) {
+    if (!req[i]) b.no_name.push_back(b.rules[i]);
+  }
+  for (const auto& n : names) {
+    auto& v = b.by_name[n];
+    for (size_t i = 0; i < b.rules.size(); i++) {
+      if (!req[i] || req[i]->count(n)) v.push_back(b.rules[i]);
+    }
+  }
+}
 
 absl::StatusOr<std::unique_ptr<RuleEngine::Impl>> build(const RuleSet& set, const LoadOptions& opts,
                                                         std::vector<Diagnostic>* out_diags) {
@@ -902,13 +1013,20 @@ absl::StatusOr<std::unique_ptr<RuleEngine::Impl>> build(const RuleSet& set, cons
   for (auto& [r, t] : compiled) {
     const CompiledRule* cr = r.get();
     if (t.all) {
-      impl->any_type.push_back(cr);
-      for (auto& [n, v] : impl->by_type) v.push_back(cr);
+      impl->any_type.rules.push_back(cr);
+      for (auto& [n, b] : impl->by_type) b.rules.push_back(cr);
     } else {
-      for (const auto& n : t.names) impl->by_type[n].push_back(cr);
+      for (const auto& n : t.names) impl->by_type[n].rules.push_back(cr);
     }
     impl->rules.push_back(std::move(r));
   }
+  for (auto& [n, b] : impl->by_type) {
+    indexBucket(b);
+    b.type_id = impl->typeId(n);
+  }
+  indexBucket(impl->any_type);
+  impl->proc_name = *resolveField("proc.name", false, "");
+  impl->proc_name.slot = impl->slotFor("proc.name");
   impl->state.slots.resize(impl->slot_of.size());
   return impl;
 }
@@ -976,9 +1094,24 @@ void RuleEngine::evaluate(const api::Event& event,
     return;
   }
   auto it = m.by_type.find(asv(st.view.evt_type));
-  const auto& rules = it != m.by_type.end() ? it->second : m.any_type;
+  if (it != m.by_type.end()) {
+    st.type_id = it->second.type_id;
+  } else {
+    auto tid = m.type_id_of.find(asv(st.view.evt_type));
+    st.type_id = tid != m.type_id_of.end() ? tid->second : -1;
+  }
+  const Bucket& bucket = it != m.by_type.end() ? it->second : m.any_type;
+  const std::vector<const CompiledRule*>* candidates = &bucket.no_name;
+  if (!bucket.by_name.empty()) {
+    const FieldValues& name = st.fetch(m.proc_name);
+    if (name.size() > 0) {
+      auto n = bucket.by_name.find(asv(name.s[0]));
+      if (n != bucket.by_name.end()) candidates = &n->second;
+    }
+  }
+  const auto& rules = *candidates;
+  m.evaluations.fetch_add(rules.size(), std::memory_order_relaxed);
   for (const CompiledRule* r : rules) {
-    m.evaluations.fetch_add(1, std::memory_order_relaxed);
     uint32_t errs = st.view.extract_errors;
     bool hit = false;
     try {

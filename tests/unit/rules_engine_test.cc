@@ -590,6 +590,60 @@ TEST(RulesEngine, IndexedByEventTypeAndCounted) {
   EXPECT_EQ(s.runtime_errors, 0u);
 }
 
+TEST(RulesEngine, ProcNameIndexSkipsOnlyRulesThatCannotMatch) {
+  auto e = mustLoad(R"(
+- list: shells
+  items: [bash, zsh]
+- macro: shell
+  condition: proc.name in (shells)
+- rule: needs shell
+  desc: d
+  condition: evt.type = execve and shell and proc.pid > 0
+  output: o
+  priority: INFO
+- rule: needs find or grep
+  desc: d
+  condition: evt.type = execve and ((proc.name = grep and proc.args contains x) or (proc.name = find))
+  output: o
+  priority: INFO
+- rule: not shell
+  desc: d
+  condition: evt.type = execve and not shell
+  output: o
+  priority: INFO
+- rule: name or parent
+  desc: d
+  condition: evt.type = execve and (proc.name = grep or proc.pname = nginx)
+  output: o
+  priority: INFO
+- rule: lowercased
+  desc: d
+  condition: evt.type = execve and tolower(proc.name) = bash
+  output: o
+  priority: INFO
+)");
+  ASSERT_TRUE(e);
+  auto names = [&](const api::Event& ev) {
+    std::vector<std::string> r;
+    for (const auto& a : run(*e, ev)) r.push_back(a.rule_alert().rule());
+    return r;
+  };
+  auto ev = execEvent();  // bash, parent nginx
+  EXPECT_EQ(names(ev), (std::vector<std::string>{"needs shell", "name or parent", "lowercased"}));
+  uint64_t before = e->stats().rule_evaluations;
+  ev.mutable_process_exec()->mutable_process()->set_comm("find");
+  EXPECT_EQ(names(ev), (std::vector<std::string>{"needs find or grep", "not shell", "name or parent"}));
+  // find: "needs shell" is skipped by the index; the other four run.
+  EXPECT_EQ(e->stats().rule_evaluations - before, 4u);
+  ev.mutable_process_exec()->mutable_process()->set_comm("ls");
+  ev.mutable_process_exec()->mutable_parent()->set_comm("sshd");
+  EXPECT_EQ(names(ev), (std::vector<std::string>{"not shell"}));
+  // No process name at all: only rules that need none run, and still match.
+  ev.mutable_process_exec()->mutable_process()->clear_comm();
+  ev.mutable_process_exec()->mutable_process()->clear_binary();
+  EXPECT_EQ(names(ev), (std::vector<std::string>{"not shell"}));
+}
+
 TEST(RulesEngine, RuntimeErrorsAreCountedNotThrown) {
   auto e = mustLoad(ruleYaml("evt.type = connect and fd.sport = 22") +
                     "- rule: dur\n  desc: d\n  condition: evt.type = execve and proc.duration > 0\n  output: o\n"
