@@ -61,6 +61,21 @@ uint32_t statusId(const std::string& status, const std::string& key, int n) {
   return v;
 }
 
+// Binary, cwd and arguments of /proc/PID (dir), as the process shows them now.
+void fillPathsFromProc(const std::string& dir, api::Process* p) {
+  p->set_binary(readLink(dir + "/exe"));
+  p->set_cwd(readLink(dir + "/cwd"));
+  std::string cmdline = readFile(dir + "/cmdline");
+  std::vector<std::string> argv;
+  for (size_t s = 0; s < cmdline.size();) {
+    size_t nul = cmdline.find('\0', s);
+    if (nul == std::string::npos) nul = cmdline.size();
+    argv.push_back(cmdline.substr(s, nul - s));
+    s = nul + 1;
+  }
+  p->set_arguments(ProcessCache::joinArgs(argv));
+}
+
 bool endsWith(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -329,17 +344,7 @@ ProcessCache::EntryPtr ProcessCache::fromProc(uint32_t pid) {
   std::string auid = readFile(dir + "/loginuid");
   p.set_auid(auid.empty() ? UINT32_MAX : static_cast<uint32_t>(toU64(auid)));
   p.set_session_id(static_cast<uint32_t>(toU64(readFile(dir + "/sessionid"))));
-  p.set_binary(readLink(dir + "/exe"));
-  p.set_cwd(readLink(dir + "/cwd"));
-  std::string cmdline = readFile(dir + "/cmdline");
-  std::vector<std::string> argv;
-  for (size_t s = 0; s < cmdline.size();) {
-    size_t nul = cmdline.find('\0', s);
-    if (nul == std::string::npos) nul = cmdline.size();
-    argv.push_back(cmdline.substr(s, nul - s));
-    s = nul + 1;
-  }
-  p.set_arguments(joinArgs(argv));
+  fillPathsFromProc(dir, &p);
   uint32_t ns[VG_NS_COUNT] = {};
   for (int i = 0; i < VG_NS_COUNT; i++) {
     struct stat st{};
@@ -374,16 +379,20 @@ void ProcessCache::fillLineage(const EntryPtr& e, api::Process* parent,
   for (auto* p : chain) *ancestors->Add() = lineageView(*p);
 }
 
-void ProcessCache::announce(const EntryPtr& e, int depth) {
-  if (!e || e->announced || depth > 64) return;
-  e->announced = true;
-  announce(findByExecId(e->proc.parent_exec_id()), depth + 1);  // parents first
-  api::Event ev = wrap(e->start_ns);
+api::Event ProcessCache::execEvent(const EntryPtr& e, uint64_t ktime_ns) {
+  api::Event ev = wrap(ktime_ns);
   auto* exec = ev.mutable_process_exec();
   *exec->mutable_process() = e->proc;
   fillLineage(e, exec->mutable_parent(), exec->mutable_ancestors());
   if (!exec->parent().pid()) exec->clear_parent();
-  announcements_.push_back(std::move(ev));
+  return ev;
+}
+
+void ProcessCache::announce(const EntryPtr& e, int depth) {
+  if (!e || e->announced || depth > 64) return;
+  e->announced = true;
+  announce(findByExecId(e->proc.parent_exec_id()), depth + 1);  // parents first
+  announcements_.push_back(execEvent(e, e->start_ns));
 }
 
 std::vector<api::Event> ProcessCache::bootstrap() {
@@ -414,12 +423,7 @@ std::vector<api::Event> ProcessCache::bootstrap() {
   }
   for (const auto& e : entries) {
     e->announced = true;
-    api::Event ev = wrap(e->start_ns);
-    auto* exec = ev.mutable_process_exec();
-    *exec->mutable_process() = e->proc;
-    fillLineage(e, exec->mutable_parent(), exec->mutable_ancestors());
-    if (!exec->parent().pid()) exec->clear_parent();
-    out.push_back(std::move(ev));
+    out.push_back(execEvent(e, e->start_ns));
   }
   return out;
 }
@@ -452,17 +456,7 @@ api::Event ProcessCache::onExec(const events::ExecEvent& ev) {
   if (ev.no_paths) {
     // The kernel could not read paths (lockdown): /proc, while it lasts.
     std::string dir = opts_.proc_root + "/" + std::to_string(ev.id.pid);
-    p.set_binary(readLink(dir + "/exe"));
-    p.set_cwd(readLink(dir + "/cwd"));
-    std::string cmdline = readFile(dir + "/cmdline");
-    std::vector<std::string> argv;
-    for (size_t s = 0; s < cmdline.size();) {
-      size_t nul = cmdline.find('\0', s);
-      if (nul == std::string::npos) nul = cmdline.size();
-      argv.push_back(cmdline.substr(s, nul - s));
-      s = nul + 1;
-    }
-    p.set_arguments(joinArgs(argv));
+    fillPathsFromProc(dir, &p);
     flags += " procFS";
   } else {
     p.set_binary(ev.binary);
@@ -485,12 +479,7 @@ api::Event ProcessCache::onExec(const events::ExecEvent& ev) {
   e->announced = true;
   insertLive(e);
 
-  api::Event out = wrap(ev.ktime_ns);
-  auto* exec = out.mutable_process_exec();
-  *exec->mutable_process() = p;
-  fillLineage(e, exec->mutable_parent(), exec->mutable_ancestors());
-  if (!exec->parent().pid()) exec->clear_parent();
-  return out;
+  return execEvent(e, ev.ktime_ns);
 }
 
 void ProcessCache::onClone(const events::CloneEvent& ev) {

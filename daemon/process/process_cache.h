@@ -77,6 +77,7 @@ class ProcessCache {
   void insertLive(const EntryPtr& e);
   void pruneExited();
   void announce(const EntryPtr& e, int depth = 0);
+  api::Event execEvent(const EntryPtr& e, uint64_t ktime_ns);
   void fillNamespaces(const uint32_t ns[VG_NS_COUNT], api::Process* p) const;
   void fillCgroup(uint64_t cgroup_id, api::Process* p);
   std::string userName(uint32_t uid);
