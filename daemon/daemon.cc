@@ -30,8 +30,14 @@ namespace vigil {
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
 
 void onSignal(int) { g_stop = true; }
+void onHangup(int) { g_reload = true; }
+
+bool usesLsmHooks(const compiler::CompiledSet& set) {
+  return set.usesHook(VG_HOOK_FILE_OPEN) || set.usesHook(VG_HOOK_BPRM_CHECK_SECURITY);
+}
 
 // Kernel records in, events out (exporters, or JSON lines on stdout), in ring
 // buffer order. Every event also meets the rules engine; its alerts follow
@@ -186,13 +192,17 @@ absl::StatusOr<std::vector<std::string>> listPolicyFiles(const std::vector<std::
   return out;
 }
 
-std::optional<std::vector<policy::Policy>> loadPolicies(const std::vector<std::string>& files) {
+std::optional<std::vector<policy::Policy>> loadPolicies(const std::vector<std::string>& files,
+                                                        std::vector<std::string>* errors) {
   std::vector<policy::Policy> policies;
   bool ok = true;
   for (const auto& f : files) {
     auto r = policy::parsePolicyFile(f);
     for (const auto& w : r.warnings) spdlog::warn("{}", w.str());
-    for (const auto& e : r.errors) fprintf(stderr, "%s\n", e.str().c_str());
+    for (const auto& e : r.errors) {
+      fprintf(stderr, "%s\n", e.str().c_str());
+      if (errors) errors->push_back(e.str());
+    }
     if (!r.errors.empty() || !r.policy) {
       ok = false;
       continue;
@@ -312,12 +322,14 @@ int runDaemon(const DaemonOptions& options) {
                features.lockdown);
 
   std::vector<api::Event> startup_status;
-  bool need_lsm = compiled->usesHook(VG_HOOK_FILE_OPEN) ||
-                  compiled->usesHook(VG_HOOK_BPRM_CHECK_SECURITY);
+  bool need_lsm = usesLsmHooks(*compiled);
+  // The hook programs are attached whenever the kernel allows, policies or
+  // not, so that a reload can add lsmhooks policies (a hook with no selectors
+  // returns at its first map lookup).
   loader::HookMechanism mechanism = loader::HookMechanism::kNone;
-  if (need_lsm && features.lsmUsable()) {
+  if (features.lsmUsable()) {
     mechanism = loader::HookMechanism::kLsm;
-  } else if (need_lsm && features.fmodRetUsable()) {
+  } else if (features.fmodRetUsable()) {
     mechanism = loader::HookMechanism::kFmodRet;
     std::string msg = "BPF LSM unusable (" + features.bpf_lsm_active.detail + "; " +
                       features.lsm_programs.detail +
@@ -350,7 +362,7 @@ int runDaemon(const DaemonOptions& options) {
     compiled = compiler::compile({}, copts);
     need_lsm = false;
   }
-  if (!features.tp_btf.ok && !need_lsm) {
+  if (!features.tp_btf.ok && mechanism == loader::HookMechanism::kNone) {
     spdlog::error("nothing to run: no enforceable policies and tp_btf programs are refused ({})",
                   features.tp_btf.detail);
     return kExitUnenforceable;
@@ -363,7 +375,7 @@ int runDaemon(const DaemonOptions& options) {
   }
 
   loader::LoadPlan plan;
-  plan.hooks = need_lsm ? mechanism : loader::HookMechanism::kNone;
+  plan.hooks = mechanism;
   plan.process_table = features.tp_btf.ok;
   plan.can_read_kernel = features.read_kernel.ok;
   plan.args_max = options.args_max;
@@ -417,7 +429,91 @@ int runDaemon(const DaemonOptions& options) {
   sa.sa_handler = onSignal;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  struct sigaction hup = {};
+  hup.sa_handler = onHangup;
+  sigaction(SIGHUP, &hup, nullptr);
   signal(SIGPIPE, SIG_IGN);
+
+  // SIGHUP: re-read policies and rules as one transaction. The new policies
+  // are compiled into the other half of the kernel's tables and each hook is
+  // switched over with one map write, so no hook is ever without its rules;
+  // any error leaves the running set exactly as it was.
+  int generation = 0;
+  auto reload = [&] {
+    sd_notify(0, "RELOADING=1");
+    spdlog::info("reload: re-reading policies and rules");
+    std::vector<std::string> errors;
+    std::optional<compiler::CompiledSet> next;
+    std::vector<policy::Policy> next_policies;
+    auto files = listPolicyFiles(options.policy_files, options.policy_dirs);
+    if (!files.ok()) {
+      errors.push_back(std::string(files.status().message()));
+    } else if (auto pols = loadPolicies(*files, &errors)) {
+      compiler::CompileOptions nopts = copts;
+      nopts.generation = 1 - generation;
+      auto c = compiler::compile(*pols, nopts);
+      if (!c.ok()) {
+        errors.push_back(std::string(c.status().message()));
+      } else if (usesLsmHooks(*c) && mechanism == loader::HookMechanism::kNone) {
+        errors.push_back("lsmhooks cannot be enforced on this kernel: " +
+                         features.lsmUnusableReason());
+      } else {
+        next = std::move(*c);
+        next_policies = std::move(*pols);
+      }
+    }
+    std::unique_ptr<rules::RuleEngine> next_rules;
+    if (!rule_files.empty() && errors.empty()) {
+      std::vector<rules::Diagnostic> diags;
+      auto engine = rules::RuleEngine::load(rule_files, {}, &diags);
+      if (engine.ok()) {
+        next_rules = std::move(*engine);
+      } else {
+        for (const auto& d : diags) {
+          if (!d.warning) errors.push_back(d.str());
+        }
+        errors.push_back(std::string(engine.status().message()));
+      }
+    }
+    if (!errors.empty()) {
+      for (const auto& e : errors) {
+        spdlog::error("reload: {}", e);
+        pipeline.write(statusEvent(node, api::Status::KIND_POLICY_FAILED, "reload", e));
+      }
+      spdlog::error("reload failed: the running policies and rules stay as they were");
+      sd_notify(0, "READY=1\nSTATUS=reload failed; previous policies still enforced");
+      return;
+    }
+    if (auto s = (*loader)->apply(*next); !s.ok()) {
+      // Hooks are written last: a failure before them left the running set in force.
+      spdlog::error("reload: {}", std::string(s.message()));
+      pipeline.write(statusEvent(node, api::Status::KIND_POLICY_FAILED, "reload",
+                                 std::string(s.message())));
+      sd_notify(0, "READY=1\nSTATUS=reload failed; previous policies still enforced");
+      return;
+    }
+    // Programs that read the old selectors are RCU readers running for
+    // microseconds: give them time to finish before their entries go.
+    usleep(50 * 1000);
+    (*loader)->retire(*compiled);
+    std::vector<events::PolicyInfo> next_infos;
+    for (const auto& p : next_policies) next_infos.push_back({p.name, p.effectiveMode()});
+    pipeline.renderer.setPolicies(next->policy_base, next_infos);
+    compiled = std::move(*next);
+    *policies = std::move(next_policies);
+    generation = 1 - generation;
+    if (next_rules) {
+      rule_engine = std::move(next_rules);
+      pipeline.rules = rule_engine.get();
+    }
+    std::vector<std::string> names;
+    for (const auto& p : *policies) names.push_back(p.name);
+    spdlog::info("reload: {} policies [{}] in force", policies->size(), absl::StrJoin(names, ", "));
+    for (const auto& p : *policies) {
+      pipeline.write(statusEvent(node, api::Status::KIND_POLICY_LOADED, p.name, p.file));
+    }
+    sd_notifyf(0, "READY=1\nSTATUS=%zu policies enforced", policies->size());
+  };
 
   std::vector<std::string> names;
   for (const auto& p : *policies) {
@@ -457,6 +553,7 @@ int runDaemon(const DaemonOptions& options) {
   timespec last_report{};
   clock_gettime(CLOCK_MONOTONIC, &last_report);
   while (!g_stop) {
+    if (g_reload.exchange(false)) reload();
     int n = ring_buffer__poll(rb, 200);
     if (n < 0 && n != -EINTR) {
       spdlog::error("ring buffer poll failed: {}", strerror(-n));

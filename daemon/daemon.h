@@ -42,7 +42,9 @@ absl::StatusOr<std::vector<std::string>> listPolicyFiles(const std::vector<std::
 
 // Parses and validates every file; prints every diagnostic as FILE:LINE:COL.
 // Returns the policies, or nothing if any file had an error.
-std::optional<std::vector<policy::Policy>> loadPolicies(const std::vector<std::string>& files);
+// When errors is given, the diagnostics are also appended there.
+std::optional<std::vector<policy::Policy>> loadPolicies(const std::vector<std::string>& files,
+                                                        std::vector<std::string>* errors = nullptr);
 
 int runDaemon(const DaemonOptions& options);
 

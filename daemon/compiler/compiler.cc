@@ -33,7 +33,13 @@ absl::Status errorAt(const policy::SourcePos& pos, const std::string& msg) {
 
 class Compiler {
  public:
-  explicit Compiler(const CompileOptions& options) { out_.config.audit_all = options.audit_all; }
+  explicit Compiler(const CompileOptions& options)
+      : gen_(options.generation & 1),
+        next_slot_(gen_ * kGenSelectors),
+        len_set_base_(gen_ * kGenLenSets) {
+    out_.config.audit_all = options.audit_all;
+    out_.policy_base = gen_ * kGenPolicies;
+  }
 
   absl::Status addPolicy(uint32_t id, const policy::Policy& p) {
     if (!names_.insert(p.name).second) {
@@ -65,8 +71,8 @@ class Compiler {
                                          VG_MAX_HOOK_SELECTORS,
                                          " selectors across the loaded policies"));
     }
-    if (next_slot_ >= VG_MAX_SELECTORS) {
-      return errorAt(s.pos, absl::StrCat("more than ", VG_MAX_SELECTORS, " selectors loaded"));
+    if (next_slot_ >= (gen_ + 1) * kGenSelectors) {
+      return errorAt(s.pos, absl::StrCat("more than ", kGenSelectors, " selectors loaded"));
     }
     if (s.match_args.size() > VG_MAX_ARG_FILTERS) {
       return errorAt(s.match_args[VG_MAX_ARG_FILTERS].pos,
@@ -93,7 +99,7 @@ class Compiler {
       af.op = strOp(ma.op);
       af.arg = static_cast<uint8_t>(ma.index);
       if (af.op == VG_OP_PREFIX || af.op == VG_OP_POSTFIX) {
-        af.len_set = static_cast<uint32_t>(out_.len_sets.size());
+        af.len_set = len_set_base_ + static_cast<uint32_t>(out_.len_sets.size());
         out_.len_sets.emplace_back(af.len_set, vg_len_set{});
       }
       for (const auto& v : ma.values) {
@@ -132,8 +138,8 @@ class Compiler {
     if (s.match_binaries.size() > 1) {
       return errorAt(s.match_binaries[1].pos, "a selector holds at most one matchBinaries filter");
     }
-    if (out_.len_sets.size() > VG_MAX_LEN_SETS) {
-      return errorAt(s.pos, absl::StrCat("more than ", VG_MAX_LEN_SETS,
+    if (out_.len_sets.size() > kGenLenSets) {
+      return errorAt(s.pos, absl::StrCat("more than ", kGenLenSets,
                                          " Prefix/Postfix filters loaded"));
     }
     if (out_.str_keys.size() > VG_STR_MATCH_ENTRIES) {
@@ -148,7 +154,9 @@ class Compiler {
   static constexpr int VG_EPERM_ABI = 1;
   CompiledSet out_;
   std::unordered_set<std::string> names_;
-  uint32_t next_slot_ = 0;
+  const uint32_t gen_;
+  uint32_t next_slot_;
+  const uint32_t len_set_base_;
 };
 
 }  // namespace
@@ -169,13 +177,14 @@ const char* hookName(uint32_t hook) {
 
 absl::StatusOr<CompiledSet> compile(const std::vector<policy::Policy>& policies,
                                     const CompileOptions& options) {
-  if (policies.size() > VG_MAX_POLICIES) {
+  if (policies.size() > kGenPolicies) {
     return absl::InvalidArgumentError(
-        absl::StrCat("more than ", VG_MAX_POLICIES, " policies loaded"));
+        absl::StrCat("more than ", kGenPolicies, " policies loaded"));
   }
   Compiler c(options);
+  const uint32_t base = (options.generation & 1) * kGenPolicies;
   for (size_t i = 0; i < policies.size(); i++) {
-    if (auto s = c.addPolicy(static_cast<uint32_t>(i), policies[i]); !s.ok()) return s;
+    if (auto s = c.addPolicy(base + static_cast<uint32_t>(i), policies[i]); !s.ok()) return s;
   }
   return c.take();
 }

@@ -48,6 +48,11 @@ JsonRenderer::JsonRenderer(std::string node_name, std::vector<PolicyInfo> polici
       audit_all_(audit_all),
       boot_to_realtime_ns_(boot_to_realtime_ns) {}
 
+void JsonRenderer::setPolicies(uint32_t base, const std::vector<PolicyInfo>& policies) {
+  if (policies_.size() < base + policies.size()) policies_.resize(base + policies.size());
+  for (size_t i = 0; i < policies.size(); i++) policies_[base + i] = policies[i];
+}
+
 api::Event JsonRenderer::toProto(const LsmEvent& ev) const {
   api::Event out;
   auto* lsm = out.mutable_process_lsm();

@@ -23,6 +23,10 @@ class JsonRenderer {
   JsonRenderer(std::string node_name, std::vector<PolicyInfo> policies, bool audit_all,
                int64_t boot_to_realtime_ns);
 
+  // Names and modes of the policies with ids base, base+1, ... (a reload
+  // fills the other generation's ids; events still in flight keep theirs).
+  void setPolicies(uint32_t base, const std::vector<PolicyInfo>& policies);
+
   api::Event toProto(const LsmEvent& ev) const;
   std::string render(const LsmEvent& ev) const;  // one line, no trailing newline
 

@@ -38,6 +38,9 @@ class Loader {
   // Writes policies into the maps. Call before attach() so that the hooks are
   // in force from the moment they are attached.
   absl::Status apply(const compiler::CompiledSet& set);
+  // After a newer set was applied (its hooks switched over): removes what only
+  // the old set used, and turns its policies off.
+  void retire(const compiler::CompiledSet& old);
   // Seeds the process table with processes that started before Vigil.
   void seedProcesses();
   absl::Status attach();

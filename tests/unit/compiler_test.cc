@@ -163,3 +163,26 @@ TEST(Compiler, HookNamesRoundTrip) {
 
 }  // namespace
 }  // namespace vigil::compiler
+
+namespace vigil::compiler {
+namespace {
+
+TEST(Compiler, GenerationsUseDisjointHalvesOfTheTables) {
+  auto p = parse(fileOpenPolicy("a", "Prefix", {"/tmp/"}, ""));
+  auto g0 = compile({p}, {.generation = 0});
+  auto g1 = compile({p}, {.generation = 1});
+  ASSERT_TRUE(g0.ok() && g1.ok());
+  EXPECT_EQ(g0->policy_base, 0u);
+  EXPECT_EQ(g1->policy_base, kGenPolicies);
+  EXPECT_EQ(g1->policies[0].first, kGenPolicies);
+  EXPECT_EQ(g0->selectors[0].first, 0u);
+  EXPECT_EQ(g1->selectors[0].first, kGenSelectors);
+  EXPECT_EQ(g1->selectors[0].second.policy, kGenPolicies);
+  EXPECT_EQ(g1->hooks[VG_HOOK_FILE_OPEN].slots[0], kGenSelectors);
+  EXPECT_EQ(g1->len_sets[0].first, kGenLenSets);
+  EXPECT_EQ(g1->selectors[0].second.filters[0].len_set, kGenLenSets);
+  EXPECT_EQ(g1->str_keys[0].selector, kGenSelectors);
+}
+
+}  // namespace
+}  // namespace vigil::compiler
