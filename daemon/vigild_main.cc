@@ -45,10 +45,10 @@ Options:
   --node-name NAME    node_name in events (default: the host name)
   --log-level LEVEL   trace|debug|info|warn|error (default info); logs go to stderr
   --help              this text
+  --version           version
 
 Signals: SIGHUP re-reads policies and rules as one transaction (a broken
 file keeps the running set and is reported); SIGINT/SIGTERM stop.
-  --version           version
 
 Exit status:
   0 stopped by SIGINT/SIGTERM   1 usage error   2 invalid policy (FILE:LINE:COL
