@@ -380,6 +380,7 @@ int runDaemon(const DaemonOptions& options) {
   plan.can_read_kernel = features.read_kernel.ok;
   plan.args_max = options.args_max;
   plan.ringbuf_bytes = options.ringbuf_kb * 1024;
+  plan.pin_dir = options.pin_dir;
   if (!plan.process_table) {
     spdlog::warn("process table disabled: {}; matchBinaries only knows processes "
                  "seen exec'ing since start",
@@ -390,16 +391,35 @@ int runDaemon(const DaemonOptions& options) {
     spdlog::error("{}", std::string(loader.status().message()));
     return kExitKernelError;
   }
+  // Adopting what an earlier daemon pinned: its policies stay in force until
+  // ours replace them, hook by hook, from the other half of the tables.
+  int generation = 0;
+  if (int adopted = (*loader)->adoptedGeneration(); adopted >= 0) {
+    generation = 1 - adopted;
+    copts.generation = generation;
+    auto recompiled = compiler::compile(*policies, copts);
+    if (!recompiled.ok()) {
+      spdlog::error("{}", std::string(recompiled.status().message()));
+      return kExitPolicyError;
+    }
+    compiled = std::move(*recompiled);
+    spdlog::info("adopting pinned maps and links from {} (policy generation {} in force)",
+                 options.pin_dir, adopted);
+  }
   if (auto s = (*loader)->apply(*compiled); !s.ok()) {
     spdlog::error("{}", std::string(s.message()));
     return kExitKernelError;
+  }
+  if (int adopted = (*loader)->adoptedGeneration(); adopted >= 0) {
+    usleep(50 * 1000);  // in-flight readers of the old selectors finish first
+    (*loader)->retireGeneration(adopted);
   }
   if (auto s = (*loader)->attach(); !s.ok()) {
     spdlog::error("{}", std::string(s.message()));
     return kExitKernelError;
   }
 
-  std::vector<events::PolicyInfo> infos;
+  std::vector<events::PolicyInfo> infos(compiled->policy_base);  // ids below ours: unnamed
   for (const auto& p : *policies) infos.push_back({p.name, p.effectiveMode()});
   const int64_t boot_offset = events::bootToRealtimeOffsetNs();
   process::CacheOptions cache_opts;
@@ -409,6 +429,14 @@ int runDaemon(const DaemonOptions& options) {
   cache_opts.boot_to_realtime_ns = boot_offset;
   Pipeline pipeline{events::JsonRenderer(node, std::move(infos), options.audit_all, boot_offset),
                     process::ProcessCache(cache_opts), options.process_events};
+  if (int adopted = (*loader)->adoptedGeneration(); adopted >= 0) {
+    // Events the previous daemon's policies produced while no one read them.
+    for (const auto& [id, meta] : (*loader)->policyMeta(adopted)) {
+      pipeline.renderer.setPolicies(
+          id, {{meta.name, meta.mode == VG_MODE_MONITOR ? policy::Mode::kMonitor
+                                                        : policy::Mode::kEnforce}});
+    }
+  }
   pipeline.exporter = exporter.get();
   pipeline.rules = rule_engine.get();
   ring_buffer* rb = ring_buffer__new((*loader)->eventsFd(), onRecord, &pipeline, nullptr);
@@ -438,7 +466,6 @@ int runDaemon(const DaemonOptions& options) {
   // are compiled into the other half of the kernel's tables and each hook is
   // switched over with one map write, so no hook is ever without its rules;
   // any error leaves the running set exactly as it was.
-  int generation = 0;
   auto reload = [&] {
     sd_notify(0, "RELOADING=1");
     spdlog::info("reload: re-reading policies and rules");
@@ -583,6 +610,9 @@ int runDaemon(const DaemonOptions& options) {
   sd_notify(0, "STOPPING=1");
   ring_buffer__consume(rb);
   reportLosses();
+  // A clean stop removes what was pinned: enforcement ends with the daemon.
+  // (A crash leaves the pins, and with them the enforcement, for the next start.)
+  (*loader)->unpinAll();
   fflush(stdout);
   ring_buffer__free(rb);
   for (uint32_t h = 1; h < VG_CNT_MAX; h++) {

@@ -42,6 +42,10 @@ Options:
   --ring-buffer-kb N  kernel event ring buffer size in KiB, a power of two
                       (default 8192); events that do not fit while vigild is
                       busy are counted per hook and reported as status events
+  --pin-dir DIR       pin maps and links in DIR (on bpffs, e.g. /sys/fs/bpf/vigil)
+                      so that enforcement and the event ring buffer outlive a
+                      crash or restart; the next start adopts them, reads the
+                      events queued meanwhile, and a clean stop removes them
   --node-name NAME    node_name in events (default: the host name)
   --log-level LEVEL   trace|debug|info|warn|error (default info); logs go to stderr
   --help              this text
@@ -84,6 +88,8 @@ int main(int argc, char** argv) {
     } else if (a == "--policy-dir") {
       if (!takeValue(argc, argv, i, "--policy-dir", v)) return vigil::kExitUsage;
       opts.policy_dirs.push_back(v);
+    } else if (a == "--pin-dir") {
+      if (!takeValue(argc, argv, i, "--pin-dir", opts.pin_dir)) return vigil::kExitUsage;
     } else if (a == "--config") {
       if (!takeValue(argc, argv, i, "--config", opts.config_file)) return vigil::kExitUsage;
     } else if (a == "--rules") {

@@ -49,6 +49,14 @@ struct {
 	__type(value, struct vg_policy_state);
 } vg_policies SEC(".maps");
 
+/* Userspace only (policy names for events after a restart); never read here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VG_MAX_POLICIES);
+	__type(key, __u32);
+	__type(value, struct vg_policy_meta);
+} vg_policy_meta SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

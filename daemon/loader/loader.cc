@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -70,11 +71,92 @@ absl::StatusOr<std::unique_ptr<Loader>> Loader::create(const LoadPlan& plan) {
   if (plan.ringbuf_bytes && bpf_map__set_max_entries(l->skel_->maps.vg_events, plan.ringbuf_bytes)) {
     return errnoStatus("sizing the event ring buffer", errno);
   }
+  if (!plan.pin_dir.empty()) {
+    if (mkdir(plan.pin_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return errnoStatus("creating pin directory " + plan.pin_dir + " (bpffs mounted?)", errno);
+    }
+    bpf_map* map;
+    bpf_object__for_each_map(map, l->skel_->obj) {
+      if (bpf_map__is_internal(map)) continue;  // .rodata/.bss belong to one load
+      std::string path = plan.pin_dir + "/" + bpf_map__name(map);
+      // libbpf reuses a compatible pinned map, or creates and pins a new one.
+      if (bpf_map__set_pin_path(map, path.c_str()) != 0) {
+        return errnoStatus("setting pin path " + path, errno);
+      }
+    }
+  }
   if (int err = vigil_bpf__load(l->skel_); err != 0) {
     return errnoStatus("loading the BPF programs (run with --log-level debug for the verifier log)",
                        -err);
   }
+  if (!plan.pin_dir.empty()) l->adopted_generation_ = l->findAdoptedGeneration();
   return l;
+}
+
+int Loader::findAdoptedGeneration() const {
+  // A running set from an earlier daemon: its hooks name slots of one half.
+  for (uint32_t h = 0; h < VG_HOOK_MAX; h++) {
+    vg_hook_selectors hs{};
+    if (bpf_map__lookup_elem(skel_->maps.vg_hooks, &h, sizeof(h), &hs, sizeof(hs), 0) == 0 &&
+        hs.count > 0) {
+      return hs.slots[0] >= compiler::kGenSelectors ? 1 : 0;
+    }
+  }
+  return -1;
+}
+
+void Loader::retireGeneration(int generation) {
+  auto& m = skel_->maps;
+  const uint32_t pol_lo = generation * compiler::kGenPolicies;
+  const uint32_t sel_lo = generation * compiler::kGenSelectors;
+  for (uint32_t id = pol_lo; id < pol_lo + compiler::kGenPolicies; id++) {
+    vg_policy_state off{};
+    bpf_map__update_elem(m.vg_policies, &id, sizeof(id), &off, sizeof(off), BPF_ANY);
+  }
+  std::vector<vg_str_key> doomed;
+  vg_str_key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map__get_next_key(m.vg_str_match, prev, &next, sizeof(next)) == 0) {
+    if (next.selector >= sel_lo && next.selector < sel_lo + compiler::kGenSelectors) {
+      doomed.push_back(next);
+    }
+    key = next;
+    prev = &key;
+  }
+  for (const auto& k : doomed) bpf_map__delete_elem(m.vg_str_match, &k, sizeof(k), 0);
+  vg_selector empty{};
+  for (uint32_t slot = sel_lo; slot < sel_lo + compiler::kGenSelectors; slot++) {
+    bpf_map__update_elem(m.vg_selectors, &slot, sizeof(slot), &empty, sizeof(empty), BPF_ANY);
+  }
+}
+
+std::vector<std::pair<uint32_t, vg_policy_meta>> Loader::policyMeta(int generation) const {
+  std::vector<std::pair<uint32_t, vg_policy_meta>> out;
+  const uint32_t lo = generation * compiler::kGenPolicies;
+  for (uint32_t id = lo; id < lo + compiler::kGenPolicies; id++) {
+    vg_policy_meta meta{};
+    if (bpf_map__lookup_elem(skel_->maps.vg_policy_meta, &id, sizeof(id), &meta, sizeof(meta), 0) ||
+        !meta.name[0])
+      continue;
+    out.emplace_back(id, meta);
+  }
+  return out;
+}
+
+void Loader::unpinAll() {
+  if (plan_.pin_dir.empty()) return;
+  bpf_link** links[] = {&skel_->links.vg_tp_exec,        &skel_->links.vg_tp_fork,
+                        &skel_->links.vg_tp_exit,        &skel_->links.vg_lsm_bprm_check,
+                        &skel_->links.vg_lsm_file_open,  &skel_->links.vg_fmod_bprm_check,
+                        &skel_->links.vg_fmod_file_open};
+  for (auto* l : links) {
+    if (*l) bpf_link__unpin(*l);
+  }
+  bpf_map* map;
+  bpf_object__for_each_map(map, skel_->obj) {
+    if (!bpf_map__is_internal(map)) bpf_map__unpin(map, nullptr);
+  }
+  rmdir(plan_.pin_dir.c_str());
 }
 
 Loader::~Loader() {
@@ -88,6 +170,12 @@ absl::Status Loader::apply(const compiler::CompiledSet& set) {
     return s;
   for (const auto& [id, st] : set.policies) {
     if (auto s = updateElem(m.vg_policies, &id, sizeof(id), &st, sizeof(st)); !s.ok()) return s;
+    vg_policy_meta meta{};
+    const std::string& name = set.policy_names[id - set.policy_base];
+    memcpy(meta.name, name.data(), std::min(name.size(), sizeof(meta.name) - 1));
+    meta.mode = st.mode;
+    if (auto s = updateElem(m.vg_policy_meta, &id, sizeof(id), &meta, sizeof(meta)); !s.ok())
+      return s;
   }
   for (const auto& [id, ls] : set.len_sets) {
     if (auto s = updateElem(m.vg_len_sets, &id, sizeof(id), &ls, sizeof(ls)); !s.ok()) return s;
@@ -157,11 +245,30 @@ absl::Status Loader::attach() {
   for (const auto& pr : progs) {
     if (!pr.wanted) continue;
     if (pr.prog == p.vg_tp_exit) seedProcesses();
+    // A link pinned by an earlier daemon keeps its program enforcing until
+    // ours is attached; only then is it released (both run for that moment).
+    std::string pin = plan_.pin_dir.empty()
+                          ? std::string()
+                          : plan_.pin_dir + "/link_" + bpf_program__name(pr.prog);
+    bpf_link* old = pin.empty() ? nullptr : bpf_link__open(pin.c_str());
+    if (old && libbpf_get_error(old)) old = nullptr;
     bpf_link* link = bpf_program__attach(pr.prog);
     if (!link) {
-      return errnoStatus(absl::StrCat("attaching ", bpf_program__section_name(pr.prog)), errno);
+      int err = errno;
+      if (old) {
+        bpf_link__disconnect(old);  // closing ours must not detach the pinned one
+        bpf_link__destroy(old);
+      }
+      return errnoStatus(absl::StrCat("attaching ", bpf_program__section_name(pr.prog)), err);
     }
     *pr.link = link;
+    if (old) {
+      bpf_link__unpin(old);
+      bpf_link__destroy(old);
+    }
+    if (!pin.empty() && bpf_link__pin(link, pin.c_str()) != 0) {
+      return errnoStatus("pinning " + pin, errno);
+    }
     attached_.push_back(bpf_program__section_name(pr.prog));
   }
   return absl::OkStatus();

@@ -25,6 +25,10 @@ struct LoadPlan {
   bool can_read_kernel = true;   // bpf_probe_read_kernel allowed (paths in exec events)
   uint32_t args_max = 1024;      // bytes of argv in exec events
   uint32_t ringbuf_bytes = 0;    // event ring buffer size (power of 2); 0: the object's 8 MiB
+  // bpffs directory where maps and links are pinned so that enforcement and
+  // the event ring buffer survive the daemon (crash, restart, upgrade); the
+  // next start adopts them. Empty: nothing pinned, all goes with the process.
+  std::string pin_dir;
 };
 
 class Loader {
@@ -46,15 +50,26 @@ class Loader {
   absl::Status attach();
 
   int eventsFd() const;
+  // Generation (0/1) of the policy set found in adopted maps; -1 if none.
+  int adoptedGeneration() const { return adopted_generation_; }
+  // Names and modes of a generation's policies, as the maps hold them.
+  std::vector<std::pair<uint32_t, vg_policy_meta>> policyMeta(int generation) const;
+  // Removes what a policy generation wrote (after the hooks moved off it).
+  void retireGeneration(int generation);
+  // Clean stop: unpins links and maps, so everything detaches when the
+  // daemon's descriptors close.
+  void unpinAll();
   // Sum of per-CPU counters for a hook.
   vg_counters counters(uint32_t hook) const;
   std::vector<std::string> attachedPrograms() const { return attached_; }
 
  private:
   Loader() = default;
+  int findAdoptedGeneration() const;
   vigil_bpf* skel_ = nullptr;
   LoadPlan plan_;
   std::vector<std::string> attached_;
+  int adopted_generation_ = -1;
 };
 
 // Routes libbpf's log into spdlog (debug level, warnings as warnings).

@@ -122,6 +122,15 @@ struct vg_policy_state {
 	__u8 pad[6];
 };
 
+/* Name and mode of each policy id, kept with the pinned maps so a daemon that
+ * adopts them can name the events the previous one's policies produced. */
+#define VG_POLICY_NAME_MAX 120
+struct vg_policy_meta {
+	char name[VG_POLICY_NAME_MAX];
+	__u8 mode; /* enum vg_mode */
+	__u8 pad[7];
+};
+
 /* Global switches (array map, one entry). */
 struct vg_config {
 	__u8 audit_all; /* daemon-wide audit: behave as if every policy were monitor */
@@ -290,6 +299,7 @@ VG_STATIC_ASSERT(sizeof(struct vg_proc) == 16 + VG_BIN_MAX, "vg_proc layout");
 VG_STATIC_ASSERT(sizeof(struct vg_event_hdr) == 16, "vg_event_hdr layout");
 VG_STATIC_ASSERT(sizeof(struct vg_lsm_event) == 64 + VG_COMM_LEN, "vg_lsm_event layout");
 VG_STATIC_ASSERT(sizeof(struct vg_task_id) == 32, "vg_task_id layout");
+VG_STATIC_ASSERT(sizeof(struct vg_policy_meta) == 128, "vg_policy_meta layout");
 VG_STATIC_ASSERT(sizeof(struct vg_exec_event) == 16 + 32 + 24 + 8 + 24 + 36 + 8 + 16 + 4, "vg_exec_event layout");
 VG_STATIC_ASSERT(sizeof(struct vg_exit_event) == 56, "vg_exit_event layout");
 
