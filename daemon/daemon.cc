@@ -13,12 +13,15 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/str_join.h"
 #include "daemon/compiler/compiler.h"
 #include "daemon/events/event_decoder.h"
 #include "daemon/events/json_writer.h"
+#include "daemon/metrics.h"
 #include "daemon/loader/loader.h"
 #include "daemon/loader/probe.h"
 #include "daemon/policy/policy_parser.h"
@@ -51,10 +54,23 @@ struct Pipeline {
   uint64_t emitted = 0;
   uint64_t alerts = 0;
   uint64_t malformed = 0;
+  uint64_t policy_load_errors = 0;
   bool output_broken = false;
+  std::map<std::string, uint64_t> by_type;  // event type -> count
+  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> by_policy;
 
   void emit(const api::Event& ev) {
     emitted++;
+    const auto* oneof = ev.GetDescriptor()->FindOneofByName("event");
+    const auto* set = ev.GetReflection()->GetOneofFieldDescriptor(ev, oneof);
+    by_type[set ? set->name() : "none"]++;
+    if (ev.has_process_lsm()) {
+      const auto& l = ev.process_lsm();
+      by_policy[{l.policy_name(), l.hook(), api::Outcome_Name(l.outcome())}]++;
+    }
+    if (ev.has_status() && ev.status().kind() == api::Status::KIND_POLICY_FAILED) {
+      policy_load_errors++;
+    }
     if (exporter) {
       exporter->submit(ev);
       return;
@@ -156,6 +172,66 @@ std::string counterName(uint32_t slot) {
     case VG_CNT_CLONE: return "sched_process_fork";
     default: return compiler::hookName(slot);
   }
+}
+
+std::string renderMetrics(const Pipeline& p, const loader::Loader& loader,
+                          const exporters::Exporter* exporter, const rules::RuleEngine* rules) {
+  MetricsText m;
+  m.family("vigil_events_total", "counter", "Events emitted, by type.");
+  for (const auto& [type, n] : p.by_type) m.sample("vigil_events_total", MetricsText::label("type", type), n);
+  m.family("vigil_policy_events_total", "counter", "Policy events, by policy, hook and outcome.");
+  for (const auto& [k, n] : p.by_policy) {
+    m.sample("vigil_policy_events_total",
+             MetricsText::label("policy", std::get<0>(k)) + "," + MetricsText::label("hook", std::get<1>(k)) +
+                 "," + MetricsText::label("outcome", std::get<2>(k)),
+             n);
+  }
+  std::vector<vg_counters> kc;
+  for (uint32_t h = 0; h < VG_CNT_MAX; h++) kc.push_back(loader.counters(h));
+  struct KernelFamily {
+    const char* name;
+    const char* help;
+    __u64 vg_counters::*field;
+  };
+  static constexpr KernelFamily kFamilies[] = {
+      {"vigil_kernel_events_total", "Records the kernel programs produced, by hook.", &vg_counters::events},
+      {"vigil_kernel_lost_total", "Records lost in the kernel (ring buffer full), by hook.", &vg_counters::lost},
+      {"vigil_kernel_denied_total", "Operations denied in the kernel, by hook.", &vg_counters::denied},
+      {"vigil_kernel_killed_total", "Callers killed in the kernel, by hook.", &vg_counters::killed},
+  };
+  for (const auto& f : kFamilies) {
+    m.family(f.name, "counter", f.help);
+    for (uint32_t h = 1; h < VG_CNT_MAX; h++) {
+      m.sample(f.name, MetricsText::label("hook", counterName(h)), kc[h].*f.field);
+    }
+  }
+  std::string text = m.str();
+  MetricsText t;
+  t.family("vigil_malformed_records_total", "counter", "Kernel records dropped as malformed.");
+  t.sample("vigil_malformed_records_total", "", p.malformed);
+  t.family("vigil_policy_load_errors_total", "counter", "Policy files refused (start and reloads).");
+  t.sample("vigil_policy_load_errors_total", "", p.policy_load_errors);
+  t.family("vigil_rule_alerts_total", "counter", "Alerts raised by the rules engine.");
+  t.sample("vigil_rule_alerts_total", "", p.alerts);
+  if (rules) {
+    t.family("vigil_rule_runtime_errors_total", "counter", "Rule evaluations that failed.");
+    t.sample("vigil_rule_runtime_errors_total", "", rules->stats().runtime_errors);
+  }
+  t.family("vigil_process_cache_entries", "gauge", "Processes in the userspace cache.");
+  t.sample("vigil_process_cache_entries", MetricsText::label("state", "live"), p.cache.liveCount());
+  t.sample("vigil_process_cache_entries", MetricsText::label("state", "exited"), p.cache.exitedCount());
+  if (exporter) {
+    auto st = exporter->stats();
+    t.family("vigil_exporter_delivered_total", "counter", "Events delivered, by sink.");
+    for (const auto& s : st.sinks) t.sample("vigil_exporter_delivered_total", MetricsText::label("sink", s.name), s.delivered);
+    t.family("vigil_exporter_dropped_total", "counter", "Events a sink had to drop, by sink.");
+    for (const auto& s : st.sinks) t.sample("vigil_exporter_dropped_total", MetricsText::label("sink", s.name), s.dropped());
+    t.family("vigil_exporter_queue_depth", "gauge", "Events waiting in memory, by sink.");
+    for (const auto& s : st.sinks) t.sample("vigil_exporter_queue_depth", MetricsText::label("sink", s.name), s.queue_depth);
+    t.family("vigil_exporter_spool_bytes", "gauge", "Bytes waiting in the disk spool, by sink.");
+    for (const auto& s : st.sinks) t.sample("vigil_exporter_spool_bytes", MetricsText::label("sink", s.name), s.spool_bytes);
+  }
+  return text + t.str();
 }
 
 std::string bootId() {
@@ -579,6 +655,17 @@ int runDaemon(const DaemonOptions& options) {
   };
   timespec last_report{};
   clock_gettime(CLOCK_MONOTONIC, &last_report);
+  std::unique_ptr<MetricsServer> metrics;
+  if (!options.metrics_listen.empty()) {
+    auto ms = MetricsServer::start(options.metrics_listen);
+    if (!ms.ok()) {
+      spdlog::error("{}", std::string(ms.status().message()));
+      return kExitUsage;
+    }
+    metrics = std::move(*ms);
+    spdlog::info("metrics on http://{}/metrics (port {})", options.metrics_listen, metrics->port());
+  }
+  timespec last_metrics{};
   while (!g_stop) {
     if (g_reload.exchange(false)) reload();
     int n = ring_buffer__poll(rb, 200);
@@ -592,6 +679,10 @@ int runDaemon(const DaemonOptions& options) {
     if (now.tv_sec - last_report.tv_sec >= options.loss_report_seconds) {
       reportLosses();
       last_report = now;
+    }
+    if (metrics && now.tv_sec != last_metrics.tv_sec) {
+      metrics->publish(renderMetrics(pipeline, **loader, exporter.get(), rule_engine.get()));
+      last_metrics = now;
     }
     // Ping at half the watchdog interval, from the loop that reads events, so a
     // stuck pipeline stops the pings and systemd restarts the daemon.

@@ -46,6 +46,10 @@ Options:
                       so that enforcement and the event ring buffer outlive a
                       crash or restart; the next start adopts them, reads the
                       events queued meanwhile, and a clean stop removes them
+  --metrics-listen ADDR:PORT
+                      serve Prometheus metrics at http://ADDR:PORT/metrics
+                      (events by type and policy, kernel losses and denials,
+                      exporter queues and drops, policy load errors)
   --node-name NAME    node_name in events (default: the host name)
   --log-level LEVEL   trace|debug|info|warn|error (default info); logs go to stderr
   --help              this text
@@ -88,6 +92,8 @@ int main(int argc, char** argv) {
     } else if (a == "--policy-dir") {
       if (!takeValue(argc, argv, i, "--policy-dir", v)) return vigil::kExitUsage;
       opts.policy_dirs.push_back(v);
+    } else if (a == "--metrics-listen") {
+      if (!takeValue(argc, argv, i, "--metrics-listen", opts.metrics_listen)) return vigil::kExitUsage;
     } else if (a == "--pin-dir") {
       if (!takeValue(argc, argv, i, "--pin-dir", opts.pin_dir)) return vigil::kExitUsage;
     } else if (a == "--config") {
