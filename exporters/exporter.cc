@@ -84,6 +84,7 @@ class Sink {
       delivery_stop_ = true;
       dcv_.Signal();
     }
+    if (transport_) transport_->abort();  // a request in flight gives up; its batch stays spooled
     if (delivery_.joinable()) delivery_.join();
     transport_.reset();  // closes connections and files
     uint64_t left = spool_->records();

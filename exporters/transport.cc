@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -388,8 +389,14 @@ size_t curlWrite(char* ptr, size_t size, size_t nmemb, void* userdata) {
   return n;
 }
 
+int curlProgress(void* clientp, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<std::atomic<bool>*>(clientp)->load() ? 1 : 0;
+}
+
 class HttpTransport : public Transport {
  public:
+  void abort() override { abort_.store(true); }
+
   explicit HttpTransport(const SinkConfig& cfg) : cfg_(cfg) {}
   ~HttpTransport() override {
     if (headers_) curl_slist_free_all(headers_);
@@ -433,6 +440,9 @@ class HttpTransport : public Transport {
     curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(cfg_.timeout)));
     curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, curlWrite);
     curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &response_);
+    curl_easy_setopt(curl_, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl_, CURLOPT_XFERINFOFUNCTION, curlProgress);
+    curl_easy_setopt(curl_, CURLOPT_XFERINFODATA, &abort_);
     curl_easy_setopt(curl_, CURLOPT_USERAGENT, "vigil-exporter/" VIGIL_VERSION);
     curl_easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
     if (!cfg_.tls.ca_file.empty()) curl_easy_setopt(curl_, CURLOPT_CAINFO, cfg_.tls.ca_file.c_str());
@@ -535,6 +545,7 @@ class HttpTransport : public Transport {
   CURL* curl_ = nullptr;
   curl_slist* headers_ = nullptr;
   std::string response_;
+  std::atomic<bool> abort_{false};
 };
 
 std::string timestamp5424(int64_t ns) {

@@ -22,6 +22,8 @@ class Transport {
  public:
   virtual ~Transport() = default;
   virtual SendResult send(const std::vector<Record>& batch) = 0;
+  // From another thread: make a send() in progress give up soon (at stop).
+  virtual void abort() {}
 };
 
 absl::StatusOr<std::unique_ptr<Transport>> makeTransport(const SinkConfig& cfg);

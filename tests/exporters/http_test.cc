@@ -101,7 +101,9 @@ class HttpSinks : public ::testing::Test {
  protected:
   void SetUp() override {
     python_ = it::findProgram({"/usr/bin/python3"});
-    if (python_.empty()) GTEST_FAIL() << "python3 not installed (scripts/install-deps installs it)";
+    if (python_.empty()) {
+      GTEST_FAIL() << "python3 not installed (scripts/install-deps installs it)";
+    }
     dir_ = it::tempDir("vigil-http");
     std::ofstream(dir_ + "/token") << "s3cr3t\n";
   }

@@ -110,7 +110,9 @@ TEST_F(Rsyslog, UdpJson) {
   ASSERT_TRUE(ex);
   for (int i = 0; i < 100; ++i) {
     ex->submit(numbered(i));
-    if (i % 20 == 19) ASSERT_TRUE(ex->flush(absl::Seconds(10)));  // gentle: UDP has no flow control
+    if (i % 20 == 19) {
+      ASSERT_TRUE(ex->flush(absl::Seconds(10)));  // gentle: UDP has no flow control
+    }
   }
   ASSERT_TRUE(ex->flush(absl::Seconds(10)));
   expectEvents("udp.log", 100, Format::kJson, 16);

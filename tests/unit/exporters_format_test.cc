@@ -58,7 +58,6 @@ double num(const Struct& s, const std::string& path) {
   return v->number_value();
 }
 
-bool has(const Struct& s, const std::string& path) { return at(s, path) != nullptr; }
 
 std::vector<std::string> strs(const Struct& s, const std::string& path) {
   std::vector<std::string> out;

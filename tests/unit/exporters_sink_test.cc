@@ -1,6 +1,8 @@
 // Sinks end to end through Exporter, with local receivers that need nothing
 // installed: files, and a unix datagram socket standing in for /dev/log.
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -342,6 +344,40 @@ TEST(ExportersSink, SeveralSinksAndADeadOneBlocksNothing) {
   EXPECT_EQ(st.sinks[2].delivered, 0u);
   EXPECT_EQ(st.sinks[2].spool_records, 1100u);
   EXPECT_EQ(st.sinks[2].dropped(), 0u);
+  (*ex)->stop();
+  fs::remove_all(dir);
+}
+
+// A receiver that accepts the connection and never answers: stop() does not
+// wait for the request timeout, and the unconfirmed events stay spooled.
+TEST(ExportersSink, StopAbortsARequestInFlight) {
+  std::string dir = tempDir();
+  int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  socklen_t len = sizeof sa;
+  ::getsockname(lfd, reinterpret_cast<sockaddr*>(&sa), &len);
+  ASSERT_EQ(::listen(lfd, 4), 0);  // never accepted: the kernel completes the handshake, nobody answers
+  std::string yaml = "exporters:\n  spool_dir: " + dir + "/spool\n  stop_timeout: 200ms\n  sinks:\n"
+                     "    - name: hook\n      type: webhook\n      url: http://127.0.0.1:" +
+                     std::to_string(ntohs(sa.sin_port)) + "/x\n      timeout: 60s\n      batch: {max_delay: 10ms}\n";
+  {
+    auto ex = Exporter::create(parse(yaml));
+    ASSERT_TRUE(ex.ok());
+    for (int i = 0; i < 5; ++i) (*ex)->submit(numbered(i));
+    absl::SleepFor(absl::Milliseconds(300));  // the request is in flight
+    absl::Time t0 = absl::Now();
+    (*ex)->stop();
+    EXPECT_LT(absl::Now() - t0, absl::Seconds(5));
+    EXPECT_EQ((*ex)->stats().sinks[0].delivered, 0u);
+  }
+  ::close(lfd);
+  // The next start finds all five in the spool.
+  auto ex = Exporter::create(parse(yaml));
+  ASSERT_TRUE(ex.ok());
+  EXPECT_EQ((*ex)->stats().sinks[0].spool_records, 5u);
   (*ex)->stop();
   fs::remove_all(dir);
 }
