@@ -496,7 +496,7 @@ int runDaemon(const DaemonOptions& options) {
   }
 
   std::vector<events::PolicyInfo> infos(compiled->policy_base);  // ids below ours: unnamed
-  for (const auto& p : *policies) infos.push_back({p.name, p.effectiveMode()});
+  for (const auto& p : *policies) infos.push_back(events::PolicyInfo::from(p));
   const int64_t boot_offset = events::bootToRealtimeOffsetNs();
   process::CacheOptions cache_opts;
   cache_opts.node_name = node;
@@ -509,8 +509,9 @@ int runDaemon(const DaemonOptions& options) {
     // Events the previous daemon's policies produced while no one read them.
     for (const auto& [id, meta] : (*loader)->policyMeta(adopted)) {
       pipeline.renderer.setPolicies(
-          id, {{meta.name, meta.mode == VG_MODE_MONITOR ? policy::Mode::kMonitor
-                                                        : policy::Mode::kEnforce}});
+          id, {{meta.name,
+                meta.mode == VG_MODE_MONITOR ? policy::Mode::kMonitor : policy::Mode::kEnforce,
+                {}}});
     }
   }
   pipeline.exporter = exporter.get();
@@ -600,7 +601,7 @@ int runDaemon(const DaemonOptions& options) {
     usleep(50 * 1000);
     (*loader)->retire(*compiled);
     std::vector<events::PolicyInfo> next_infos;
-    for (const auto& p : next_policies) next_infos.push_back({p.name, p.effectiveMode()});
+    for (const auto& p : next_policies) next_infos.push_back(events::PolicyInfo::from(p));
     pipeline.renderer.setPolicies(next->policy_base, next_infos);
     compiled = std::move(*next);
     *policies = std::move(next_policies);

@@ -41,6 +41,19 @@ const char* mechanismOf(uint8_t m) {
 
 }  // namespace
 
+PolicyInfo PolicyInfo::from(const policy::Policy& p) {
+  PolicyInfo info{p.name, p.effectiveMode(), {}};
+  for (const auto& h : p.lsm_hooks) {
+    Hook& out = info.hooks[compiler::hookFromName(h.hook)];
+    for (const auto& a : h.args) {
+      if (a.index == 0) out.arg_label = a.label;
+    }
+    out.message = h.message;
+    out.tags = h.tags;
+  }
+  return info;
+}
+
 JsonRenderer::JsonRenderer(std::string node_name, std::vector<PolicyInfo> policies,
                            bool audit_all, int64_t boot_to_realtime_ns)
     : node_name_(std::move(node_name)),
@@ -67,8 +80,18 @@ api::Event JsonRenderer::toProto(const LsmEvent& ev) const {
   proc->set_comm(ev.comm);
   bool monitor = audit_all_;
   if (ev.policy < policies_.size()) {
-    lsm->set_policy_name(policies_[ev.policy].name);
-    monitor |= policies_[ev.policy].mode == policy::Mode::kMonitor;
+    const PolicyInfo& info = policies_[ev.policy];
+    lsm->set_policy_name(info.name);
+    monitor |= info.mode == policy::Mode::kMonitor;
+    if (auto h = info.hooks.find(ev.hook); h != info.hooks.end()) {
+      if (!h->second.message.empty()) lsm->set_message(h->second.message);
+      for (const auto& t : h->second.tags) lsm->add_tags(t);
+      if (!ev.path.empty()) {
+        auto* arg = lsm->add_args();
+        arg->set_label(h->second.arg_label);
+        arg->set_file_arg(ev.path);
+      }
+    }
   } else {
     lsm->set_policy_name("unknown-policy-" + std::to_string(ev.policy));
   }

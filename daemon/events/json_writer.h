@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,15 @@ namespace vigil::events {
 struct PolicyInfo {
   std::string name;
   policy::Mode mode = policy::Mode::kEnforce;
+  // Per hook (ABI id): what the policy says of it, carried into its events.
+  struct Hook {
+    std::string arg_label;  // label of the hook's argument 0 (the file)
+    std::string message;
+    std::vector<std::string> tags;
+  };
+  std::map<uint32_t, Hook> hooks;
+
+  static PolicyInfo from(const policy::Policy& p);
 };
 
 class JsonRenderer {

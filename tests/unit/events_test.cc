@@ -74,7 +74,7 @@ TEST(JsonRenderer, TetragonShapedLine) {
   auto buf = record("/usr/bin/cat", "/etc/\"quoted\"");
   auto ev = decodeLsmEvent(buf.data(), buf.size());
   ASSERT_TRUE(ev.ok());
-  JsonRenderer r("node-1", {{"p0", policy::Mode::kEnforce}, {"deny-shadow", policy::Mode::kEnforce}},
+  JsonRenderer r("node-1", {{"p0", policy::Mode::kEnforce, {}}, {"deny-shadow", policy::Mode::kEnforce, {}}},
                  false, /*boot_to_realtime_ns=*/1'700'000'000'000'000'000LL);
   EXPECT_EQ(r.render(*ev),
             "{\"process_lsm\":{\"process\":{\"pid\":42,\"tid\":43,\"uid\":1000,\"gid\":100,"
@@ -86,15 +86,31 @@ TEST(JsonRenderer, TetragonShapedLine) {
             "\"node_name\":\"node-1\",\"time\":\"2023-11-14T22:13:21.000000123Z\",\"schema_version\":1}");
 }
 
+TEST(JsonRenderer, PolicyMessageTagsAndLabelledArgument) {
+  auto buf = record("/usr/bin/cat", "/etc/shadow");
+  auto ev = decodeLsmEvent(buf.data(), buf.size());
+  ASSERT_TRUE(ev.ok());
+  PolicyInfo info{"deny-shadow", policy::Mode::kEnforce, {}};
+  info.hooks[VG_HOOK_FILE_OPEN] = {"opened", "shadow read", {"t1", "t2"}};
+  JsonRenderer r("n", {{"p0"}, info}, false, 0);
+  auto lsm = r.toProto(*ev).process_lsm();
+  EXPECT_EQ(lsm.message(), "shadow read");
+  ASSERT_EQ(lsm.tags_size(), 2);
+  EXPECT_EQ(lsm.tags(1), "t2");
+  ASSERT_EQ(lsm.args_size(), 1);
+  EXPECT_EQ(lsm.args(0).label(), "opened");
+  EXPECT_EQ(lsm.args(0).file_arg(), "/etc/shadow");
+}
+
 TEST(JsonRenderer, ModeFollowsPolicyAndAuditSwitch) {
   auto buf = record("/bin/x", "/p");
   auto ev = decodeLsmEvent(buf.data(), buf.size());
   ASSERT_TRUE(ev.ok());
-  JsonRenderer monitor("n", {{"a", policy::Mode::kEnforce}, {"b", policy::Mode::kMonitor}}, false, 0);
+  JsonRenderer monitor("n", {{"a", policy::Mode::kEnforce, {}}, {"b", policy::Mode::kMonitor, {}}}, false, 0);
   EXPECT_EQ(monitor.toProto(*ev).process_lsm().mode(), api::POLICY_MODE_MONITOR);
-  JsonRenderer audit("n", {{"a", policy::Mode::kEnforce}, {"b", policy::Mode::kEnforce}}, true, 0);
+  JsonRenderer audit("n", {{"a", policy::Mode::kEnforce, {}}, {"b", policy::Mode::kEnforce, {}}}, true, 0);
   EXPECT_EQ(audit.toProto(*ev).process_lsm().mode(), api::POLICY_MODE_MONITOR);
-  JsonRenderer enforce("n", {{"a", policy::Mode::kEnforce}, {"b", policy::Mode::kEnforce}}, false, 0);
+  JsonRenderer enforce("n", {{"a", policy::Mode::kEnforce, {}}, {"b", policy::Mode::kEnforce, {}}}, false, 0);
   EXPECT_EQ(enforce.toProto(*ev).process_lsm().mode(), api::POLICY_MODE_ENFORCE);
 }
 
