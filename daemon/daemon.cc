@@ -20,6 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "daemon/compiler/compiler.h"
 #include "daemon/events/event_decoder.h"
+#include "daemon/control.h"
 #include "daemon/events/json_writer.h"
 #include "daemon/metrics.h"
 #include "daemon/loader/loader.h"
@@ -32,6 +33,7 @@
 namespace vigil {
 namespace {
 
+constexpr size_t kMaxPoliciesPerGen = compiler::kGenPolicies;
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_reload{false};
 
@@ -50,6 +52,7 @@ struct Pipeline {
   process::ProcessCache cache;
   bool process_events = true;
   exporters::Exporter* exporter = nullptr;  // null: JSON lines on stdout
+  ControlServer* control = nullptr;         // event streams to vigilctl
   rules::RuleEngine* rules = nullptr;
   uint64_t emitted = 0;
   uint64_t alerts = 0;
@@ -71,6 +74,7 @@ struct Pipeline {
     if (ev.has_status() && ev.status().kind() == api::Status::KIND_POLICY_FAILED) {
       policy_load_errors++;
     }
+    if (control && control->streams()) control->publish(ev);
     if (exporter) {
       exporter->submit(ev);
       return;
@@ -543,7 +547,8 @@ int runDaemon(const DaemonOptions& options) {
   // are compiled into the other half of the kernel's tables and each hook is
   // switched over with one map write, so no hook is ever without its rules;
   // any error leaves the running set exactly as it was.
-  auto reload = [&] {
+  std::string last_reload_error;
+  auto reload = [&]() -> std::string {
     sd_notify(0, "RELOADING=1");
     spdlog::info("reload: re-reading policies and rules");
     std::vector<std::string> errors;
@@ -586,7 +591,7 @@ int runDaemon(const DaemonOptions& options) {
       }
       spdlog::error("reload failed: the running policies and rules stay as they were");
       sd_notify(0, "READY=1\nSTATUS=reload failed; previous policies still enforced");
-      return;
+      return last_reload_error = absl::StrJoin(errors, "\n");
     }
     if (auto s = (*loader)->apply(*next); !s.ok()) {
       // Hooks are written last: a failure before them left the running set in force.
@@ -594,7 +599,7 @@ int runDaemon(const DaemonOptions& options) {
       pipeline.write(statusEvent(node, api::Status::KIND_POLICY_FAILED, "reload",
                                  std::string(s.message())));
       sd_notify(0, "READY=1\nSTATUS=reload failed; previous policies still enforced");
-      return;
+      return last_reload_error = std::string(s.message());
     }
     // Programs that read the old selectors are RCU readers running for
     // microseconds: give them time to finish before their entries go.
@@ -617,7 +622,117 @@ int runDaemon(const DaemonOptions& options) {
       pipeline.write(statusEvent(node, api::Status::KIND_POLICY_LOADED, p.name, p.file));
     }
     sd_notifyf(0, "READY=1\nSTATUS=%zu policies enforced", policies->size());
+    last_reload_error.clear();
+    return std::string();
   };
+
+  // The control socket (vigilctl): status, run-time policy changes, reload,
+  // event streams.
+  std::vector<uint8_t> disabled(kMaxPoliciesPerGen, 0);
+  std::vector<int8_t> mode_override(kMaxPoliciesPerGen, -1);
+  auto handle = [&](const api::Request& req) -> api::Response {
+    api::Response resp;
+    if (req.has_status()) {
+      auto* st = resp.mutable_status();
+      st->set_kernel(features.kernel_release);
+      st->set_mechanism(mechanism == loader::HookMechanism::kLsm       ? "bpf_lsm"
+                        : mechanism == loader::HookMechanism::kFmodRet ? "fmod_ret"
+                                                                       : "none");
+      st->set_audit_all(options.audit_all);
+      for (size_t i = 0; i < policies->size(); i++) {
+        const auto& p = (*policies)[i];
+        auto* ps = st->add_policies();
+        ps->set_id(compiled->policy_base + i);
+        ps->set_name(p.name);
+        ps->set_file(p.file);
+        bool monitor = mode_override[i] >= 0 ? mode_override[i] == 1
+                                             : p.effectiveMode() == policy::Mode::kMonitor;
+        ps->set_mode(monitor ? api::POLICY_MODE_MONITOR : api::POLICY_MODE_ENFORCE);
+        ps->set_enabled(!disabled[i]);
+        std::set<std::string> hooks;
+        for (const auto& h : p.lsm_hooks) hooks.insert(h.hook);
+        for (const auto& h : hooks) ps->add_hooks(h);
+        uint64_t n = 0;
+        for (const auto& [k, c] : pipeline.by_policy) {
+          if (std::get<0>(k) == p.name) n += c;
+        }
+        ps->set_events(n);
+      }
+      for (const auto& a : (*loader)->attachedPrograms()) st->add_attached_programs(a);
+      for (const auto* f : features.all()) {
+        if (!f->ok) st->add_degraded(f->name + ": " + f->detail);
+      }
+      for (uint32_t h = 1; h < VG_CNT_MAX; h++) {
+        auto c = (*loader)->counters(h);
+        auto* hc = st->add_hooks();
+        hc->set_hook(counterName(h));
+        hc->set_events(c.events);
+        hc->set_lost(c.lost);
+        hc->set_denied(c.denied);
+        hc->set_killed(c.killed);
+      }
+      st->set_events_emitted(pipeline.emitted);
+      st->set_rule_alerts(pipeline.alerts);
+      st->set_last_reload_error(last_reload_error);
+    } else if (req.has_set_policy()) {
+      const auto& sp = req.set_policy();
+      size_t i = 0;
+      while (i < policies->size() && (*policies)[i].name != sp.name()) i++;
+      if (i == policies->size()) {
+        resp.set_error("no loaded policy named " + sp.name());
+        return resp;
+      }
+      if (sp.has_enabled()) disabled[i] = !sp.enabled();
+      if (sp.change_case() == api::SetPolicyRequest::kMode) {
+        if (sp.mode() != api::POLICY_MODE_ENFORCE && sp.mode() != api::POLICY_MODE_MONITOR) {
+          resp.set_error("mode must be enforce or monitor");
+          return resp;
+        }
+        mode_override[i] = sp.mode() == api::POLICY_MODE_MONITOR ? 1 : 0;
+      }
+      const auto& p = (*policies)[i];
+      bool monitor = mode_override[i] >= 0 ? mode_override[i] == 1
+                                           : p.effectiveMode() == policy::Mode::kMonitor;
+      vg_policy_state state{};
+      state.mode = monitor ? VG_MODE_MONITOR : VG_MODE_ENFORCE;
+      state.enabled = !disabled[i];
+      uint32_t id = compiled->policy_base + i;
+      if (auto s = (*loader)->setPolicyState(id, state); !s.ok()) {
+        resp.set_error(std::string(s.message()));
+        return resp;
+      }
+      auto info = events::PolicyInfo::from(p);
+      info.mode = monitor ? policy::Mode::kMonitor : policy::Mode::kEnforce;
+      pipeline.renderer.setPolicies(id, {info});
+      std::string msg = absl::StrCat("policy ", p.name, ": ", state.enabled ? "enabled" : "disabled",
+                                     ", ", monitor ? "monitor" : "enforce");
+      spdlog::info("control: {}", msg);
+      resp.set_message(msg);
+    } else if (req.has_reload()) {
+      std::string err = reload();
+      std::fill(disabled.begin(), disabled.end(), 0);
+      std::fill(mode_override.begin(), mode_override.end(), -1);
+      if (!err.empty()) {
+        resp.set_error("reload failed, the running set stays:\n" + err);
+      } else {
+        resp.set_message(absl::StrCat("reloaded: ", policies->size(), " policies in force"));
+      }
+    } else {
+      resp.set_error("unknown request");
+    }
+    return resp;
+  };
+  std::unique_ptr<ControlServer> control;
+  if (!options.control_socket.empty()) {
+    auto cs = ControlServer::start(options.control_socket, handle);
+    if (!cs.ok()) {
+      spdlog::error("{}", std::string(cs.status().message()));
+      return kExitUsage;
+    }
+    control = std::move(*cs);
+    pipeline.control = control.get();
+    spdlog::info("control socket {}", options.control_socket);
+  }
 
   std::vector<std::string> names;
   for (const auto& p : *policies) {
@@ -668,7 +783,12 @@ int runDaemon(const DaemonOptions& options) {
   }
   timespec last_metrics{};
   while (!g_stop) {
-    if (g_reload.exchange(false)) reload();
+    if (g_reload.exchange(false)) {
+      reload();
+      std::fill(disabled.begin(), disabled.end(), 0);
+      std::fill(mode_override.begin(), mode_override.end(), -1);
+    }
+    if (control) control->poll();
     int n = ring_buffer__poll(rb, 200);
     if (n < 0 && n != -EINTR) {
       spdlog::error("ring buffer poll failed: {}", strerror(-n));

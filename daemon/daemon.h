@@ -21,7 +21,8 @@ struct DaemonOptions {
   std::string node_name;  // default: hostname
   uint32_t ringbuf_kb = 0;       // 0: default (8 MiB)
   std::string pin_dir;
-  std::string metrics_listen;    // "127.0.0.1:9464": Prometheus /metrics; empty: off           // bpffs dir: enforcement survives the daemon (see LoadPlan)
+  std::string metrics_listen;
+  std::string control_socket;    // unix socket for vigilctl (status, policy changes, events)    // "127.0.0.1:9464": Prometheus /metrics; empty: off           // bpffs dir: enforcement survives the daemon (see LoadPlan)
   int loss_report_seconds = 5;  // how often kernel-side losses are checked and reported
   std::string config_file;              // vigil.yaml: `rules:` and `exporters:` sections
   std::vector<std::string> rule_files;  // Falco-style rule files, in order

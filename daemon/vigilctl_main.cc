@@ -4,6 +4,8 @@
 #include <vector>
 
 #include "daemon/compiler/compiler.h"
+#include "daemon/control.h"
+#include "daemon/events/json_writer.h"
 #include "daemon/loader/probe.h"
 #include "daemon/policy/policy_parser.h"
 #include "rules/cli.h"
@@ -18,6 +20,19 @@ Commands:
   rules check FILE...    validate Falco-style rule files offline (FILE:LINE:COL)
   rules test --rules FILE --events FILE.jsonl
                          replay recorded events through rules, print alerts
+  status                 what the running vigild enforces: policies, modes,
+                         attached programs, per-hook counters, degraded features
+  policy list            the loaded policies, one per line
+  policy enable NAME | policy disable NAME
+  policy set-mode NAME enforce|monitor
+                         change a loaded policy at once, in the kernel's maps
+                         (until the next reload)
+  reload                 re-read policies and rules (as SIGHUP); a broken file
+                         keeps the running set and its errors are printed
+  events [--policy P] [--type T] [-o json|compact]
+                         stream events as vigild emits them
+  Commands that talk to vigild take --socket PATH (default
+  /run/vigil/control.sock, vigild --control-socket).
   probe [--json]         report what this kernel lets Vigil load: BTF, BPF LSM,
                          trampolines, tp_btf, kprobes, ring buffer,
                          bpf_send_signal, bpf_d_path, lockdown mode
@@ -97,8 +112,135 @@ int probe(bool json) {
 
 }  // namespace
 
+const char* modeName(int mode) {
+  return mode == vigil::api::POLICY_MODE_MONITOR ? "monitor" : "enforce";
+}
+
+int call(const std::string& socket, const vigil::api::Request& req, vigil::api::Response* out) {
+  auto resp = vigil::controlCall(socket, req);
+  if (!resp.ok()) {
+    fprintf(stderr, "vigilctl: %s\n", std::string(resp.status().message()).c_str());
+    return 1;
+  }
+  if (!resp->error().empty()) {
+    fprintf(stderr, "vigilctl: %s\n", resp->error().c_str());
+    return 1;
+  }
+  if (!resp->message().empty()) printf("%s\n", resp->message().c_str());
+  *out = *resp;
+  return 0;
+}
+
+int status(const std::string& socket, bool list_only) {
+  vigil::api::Request req;
+  req.mutable_status();
+  vigil::api::Response resp;
+  if (int rc = call(socket, req, &resp)) return rc;
+  const auto& st = resp.status();
+  if (list_only) {
+    for (const auto& p : st.policies()) {
+      printf("%s\t%s\t%s\t%s\n", p.name().c_str(), modeName(p.mode()),
+             p.enabled() ? "enabled" : "disabled", p.file().c_str());
+    }
+    return 0;
+  }
+  printf("kernel     %s\nmechanism  %s%s\n", st.kernel().c_str(), st.mechanism().c_str(),
+         st.audit_all() ? " (daemon-wide audit)" : "");
+  printf("events     %llu emitted, %llu rule alerts\n",
+         static_cast<unsigned long long>(st.events_emitted()),
+         static_cast<unsigned long long>(st.rule_alerts()));
+  printf("policies   %d\n", st.policies_size());
+  for (const auto& p : st.policies()) {
+    std::string hooks;
+    for (const auto& h : p.hooks()) hooks += (hooks.empty() ? "" : ",") + h;
+    printf("  %-32s %-8s %-8s %6llu events  hooks %s  (%s)\n", p.name().c_str(), modeName(p.mode()),
+           p.enabled() ? "enabled" : "disabled", static_cast<unsigned long long>(p.events()),
+           hooks.c_str(), p.file().c_str());
+  }
+  printf("hooks\n");
+  for (const auto& h : st.hooks()) {
+    printf("  %-22s %8llu events %6llu lost %6llu denied %6llu killed\n", h.hook().c_str(),
+           static_cast<unsigned long long>(h.events()), static_cast<unsigned long long>(h.lost()),
+           static_cast<unsigned long long>(h.denied()), static_cast<unsigned long long>(h.killed()));
+  }
+  printf("attached   ");
+  for (const auto& a : st.attached_programs()) printf("%s ", a.c_str());
+  printf("\n");
+  for (const auto& d : st.degraded()) printf("degraded   %s\n", d.c_str());
+  if (!st.last_reload_error().empty()) printf("last reload failed:\n%s\n", st.last_reload_error().c_str());
+  return 0;
+}
+
+std::string compact(const vigil::api::Event& ev) {
+  if (ev.has_process_exec()) {
+    const auto& p = ev.process_exec().process();
+    return ev.time() + " exec " + std::to_string(p.pid()) + " " + p.binary() + " " + p.arguments();
+  }
+  if (ev.has_process_exit()) {
+    const auto& x = ev.process_exit();
+    return ev.time() + " exit " + std::to_string(x.process().pid()) + " " + x.process().binary() +
+           " status " + std::to_string(x.status()) + (x.signal().empty() ? "" : " " + x.signal());
+  }
+  if (ev.has_process_lsm()) {
+    const auto& l = ev.process_lsm();
+    return ev.time() + " " + vigil::api::Outcome_Name(l.outcome()) + " " + l.policy_name() + " " +
+           l.hook() + " " + l.path() + " by " + std::to_string(l.process().pid()) + " " +
+           l.process().binary();
+  }
+  if (ev.has_rule_alert()) {
+    return ev.time() + " ALERT " + ev.rule_alert().priority() + " " + ev.rule_alert().rule() + ": " +
+           ev.rule_alert().output();
+  }
+  if (ev.has_status()) {
+    return ev.time() + " STATUS " + vigil::api::Status::Kind_Name(ev.status().kind()) + " " +
+           ev.status().subject() + " " + ev.status().message();
+  }
+  return ev.time() + " (unknown event)";
+}
+
+int events(const std::string& socket, const std::vector<std::string>& args) {
+  vigil::api::EventsRequest req;
+  bool json = true;
+  for (size_t i = 0; i < args.size(); i++) {
+    if (i + 1 < args.size() && args[i] == "--policy") {
+      req.set_policy(args[++i]);
+    } else if (i + 1 < args.size() && args[i] == "--type") {
+      req.set_type(args[++i]);
+    } else if (i + 1 < args.size() && args[i] == "-o") {
+      std::string o = args[++i];
+      if (o != "json" && o != "compact") {
+        fprintf(stderr, "vigilctl events: -o json|compact\n");
+        return 2;
+      }
+      json = o == "json";
+    } else {
+      fprintf(stderr, "vigilctl events: unknown argument %s\n", args[i].c_str());
+      return 2;
+    }
+  }
+  auto s = vigil::controlStream(socket, req, [&](const vigil::api::Event& ev) {
+    std::string line = json ? vigil::events::renderJson(ev) : compact(ev);
+    printf("%s\n", line.c_str());
+    fflush(stdout);
+    return !ferror(stdout);
+  });
+  if (!s.ok()) {
+    fprintf(stderr, "vigilctl: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  std::string socket = "/run/vigil/control.sock";
+  for (size_t i = 0; i + 1 < args.size(); i++) {
+    if (args[i] == "--socket") {
+      socket = args[i + 1];
+      args.erase(args.begin() + i, args.begin() + i + 2);
+      break;
+    }
+  }
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
     fputs(kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
@@ -106,6 +248,34 @@ int main(int argc, char** argv) {
   if (args[0] == "policy" && args.size() >= 2 && args[1] == "check") {
     return policyCheck({args.begin() + 2, args.end()});
   }
+  if (args[0] == "status" && args.size() == 1) return status(socket, false);
+  if (args[0] == "policy" && args.size() == 2 && args[1] == "list") return status(socket, true);
+  if (args[0] == "policy" && args.size() == 3 && (args[1] == "enable" || args[1] == "disable")) {
+    vigil::api::Request req;
+    req.mutable_set_policy()->set_name(args[2]);
+    req.mutable_set_policy()->set_enabled(args[1] == "enable");
+    vigil::api::Response resp;
+    return call(socket, req, &resp);
+  }
+  if (args[0] == "policy" && args.size() == 4 && args[1] == "set-mode") {
+    if (args[3] != "enforce" && args[3] != "monitor") {
+      fprintf(stderr, "vigilctl policy set-mode: enforce or monitor, not %s\n", args[3].c_str());
+      return 2;
+    }
+    vigil::api::Request req;
+    req.mutable_set_policy()->set_name(args[2]);
+    req.mutable_set_policy()->set_mode(args[3] == "monitor" ? vigil::api::POLICY_MODE_MONITOR
+                                                            : vigil::api::POLICY_MODE_ENFORCE);
+    vigil::api::Response resp;
+    return call(socket, req, &resp);
+  }
+  if (args[0] == "reload" && args.size() == 1) {
+    vigil::api::Request req;
+    req.mutable_reload();
+    vigil::api::Response resp;
+    return call(socket, req, &resp);
+  }
+  if (args[0] == "events") return events(socket, {args.begin() + 1, args.end()});
   if (args[0] == "rules") {
     return vigil::rules::rulesCommand({args.begin() + 1, args.end()});
   }

@@ -46,6 +46,9 @@ Options:
                       so that enforcement and the event ring buffer outlive a
                       crash or restart; the next start adopts them, reads the
                       events queued meanwhile, and a clean stop removes them
+  --control-socket PATH
+                      unix socket (mode 0600) for vigilctl status, policy
+                      enable/disable/set-mode, reload and events
   --metrics-listen ADDR:PORT
                       serve Prometheus metrics at http://ADDR:PORT/metrics
                       (events by type and policy, kernel losses and denials,
@@ -92,6 +95,8 @@ int main(int argc, char** argv) {
     } else if (a == "--policy-dir") {
       if (!takeValue(argc, argv, i, "--policy-dir", v)) return vigil::kExitUsage;
       opts.policy_dirs.push_back(v);
+    } else if (a == "--control-socket") {
+      if (!takeValue(argc, argv, i, "--control-socket", opts.control_socket)) return vigil::kExitUsage;
     } else if (a == "--metrics-listen") {
       if (!takeValue(argc, argv, i, "--metrics-listen", opts.metrics_listen)) return vigil::kExitUsage;
     } else if (a == "--pin-dir") {

@@ -143,6 +143,10 @@ std::vector<std::pair<uint32_t, vg_policy_meta>> Loader::policyMeta(int generati
   return out;
 }
 
+absl::Status Loader::setPolicyState(uint32_t id, const vg_policy_state& state) {
+  return updateElem(skel_->maps.vg_policies, &id, sizeof(id), &state, sizeof(state));
+}
+
 void Loader::unpinAll() {
   if (plan_.pin_dir.empty()) return;
   bpf_link** links[] = {&skel_->links.vg_tp_exec,        &skel_->links.vg_tp_fork,

@@ -52,6 +52,8 @@ class Loader {
   int eventsFd() const;
   // Generation (0/1) of the policy set found in adopted maps; -1 if none.
   int adoptedGeneration() const { return adopted_generation_; }
+  // Turns a loaded policy on/off or changes its mode, in place (one map write).
+  absl::Status setPolicyState(uint32_t id, const vg_policy_state& state);
   // Names and modes of a generation's policies, as the maps hold them.
   std::vector<std::pair<uint32_t, vg_policy_meta>> policyMeta(int generation) const;
   // Removes what a policy generation wrote (after the hooks moved off it).

@@ -1,0 +1,189 @@
+#include "daemon/control.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace vigil {
+namespace {
+
+constexpr uint32_t kMaxFrame = 16 << 20;
+
+bool writeAll(int fd, const char* p, size_t n) {
+  while (n) {
+    ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= w;
+  }
+  return true;
+}
+
+bool readAll(int fd, char* p, size_t n, int timeout_ms) {
+  while (n) {
+    pollfd pf{fd, POLLIN, 0};
+    if (poll(&pf, 1, timeout_ms) <= 0) return false;
+    ssize_t r = recv(fd, p, n, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    p += r;
+    n -= r;
+  }
+  return true;
+}
+
+// An event matches a stream's filter.
+bool matches(const api::EventsRequest& f, const api::Event& ev) {
+  if (!f.type().empty()) {
+    const auto* oneof = ev.GetDescriptor()->FindOneofByName("event");
+    const auto* set = ev.GetReflection()->GetOneofFieldDescriptor(ev, oneof);
+    if (!set || set->name() != f.type()) return false;
+  }
+  if (!f.policy().empty()) {
+    if (!ev.has_process_lsm() || ev.process_lsm().policy_name() != f.policy()) return false;
+  }
+  return true;
+}
+
+absl::StatusOr<int> connectTo(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) return absl::InvalidArgumentError("socket path too long");
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    int err = errno;
+    if (fd >= 0) close(fd);
+    return absl::UnavailableError(absl::StrCat("cannot reach vigild at ", path, ": ", strerror(err),
+                                               " (is it running, with --control-socket?)"));
+  }
+  return fd;
+}
+
+}  // namespace
+
+bool writeFrame(int fd, const google::protobuf::Message& m) {
+  std::string body;
+  if (!m.SerializeToString(&body)) return false;
+  uint32_t n = htobe32(static_cast<uint32_t>(body.size()));
+  return writeAll(fd, reinterpret_cast<const char*>(&n), 4) && writeAll(fd, body.data(), body.size());
+}
+
+bool readFrame(int fd, google::protobuf::Message* m, int timeout_ms) {
+  uint32_t n = 0;
+  if (!readAll(fd, reinterpret_cast<char*>(&n), 4, timeout_ms)) return false;
+  n = be32toh(n);
+  if (n > kMaxFrame) return false;
+  std::string body(n, '\0');
+  if (!readAll(fd, body.data(), n, timeout_ms)) return false;
+  return m->ParseFromString(body);
+}
+
+absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::start(const std::string& path,
+                                                                    Handler handler) {
+  std::unique_ptr<ControlServer> s(new ControlServer());
+  s->path_ = path;
+  s->handler_ = std::move(handler);
+  std::string dir = path.substr(0, path.rfind('/'));
+  if (!dir.empty()) mkdir(dir.c_str(), 0700);
+  unlink(path.c_str());  // a stale socket from a crashed daemon
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) {
+    return absl::InvalidArgumentError("control socket path too long: " + path);
+  }
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  s->fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  mode_t old = umask(0177);  // the socket is born 0600: root only
+  bool ok = s->fd_ >= 0 && bind(s->fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+            listen(s->fd_, 16) == 0;
+  int err = errno;
+  umask(old);
+  if (!ok) {
+    return absl::UnavailableError(absl::StrCat("control socket ", path, ": ", strerror(err)));
+  }
+  return s;
+}
+
+ControlServer::~ControlServer() {
+  for (const auto& st : streams_) close(st.fd);
+  if (fd_ >= 0) {
+    close(fd_);
+    unlink(path_.c_str());
+  }
+}
+
+void ControlServer::poll() {
+  for (;;) {
+    int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) return;  // EAGAIN: nothing pending
+    api::Request req;
+    if (!readFrame(c, &req, 1000)) {
+      close(c);
+      continue;
+    }
+    if (req.has_events()) {
+      fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK);
+      streams_.push_back({c, req.events()});
+      continue;
+    }
+    writeFrame(c, handler_(req));
+    close(c);
+  }
+}
+
+void ControlServer::publish(const api::Event& ev) {
+  for (size_t i = 0; i < streams_.size();) {
+    if (!matches(streams_[i].filter, ev)) {
+      i++;
+      continue;
+    }
+    // Non-blocking socket: a full buffer means the client cannot keep up.
+    if (!writeFrame(streams_[i].fd, ev)) {
+      close(streams_[i].fd);
+      streams_.erase(streams_.begin() + i);
+      continue;
+    }
+    i++;
+  }
+}
+
+absl::StatusOr<api::Response> controlCall(const std::string& path, const api::Request& req) {
+  auto fd = connectTo(path);
+  if (!fd.ok()) return fd.status();
+  api::Response resp;
+  bool ok = writeFrame(*fd, req) && readFrame(*fd, &resp, 10000);
+  close(*fd);
+  if (!ok) return absl::UnavailableError("vigild did not answer");
+  return resp;
+}
+
+absl::Status controlStream(const std::string& path, const api::EventsRequest& req,
+                           const std::function<bool(const api::Event&)>& on_event) {
+  auto fd = connectTo(path);
+  if (!fd.ok()) return fd.status();
+  api::Request r;
+  *r.mutable_events() = req;
+  if (!writeFrame(*fd, r)) {
+    close(*fd);
+    return absl::UnavailableError("vigild did not take the request");
+  }
+  api::Event ev;
+  while (readFrame(*fd, &ev, -1)) {
+    if (!on_event(ev)) break;
+    ev.Clear();
+  }
+  close(*fd);
+  return absl::OkStatus();
+}
+
+}  // namespace vigil

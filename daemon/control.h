@@ -1,0 +1,56 @@
+// The control socket: a root-only unix socket, one length-framed protobuf
+// Request per connection, answered with a Response, or (EventsRequest) kept
+// open as an event stream. Served from the event loop between ring buffer
+// polls, so handlers see the pipeline without locks.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "vigil/control.pb.h"
+#include "vigil/events.pb.h"
+
+namespace vigil {
+
+// Framing shared by vigild and vigilctl: 4-byte big-endian length + message.
+bool writeFrame(int fd, const google::protobuf::Message& m);
+bool readFrame(int fd, google::protobuf::Message* m, int timeout_ms);
+
+class ControlServer {
+ public:
+  using Handler = std::function<api::Response(const api::Request&)>;
+
+  // Creates the socket (mode 0600, its directory 0700 if created).
+  static absl::StatusOr<std::unique_ptr<ControlServer>> start(const std::string& path,
+                                                              Handler handler);
+  ~ControlServer();
+  // Accepts and answers pending requests; never blocks for long.
+  void poll();
+  // Sends an event to every stream client whose filter matches; a client that
+  // cannot keep up is disconnected (never blocks the pipeline).
+  void publish(const api::Event& ev);
+  size_t streams() const { return streams_.size(); }
+
+ private:
+  struct Stream {
+    int fd;
+    api::EventsRequest filter;
+  };
+  ControlServer() = default;
+  std::string path_;
+  int fd_ = -1;
+  Handler handler_;
+  std::vector<Stream> streams_;
+};
+
+// Client side (vigilctl): one request, one response.
+absl::StatusOr<api::Response> controlCall(const std::string& path, const api::Request& req);
+// Client side: sends an EventsRequest and calls on_event for each event until
+// the daemon goes away or on_event returns false.
+absl::Status controlStream(const std::string& path, const api::EventsRequest& req,
+                           const std::function<bool(const api::Event&)>& on_event);
+
+}  // namespace vigil
