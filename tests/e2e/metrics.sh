@@ -1,23 +1,18 @@
 #!/usr/bin/env bash
 # Prometheus metrics: vigild serves /metrics, promtool (Prometheus's own
 # checker) accepts the exposition, and the counters move with real events.
-set -u
-vigild=$1 vigilctl=$2
-if [[ $(id -u) -ne 0 ]]; then echo "SKIP: needs root to load BPF"; exit 77; fi
-if ! "$vigilctl" probe | grep -q '^tp_btf *yes'; then echo "SKIP: tp_btf refused here"; exit 77; fi
+. "$(dirname "$0")/lib/common.sh"
+need_tp_btf
 command -v promtool >/dev/null || { echo "FAIL: promtool missing (scripts/install-deps installs prometheus)"; exit 1; }
-tmp=$(mktemp -d); trap 'kill $vpid 2>/dev/null; rm -rf "$tmp"' EXIT
 mkdir "$tmp/empty"
-"$vigild" --policy-dir "$tmp/empty" --metrics-listen 127.0.0.1:0 >/dev/null 2>"$tmp/log" &
-vpid=$!
-for _ in $(seq 100); do grep -q 'ready:' "$tmp/log" && break; sleep 0.1; done
+start_vigild /dev/null --policy-dir "$tmp/empty" --metrics-listen 127.0.0.1:0
 port=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$tmp/log")
 [[ -n $port ]] || { cat "$tmp/log"; echo "FAIL: no metrics port"; exit 1; }
 for _ in 1 2 3; do /bin/true; done
 sleep 2
 curl -fsS "http://127.0.0.1:$port/metrics" >"$tmp/m.txt" || { echo "FAIL: scrape"; exit 1; }
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/other")
-kill -TERM $vpid; wait $vpid; vpid=
+stop_vigild >/dev/null
 fail=0
 promtool check metrics <"$tmp/m.txt" && echo "ok:   promtool check metrics" || { echo "FAIL: promtool"; fail=1; }
 execs=$(sed -n 's/^vigil_events_total{type="process_exec"} \([0-9]*\)$/\1/p' "$tmp/m.txt")

@@ -4,22 +4,15 @@
 # observes. A child the test spawns must appear as process_exec with its full
 # binary path, arguments, cwd and parent, then as process_exit with the same
 # exec_id and its exit status.
-set -u
-vigild=$1 vigilctl=$2
-if [[ $(id -u) -ne 0 ]]; then echo "SKIP: needs root to load BPF"; exit 77; fi
-if ! "$vigilctl" probe | grep -q '^tp_btf *yes'; then echo "SKIP: tp_btf refused here"; exit 77; fi
-tmp=$(mktemp -d); trap 'kill $vpid 2>/dev/null; rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+need_tp_btf
 mkdir "$tmp/empty" "$tmp/work"
-"$vigild" --policy-dir "$tmp/empty" >"$tmp/events" 2>"$tmp/log" &
-vpid=$!
-for _ in $(seq 100); do grep -q 'ready:' "$tmp/log" && break; sleep 0.1; done
-grep -q 'ready:' "$tmp/log" || { cat "$tmp/log"; echo "FAIL: vigild not ready"; exit 1; }
+start_vigild "$tmp/events" --policy-dir "$tmp/empty"
 marker="vigil-e2e-$$"
 (cd "$tmp/work" && exec /bin/sh -c "exec /bin/echo $marker 'two words' >/dev/null; exit 7") ; shrc=$?
 (cd "$tmp/work" && /bin/sh -c 'exit 7'); rc7=$?
 sleep 1
-kill -TERM $vpid; wait $vpid; vrc=$?
-cat "$tmp/log"
+stop_vigild
 fail=0
 [[ $vrc -eq 0 ]] || { echo "FAIL: vigild exit $vrc"; fail=1; }
 echo_bin=$(readlink -f /bin/echo)

@@ -4,11 +4,8 @@
 # program the test runs must show up in the file as its process_exec event,
 # followed by the rule's alert naming it. Then a broken config is refused with
 # FILE:LINE:COL before anything is loaded.
-set -u
-vigild=$1 vigilctl=$2
-if [[ $(id -u) -ne 0 ]]; then echo "SKIP: needs root to load BPF"; exit 77; fi
-if ! "$vigilctl" probe | grep -q '^tp_btf *yes'; then echo "SKIP: tp_btf refused here"; exit 77; fi
-tmp=$(mktemp -d); trap 'kill $vpid 2>/dev/null; rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+need_tp_btf
 mkdir "$tmp/empty" "$tmp/out"
 probe="vgp-$$"  # proc.name is the 15-byte comm, as in Falco
 cp "$(readlink -f /bin/true)" "$tmp/$probe"
@@ -30,14 +27,10 @@ exporters:
     type: file
     path: $tmp/out/events.jsonl
 YAML
-"$vigild" --config "$tmp/vigil.yaml" --policy-dir "$tmp/empty" >"$tmp/stdout" 2>"$tmp/log" &
-vpid=$!
-for _ in $(seq 100); do grep -q 'ready:' "$tmp/log" && break; sleep 0.1; done
-grep -q 'ready:' "$tmp/log" || { cat "$tmp/log"; echo "FAIL: vigild not ready"; exit 1; }
+start_vigild "$tmp/stdout" --config "$tmp/vigil.yaml" --policy-dir "$tmp/empty"
 "$tmp/$probe"
 sleep 1
-kill -TERM $vpid; wait $vpid; vrc=$?
-cat "$tmp/log"
+stop_vigild
 fail=0
 [[ $vrc -eq 0 ]] || { echo "FAIL: vigild exit $vrc"; fail=1; }
 [[ ! -s $tmp/stdout ]] || { echo "FAIL: events went to stdout with a sink configured"; fail=1; }
