@@ -382,6 +382,14 @@ EX(exUserName) {
   (void)f;
   if (auto* p = lineage(v, 0); p && !p->user_name().empty()) o.s.push_back(sv(p->user_name()));
 }
+EX(exLoginName) {
+  (void)f;
+  if (auto* p = lineage(v, 0); p && !p->login_name().empty()) o.s.push_back(sv(p->login_name()));
+}
+EX(exGroupName) {
+  (void)f;
+  if (auto* p = lineage(v, 0); p && !p->group_name().empty()) o.s.push_back(sv(p->group_name()));
+}
 EX(exLoginUid) {
   (void)f;
   if (auto* p = lineage(v, 0)) o.n.push_back(p->auid() == 4294967295u ? int64_t{-1} : int64_t{p->auid()});
@@ -447,6 +455,26 @@ EX(exFdType) {
   ensureSock(v);
   if (v.sock_ok) o.s.push_back(v.sock_dst.family == 6 ? "ipv6" : "ipv4");
 }
+// Open flags of a file_open policy event (f_flags: O_ACCMODE in the low bits,
+// __FMODE_EXEC 040 for an exec's open).
+// Falco compares these with true/false: rendered as those strings.
+template <int kWhich>
+EX(exOpenFlag) {
+  (void)f;
+  if (!v.lsm || v.lsm->hook() != "file_open") return;
+  uint32_t fl = v.lsm->file_flags(), acc = fl & 3;
+  bool r = kWhich == 0 ? (acc == 0 || acc == 2) : kWhich == 1 ? (acc == 1 || acc == 2) : (fl & 040) != 0;
+  o.s.push_back(r ? "true" : "false");
+}
+// The descriptor does not exist yet at the LSM check: -1 when the open was
+// refused (denied or killed), 0 when it went ahead, so `fd.num >= 0` means
+// "the open succeeded" as in Falco.
+EX(exFdNum) {
+  (void)f;
+  if (!v.lsm || v.lsm->hook() != "file_open") return;
+  bool refused = v.lsm->outcome() == api::OUTCOME_DENIED || v.lsm->outcome() == api::OUTCOME_KILLED;
+  o.n.push_back(refused ? -1 : 0);
+}
 EX(exFdTypechar) {
   (void)f;
   if (hasPath(v)) {
@@ -489,6 +517,17 @@ EX(exContainerId) {
   if (!lineage(v, 0)) return;
   auto* c = containerOf(v);
   o.s.push_back(c ? sv(c->id()).substr(0, 12) : std::string_view("host"));
+}
+// No runtime inspection: a process in a container holding CAP_SYS_ADMIN in its
+// effective set is treated as privileged (Docker's --privileged grants it,
+// the default set does not).
+EX(exContainerPrivileged) {
+  (void)f;
+  auto* p = lineage(v, 0);
+  if (!p || !containerOf(v)) return;
+  bool admin = false;
+  for (int c : p->cap().effective()) admin |= c == api::CAP_SYS_ADMIN;
+  o.s.push_back(admin ? "true" : "false");
 }
 EX(exContainerFullId) {
   (void)f;
@@ -640,6 +679,8 @@ constexpr FieldDef kFieldDefs[] = {
     {"user.euid", FT::kNumber, AK::kNone, exEuid, "process.euid (Vigil extension)"},
     {"user.name", FT::kString, AK::kNone, exUserName, "process.user_name"},
     {"user.loginuid", FT::kNumber, AK::kNone, exLoginUid, "process.auid (-1 when unset)"},
+    {"user.loginname", FT::kString, AK::kNone, exLoginName, "process.login_name (name of auid)"},
+    {"group.name", FT::kString, AK::kNone, exGroupName, "process.group_name"},
     {"group.gid", FT::kNumber, AK::kNone, exGid, "process.gid"},
     {"thread.cap_effective", FT::kString, AK::kNone, exCaps<0>, "process.cap.effective, space separated"},
     {"thread.cap_permitted", FT::kString, AK::kNone, exCaps<1>, "process.cap.permitted"},
@@ -650,6 +691,11 @@ constexpr FieldDef kFieldDefs[] = {
     {"fd.filename", FT::kString, AK::kNone, exFdFilename, "basename of process_lsm.path"},
     {"fd.type", FT::kString, AK::kNone, exFdType, "`file` with a path; `ipv4`/`ipv6` with a sock_arg"},
     {"fd.typechar", FT::kString, AK::kNone, exFdTypechar, "`f` with a path; `4`/`6` with a sock_arg"},
+    {"evt.is_open_read", FT::kString, AK::kNone, exOpenFlag<0>, "file_open: file_flags open for reading"},
+    {"evt.is_open_write", FT::kString, AK::kNone, exOpenFlag<1>, "file_open: file_flags open for writing"},
+    {"evt.is_open_exec", FT::kString, AK::kNone, exOpenFlag<2>, "file_open: the open of an exec (__FMODE_EXEC)"},
+    {"fd.num", FT::kNumber, AK::kNone, exFdNum,
+     "file_open: -1 when the open was denied or killed, else 0 (no descriptor exists yet at the LSM check)"},
     {"fd.cip", FT::kIp, AK::kNone, exFdIp<0>, "sock_arg source address"},
     {"fd.sip", FT::kIp, AK::kNone, exFdIp<1>, "sock_arg destination address"},
     {"fd.lip", FT::kIp, AK::kNone, exFdIp<0>, "sock_arg source address"},
@@ -666,6 +712,8 @@ constexpr FieldDef kFieldDefs[] = {
     {"fd.rport", FT::kNumber, AK::kNone, exFdPort<1>, "sock_arg destination port"},
     {"fd.port", FT::kNumber, AK::kNone, exFdPort<2>, "either sock_arg port"},
     {"fd.l4proto", FT::kString, AK::kNone, exFdProto, "sock_arg protocol (tcp, udp)"},
+    {"container.privileged", FT::kString, AK::kNone, exContainerPrivileged,
+     "true when the containerized process holds CAP_SYS_ADMIN (effective); no runtime inspection"},
     {"container.id", FT::kString, AK::kNone, exContainerId,
      "process.container.id, first 12 characters; `host` outside containers"},
     {"container.full_id", FT::kString, AK::kNone, exContainerFullId, "process.container.id; `host` outside containers"},
@@ -693,11 +741,7 @@ struct Unavailable {
   const char* why;
 };
 constexpr Unavailable kUnavailable[] = {
-    {"evt.is_open_read", "file_open events carry no open flags (ProcessLsm has no f_flags/f_mode)"},
-    {"evt.is_open_write", "file_open events carry no open flags (ProcessLsm has no f_flags/f_mode)"},
-    {"evt.is_open_exec", "file_open events carry no open flags (ProcessLsm has no f_flags/f_mode)"},
-    {"evt.is_open_create", "file_open events carry no open flags (ProcessLsm has no f_flags/f_mode)"},
-    {"fd.num", "no file descriptor numbers: file_open is seen at the LSM check, before an fd exists"},
+    {"evt.is_open_create", "the kernel clears O_CREAT from f_flags before the file_open check"},
     {"fd.nameraw", "only the kernel-resolved path is recorded, not the path as the caller passed it"},
     {"fd.connected", "no socket state in the schema"},
     {"fd.name_changed", "no socket state in the schema"},
@@ -720,11 +764,8 @@ constexpr Unavailable kUnavailable[] = {
     {"proc.vpid", "no pid-namespace pids in the schema"},
     {"proc.env", "no environment in the schema"},
     {"proc.loginshellid", "no login shell in the schema"},
-    {"user.loginname", "no name for the login uid (Process.user_name is for uid)"},
     {"user.homedir", "no home directory in the schema"},
     {"user.shell", "no login shell in the schema"},
-    {"group.name", "no group name in the schema"},
-    {"container.privileged", "no privileged flag in Container"},
     {"container.start_ts", "no container start time in Container"},
     {"container.mounts", "no container mounts in Container"},
     {"container.mount", "no container mounts in Container"},

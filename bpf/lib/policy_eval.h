@@ -16,6 +16,7 @@ struct vg_hook_ctx {
 	__u32 path_len;             /* 0: no path */
 	__u32 matched_policy;       /* policy id + 1 of the last match */
 	__u32 hook;
+	__u32 file_flags;
 	long ret; /* 64-bit and sign-extended: the verifier checks the range of r0 */
 	__u8 audit_all;
 	__u8 path_trunc;
@@ -62,6 +63,7 @@ static __always_inline void vg_emit(struct vg_hook_ctx *c, const struct vg_selec
 	ev->path_len = path_len;
 	ev->path_trunc = c->path_trunc;
 	ev->mechanism = c->mechanism;
+	ev->file_flags = c->file_flags;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	if (c->proc) {
 		__builtin_memcpy(c->sc->bin, c->proc->bin, VG_BIN_MAX);
@@ -165,7 +167,7 @@ static long vg_eval_selector(__u32 i, struct vg_hook_ctx *c)
 /* Entry for hooks on a file: resolve its path if a selector needs it, then
  * evaluate every selector of the hook. Returns the hook's verdict. */
 static __always_inline long vg_eval_hook(__u32 hook, struct vg_scratch *sc, __u32 path_len,
-					__u8 path_trunc, __u8 mechanism)
+					__u8 path_trunc, __u8 mechanism, __u32 file_flags)
 {
 	__u32 zero = 0;
 	const struct vg_hook_selectors *hs = bpf_map_lookup_elem(&vg_hooks, &hook);
@@ -182,6 +184,7 @@ static __always_inline long vg_eval_hook(__u32 hook, struct vg_scratch *sc, __u3
 		.hook = hook,
 		.audit_all = cfg ? cfg->audit_all : 0,
 		.mechanism = mechanism,
+		.file_flags = file_flags,
 	};
 	if (path_len)
 		c.path_hash = vg_hash_str(sc->path, path_len);

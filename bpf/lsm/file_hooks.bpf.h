@@ -17,7 +17,7 @@ static __always_inline long vg_file_open(struct file *file, __u8 mechanism)
 		return 0;
 	__u8 trunc = 0;
 	__u32 len = hs->need_path ? vg_resolve_path(&file->f_path, sc, &trunc) : 0;
-	return vg_eval_hook(hook, sc, len, trunc, mechanism);
+	return vg_eval_hook(hook, sc, len, trunc, mechanism, file->f_flags);
 }
 
 static __always_inline long vg_bprm_check(struct linux_binprm *bprm, __u8 mechanism)
@@ -48,7 +48,7 @@ static __always_inline long vg_bprm_check(struct linux_binprm *bprm, __u8 mechan
 			}
 		}
 	}
-	return vg_eval_hook(hook, sc, len, trunc, mechanism);
+	return vg_eval_hook(hook, sc, len, trunc, mechanism, 0);
 }
 
 SEC("lsm/file_open")

@@ -54,6 +54,7 @@ absl::StatusOr<LsmEvent> decodeLsmEvent(const void* data, size_t size) {
   ev.outcome = raw.outcome;
   ev.mechanism = raw.mechanism;
   ev.error = raw.error;
+  ev.file_flags = raw.file_flags;
   ev.comm.assign(raw.comm, strnlen(raw.comm, sizeof(raw.comm)));
   ev.binary.assign(bin, raw.bin_len);
   ev.path.assign(path, raw.path_len);

@@ -19,6 +19,7 @@ struct LsmEvent {
   uint16_t hook = 0;
   uint8_t action = 0, outcome = 0, mechanism = 0;
   int32_t error = 0;
+  uint32_t file_flags = 0;
   std::string comm, binary, path;
   bool binary_truncated = false, path_truncated = false;
 };

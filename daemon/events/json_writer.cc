@@ -104,6 +104,7 @@ api::Event JsonRenderer::toProto(const LsmEvent& ev) const {
   lsm->set_path(ev.path);
   lsm->set_path_truncated(ev.path_truncated);
   lsm->set_mechanism(mechanismOf(ev.mechanism));
+  if (ev.hook == VG_HOOK_FILE_OPEN) lsm->set_file_flags(ev.file_flags);
   out.set_node_name(node_name_);
   out.set_schema_version(api::SCHEMA_VERSION_1);
   out.set_time(formatRfc3339Nanos(static_cast<int64_t>(ev.ktime_ns) + boot_to_realtime_ns_));

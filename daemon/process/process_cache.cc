@@ -255,21 +255,43 @@ void ProcessCache::fillCgroup(uint64_t cgroup_id, api::Process* p) {
   if (!it->second.empty()) parseCgroupPath(it->second, p);
 }
 
+namespace {
+// name:x:id:... files (/etc/passwd, /etc/group), read once: NSS lookups can
+// block on the network.
+void loadIdNames(const char* file, std::unordered_map<uint32_t, std::string>* out) {
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    std::stringstream ss(line);
+    std::string name, pw, id;
+    if (std::getline(ss, name, ':') && std::getline(ss, pw, ':') && std::getline(ss, id, ':')) {
+      out->emplace(static_cast<uint32_t>(toU64(id)), name);
+    }
+  }
+}
+}  // namespace
+
 std::string ProcessCache::userName(uint32_t uid) {
-  // /etc/passwd, read once: NSS lookups can block on the network.
   if (!users_loaded_) {
     users_loaded_ = true;
-    std::ifstream in("/etc/passwd");
-    for (std::string line; std::getline(in, line);) {
-      std::stringstream ss(line);
-      std::string name, pw, id;
-      if (std::getline(ss, name, ':') && std::getline(ss, pw, ':') && std::getline(ss, id, ':')) {
-        users_[static_cast<uint32_t>(toU64(id))] = name;
-      }
-    }
+    loadIdNames("/etc/passwd", &users_);
   }
   auto it = users_.find(uid);
   return it == users_.end() ? std::string() : it->second;
+}
+
+std::string ProcessCache::groupName(uint32_t gid) {
+  if (!groups_loaded_) {
+    groups_loaded_ = true;
+    loadIdNames("/etc/group", &groups_);
+  }
+  auto it = groups_.find(gid);
+  return it == groups_.end() ? std::string() : it->second;
+}
+
+void ProcessCache::fillNames(api::Process* p) {
+  p->set_user_name(userName(p->uid()));
+  if (p->auid() != UINT32_MAX) p->set_login_name(userName(p->auid()));
+  p->set_group_name(groupName(p->gid()));
 }
 
 ProcessCache::EntryPtr ProcessCache::findLive(uint32_t pid, uint64_t start_ns) const {
@@ -336,7 +358,6 @@ ProcessCache::EntryPtr ProcessCache::fromProc(uint32_t pid) {
   p.set_euid(statusId(status, "Uid", 1));
   p.set_gid(statusId(status, "Gid", 0));
   p.set_egid(statusId(status, "Gid", 1));
-  p.set_user_name(userName(p.uid()));
   auto* cap = p.mutable_cap();
   addCaps(toU64(statusField(status, "CapPrm"), 16), cap->mutable_permitted());
   addCaps(toU64(statusField(status, "CapEff"), 16), cap->mutable_effective());
@@ -344,6 +365,7 @@ ProcessCache::EntryPtr ProcessCache::fromProc(uint32_t pid) {
   std::string auid = readFile(dir + "/loginuid");
   p.set_auid(auid.empty() ? UINT32_MAX : static_cast<uint32_t>(toU64(auid)));
   p.set_session_id(static_cast<uint32_t>(toU64(readFile(dir + "/sessionid"))));
+  fillNames(&p);
   fillPathsFromProc(dir, &p);
   uint32_t ns[VG_NS_COUNT] = {};
   for (int i = 0; i < VG_NS_COUNT; i++) {
@@ -449,7 +471,7 @@ api::Event ProcessCache::onExec(const events::ExecEvent& ev) {
   p.set_egid(ev.egid);
   p.set_auid(ev.auid);
   p.set_session_id(ev.sessionid);
-  p.set_user_name(userName(ev.uid));
+  fillNames(&p);
   p.set_comm(ev.comm);
   p.set_start_time(timeOf(ev.id.start_ns));
   std::string flags = "execve";

@@ -81,6 +81,8 @@ class ProcessCache {
   void fillNamespaces(const uint32_t ns[VG_NS_COUNT], api::Process* p) const;
   void fillCgroup(uint64_t cgroup_id, api::Process* p);
   std::string userName(uint32_t uid);
+  std::string groupName(uint32_t gid);
+  void fillNames(api::Process* p);
   std::string timeOf(uint64_t boot_ns) const;
   void fillLineage(const EntryPtr& e, api::Process* parent,
                    google::protobuf::RepeatedPtrField<api::Process>* ancestors);
@@ -92,8 +94,8 @@ class ProcessCache {
   std::unordered_map<std::string, EntryPtr> by_exec_id_;
   std::deque<EntryPtr> exited_;
   std::unordered_map<uint64_t, std::string> cgroup_paths_;
-  std::unordered_map<uint32_t, std::string> users_;
-  bool users_loaded_ = false;
+  std::unordered_map<uint32_t, std::string> users_, groups_;
+  bool users_loaded_ = false, groups_loaded_ = false;
   std::vector<api::Event> announcements_;
 };
 

@@ -255,9 +255,9 @@ TEST(RulesFields, LsmEventsAndVigilFields) {
 
 TEST(RulesCompile, UnknownAndUnavailableFieldsNameRuleAndField) {
   std::vector<Diagnostic> d;
-  auto e = RuleEngine::loadTexts({{"f.yaml", ruleYaml("evt.type = openat and evt.is_open_read = true")}}, {}, &d);
+  auto e = RuleEngine::loadTexts({{"f.yaml", ruleYaml("evt.type = openat and fd.nameraw = /etc")}}, {}, &d);
   ASSERT_FALSE(e.ok());
-  EXPECT_NE(e.status().message().find("f.yaml:4:27: rule 'r': field 'evt.is_open_read' is not provided by Vigil"),
+  EXPECT_NE(e.status().message().find("f.yaml:4:27: rule 'r': field 'fd.nameraw' is not provided by Vigil"),
             std::string::npos)
       << e.status().message();
   e = RuleEngine::loadTexts({{"f.yaml", ruleYaml("proc.nonsense = 1")}}, {}, &d);
@@ -539,9 +539,9 @@ TEST(RulesOutput, RendersFieldsAndFillsTheAlert) {
   EXPECT_EQ(a[0].node_name(), "web-1");
   EXPECT_EQ(a[0].time(), "2026-11-23T18:40:12.123456789Z");
 
-  auto bad = RuleEngine::loadTexts({{"o.yaml", ruleYaml("evt.type = execve", "x=%user.loginname")}});
+  auto bad = RuleEngine::loadTexts({{"o.yaml", ruleYaml("evt.type = execve", "x=%proc.sname")}});
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("o.yaml:5:11: rule 'r': output: field 'user.loginname' is not provided"),
+  EXPECT_NE(bad.status().message().find("o.yaml:5:11: rule 'r': output: field 'proc.sname' is not provided"),
             std::string::npos)
       << bad.status().message();
 }
@@ -677,6 +677,49 @@ TEST(RulesEngine, MinPriorityAndSources) {
   EXPECT_EQ((*e)->compiledRules(), 1u);
   EXPECT_EQ((*e)->rules()[0].state, RuleInfo::State::kFiltered);
   EXPECT_EQ((*e)->rules()[2].state, RuleInfo::State::kSkipped);
+}
+
+}  // namespace
+}  // namespace vigil::rules
+
+namespace vigil::rules {
+namespace {
+
+TEST(RulesFields, OpenFlagsDescriptorAndNames) {
+  api::Event rd = openEvent();
+  rd.mutable_process_lsm()->set_file_flags(0);  // O_RDONLY
+  api::Event wr = openEvent();
+  wr.mutable_process_lsm()->set_file_flags(01 | 02000);  // O_WRONLY | O_APPEND
+  api::Event rw = openEvent();
+  rw.mutable_process_lsm()->set_file_flags(02);  // O_RDWR
+  api::Event ex = openEvent();
+  ex.mutable_process_lsm()->set_file_flags(040);  // __FMODE_EXEC
+  EXPECT_TRUE(matches("evt.is_open_read = true and evt.is_open_write = false", rd));
+  EXPECT_TRUE(matches("evt.is_open_read = false and evt.is_open_write = true", wr));
+  EXPECT_TRUE(matches("evt.is_open_read = true and evt.is_open_write = true", rw));
+  EXPECT_TRUE(matches("evt.is_open_exec = true", ex));
+  EXPECT_FALSE(matches("evt.is_open_exec = true", rd));
+  // No open flags on other events.
+  EXPECT_FALSE(matches("evt.is_open_read = true", execEvent()));
+
+  api::Event denied = openEvent();
+  denied.mutable_process_lsm()->set_outcome(api::OUTCOME_DENIED);
+  api::Event would = openEvent();
+  would.mutable_process_lsm()->set_outcome(api::OUTCOME_WOULD_DENY);
+  EXPECT_TRUE(matches("fd.num < 0", denied));
+  EXPECT_TRUE(matches("fd.num >= 0", would));
+
+  api::Event named = execEvent();
+  named.mutable_process_exec()->mutable_process()->set_login_name("alice");
+  named.mutable_process_exec()->mutable_process()->set_group_name("staff");
+  EXPECT_TRUE(matches("user.loginname = alice and group.name = staff", named));
+  EXPECT_FALSE(matches("user.loginname = root", named));
+
+  // execEvent's process is in a container with CAP_SYS_ADMIN effective.
+  EXPECT_TRUE(matches("container.privileged = true", execEvent()));
+  api::Event plain = execEvent();
+  plain.mutable_process_exec()->mutable_process()->mutable_cap()->clear_effective();
+  EXPECT_TRUE(matches("container.privileged = false", plain));
 }
 
 }  // namespace

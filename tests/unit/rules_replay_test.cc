@@ -50,6 +50,7 @@ TEST(RulesReplay, CorpusAndVigilRulesFireOnTheRightEvents) {
   auto r = replay(**e);
   const std::vector<std::pair<int, std::string>> want = {
       {1, "Run shell untrusted"},                          // bash under nginx
+      {3, "Read sensitive file untrusted"},                // the corpus rule: read flags, fd.num >= 0
       {3, "Sensitive file opened by untrusted program"},   // cat /etc/shadow (monitor policy)
       {5, "Sensitive file opened by untrusted program"},   // python3 under nginx, denied
       {5, "Kernel policy denied an operation"},
@@ -74,9 +75,9 @@ TEST(RulesReplay, CorpusAndVigilRulesFireOnTheRightEvents) {
   EXPECT_EQ(shell.parent().pid(), 812u);
   EXPECT_EQ(shell.source(), "process_exec");
 
-  const auto& conn = r.alerts.at(4).rule_alert();
+  const auto& conn = r.alerts.at(5).rule_alert();
   EXPECT_EQ(conn.output_fields().at("fd.name"), "10.0.2.15:51234->203.0.113.9:4444");
-  const auto& denied = r.alerts.at(3).rule_alert();
+  const auto& denied = r.alerts.at(4).rule_alert();
   EXPECT_NE(denied.output().find("Kernel policy protect-shadow denied file_open on /etc/shadow"), std::string::npos);
   EXPECT_EQ(denied.output_fields().at("evt.res"), "EPERM");
 }
@@ -99,7 +100,7 @@ TEST(RulesReplay, VigilctlRulesCommands) {
   EXPECT_EQ(rc, 0);
   size_t lines = 0;
   for (char c : out) lines += c == '\n';
-  EXPECT_EQ(lines, 8u) << out;
+  EXPECT_EQ(lines, 9u) << out;
   EXPECT_NE(out.find("{\"rule_alert\":{\"rule\":\"Run shell untrusted\",\"priority\":\"NOTICE\""), std::string::npos)
       << out;
 
@@ -111,8 +112,8 @@ TEST(RulesReplay, VigilctlRulesCommands) {
   testing::internal::CaptureStdout();
   EXPECT_EQ(rulesCommand({"check", kCorpus}), 1);  // some corpus rules need fields Vigil lacks
   out = testing::internal::GetCapturedStdout();
-  EXPECT_NE(out.find("falco_rules.yaml:46:53: rule 'Read sensitive file trusted after startup': field "
-                     "'evt.is_open_read' is not provided by Vigil"),
+  EXPECT_NE(out.find("falco_rules.yaml:313:15: rule 'Directory traversal monitored file read': field "
+                     "'fd.nameraw' is not provided by Vigil"),
             std::string::npos)
       << out;
 

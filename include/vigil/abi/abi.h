@@ -183,7 +183,7 @@ struct vg_lsm_event {
 	__u8 mechanism; /* enum vg_mechanism */
 	__u8 pad;
 	char comm[VG_COMM_LEN];
-	__u32 reserved;
+	__u32 file_flags; /* file_open: f_flags of the file being opened */
 	/* char data[]: binary, then path */
 };
 

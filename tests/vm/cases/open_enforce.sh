@@ -21,6 +21,7 @@ expect "Postfix: id_rsa.pub not matched" "$($TRY open /home/u/.ssh/id_rsa.pub)" 
 stop_vigild
 expect_event "Equal denial" '"policy_name":"test-deny-open"' '"hook":"file_open"' \
 	'"path":"/etc/vigil-secret"' '"outcome":"OUTCOME_DENIED"' '"return_errno":13' \
+	'"file_flags":32768' \
 	"\"mechanism\":\"$MECH\""
 expect_event "Prefix denial" '"path":"/srv/vault/deep/data"' '"selector":1'
 expect_event "Postfix denial" '"path":"/home/u/.ssh/id_rsa"' '"selector":2'
