@@ -59,14 +59,12 @@ struct Pipeline {
   uint64_t malformed = 0;
   uint64_t policy_load_errors = 0;
   bool output_broken = false;
-  std::map<std::string, uint64_t> by_type;  // event type -> count
+  std::map<int, uint64_t> by_type;  // Event::EventCase -> count
   std::map<std::tuple<std::string, std::string, std::string>, uint64_t> by_policy;
 
   void emit(const api::Event& ev) {
     emitted++;
-    const auto* oneof = ev.GetDescriptor()->FindOneofByName("event");
-    const auto* set = ev.GetReflection()->GetOneofFieldDescriptor(ev, oneof);
-    by_type[set ? set->name() : "none"]++;
+    by_type[ev.event_case()]++;
     if (ev.has_process_lsm()) {
       const auto& l = ev.process_lsm();
       by_policy[{l.policy_name(), l.hook(), api::Outcome_Name(l.outcome())}]++;
@@ -178,11 +176,21 @@ std::string counterName(uint32_t slot) {
   }
 }
 
+// Every per-hook kernel counter slot, with its name, in slot order.
+std::vector<std::pair<std::string, vg_counters>> kernelCounters(const loader::Loader& loader) {
+  std::vector<std::pair<std::string, vg_counters>> out;
+  for (uint32_t h = 1; h < VG_CNT_MAX; h++) out.emplace_back(counterName(h), loader.counters(h));
+  return out;
+}
+
 std::string renderMetrics(const Pipeline& p, const loader::Loader& loader,
                           const exporters::Exporter* exporter, const rules::RuleEngine* rules) {
   MetricsText m;
   m.family("vigil_events_total", "counter", "Events emitted, by type.");
-  for (const auto& [type, n] : p.by_type) m.sample("vigil_events_total", MetricsText::label("type", type), n);
+  for (const auto& [type, n] : p.by_type) {
+    const auto* field = api::Event::descriptor()->FindFieldByNumber(type);
+    m.sample("vigil_events_total", MetricsText::label("type", field ? field->name() : "none"), n);
+  }
   m.family("vigil_policy_events_total", "counter", "Policy events, by policy, hook and outcome.");
   for (const auto& [k, n] : p.by_policy) {
     m.sample("vigil_policy_events_total",
@@ -190,8 +198,7 @@ std::string renderMetrics(const Pipeline& p, const loader::Loader& loader,
                  "," + MetricsText::label("outcome", std::get<2>(k)),
              n);
   }
-  std::vector<vg_counters> kc;
-  for (uint32_t h = 0; h < VG_CNT_MAX; h++) kc.push_back(loader.counters(h));
+  const auto kc = kernelCounters(loader);
   struct KernelFamily {
     const char* name;
     const char* help;
@@ -205,9 +212,7 @@ std::string renderMetrics(const Pipeline& p, const loader::Loader& loader,
   };
   for (const auto& f : kFamilies) {
     m.family(f.name, "counter", f.help);
-    for (uint32_t h = 1; h < VG_CNT_MAX; h++) {
-      m.sample(f.name, MetricsText::label("hook", counterName(h)), kc[h].*f.field);
-    }
+    for (const auto& [name, c] : kc) m.sample(f.name, MetricsText::label("hook", name), c.*f.field);
   }
   std::string text = m.str();
   MetricsText t;
@@ -547,6 +552,14 @@ int runDaemon(const DaemonOptions& options) {
   // are compiled into the other half of the kernel's tables and each hook is
   // switched over with one map write, so no hook is ever without its rules;
   // any error leaves the running set exactly as it was.
+  // Run-time changes made through the control socket (vigilctl policy
+  // enable/disable/set-mode), per policy index; a successful reload drops them.
+  std::vector<uint8_t> disabled(kMaxPoliciesPerGen, 0);
+  std::vector<int8_t> mode_override(kMaxPoliciesPerGen, -1);
+  auto isMonitor = [&](size_t i) {
+    return mode_override[i] >= 0 ? mode_override[i] == 1
+                                 : (*policies)[i].effectiveMode() == policy::Mode::kMonitor;
+  };
   std::string last_reload_error;
   auto reload = [&]() -> std::string {
     sd_notify(0, "RELOADING=1");
@@ -604,13 +617,15 @@ int runDaemon(const DaemonOptions& options) {
     // Programs that read the old selectors are RCU readers running for
     // microseconds: give them time to finish before their entries go.
     usleep(50 * 1000);
-    (*loader)->retire(*compiled);
+    (*loader)->retireGeneration(generation);
     std::vector<events::PolicyInfo> next_infos;
     for (const auto& p : next_policies) next_infos.push_back(events::PolicyInfo::from(p));
     pipeline.renderer.setPolicies(next->policy_base, next_infos);
     compiled = std::move(*next);
     *policies = std::move(next_policies);
     generation = 1 - generation;
+    std::fill(disabled.begin(), disabled.end(), 0);
+    std::fill(mode_override.begin(), mode_override.end(), -1);
     if (next_rules) {
       rule_engine = std::move(next_rules);
       pipeline.rules = rule_engine.get();
@@ -628,8 +643,6 @@ int runDaemon(const DaemonOptions& options) {
 
   // The control socket (vigilctl): status, run-time policy changes, reload,
   // event streams.
-  std::vector<uint8_t> disabled(kMaxPoliciesPerGen, 0);
-  std::vector<int8_t> mode_override(kMaxPoliciesPerGen, -1);
   auto handle = [&](const api::Request& req) -> api::Response {
     api::Response resp;
     if (req.has_status()) {
@@ -645,9 +658,7 @@ int runDaemon(const DaemonOptions& options) {
         ps->set_id(compiled->policy_base + i);
         ps->set_name(p.name);
         ps->set_file(p.file);
-        bool monitor = mode_override[i] >= 0 ? mode_override[i] == 1
-                                             : p.effectiveMode() == policy::Mode::kMonitor;
-        ps->set_mode(monitor ? api::POLICY_MODE_MONITOR : api::POLICY_MODE_ENFORCE);
+        ps->set_mode(isMonitor(i) ? api::POLICY_MODE_MONITOR : api::POLICY_MODE_ENFORCE);
         ps->set_enabled(!disabled[i]);
         std::set<std::string> hooks;
         for (const auto& h : p.lsm_hooks) hooks.insert(h.hook);
@@ -662,10 +673,9 @@ int runDaemon(const DaemonOptions& options) {
       for (const auto* f : features.all()) {
         if (!f->ok) st->add_degraded(f->name + ": " + f->detail);
       }
-      for (uint32_t h = 1; h < VG_CNT_MAX; h++) {
-        auto c = (*loader)->counters(h);
+      for (const auto& [name, c] : kernelCounters(**loader)) {
         auto* hc = st->add_hooks();
-        hc->set_hook(counterName(h));
+        hc->set_hook(name);
         hc->set_events(c.events);
         hc->set_lost(c.lost);
         hc->set_denied(c.denied);
@@ -691,8 +701,7 @@ int runDaemon(const DaemonOptions& options) {
         mode_override[i] = sp.mode() == api::POLICY_MODE_MONITOR ? 1 : 0;
       }
       const auto& p = (*policies)[i];
-      bool monitor = mode_override[i] >= 0 ? mode_override[i] == 1
-                                           : p.effectiveMode() == policy::Mode::kMonitor;
+      const bool monitor = isMonitor(i);
       vg_policy_state state{};
       state.mode = monitor ? VG_MODE_MONITOR : VG_MODE_ENFORCE;
       state.enabled = !disabled[i];
@@ -710,8 +719,6 @@ int runDaemon(const DaemonOptions& options) {
       resp.set_message(msg);
     } else if (req.has_reload()) {
       std::string err = reload();
-      std::fill(disabled.begin(), disabled.end(), 0);
-      std::fill(mode_override.begin(), mode_override.end(), -1);
       if (!err.empty()) {
         resp.set_error("reload failed, the running set stays:\n" + err);
       } else {
@@ -754,14 +761,13 @@ int runDaemon(const DaemonOptions& options) {
 
   // Kernel-side losses (ring buffer full) are never silent: every few seconds
   // the per-hook counters are compared and each increase becomes a status event.
-  std::vector<uint64_t> lost_reported(VG_CNT_MAX, 0);
+  std::map<std::string, uint64_t> lost_reported;
   auto reportLosses = [&] {
-    for (uint32_t h = 1; h < VG_CNT_MAX; h++) {
-      uint64_t lost = (*loader)->counters(h).lost;
-      if (lost <= lost_reported[h]) continue;
-      std::string name = counterName(h);
-      uint64_t delta = lost - lost_reported[h];
-      lost_reported[h] = lost;
+    for (const auto& [name, c] : kernelCounters(**loader)) {
+      uint64_t& reported = lost_reported[name];
+      if (c.lost <= reported) continue;
+      uint64_t delta = c.lost - reported;
+      uint64_t lost = reported = c.lost;
       spdlog::warn("{}: {} events lost (ring buffer full), {} in total", name, delta, lost);
       api::Event ev = statusEvent(node, api::Status::KIND_LOST_EVENTS, name,
                                   "ring buffer full: events dropped in the kernel");
@@ -783,11 +789,7 @@ int runDaemon(const DaemonOptions& options) {
   }
   timespec last_metrics{};
   while (!g_stop) {
-    if (g_reload.exchange(false)) {
-      reload();
-      std::fill(disabled.begin(), disabled.end(), 0);
-      std::fill(mode_override.begin(), mode_override.end(), -1);
-    }
+    if (g_reload.exchange(false)) reload();
     if (control) control->poll();
     int n = ring_buffer__poll(rb, 200);
     if (n < 0 && n != -EINTR) {
@@ -827,9 +829,7 @@ int runDaemon(const DaemonOptions& options) {
   (*loader)->unpinAll();
   fflush(stdout);
   ring_buffer__free(rb);
-  for (uint32_t h = 1; h < VG_CNT_MAX; h++) {
-    auto c = (*loader)->counters(h);
-    std::string name = counterName(h);
+  for (const auto& [name, c] : kernelCounters(**loader)) {
     if (c.events || c.lost) {
       spdlog::info("{}: {} events, {} lost, {} denied, {} killed", name, c.events, c.lost,
                    c.denied, c.killed);

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "exporters/fd_io.h"
 #include "spdlog/spdlog.h"
 
 namespace vigil::exporters {
@@ -42,19 +43,6 @@ uint32_t crcOf(std::string_view s) {
 
 absl::Status errnoStatus(const std::string& what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
-}
-
-bool writeAll(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
 }
 
 constexpr uint32_t kMaxRecord = 64u << 20;
@@ -257,7 +245,7 @@ absl::Status DiskSpool::writeHead() {
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return errnoStatus("spool: write head");
   std::string line = absl::StrCat(head_seg_, " ", head_off_, "\n");
-  bool ok = writeAll(fd, line.data(), line.size());
+  bool ok = writeAllFd(fd, line.data(), line.size());
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), (dir_ + "/head").c_str()) != 0) return errnoStatus("spool: write head");
   return absl::OkStatus();
@@ -265,7 +253,7 @@ absl::Status DiskSpool::writeHead() {
 
 absl::Status DiskSpool::flushLocked() {
   if (wbuf_.empty()) return absl::OkStatus();
-  if (!writeAll(wfd_, wbuf_.data(), wbuf_.size())) {
+  if (!writeAllFd(wfd_, wbuf_.data(), wbuf_.size())) {
     auto st = errnoStatus(absl::StrCat("spool: write ", dir_));
     // Keep the buffer: retried at the next flush.
     return st;

@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "exporters/fd_io.h"
 #include "exporters/json_doc.h"
 #include "spdlog/spdlog.h"
 
@@ -34,19 +35,6 @@ namespace vigil::exporters {
 namespace {
 
 std::string errnoText(int e) { return std::strerror(e); }
-
-bool writeAllFd(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
 
 std::string payloadAsJsonValue(const SinkConfig& cfg, const std::string& payload) {
   return isJsonFormat(cfg.format) ? payload : jsonString(payload);

@@ -201,21 +201,6 @@ absl::Status Loader::apply(const compiler::CompiledSet& set) {
   return absl::OkStatus();
 }
 
-void Loader::retire(const compiler::CompiledSet& old) {
-  auto& m = skel_->maps;
-  for (const auto& [id, st] : old.policies) {
-    vg_policy_state off{};
-    bpf_map__update_elem(m.vg_policies, &id, sizeof(id), &off, sizeof(off), BPF_ANY);
-  }
-  for (const auto& key : old.str_keys) {
-    bpf_map__delete_elem(m.vg_str_match, &key, sizeof(key), 0);
-  }
-  for (const auto& [slot, sel] : old.selectors) {
-    vg_selector empty{};
-    bpf_map__update_elem(m.vg_selectors, &slot, sizeof(slot), &empty, sizeof(empty), BPF_ANY);
-  }
-}
-
 void Loader::seedProcesses() {
   if (!plan_.process_table) return;
   size_t n = 0;

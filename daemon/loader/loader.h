@@ -42,9 +42,6 @@ class Loader {
   // Writes policies into the maps. Call before attach() so that the hooks are
   // in force from the moment they are attached.
   absl::Status apply(const compiler::CompiledSet& set);
-  // After a newer set was applied (its hooks switched over): removes what only
-  // the old set used, and turns its policies off.
-  void retire(const compiler::CompiledSet& old);
   // Seeds the process table with processes that started before Vigil.
   void seedProcesses();
   absl::Status attach();
@@ -56,7 +53,9 @@ class Loader {
   absl::Status setPolicyState(uint32_t id, const vg_policy_state& state);
   // Names and modes of a generation's policies, as the maps hold them.
   std::vector<std::pair<uint32_t, vg_policy_meta>> policyMeta(int generation) const;
-  // Removes what a policy generation wrote (after the hooks moved off it).
+  // After the hooks moved off a policy generation (a reload, or adopting a
+  // previous daemon's set): removes its values and selectors and turns its
+  // policies off.
   void retireGeneration(int generation);
   // Clean stop: unpins links and maps, so everything detaches when the
   // daemon's descriptors close.

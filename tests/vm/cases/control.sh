@@ -32,6 +32,11 @@ cat /tmp/reload.txt
 expect "broken reload fails" "$rc" "1"
 grep -q '/tmp/pd/p.yaml:[0-9]*:[0-9]*:' /tmp/reload.txt && echo "ok:   reload error has FILE:LINE:COL" || { echo "FAIL: reload error"; FAILS=$((FAILS + 1)); }
 expect "still enforced" "$($TRY exec /tmp/denied/true)" "errno=EPERM"
+# A failed reload also keeps run-time changes: they are the running set.
+vigilctl --socket $SOCK policy disable test-deny-exec
+vigilctl --socket $SOCK reload 2>/dev/null
+expect "still disabled after a failed reload" "$(vigilctl --socket $SOCK policy list | cut -f3)" "disabled"
+expect "and still allowed" "$($TRY exec /tmp/denied/true)" "ok"
 sleep 0.5
 stop_vigild
 wait $STREAM
