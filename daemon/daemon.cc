@@ -40,8 +40,11 @@ std::atomic<bool> g_reload{false};
 void onSignal(int) { g_stop = true; }
 void onHangup(int) { g_reload = true; }
 
-bool usesLsmHooks(const compiler::CompiledSet& set) {
-  return set.usesHook(VG_HOOK_FILE_OPEN) || set.usesHook(VG_HOOK_BPRM_CHECK_SECURITY);
+// Whether a set needs programs on hooks (LSM, fmod_ret, fentry), beyond
+// the process tracepoints.
+bool usesHooks(const compiler::CompiledSet& set) {
+  return set.usesHook(VG_HOOK_FILE_OPEN) || set.usesHook(VG_HOOK_BPRM_CHECK_SECURITY) ||
+         !set.generic.empty();
 }
 
 // Kernel records in, events out (exporters, or JSON lines on stdout), in ring
@@ -68,6 +71,9 @@ struct Pipeline {
     if (ev.has_process_lsm()) {
       const auto& l = ev.process_lsm();
       by_policy[{l.policy_name(), l.hook(), api::Outcome_Name(l.outcome())}]++;
+    } else if (ev.has_process_kprobe()) {
+      const auto& k = ev.process_kprobe();
+      by_policy[{k.policy_name(), k.function_name(), api::Outcome_Name(k.outcome())}]++;
     }
     if (ev.has_status() && ev.status().kind() == api::Status::KIND_POLICY_FAILED) {
       policy_load_errors++;
@@ -124,6 +130,26 @@ int onRecord(void* ctx, void* data, size_t size) {
       p->write(out);
       break;
     }
+    case VG_EV_HOOK: {
+      auto ev = events::decodeHookEvent(data, size);
+      if (!p->decoded(ev)) return 0;
+      api::Event out = p->renderer.toProto(*ev);
+      api::Process* proc = out.has_process_kprobe() ? out.mutable_process_kprobe()->mutable_process()
+                                                    : out.mutable_process_lsm()->mutable_process();
+      api::Process* parent = out.has_process_kprobe() ? out.mutable_process_kprobe()->mutable_parent()
+                                                      : out.mutable_process_lsm()->mutable_parent();
+      p->cache.enrich(ev->pid, proc, parent);
+      if (!parent->pid()) {
+        if (out.has_process_kprobe()) {
+          out.mutable_process_kprobe()->clear_parent();
+        } else {
+          out.mutable_process_lsm()->clear_parent();
+        }
+      }
+      p->writeAnnouncements();
+      p->write(out);
+      break;
+    }
     case VG_EV_EXEC: {
       auto ev = events::decodeExecEvent(data, size);
       if (!p->decoded(ev)) return 0;
@@ -166,24 +192,22 @@ api::Event statusEvent(const std::string& node, api::Status::Kind kind, const st
   return ev;
 }
 
-// Name of a vg_counters slot: a hook, or a process tracepoint.
-std::string counterName(uint32_t slot) {
-  switch (slot) {
-    case VG_CNT_EXEC: return "sched_process_exec";
-    case VG_CNT_EXIT: return "sched_process_exit";
-    case VG_CNT_CLONE: return "sched_process_fork";
-    default: return compiler::hookName(slot);
-  }
-}
-
-// Every per-hook kernel counter slot, with its name, in slot order.
-std::vector<std::pair<std::string, vg_counters>> kernelCounters(const loader::Loader& loader) {
+// Every kernel counter slot in use (the set's hooks, the process
+// tracepoints), with its name: the hook as policies name it.
+std::vector<std::pair<std::string, vg_counters>> kernelCounters(const loader::Loader& loader,
+                                                                const compiler::CompiledSet& set) {
   std::vector<std::pair<std::string, vg_counters>> out;
-  for (uint32_t h = 1; h < VG_CNT_MAX; h++) out.emplace_back(counterName(h), loader.counters(h));
+  for (const auto& [id, ref] : set.hook_refs) {
+    out.emplace_back(ref.substr(ref.find('/') + 1), loader.counters(id));
+  }
+  out.emplace_back("sched_process_exec", loader.counters(VG_CNT_EXEC));
+  out.emplace_back("sched_process_exit", loader.counters(VG_CNT_EXIT));
+  out.emplace_back("sched_process_fork", loader.counters(VG_CNT_CLONE));
   return out;
 }
 
 std::string renderMetrics(const Pipeline& p, const loader::Loader& loader,
+                          const compiler::CompiledSet& set,
                           const exporters::Exporter* exporter, const rules::RuleEngine* rules) {
   MetricsText m;
   m.family("vigil_events_total", "counter", "Events emitted, by type.");
@@ -198,7 +222,7 @@ std::string renderMetrics(const Pipeline& p, const loader::Loader& loader,
                  "," + MetricsText::label("outcome", std::get<2>(k)),
              n);
   }
-  const auto kc = kernelCounters(loader);
+  const auto kc = kernelCounters(loader, set);
   struct KernelFamily {
     const char* name;
     const char* help;
@@ -407,7 +431,7 @@ int runDaemon(const DaemonOptions& options) {
                features.lockdown);
 
   std::vector<api::Event> startup_status;
-  bool need_lsm = usesLsmHooks(*compiled);
+  bool need_lsm = usesHooks(*compiled);
   // The hook programs are attached whenever the kernel allows, policies or
   // not, so that a reload can add lsmhooks policies (a hook with no selectors
   // returns at its first map lookup).
@@ -427,10 +451,12 @@ int runDaemon(const DaemonOptions& options) {
     std::string why = features.lsmUnusableReason();
     for (const auto& p : *policies) {
       std::set<std::string> hooks;
-      for (const auto& h : p.lsm_hooks) hooks.insert(h.hook);
+      for (const auto& h : p.hooks) hooks.insert(h.hook);
       if (hooks.empty()) continue;
-      std::string msg = fmt::format("{}: policy {}: lsmhooks {} cannot be enforced on this kernel: {}",
-                                    p.file, p.name, absl::StrJoin(hooks, ", "), why);
+      std::string msg = fmt::format("{}: policy {}: {} {} cannot be enforced on this kernel: {}",
+                                    p.file, p.name,
+                                    p.hooks[0].kind == policy::HookKind::kLsm ? "lsmhooks" : "kprobes",
+                                    absl::StrJoin(hooks, ", "), why);
       spdlog::error("{}", msg);
       startup_status.push_back(statusEvent(node, api::Status::KIND_POLICY_FAILED, p.name, msg));
     }
@@ -482,6 +508,7 @@ int runDaemon(const DaemonOptions& options) {
   if (int adopted = (*loader)->adoptedGeneration(); adopted >= 0) {
     generation = 1 - adopted;
     copts.generation = generation;
+    copts.hook_ids = (*loader)->hookIds();  // the pinned hooks keep their ids
     auto recompiled = compiler::compile(*policies, copts);
     if (!recompiled.ok()) {
       spdlog::error("{}", std::string(recompiled.status().message()));
@@ -514,6 +541,7 @@ int runDaemon(const DaemonOptions& options) {
   cache_opts.boot_to_realtime_ns = boot_offset;
   Pipeline pipeline{events::JsonRenderer(node, std::move(infos), options.audit_all, boot_offset),
                     process::ProcessCache(cache_opts), options.process_events};
+  pipeline.renderer.setHookRefs(compiled->hook_refs);
   if (int adopted = (*loader)->adoptedGeneration(); adopted >= 0) {
     // Events the previous daemon's policies produced while no one read them.
     for (const auto& [id, meta] : (*loader)->policyMeta(adopted)) {
@@ -573,10 +601,11 @@ int runDaemon(const DaemonOptions& options) {
     } else if (auto pols = loadPolicies(*files, &errors)) {
       compiler::CompileOptions nopts = copts;
       nopts.generation = 1 - generation;
+      nopts.hook_ids = (*loader)->hookIds();
       auto c = compiler::compile(*pols, nopts);
       if (!c.ok()) {
         errors.push_back(std::string(c.status().message()));
-      } else if (usesLsmHooks(*c) && mechanism == loader::HookMechanism::kNone) {
+      } else if (usesHooks(*c) && mechanism == loader::HookMechanism::kNone) {
         errors.push_back("lsmhooks cannot be enforced on this kernel: " +
                          features.lsmUnusableReason());
       } else {
@@ -621,6 +650,10 @@ int runDaemon(const DaemonOptions& options) {
     std::vector<events::PolicyInfo> next_infos;
     for (const auto& p : next_policies) next_infos.push_back(events::PolicyInfo::from(p));
     pipeline.renderer.setPolicies(next->policy_base, next_infos);
+    // Ids of hooks that stay keep their meaning; add the new ones.
+    auto refs = compiled->hook_refs;
+    for (const auto& [id, ref] : next->hook_refs) refs[id] = ref;
+    pipeline.renderer.setHookRefs(std::move(refs));
     compiled = std::move(*next);
     *policies = std::move(next_policies);
     generation = 1 - generation;
@@ -661,7 +694,7 @@ int runDaemon(const DaemonOptions& options) {
         ps->set_mode(isMonitor(i) ? api::POLICY_MODE_MONITOR : api::POLICY_MODE_ENFORCE);
         ps->set_enabled(!disabled[i]);
         std::set<std::string> hooks;
-        for (const auto& h : p.lsm_hooks) hooks.insert(h.hook);
+        for (const auto& h : p.hooks) hooks.insert(h.hook);
         for (const auto& h : hooks) ps->add_hooks(h);
         uint64_t n = 0;
         for (const auto& [k, c] : pipeline.by_policy) {
@@ -673,7 +706,7 @@ int runDaemon(const DaemonOptions& options) {
       for (const auto* f : features.all()) {
         if (!f->ok) st->add_degraded(f->name + ": " + f->detail);
       }
-      for (const auto& [name, c] : kernelCounters(**loader)) {
+      for (const auto& [name, c] : kernelCounters(**loader, *compiled)) {
         auto* hc = st->add_hooks();
         hc->set_hook(name);
         hc->set_events(c.events);
@@ -763,7 +796,7 @@ int runDaemon(const DaemonOptions& options) {
   // the per-hook counters are compared and each increase becomes a status event.
   std::map<std::string, uint64_t> lost_reported;
   auto reportLosses = [&] {
-    for (const auto& [name, c] : kernelCounters(**loader)) {
+    for (const auto& [name, c] : kernelCounters(**loader, *compiled)) {
       uint64_t& reported = lost_reported[name];
       if (c.lost <= reported) continue;
       uint64_t delta = c.lost - reported;
@@ -804,7 +837,7 @@ int runDaemon(const DaemonOptions& options) {
       last_report = now;
     }
     if (metrics && now.tv_sec != last_metrics.tv_sec) {
-      metrics->publish(renderMetrics(pipeline, **loader, exporter.get(), rule_engine.get()));
+      metrics->publish(renderMetrics(pipeline, **loader, *compiled, exporter.get(), rule_engine.get()));
       last_metrics = now;
     }
     // Ping at half the watchdog interval, from the loop that reads events, so a
@@ -829,7 +862,7 @@ int runDaemon(const DaemonOptions& options) {
   (*loader)->unpinAll();
   fflush(stdout);
   ring_buffer__free(rb);
-  for (const auto& [name, c] : kernelCounters(**loader)) {
+  for (const auto& [name, c] : kernelCounters(**loader, *compiled)) {
     if (c.events || c.lost) {
       spdlog::info("{}: {} events, {} lost, {} denied, {} killed", name, c.events, c.lost,
                    c.denied, c.killed);

@@ -5,6 +5,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 
 /* Clamp an index with a mask the compiler cannot drop: clang proves the mask
  * redundant after a bounds check and removes it, and the verifier then tracks

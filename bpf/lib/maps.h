@@ -109,3 +109,36 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vg_scratch);
 } vg_scratch SEC(".maps");
+
+/* SAddr/DAddr/NotSAddr/NotDAddr prefixes of every selector. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, VG_CIDR_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vg_cidr_key);
+	__type(value, __u8);
+} vg_cidr SEC(".maps");
+
+/* Userspace only: what each generic hook id stands for (see abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VG_HOOK_MAX);
+	__type(key, __u32);
+	__type(value, struct vg_hook_meta);
+} vg_hook_meta SEC(".maps");
+
+/* Per-CPU scratch of the generic hook programs: the event record, then the
+ * binary and the string slots in place, so the record goes out without a
+ * copy; walk is the buffer of the dentry walk where bpf_d_path is refused. */
+struct vg_hook_scratch {
+	struct vg_hook_event ev;
+	char bin[VG_BIN_MAX];
+	char str[VG_HOOK_STR_SLOTS][VG_PATH_MAX];
+	char walk[2 * VG_PATH_MAX];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_hook_scratch);
+} vg_hook_scratch SEC(".maps");

@@ -5,8 +5,7 @@
  * hook's return value. */
 #pragma once
 
-#include "lib/maps.h"
-#include "lib/strmatch.h"
+#include "lib/selector.h"
 
 struct vg_hook_ctx {
 	struct vg_scratch *sc;
@@ -22,19 +21,6 @@ struct vg_hook_ctx {
 	__u8 path_trunc;
 	__u8 mechanism;
 };
-
-static __always_inline void vg_count(__u32 hook, int field)
-{
-	struct vg_counters *c = bpf_map_lookup_elem(&vg_counters, &hook);
-	if (!c)
-		return;
-	switch (field) {
-	case 0: c->events++; break;
-	case 1: c->lost++; break;
-	case 2: c->denied++; break;
-	case 3: c->killed++; break;
-	}
-}
 
 static __always_inline void vg_emit(struct vg_hook_ctx *c, const struct vg_selector *sel,
 				    __u8 outcome, int err)
@@ -82,76 +68,46 @@ static __always_inline void vg_emit(struct vg_hook_ctx *c, const struct vg_selec
 static __always_inline void vg_act(struct vg_hook_ctx *c, const struct vg_selector *sel,
 				   const struct vg_policy_state *ps)
 {
-	bool monitor = c->audit_all || ps->mode == VG_MODE_MONITOR;
-	__u8 outcome = VG_OUT_POSTED;
-	int err = 0;
-
-	switch (sel->action) {
-	case VG_ACT_OVERRIDE:
-		if (monitor) {
-			outcome = VG_OUT_WOULD_DENY;
-		} else {
-			outcome = VG_OUT_DENIED;
-			err = sel->error;
-			if (err < -4095 || err >= 0)
-				err = -VG_EPERM;
-		}
-		break;
-	case VG_ACT_SIGKILL:
-		if (monitor) {
-			outcome = VG_OUT_WOULD_KILL;
-		} else {
-			/* Deny as well: the signal lands on return to user space,
-			 * after the operation would otherwise have completed. */
-			bpf_send_signal(VG_SIGKILL);
-			outcome = VG_OUT_KILLED;
-			err = -VG_EPERM;
-		}
-		break;
-	}
-	if (err) {
-		vg_count(c->hook, outcome == VG_OUT_KILLED ? 3 : 2);
-		if (!c->ret)
-			c->ret = err;
-	}
-	vg_emit(c, sel, outcome, -err);
+	int err;
+	__u8 outcome = vg_decide(sel, c->audit_all || ps->mode == VG_MODE_MONITOR, true, c->hook, &err);
+	if (err && !c->ret)
+		c->ret = err;
+	if (!sel->nopost)
+		vg_emit(c, sel, outcome, -err);
 }
 
 static __always_inline bool vg_match_filter(struct vg_hook_ctx *c, __u32 slot, __u8 f,
 					    const struct vg_arg_filter *af)
 {
-	/* Both hooks of this slice have one argument: the file, as a path. */
+	/* The built-in hooks have one argument: the file, as a path. An
+	 * unresolved path matches nothing, negated operators included. */
 	if (af->arg != 0 || !c->path_len)
 		return false;
+	bool hit = false;
 	switch (af->op) {
 	case VG_OP_EQUAL:
-		return vg_match_exact(slot, f, VG_OP_EQUAL, c->path_len, c->path_hash);
+		hit = vg_match_exact(slot, f, VG_OP_EQUAL, c->path_len, c->path_hash);
+		break;
 	case VG_OP_PREFIX:
 	case VG_OP_POSTFIX:
-		return vg_match_affix(slot, f, af->op, af->len_set, c->sc->path, c->path_len);
+		hit = vg_match_affix(slot, f, af->op, af->len_set, c->sc->path, c->path_len);
+		break;
+	default:
+		return false;
 	}
-	return false;
+	return hit != (af->negate != 0);
 }
 
 static long vg_eval_selector(__u32 i, struct vg_hook_ctx *c)
 {
-	if (i >= c->hs->count || i >= VG_MAX_HOOK_SELECTORS)
+	__u32 slot = 0;
+	const struct vg_policy_state *ps = NULL;
+	if (i >= c->hs->count)
 		return 1;
-	__u32 slot = c->hs->slots[VG_BOUND(i, VG_MAX_HOOK_SELECTORS - 1)];
-	const struct vg_selector *sel = bpf_map_lookup_elem(&vg_selectors, &slot);
-	if (!sel)
+	const struct vg_selector *sel =
+		vg_selector_at(c->hs, i, c->matched_policy, c->proc, c->sc->bin, &slot, &ps);
+	if (!sel || !ps)
 		return 0;
-	if (c->matched_policy == sel->policy + 1)
-		return 0; /* this policy already matched: first selector wins */
-	__u32 pol = sel->policy;
-	const struct vg_policy_state *ps = bpf_map_lookup_elem(&vg_policies, &pol);
-	if (!ps || !ps->enabled)
-		return 0;
-	if (sel->binaries == VG_OP_BIN_IN) {
-		if (!c->proc || !vg_match_exact(slot, VG_FILTER_BINARY, VG_OP_BIN_IN,
-						c->proc->bin_len, c->proc->bin_hash))
-			return 0;
-	}
 #pragma unroll
 	for (int f = 0; f < VG_MAX_ARG_FILTERS; f++) {
 		if (f >= sel->nfilters)

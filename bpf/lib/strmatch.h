@@ -74,3 +74,28 @@ static __always_inline bool vg_match_affix(__u32 slot, __u8 filter, __u8 op, __u
 	bpf_loop(VG_PATH_MAX, vg_walk_step, &w, 0);
 	return w.matched;
 }
+
+/* matchBinaries of a selector against the caller's process table entry:
+ * In/NotIn on the whole path, Prefix/Postfix (and negations) on its bytes.
+ * A process the table does not know matches only the negated forms.
+ * binbuf: VG_BIN_MAX bytes of scratch followed by at least VG_PATH_MAX more in
+ * the same map value (the string walk's bounds), where the binary is copied. */
+static __always_inline bool vg_match_binary(const struct vg_proc *proc, __u32 slot,
+					    const struct vg_selector *sel, char *binbuf)
+{
+	if (sel->binaries == VG_OP_NONE)
+		return true;
+	bool hit = false;
+	if (proc) {
+		if (sel->binaries == VG_OP_BIN_IN) {
+			hit = vg_match_exact(slot, VG_FILTER_BINARY, VG_OP_BIN_IN, proc->bin_len,
+					     proc->bin_hash);
+		} else if (!proc->bin_trunc && proc->bin_len && proc->bin_len < VG_BIN_MAX) {
+			__builtin_memcpy(binbuf, proc->bin, VG_BIN_MAX);
+			hit = vg_match_affix(slot, VG_FILTER_BINARY,
+					     sel->binaries == VG_OP_BIN_PREFIX ? VG_OP_PREFIX : VG_OP_POSTFIX,
+					     sel->bin_len_set, binbuf, proc->bin_len);
+		}
+	}
+	return hit != (sel->bin_negate != 0);
+}

@@ -1,35 +1,185 @@
 #include "daemon/compiler/compiler.h"
 
+#include <arpa/inet.h>
+
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "daemon/policy/hook_catalog.h"
 
 namespace vigil::compiler {
 namespace {
 
-uint8_t strOp(policy::StrOp op) {
-  switch (op) {
-    case policy::StrOp::kEqual: return VG_OP_EQUAL;
-    case policy::StrOp::kPrefix: return VG_OP_PREFIX;
-    case policy::StrOp::kPostfix: return VG_OP_POSTFIX;
-  }
-  return VG_OP_NONE;
-}
-
-uint8_t actionKind(policy::ActionKind kind) {
-  switch (kind) {
-    case policy::ActionKind::kPost: return VG_ACT_POST;
-    case policy::ActionKind::kOverride: return VG_ACT_OVERRIDE;
-    case policy::ActionKind::kSigkill: return VG_ACT_SIGKILL;
-  }
-  return VG_ACT_POST;
-}
+using policy::ArgOp;
+using policy::BinOp;
 
 absl::Status errorAt(const policy::SourcePos& pos, const std::string& msg) {
   return absl::InvalidArgumentError(absl::StrCat(pos.str(), ": ", msg));
 }
+
+// How an operator is encoded for the kernel: the op, the field it reads, and
+// whether the result is negated.
+struct OpCode {
+  uint8_t op;
+  uint8_t field;
+  bool negate;
+};
+
+OpCode opCode(ArgOp op, bool string_arg) {
+  switch (op) {
+    case ArgOp::kEqual: return {string_arg ? uint8_t{VG_OP_EQUAL} : uint8_t{VG_OP_INT_IN}, VG_FIELD_VALUE, false};
+    case ArgOp::kNotEqual: return {string_arg ? uint8_t{VG_OP_EQUAL} : uint8_t{VG_OP_INT_IN}, VG_FIELD_VALUE, true};
+    case ArgOp::kPrefix: return {VG_OP_PREFIX, VG_FIELD_VALUE, false};
+    case ArgOp::kNotPrefix: return {VG_OP_PREFIX, VG_FIELD_VALUE, true};
+    case ArgOp::kPostfix: return {VG_OP_POSTFIX, VG_FIELD_VALUE, false};
+    case ArgOp::kNotPostfix: return {VG_OP_POSTFIX, VG_FIELD_VALUE, true};
+    case ArgOp::kGT: return {VG_OP_GT, VG_FIELD_VALUE, false};
+    case ArgOp::kLT: return {VG_OP_LT, VG_FIELD_VALUE, false};
+    case ArgOp::kMask: return {VG_OP_MASK, VG_FIELD_VALUE, false};
+    case ArgOp::kInRange: return {VG_OP_RANGE, VG_FIELD_VALUE, false};
+    case ArgOp::kNotInRange: return {VG_OP_RANGE, VG_FIELD_VALUE, true};
+    case ArgOp::kSPort: return {VG_OP_INT_IN, VG_FIELD_SPORT, false};
+    case ArgOp::kNotSPort: return {VG_OP_INT_IN, VG_FIELD_SPORT, true};
+    case ArgOp::kDPort: return {VG_OP_INT_IN, VG_FIELD_DPORT, false};
+    case ArgOp::kNotDPort: return {VG_OP_INT_IN, VG_FIELD_DPORT, true};
+    case ArgOp::kSPortPriv: return {VG_OP_PRIV, VG_FIELD_SPORT, false};
+    case ArgOp::kNotSPortPriv: return {VG_OP_PRIV, VG_FIELD_SPORT, true};
+    case ArgOp::kDPortPriv: return {VG_OP_PRIV, VG_FIELD_DPORT, false};
+    case ArgOp::kNotDPortPriv: return {VG_OP_PRIV, VG_FIELD_DPORT, true};
+    case ArgOp::kSAddr: return {VG_OP_CIDR, VG_FIELD_SADDR, false};
+    case ArgOp::kNotSAddr: return {VG_OP_CIDR, VG_FIELD_SADDR, true};
+    case ArgOp::kDAddr: return {VG_OP_CIDR, VG_FIELD_DADDR, false};
+    case ArgOp::kNotDAddr: return {VG_OP_CIDR, VG_FIELD_DADDR, true};
+    case ArgOp::kProtocol: return {VG_OP_INT_IN, VG_FIELD_PROTOCOL, false};
+    case ArgOp::kFamily: return {VG_OP_INT_IN, VG_FIELD_FAMILY, false};
+    case ArgOp::kState: return {VG_OP_INT_IN, VG_FIELD_STATE, false};
+  }
+  return {VG_OP_NONE, VG_FIELD_VALUE, false};
+}
+
+// Integers are compared at the width the kernel reads them (sign-extended for
+// signed kinds), so "-1" matches an int argument of -1 and 0xffffffff a u32.
+uint64_t atWidth(uint64_t v, uint8_t kind) {
+  switch (kind) {
+    case VG_ARG_S8: return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int8_t>(v)));
+    case VG_ARG_U8: return static_cast<uint8_t>(v);
+    case VG_ARG_S16: return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int16_t>(v)));
+    case VG_ARG_U16: return static_cast<uint16_t>(v);
+    case VG_ARG_S32: return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v)));
+    case VG_ARG_U32: return static_cast<uint32_t>(v);
+  }
+  return v;
+}
+
+bool isBuiltin(const policy::Hook& h) {
+  return h.kind == policy::HookKind::kLsm && hookFromName(h.hook) != VG_HOOK_NONE;
+}
+
+// What the generic hooks of a set of policies need, merged across policies.
+class HookPlanner {
+ public:
+  absl::Status add(const policy::Hook& h) {
+    if (isBuiltin(h)) return absl::OkStatus();
+    const std::string ref = h.ref();
+    auto [it, inserted] = specs_.try_emplace(ref);
+    HookSpec& spec = it->second;
+    if (inserted) {
+      order_.push_back(ref);
+      spec.kind = h.kind;
+      spec.name = h.hook;
+      spec.syscall = h.syscall;
+      spec.skip_if_missing = h.skip_if_missing;
+      spec.pos = h.pos;
+      if (h.kind == policy::HookKind::kLsm) {
+        const policy::LsmHookInfo* info = policy::findLsmHook(h.hook);
+        if (!info) return errorAt(h.pos, absl::StrCat("unknown LSM hook ", h.hook));
+        spec.function = std::string(info->function);
+        spec.nargs = static_cast<int>(info->args.size());
+        for (size_t i = 0; i < info->args.size() && i < VG_HOOK_ARGS; i++) {
+          spec.mount_of[i] = info->args[i].mount_of;
+        }
+      } else {
+        spec.function = h.syscall ? policy::syscallSymbol(h.hook) : h.hook;
+      }
+    } else {
+      if (spec.syscall != h.syscall) {
+        return errorAt(h.pos, absl::StrCat("kprobe ", h.hook, " is declared with syscall: ",
+                                           h.syscall ? "true" : "false", " here and ",
+                                           spec.syscall ? "true" : "false", " at ",
+                                           spec.pos.str()));
+      }
+      spec.skip_if_missing = spec.skip_if_missing && h.skip_if_missing;
+    }
+    for (const auto& a : h.args) {
+      if (a.kind == VG_ARG_NONE) continue;
+      uint8_t& k = spec.kinds[a.index];
+      if (k != VG_ARG_NONE && k != a.kind) {
+        return errorAt(a.pos, absl::StrCat("argument ", a.index, " of ", h.hook,
+                                           " is read as ", std::string(policy::kindName(k)),
+                                           " by another policy, here as ",
+                                           std::string(policy::kindName(a.kind))));
+      }
+      k = a.kind;
+    }
+    for (const auto& s : h.selectors) {
+      for (const auto& act : s.match_actions) {
+        if (act.kind == policy::ActionKind::kOverride) spec.overrides = true;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Lays out string slots and hands out ids (kept for known keys).
+  absl::Status finish(const std::map<std::string, uint32_t>& known, CompiledSet& out) {
+    std::set<uint32_t> used;
+    for (const auto& [key, id] : known) used.insert(id);
+    for (const auto& ref : order_) {
+      HookSpec& spec = specs_[ref];
+      int slot = 0;
+      for (int i = 0; i < VG_HOOK_ARGS; i++) {
+        if (!policy::isStringKind(spec.kinds[i])) continue;
+        if (slot == VG_HOOK_STR_SLOTS) {
+          return errorAt(spec.pos, absl::StrCat(spec.name, ": at most ", VG_HOOK_STR_SLOTS,
+                                                " string or path arguments are read per hook"));
+        }
+        spec.slots[i] = static_cast<uint8_t>(slot++);
+      }
+      if (auto k = known.find(spec.key()); k != known.end()) {
+        spec.id = k->second;
+      } else {
+        uint32_t id = VG_HOOK_FIRST_GENERIC;
+        while (used.count(id)) id++;
+        if (id >= VG_HOOK_MAX) {
+          return errorAt(spec.pos, absl::StrCat("more than ", VG_HOOK_MAX - VG_HOOK_FIRST_GENERIC,
+                                                " distinct hooks loaded"));
+        }
+        spec.id = id;
+        used.insert(id);
+      }
+      out.hook_refs[spec.id] = ref;
+      out.generic.push_back(spec);
+    }
+    return absl::OkStatus();
+  }
+
+  uint32_t idOf(const policy::Hook& h) const {
+    if (isBuiltin(h)) return hookFromName(h.hook);
+    return ids_.at(h.ref());
+  }
+  void index(const CompiledSet& out) {
+    for (const auto& spec : out.generic) ids_[spec.ref()] = spec.id;
+  }
+  const HookSpec& spec(const policy::Hook& h) const { return specs_.at(h.ref()); }
+
+ private:
+  std::unordered_map<std::string, HookSpec> specs_;
+  std::vector<std::string> order_;
+  std::unordered_map<std::string, uint32_t> ids_;
+};
 
 class Compiler {
  public:
@@ -39,6 +189,20 @@ class Compiler {
         len_set_base_(gen_ * kGenLenSets) {
     out_.config.audit_all = options.audit_all;
     out_.policy_base = gen_ * kGenPolicies;
+    out_.hook_refs[VG_HOOK_BPRM_CHECK_SECURITY] = "lsm/bprm_check_security";
+    out_.hook_refs[VG_HOOK_FILE_OPEN] = "lsm/file_open";
+  }
+
+  absl::Status planHooks(const std::vector<policy::Policy>& policies,
+                         const std::map<std::string, uint32_t>& known) {
+    for (const auto& p : policies) {
+      for (const auto& h : p.hooks) {
+        if (auto s = planner_.add(h); !s.ok()) return s;
+      }
+    }
+    if (auto s = planner_.finish(known, out_); !s.ok()) return s;
+    planner_.index(out_);
+    return absl::OkStatus();
   }
 
   absl::Status addPolicy(uint32_t id, const policy::Policy& p) {
@@ -50,11 +214,12 @@ class Compiler {
     st.mode = p.effectiveMode() == policy::Mode::kMonitor ? VG_MODE_MONITOR : VG_MODE_ENFORCE;
     st.enabled = 1;
     out_.policies.emplace_back(id, st);
-    for (const auto& hook : p.lsm_hooks) {
-      vg_hook h = hookFromName(hook.hook);
-      if (h == VG_HOOK_NONE) return errorAt(hook.pos, absl::StrCat("unknown hook ", hook.hook));
+    for (const auto& hook : p.hooks) {
+      const uint32_t h = planner_.idOf(hook);
+      std::array<uint8_t, VG_HOOK_ARGS> kinds{};
+      for (const auto& a : hook.args) kinds[a.index] = a.kind;
       for (size_t i = 0; i < hook.selectors.size(); i++) {
-        if (auto s = addSelector(id, h, i, hook.selectors[i]); !s.ok()) return s;
+        if (auto s = addSelector(id, h, hook.hook, kinds, i, hook.selectors[i]); !s.ok()) return s;
       }
     }
     return absl::OkStatus();
@@ -63,11 +228,92 @@ class Compiler {
   CompiledSet take() { return std::move(out_); }
 
  private:
-  absl::Status addSelector(uint32_t policy_id, vg_hook hook, size_t index,
+  void addStrKey(uint32_t slot, uint8_t filter, uint8_t op, const std::string& v) {
+    vg_str_key key{};
+    key.selector = slot;
+    key.filter = filter;
+    key.op = op;
+    key.len = static_cast<uint16_t>(v.size());
+    key.hash = op == VG_OP_POSTFIX ? vg_hash_rev(v.data(), v.size()) : vg_hash_fwd(v.data(), v.size());
+    out_.str_keys.push_back(key);
+  }
+
+  // A length set for Prefix/Postfix values: which lengths the kernel tries.
+  uint32_t addLenSet(const std::vector<std::string>& values) {
+    uint32_t id = len_set_base_ + static_cast<uint32_t>(out_.len_sets.size());
+    vg_len_set ls{};
+    for (const auto& v : values) {
+      ls.bits[v.size() / 8] |= static_cast<uint8_t>(1u << (v.size() % 8));
+      if (v.size() > ls.max_len) ls.max_len = static_cast<uint16_t>(v.size());
+    }
+    out_.len_sets.emplace_back(id, ls);
+    return id;
+  }
+
+  absl::Status addFilter(uint32_t slot, uint8_t f, uint8_t kind, const policy::ArgFilter& ma,
+                         vg_arg_filter& af) {
+    const bool str = policy::isStringKind(kind);
+    OpCode code = opCode(ma.op, str);
+    af.op = code.op;
+    af.field = code.field;
+    af.negate = code.negate;
+    af.arg = static_cast<uint8_t>(ma.index);
+    switch (af.op) {
+      case VG_OP_EQUAL:
+      case VG_OP_PREFIX:
+      case VG_OP_POSTFIX:
+        for (const auto& v : ma.values) {
+          if (v.empty() || v.size() >= VG_PATH_MAX) {
+            return errorAt(ma.pos, absl::StrCat("value length must be 1..", VG_PATH_MAX - 1));
+          }
+          addStrKey(slot, f, af.op, v);
+        }
+        if (af.op != VG_OP_EQUAL) af.len_set = addLenSet(ma.values);
+        break;
+      case VG_OP_INT_IN:
+        for (uint64_t n : ma.numbers) {
+          vg_str_key key{};
+          key.selector = slot;
+          key.filter = f;
+          key.op = VG_OP_INT_IN;
+          key.hash = code.field == VG_FIELD_VALUE ? atWidth(n, kind) : n;
+          out_.str_keys.push_back(key);
+        }
+        break;
+      case VG_OP_GT:
+      case VG_OP_LT:
+      case VG_OP_MASK:
+        af.a = atWidth(ma.numbers.at(0), kind);
+        break;
+      case VG_OP_RANGE:
+        af.a = atWidth(ma.numbers.at(0), kind);
+        af.b = atWidth(ma.numbers.at(1), kind);
+        break;
+      case VG_OP_CIDR:
+        for (const auto& c : ma.cidrs) {
+          vg_cidr_key key{};
+          key.prefixlen = 64 + c.bits;
+          key.selector = slot;
+          key.filter = f;
+          key.family = c.family;
+          std::copy(c.addr.begin(), c.addr.end(), key.addr);
+          out_.cidrs.push_back(key);
+        }
+        break;
+      case VG_OP_PRIV:
+        break;
+      default:
+        return errorAt(ma.pos, "operator not encodable (internal error)");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status addSelector(uint32_t policy_id, uint32_t hook, const std::string& hook_name,
+                           const std::array<uint8_t, VG_HOOK_ARGS>& kinds, size_t index,
                            const policy::Selector& s) {
     vg_hook_selectors& hs = out_.hooks[hook];
     if (hs.count >= VG_MAX_HOOK_SELECTORS) {
-      return errorAt(s.pos, absl::StrCat("hook ", hookName(hook), " has more than ",
+      return errorAt(s.pos, absl::StrCat("hook ", hook_name, " has more than ",
                                          VG_MAX_HOOK_SELECTORS,
                                          " selectors across the loaded policies"));
     }
@@ -84,75 +330,73 @@ class Compiler {
     sel.policy = policy_id;
     sel.index = static_cast<uint32_t>(index);
     sel.action = VG_ACT_POST;
-    // Several actions: the strongest one decides (Sigkill > Override > Post).
-    for (const auto& a : s.match_actions) {
-      uint8_t k = actionKind(a.kind);
-      if (k == VG_ACT_SIGKILL || (k == VG_ACT_OVERRIDE && sel.action == VG_ACT_POST)) {
-        sel.action = k;
+    // Several actions: the strongest one decides (Sigkill > Override > Signal > Post).
+    auto rank = [](uint8_t k) {
+      switch (k) {
+        case VG_ACT_SIGKILL: return 3;
+        case VG_ACT_OVERRIDE: return 2;
+        case VG_ACT_SIGNAL: return 1;
       }
-      if (a.kind == policy::ActionKind::kOverride) sel.error = a.arg_error;
+      return 0;
+    };
+    for (const auto& a : s.match_actions) {
+      uint8_t k = VG_ACT_POST;
+      switch (a.kind) {
+        case policy::ActionKind::kPost: break;
+        case policy::ActionKind::kNoPost: sel.nopost = 1; break;
+        case policy::ActionKind::kOverride: k = VG_ACT_OVERRIDE; sel.error = a.arg_error; break;
+        case policy::ActionKind::kSigkill: k = VG_ACT_SIGKILL; break;
+        case policy::ActionKind::kSignal: k = VG_ACT_SIGNAL; sel.signal = static_cast<uint8_t>(a.arg_sig); break;
+      }
+      if (rank(k) > rank(sel.action)) sel.action = k;
     }
-    if (sel.action == VG_ACT_SIGKILL && sel.error == 0) sel.error = -VG_EPERM_ABI;
+    if (sel.action == VG_ACT_SIGKILL && sel.error == 0) sel.error = -kEperm;
     for (size_t f = 0; f < s.match_args.size(); f++) {
       const auto& ma = s.match_args[f];
-      vg_arg_filter& af = sel.filters[f];
-      af.op = strOp(ma.op);
-      af.arg = static_cast<uint8_t>(ma.index);
-      if (af.op == VG_OP_PREFIX || af.op == VG_OP_POSTFIX) {
-        af.len_set = len_set_base_ + static_cast<uint32_t>(out_.len_sets.size());
-        out_.len_sets.emplace_back(af.len_set, vg_len_set{});
-      }
-      for (const auto& v : ma.values) {
-        if (v.empty() || v.size() >= VG_PATH_MAX) {
-          return errorAt(ma.pos, absl::StrCat("value length must be 1..", VG_PATH_MAX - 1));
-        }
-        vg_str_key key{};
-        key.selector = slot;
-        key.filter = static_cast<uint8_t>(f);
-        key.op = af.op;
-        key.len = static_cast<uint16_t>(v.size());
-        key.hash = af.op == VG_OP_POSTFIX ? vg_hash_rev(v.data(), v.size())
-                                          : vg_hash_fwd(v.data(), v.size());
-        out_.str_keys.push_back(key);
-        if (af.op == VG_OP_PREFIX || af.op == VG_OP_POSTFIX) {
-          vg_len_set& ls = out_.len_sets.back().second;
-          ls.bits[v.size() / 8] |= static_cast<uint8_t>(1u << (v.size() % 8));
-          if (v.size() > ls.max_len) ls.max_len = static_cast<uint16_t>(v.size());
-        }
-      }
+      if (auto st = addFilter(slot, static_cast<uint8_t>(f), kinds[ma.index], ma, sel.filters[f]);
+          !st.ok())
+        return st;
       sel.nfilters++;
       hs.need_path = 1;
     }
-    for (const auto& mb : s.match_binaries) {
-      sel.binaries = VG_OP_BIN_IN;
-      for (const auto& v : mb.values) {
-        vg_str_key key{};
-        key.selector = slot;
-        key.filter = VG_FILTER_BINARY;
-        key.op = VG_OP_BIN_IN;
-        key.len = static_cast<uint16_t>(v.size());
-        key.hash = vg_hash_fwd(v.data(), v.size());
-        out_.str_keys.push_back(key);
-      }
-    }
     if (s.match_binaries.size() > 1) {
       return errorAt(s.match_binaries[1].pos, "a selector holds at most one matchBinaries filter");
+    }
+    for (const auto& mb : s.match_binaries) {
+      sel.bin_negate = mb.op == BinOp::kNotIn || mb.op == BinOp::kNotPrefix ||
+                       mb.op == BinOp::kNotPostfix;
+      if (mb.op == BinOp::kIn || mb.op == BinOp::kNotIn) {
+        sel.binaries = VG_OP_BIN_IN;
+        for (const auto& v : mb.values) addStrKey(slot, VG_FILTER_BINARY, VG_OP_BIN_IN, v);
+      } else {
+        const bool prefix = mb.op == BinOp::kPrefix || mb.op == BinOp::kNotPrefix;
+        sel.binaries = prefix ? VG_OP_BIN_PREFIX : VG_OP_BIN_POSTFIX;
+        sel.bin_len_set = addLenSet(mb.values);
+        for (const auto& v : mb.values) {
+          addStrKey(slot, VG_FILTER_BINARY, prefix ? VG_OP_PREFIX : VG_OP_POSTFIX, v);
+        }
+      }
     }
     if (out_.len_sets.size() > kGenLenSets) {
       return errorAt(s.pos, absl::StrCat("more than ", kGenLenSets,
                                          " Prefix/Postfix filters loaded"));
     }
-    if (out_.str_keys.size() > VG_STR_MATCH_ENTRIES) {
-      return errorAt(s.pos, absl::StrCat("more than ", VG_STR_MATCH_ENTRIES,
+    if (out_.str_keys.size() > VG_STR_MATCH_ENTRIES / 2) {
+      return errorAt(s.pos, absl::StrCat("more than ", VG_STR_MATCH_ENTRIES / 2,
                                          " selector values loaded"));
+    }
+    if (out_.cidrs.size() > VG_CIDR_ENTRIES / 2) {
+      return errorAt(s.pos, absl::StrCat("more than ", VG_CIDR_ENTRIES / 2,
+                                         " address prefixes loaded"));
     }
     hs.slots[hs.count++] = slot;
     out_.selectors.emplace_back(slot, sel);
     return absl::OkStatus();
   }
 
-  static constexpr int VG_EPERM_ABI = 1;
+  static constexpr int kEperm = 1;
   CompiledSet out_;
+  HookPlanner planner_;
   std::unordered_set<std::string> names_;
   const uint32_t gen_;
   uint32_t next_slot_;
@@ -160,6 +404,26 @@ class Compiler {
 };
 
 }  // namespace
+
+std::string HookSpec::key() const {
+  std::string k = absl::StrCat(kind == policy::HookKind::kLsm ? "lsm:" : "kprobe:", function,
+                               syscall ? ":syscall" : "", overrides ? ":override" : "", "(");
+  for (int i = 0; i < VG_HOOK_ARGS; i++) {
+    if (i) k += ",";
+    k += std::string(policy::kindName(kinds[i]));
+  }
+  return k + ")";
+}
+
+std::string HookSpec::ref() const {
+  return std::string(kind == policy::HookKind::kLsm ? "lsm/" : "kprobe/") + name;
+}
+
+std::map<std::string, uint32_t> CompiledSet::hookIds() const {
+  std::map<std::string, uint32_t> out;
+  for (const auto& spec : generic) out[spec.key()] = spec.id;
+  return out;
+}
 
 vg_hook hookFromName(const std::string& name) {
   if (name == "bprm_check_security") return VG_HOOK_BPRM_CHECK_SECURITY;
@@ -182,6 +446,7 @@ absl::StatusOr<CompiledSet> compile(const std::vector<policy::Policy>& policies,
         absl::StrCat("more than ", kGenPolicies, " policies loaded"));
   }
   Compiler c(options);
+  if (auto s = c.planHooks(policies, options.hook_ids); !s.ok()) return s;
   const uint32_t base = (options.generation & 1) * kGenPolicies;
   for (size_t i = 0; i < policies.size(); i++) {
     if (auto s = c.addPolicy(base + static_cast<uint32_t>(i), policies[i]); !s.ok()) return s;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -18,6 +19,9 @@ namespace vigil::compiler {
 
 struct CompileOptions {
   bool audit_all = false;  // daemon-wide audit switch
+  // Ids of generic hooks already in the kernel, by HookSpec::key(): a hook
+  // that stays keeps its id (and its attached program); new ones get free ids.
+  std::map<std::string, uint32_t> hook_ids;
   // Which half of the kernel's tables to fill (0 or 1). A reload compiles
   // into the half the running set does not use, then switches each hook over
   // with one map write, so no hook is ever without its rules.
@@ -29,20 +33,46 @@ constexpr uint32_t kGenPolicies = VG_MAX_POLICIES / 2;
 constexpr uint32_t kGenSelectors = VG_MAX_SELECTORS / 2;
 constexpr uint32_t kGenLenSets = VG_MAX_LEN_SETS / 2;
 
+// A hook served by the generic program (bpf/hook.bpf.c): one program instance
+// per spec, configured by what the policies declare of its arguments.
+struct HookSpec {
+  uint32_t id = 0;
+  policy::HookKind kind = policy::HookKind::kLsm;
+  std::string name;      // as the policies write it: "file_permission", "sys_symlinkat"
+  std::string function;  // kprobes: kernel symbol ("__x64_sys_symlinkat"); lsm: the security_* function
+  bool syscall = false;
+  bool skip_if_missing = false;  // every policy naming it said ignore.callNotFound
+  bool overrides = false;        // a selector denies: a kprobe must attach as fmod_ret
+  int nargs = -1;                // the target's argument count; -1: the loader reads BTF
+  std::array<uint8_t, VG_HOOK_ARGS> kinds{};  // enum vg_arg_kind per argument index
+  std::array<uint8_t, VG_HOOK_ARGS> slots{};  // string slot of string-like arguments
+  std::array<int8_t, VG_HOOK_ARGS> mount_of{-1, -1, -1, -1, -1, -1};  // dentries: their mount's path arg
+  policy::SourcePos pos;                      // first policy that names it
+
+  // Identity of the program instance: what it attaches to and how it reads.
+  std::string key() const;
+  // "lsm/file_permission", "kprobe/sys_symlinkat" (matches policy::Hook::ref()).
+  std::string ref() const;
+};
+
 struct CompiledSet {
   vg_config config{};
   std::vector<std::pair<uint32_t, vg_policy_state>> policies;  // policy id -> state
   std::vector<std::pair<uint32_t, vg_selector>> selectors;     // slot -> selector
   std::vector<std::pair<uint32_t, vg_len_set>> len_sets;       // id -> lengths
   std::vector<vg_str_key> str_keys;                            // every value
+  std::vector<vg_cidr_key> cidrs;                              // SAddr/DAddr prefixes
   std::array<vg_hook_selectors, VG_HOOK_MAX> hooks{};          // hook -> slots
+  std::vector<HookSpec> generic;                               // hooks of the generic program
+  std::map<uint32_t, std::string> hook_refs;                   // id -> Hook::ref(), all hooks
   std::vector<std::string> policy_names;                       // in policy order
   uint32_t policy_base = 0;                                    // id of the first policy
 
-  bool usesHook(vg_hook hook) const { return hooks[hook].count > 0; }
+  bool usesHook(uint32_t hook) const { return hook < VG_HOOK_MAX && hooks[hook].count > 0; }
+  std::map<std::string, uint32_t> hookIds() const;  // key -> id of every generic hook
 };
 
-// Hook name as written in policies ("file_open") <-> ABI id.
+// The built-in hooks (served by bpf/lsm/file_hooks.bpf.h) by LSM hook name <-> ABI id.
 vg_hook hookFromName(const std::string& name);
 const char* hookName(uint32_t hook);
 

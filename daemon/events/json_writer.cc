@@ -16,6 +16,7 @@ api::Action actionOf(uint8_t a) {
     case VG_ACT_POST: return api::ACTION_POST;
     case VG_ACT_OVERRIDE: return api::ACTION_OVERRIDE;
     case VG_ACT_SIGKILL: return api::ACTION_SIGKILL;
+    case VG_ACT_SIGNAL: return api::ACTION_SIGNAL;
   }
   return api::ACTION_UNSPECIFIED;
 }
@@ -27,6 +28,8 @@ api::Outcome outcomeOf(uint8_t o) {
     case VG_OUT_KILLED: return api::OUTCOME_KILLED;
     case VG_OUT_WOULD_DENY: return api::OUTCOME_WOULD_DENY;
     case VG_OUT_WOULD_KILL: return api::OUTCOME_WOULD_KILL;
+    case VG_OUT_SIGNALED: return api::OUTCOME_SIGNALED;
+    case VG_OUT_WOULD_SIGNAL: return api::OUTCOME_WOULD_SIGNAL;
   }
   return api::OUTCOME_UNSPECIFIED;
 }
@@ -35,19 +38,31 @@ const char* mechanismOf(uint8_t m) {
   switch (m) {
     case VG_MECH_LSM: return "bpf_lsm";
     case VG_MECH_FMOD_RET: return "fmod_ret";
+    case VG_MECH_FENTRY: return "fentry";
   }
   return "unknown";
+}
+
+// The caller as the kernel record names it; the process cache adds the rest.
+template <typename Ev>
+void fillCaller(const Ev& ev, api::Process* proc) {
+  proc->set_pid(ev.pid);
+  proc->set_tid(ev.tid);
+  proc->set_ppid(ev.ppid);
+  proc->set_uid(ev.uid);
+  proc->set_gid(ev.gid);
+  proc->set_binary(ev.binary);
+  proc->set_binary_truncated(ev.binary_truncated);
+  proc->set_comm(ev.comm);
 }
 
 }  // namespace
 
 PolicyInfo PolicyInfo::from(const policy::Policy& p) {
   PolicyInfo info{p.name, p.effectiveMode(), {}};
-  for (const auto& h : p.lsm_hooks) {
-    Hook& out = info.hooks[compiler::hookFromName(h.hook)];
-    for (const auto& a : h.args) {
-      if (a.index == 0) out.arg_label = a.label;
-    }
+  for (const auto& h : p.hooks) {
+    Hook& out = info.hooks[h.ref()];
+    for (const auto& a : h.args) out.labels[a.index] = a.label;
     out.message = h.message;
     out.tags = h.tags;
   }
@@ -69,26 +84,21 @@ void JsonRenderer::setPolicies(uint32_t base, const std::vector<PolicyInfo>& pol
 api::Event JsonRenderer::toProto(const LsmEvent& ev) const {
   api::Event out;
   auto* lsm = out.mutable_process_lsm();
-  auto* proc = lsm->mutable_process();
-  proc->set_pid(ev.pid);
-  proc->set_tid(ev.tid);
-  proc->set_ppid(ev.ppid);
-  proc->set_uid(ev.uid);
-  proc->set_gid(ev.gid);
-  proc->set_binary(ev.binary);
-  proc->set_binary_truncated(ev.binary_truncated);
-  proc->set_comm(ev.comm);
+  fillCaller(ev, lsm->mutable_process());
   bool monitor = audit_all_;
   if (ev.policy < policies_.size()) {
     const PolicyInfo& info = policies_[ev.policy];
     lsm->set_policy_name(info.name);
     monitor |= info.mode == policy::Mode::kMonitor;
-    if (auto h = info.hooks.find(ev.hook); h != info.hooks.end()) {
+    if (auto h = info.hooks.find(std::string("lsm/") + compiler::hookName(ev.hook));
+        h != info.hooks.end()) {
       if (!h->second.message.empty()) lsm->set_message(h->second.message);
       for (const auto& t : h->second.tags) lsm->add_tags(t);
       if (!ev.path.empty()) {
         auto* arg = lsm->add_args();
-        arg->set_label(h->second.arg_label);
+        if (auto l = h->second.labels.find(0); l != h->second.labels.end()) {
+          arg->set_label(l->second);
+        }
         arg->set_file_arg(ev.path);
       }
     }
@@ -112,6 +122,108 @@ api::Event JsonRenderer::toProto(const LsmEvent& ev) const {
 }
 
 std::string JsonRenderer::render(const LsmEvent& ev) const { return renderJson(toProto(ev)); }
+
+const PolicyInfo::Hook* JsonRenderer::hookInfo(uint32_t policy, const std::string& ref) const {
+  if (policy >= policies_.size()) return nullptr;
+  const auto& hooks = policies_[policy].hooks;
+  auto it = hooks.find(ref);
+  return it == hooks.end() ? nullptr : &it->second;
+}
+
+namespace {
+
+// Fills the fields process_lsm and process_kprobe share.
+template <typename Msg>
+void fillPolicyEvent(const HookEvent& ev, const PolicyInfo::Hook* info, Msg* m) {
+  fillCaller(ev, m->mutable_process());
+  m->set_selector(ev.selector);
+  m->set_action(actionOf(ev.action));
+  m->set_outcome(outcomeOf(ev.outcome));
+  m->set_return_errno(ev.error);
+  m->set_mechanism(mechanismOf(ev.mechanism));
+  if (ev.action == VG_ACT_SIGNAL) m->set_signal(ev.signal);
+  if (info) {
+    if (!info->message.empty()) m->set_message(info->message);
+    for (const auto& t : info->tags) m->add_tags(t);
+  }
+  for (const auto& a : ev.args) {
+    auto* arg = m->add_args();
+    if (info) {
+      if (auto l = info->labels.find(a.index); l != info->labels.end()) arg->set_label(l->second);
+    }
+    switch (a.kind) {
+      case VG_ARG_S8:
+      case VG_ARG_S16:
+      case VG_ARG_S32:
+      case VG_ARG_S64: arg->set_int_arg(static_cast<int64_t>(a.num)); break;
+      case VG_ARG_U8:
+      case VG_ARG_U16:
+      case VG_ARG_U32:
+      case VG_ARG_U64:
+      case VG_ARG_CRED: arg->set_uint_arg(a.num); break;
+      case VG_ARG_TASK: arg->set_int_arg(static_cast<int64_t>(a.num)); break;
+      case VG_ARG_FILE:
+      case VG_ARG_PATH:
+      case VG_ARG_BINPRM:
+      case VG_ARG_DENTRY: arg->set_file_arg(a.unreadable ? "" : a.str); break;
+      case VG_ARG_STR:
+      case VG_ARG_USTR: arg->set_string_arg(a.str); break;
+      case VG_ARG_SOCK:
+      case VG_ARG_SOCKET:
+      case VG_ARG_SOCKADDR: arg->set_sock_arg(describeSocket(a)); break;
+    }
+  }
+}
+
+}  // namespace
+
+api::Event JsonRenderer::toProto(const HookEvent& ev) const {
+  api::Event out;
+  auto r = hook_refs_.find(ev.hook);
+  const std::string ref = r == hook_refs_.end() ? "unknown/" + std::to_string(ev.hook) : r->second;
+  const std::string name = ref.substr(ref.find('/') + 1);
+  const PolicyInfo::Hook* info = hookInfo(ev.policy, ref);
+  bool monitor = audit_all_;
+  std::string policy_name = "unknown-policy-" + std::to_string(ev.policy);
+  if (ev.policy < policies_.size() && !policies_[ev.policy].name.empty()) {
+    policy_name = policies_[ev.policy].name;
+    monitor |= policies_[ev.policy].mode == policy::Mode::kMonitor;
+  }
+  const api::PolicyMode mode = monitor ? api::POLICY_MODE_MONITOR : api::POLICY_MODE_ENFORCE;
+  if (ref.starts_with("kprobe/")) {
+    auto* k = out.mutable_process_kprobe();
+    fillPolicyEvent(ev, info, k);
+    k->set_function_name(name);
+    k->set_policy_name(policy_name);
+    k->set_mode(mode);
+  } else {
+    auto* l = out.mutable_process_lsm();
+    fillPolicyEvent(ev, info, l);
+    l->set_hook(name);
+    l->set_policy_name(policy_name);
+    l->set_mode(mode);
+    // The hook's path, as for the built-in hooks: the entry a path_* hook
+    // acts on (its dentry), else the first file or path argument.
+    const HookArgValue* subject = nullptr;
+    for (const auto& a : ev.args) {
+      if (a.kind == VG_ARG_DENTRY) {
+        subject = &a;
+        break;
+      }
+      if (!subject && (a.kind == VG_ARG_FILE || a.kind == VG_ARG_PATH || a.kind == VG_ARG_BINPRM)) {
+        subject = &a;
+      }
+    }
+    if (subject && !subject->unreadable) {
+      l->set_path(subject->str);
+      l->set_path_truncated(subject->truncated);
+    }
+  }
+  out.set_node_name(node_name_);
+  out.set_schema_version(api::SCHEMA_VERSION_1);
+  out.set_time(formatRfc3339Nanos(static_cast<int64_t>(ev.ktime_ns) + boot_to_realtime_ns_));
+  return out;
+}
 
 namespace {
 

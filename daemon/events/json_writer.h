@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "daemon/events/event_decoder.h"
+#include "daemon/events/hook_event.h"
 #include "daemon/policy/policy_ir.h"
 #include "vigil/events.pb.h"
 
@@ -16,13 +17,14 @@ namespace vigil::events {
 struct PolicyInfo {
   std::string name;
   policy::Mode mode = policy::Mode::kEnforce;
-  // Per hook (ABI id): what the policy says of it, carried into its events.
+  // Per hook (policy::Hook::ref(), "lsm/file_open"): what the policy says of
+  // it, carried into its events.
   struct Hook {
-    std::string arg_label;  // label of the hook's argument 0 (the file)
+    std::map<int, std::string> labels;  // argument index -> label
     std::string message;
     std::vector<std::string> tags;
   };
-  std::map<uint32_t, Hook> hooks;
+  std::map<std::string, Hook> hooks;
 
   static PolicyInfo from(const policy::Policy& p);
 };
@@ -37,12 +39,20 @@ class JsonRenderer {
   // fills the other generation's ids; events still in flight keep theirs).
   void setPolicies(uint32_t base, const std::vector<PolicyInfo>& policies);
 
+  // What each hook id stands for (CompiledSet::hook_refs) in the set in force;
+  // ids keep their meaning across reloads, so one table serves both generations.
+  void setHookRefs(std::map<uint32_t, std::string> refs) { hook_refs_ = std::move(refs); }
+
   api::Event toProto(const LsmEvent& ev) const;
+  // An lsmhook event becomes process_lsm, a kprobe event process_kprobe.
+  api::Event toProto(const HookEvent& ev) const;
   std::string render(const LsmEvent& ev) const;  // one line, no trailing newline
 
  private:
   std::string node_name_;
+  const PolicyInfo::Hook* hookInfo(uint32_t policy, const std::string& ref) const;
   std::vector<PolicyInfo> policies_;
+  std::map<uint32_t, std::string> hook_refs_;
   bool audit_all_;
   int64_t boot_to_realtime_ns_;
 };

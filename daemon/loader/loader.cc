@@ -6,16 +6,36 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/process/proc_bootstrap.h"
+#include "hook.skel.h"
 #include "vigil.skel.h"
+#include <bpf/btf.h>
 
 namespace vigil::loader {
 namespace {
+
+// The verifier's verdict on the last program that failed to load: the last
+// line of its log before the statistics, for error messages.
+thread_local std::string g_verifier_verdict;
+thread_local bool g_in_verifier_log = false;
+
+void noteVerifierLine(std::string_view line) {
+  if (line.find("-- BEGIN PROG LOAD LOG --") != std::string_view::npos) {
+    g_in_verifier_log = true;
+    g_verifier_verdict.clear();
+  } else if (line.find("-- END PROG LOAD LOG --") != std::string_view::npos) {
+    g_in_verifier_log = false;
+  } else if (g_in_verifier_log && !line.empty() && !line.starts_with("processed ") &&
+             !line.starts_with("verification time")) {
+    g_verifier_verdict = std::string(line);
+  }
+}
 
 int libbpfPrint(libbpf_print_level level, const char* fmt, va_list args) {
   // One call can carry a whole verifier log: log it line by line.
@@ -25,6 +45,7 @@ int libbpfPrint(libbpf_print_level level, const char* fmt, va_list args) {
   while (!rest.empty()) {
     size_t nl = rest.find('\n');
     std::string_view line = rest.substr(0, nl);
+    noteVerifierLine(line);
     if (level == LIBBPF_WARN) {
       spdlog::warn("libbpf: {}", line);
     } else {
@@ -89,8 +110,190 @@ absl::StatusOr<std::unique_ptr<Loader>> Loader::create(const LoadPlan& plan) {
     return errnoStatus("loading the BPF programs (run with --log-level debug for the verifier log)",
                        -err);
   }
-  if (!plan.pin_dir.empty()) l->adopted_generation_ = l->findAdoptedGeneration();
+  if (!plan.pin_dir.empty()) {
+    l->adopted_generation_ = l->findAdoptedGeneration();
+    for (uint32_t id = VG_HOOK_FIRST_GENERIC; id < VG_HOOK_MAX; id++) {
+      vg_hook_meta meta{};
+      if (bpf_map__lookup_elem(l->skel_->maps.vg_hook_meta, &id, sizeof(id), &meta, sizeof(meta),
+                               0) == 0 &&
+          meta.in_use) {
+        meta.key[sizeof(meta.key) - 1] = 0;
+        l->adopted_hooks_[meta.key] = id;
+      }
+    }
+  }
   return l;
+}
+
+namespace {
+
+// Argument count of a kernel function, from the kernel's BTF.
+absl::StatusOr<int> functionArgCount(const std::string& fn) {
+  static btf* vmlinux = btf__load_vmlinux_btf();
+  if (!vmlinux) return absl::UnavailableError("the kernel's BTF (/sys/kernel/btf/vmlinux) is unreadable");
+  int id = btf__find_by_name_kind(vmlinux, fn.c_str(), BTF_KIND_FUNC);
+  if (id < 0) return absl::NotFoundError(absl::StrCat("kernel function ", fn, " not found in the kernel's BTF"));
+  const btf_type* func = btf__type_by_id(vmlinux, id);
+  const btf_type* proto = func ? btf__type_by_id(vmlinux, func->type) : nullptr;
+  if (!proto) return absl::InternalError(absl::StrCat("no prototype for ", fn, " in BTF"));
+  return static_cast<int>(btf_vlen(proto));
+}
+
+}  // namespace
+
+std::string Loader::hookPin(uint32_t id) const {
+  return plan_.pin_dir.empty() ? std::string() : absl::StrCat(plan_.pin_dir, "/link_hook_", id);
+}
+
+absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
+    const compiler::HookSpec& spec) {
+  auto h = std::make_unique<GenericHook>();
+  h->spec = spec;
+  const bool lsm = spec.kind == policy::HookKind::kLsm;
+  if (plan_.hooks == HookMechanism::kNone) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        spec.pos.str(), ": ", spec.ref(), ": this kernel refuses the programs ",
+        lsm ? "lsmhooks" : "kprobes", " attach with (BPF LSM, fentry, fmod_ret)"));
+  }
+  // Which program, on which function: BPF LSM for lsmhooks where it is on,
+  // else fmod_ret on the security_* function; fentry for kprobes, fmod_ret
+  // where a selector overrides the return value.
+  enum { kLsmProg, kFmodProg, kFentryProg } which;
+  std::string target;
+  uint8_t mech;
+  if (lsm && plan_.hooks == HookMechanism::kLsm) {
+    which = kLsmProg, target = spec.name, mech = VG_MECH_LSM;
+  } else if (lsm || spec.overrides) {
+    which = kFmodProg, target = spec.function, mech = VG_MECH_FMOD_RET;
+  } else {
+    which = kFentryProg, target = spec.function, mech = VG_MECH_FENTRY;
+  }
+  int nargs = spec.nargs;
+  if (mech != VG_MECH_LSM) {
+    auto n = functionArgCount(target);
+    if (!n.ok()) return absl::Status(n.status().code(), absl::StrCat(spec.pos.str(), ": ", n.status().message()));
+    if (spec.syscall && *n != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          spec.pos.str(), ": ", target, " is not a system call wrapper taking pt_regs (", *n,
+          " arguments)"));
+    }
+    nargs = *n;
+    for (int i = spec.syscall ? VG_HOOK_ARGS : nargs; i < VG_HOOK_ARGS; i++) {
+      if (spec.kinds[i] != VG_ARG_NONE) {
+        return absl::InvalidArgumentError(absl::StrCat(spec.pos.str(), ": ", target, " has ",
+                                                       nargs, " arguments; argument ", i,
+                                                       " does not exist"));
+      }
+    }
+  }
+  auto tryLoad = [&](bool d_path) -> absl::Status {
+    h->skel = vigil_hook_bpf__open();
+    if (!h->skel) return errnoStatus("opening the generic hook object", errno);
+    auto& progs = h->skel->progs;
+    bpf_program* prog = which == kLsmProg    ? progs.vg_gen_lsm
+                        : which == kFmodProg ? progs.vg_gen_fmod_ret
+                                             : progs.vg_gen_fentry;
+    h->prog = prog;
+    auto* ro = h->skel->rodata;
+    ro->vg_gen_hook = spec.id;
+    for (int i = 0; i < VG_HOOK_ARGS; i++) {
+      ro->vg_gen_kind[i] = spec.kinds[i];
+      ro->vg_gen_slot[i] = spec.slots[i];
+      ro->vg_gen_mount_of[i] = spec.mount_of[i];
+    }
+    ro->vg_gen_nargs = static_cast<uint8_t>(nargs);
+    ro->vg_gen_syscall = spec.syscall;
+    ro->vg_gen_mech = mech;
+    ro->vg_gen_dpath = d_path;
+    ro->vg_can_read_kernel = plan_.can_read_kernel;
+    for (bpf_program* p : {progs.vg_gen_lsm, progs.vg_gen_fmod_ret, progs.vg_gen_fentry}) {
+      bpf_program__set_autoload(p, p == prog);
+    }
+    h->program = absl::StrCat(bpf_program__section_name(prog), "/", target);
+    auto fail = [&](absl::Status st) {
+      vigil_hook_bpf__destroy(h->skel);
+      h->skel = nullptr;
+      return st;
+    };
+    if (bpf_program__set_attach_target(prog, 0, target.c_str()) != 0) {
+      return fail(errnoStatus(absl::StrCat(spec.ref(), ": attach target ", target), errno));
+    }
+    // The same maps as the main object: one set of tables for every hook.
+    bpf_map* map;
+    bpf_object__for_each_map(map, h->skel->obj) {
+      if (bpf_map__is_internal(map)) continue;
+      bpf_map* main = bpf_object__find_map_by_name(skel_->obj, bpf_map__name(map));
+      if (!main || bpf_map__reuse_fd(map, bpf_map__fd(main)) != 0) {
+        return fail(errnoStatus(absl::StrCat("sharing map ", bpf_map__name(map)), errno));
+      }
+    }
+    g_verifier_verdict.clear();
+    if (int err = vigil_hook_bpf__load(h->skel); err != 0) {
+      std::string why =
+          g_verifier_verdict.empty() ? std::string(strerror(-err)) : g_verifier_verdict;
+      if (mech == VG_MECH_FMOD_RET && why.find("is not modifiable") != std::string::npos) {
+        why += " (this kernel lets BPF change the return value of security_* functions only; "
+               "deny through an lsmhook, or use Sigkill)";
+      }
+      return fail(absl::FailedPreconditionError(
+          absl::StrCat(spec.pos.str(), ": loading ", h->program, " for ", spec.ref(), ": ", why)));
+    }
+    return absl::OkStatus();
+  };
+  // bpf_d_path resolves paths as d_path does, but the kernel allows it on
+  // some LSM hooks only (6.1: the sleepable ones); elsewhere the program
+  // walks the dentries itself.
+  const bool wants_path = std::any_of(spec.kinds.begin(), spec.kinds.end(), [](uint8_t k) {
+    return k == VG_ARG_FILE || k == VG_ARG_PATH || k == VG_ARG_BINPRM;
+  });
+  absl::Status st = tryLoad(mech == VG_MECH_LSM && wants_path);
+  if (!st.ok() && mech == VG_MECH_LSM && wants_path) {
+    spdlog::debug("{}: bpf_d_path refused ({}); walking dentries instead", spec.ref(),
+                  std::string(st.message()));
+    st = tryLoad(false);
+  }
+  if (!st.ok()) return st;
+  bpf_program* prog = h->prog;
+  // Attach now: with no selectors written for its id yet it returns at once.
+  const std::string pin = hookPin(spec.id);
+  bpf_link* old = pin.empty() ? nullptr : bpf_link__open(pin.c_str());
+  if (old && libbpf_get_error(old)) old = nullptr;
+  h->link = bpf_program__attach(prog);
+  if (!h->link) {
+    int err = errno;
+    if (old) {
+      bpf_link__disconnect(old);
+      bpf_link__destroy(old);
+    }
+    vigil_hook_bpf__destroy(h->skel);
+    return errnoStatus(absl::StrCat(spec.pos.str(), ": attaching ", h->program), err);
+  }
+  if (old) {  // the previous daemon's instance of the same hook
+    bpf_link__unpin(old);
+    bpf_link__destroy(old);
+  }
+  if (!pin.empty() && bpf_link__pin(h->link, pin.c_str()) != 0) {
+    int err = errno;
+    destroyGeneric(*h, false);
+    return errnoStatus("pinning " + pin, err);
+  }
+  return h;
+}
+
+void Loader::destroyGeneric(GenericHook& h, bool unpin) {
+  if (h.link) {
+    if (unpin) bpf_link__unpin(h.link);
+    bpf_link__destroy(h.link);
+    h.link = nullptr;
+  }
+  if (h.skel) vigil_hook_bpf__destroy(h.skel);
+  h.skel = nullptr;
+}
+
+std::map<std::string, uint32_t> Loader::hookIds() const {
+  std::map<std::string, uint32_t> out = adopted_hooks_;
+  for (const auto& [id, h] : generic_) out[h->spec.key()] = id;
+  return out;
 }
 
 int Loader::findAdoptedGeneration() const {
@@ -124,9 +327,46 @@ void Loader::retireGeneration(int generation) {
     prev = &key;
   }
   for (const auto& k : doomed) bpf_map__delete_elem(m.vg_str_match, &k, sizeof(k), 0);
+  std::vector<vg_cidr_key> doomed_cidrs;
+  vg_cidr_key ckey{}, cnext{};
+  const void* cprev = nullptr;
+  while (bpf_map__get_next_key(m.vg_cidr, cprev, &cnext, sizeof(cnext)) == 0) {
+    if (cnext.selector >= sel_lo && cnext.selector < sel_lo + compiler::kGenSelectors) {
+      doomed_cidrs.push_back(cnext);
+    }
+    ckey = cnext;
+    cprev = &ckey;
+  }
+  for (const auto& k : doomed_cidrs) bpf_map__delete_elem(m.vg_cidr, &k, sizeof(k), 0);
   vg_selector empty{};
   for (uint32_t slot = sel_lo; slot < sel_lo + compiler::kGenSelectors; slot++) {
     bpf_map__update_elem(m.vg_selectors, &slot, sizeof(slot), &empty, sizeof(empty), BPF_ANY);
+  }
+  // Generic hooks no policy names any more: detach them (theirs and those a
+  // previous daemon pinned).
+  for (auto it = generic_.begin(); it != generic_.end();) {
+    if (in_use_.count(it->first)) {
+      ++it;
+      continue;
+    }
+    spdlog::info("detaching {} (no policy uses it)", it->second->program);
+    destroyGeneric(*it->second, true);
+    it = generic_.erase(it);
+  }
+  for (auto it = adopted_hooks_.begin(); it != adopted_hooks_.end();) {
+    if (in_use_.count(it->second)) {
+      ++it;
+      continue;
+    }
+    const std::string pin = hookPin(it->second);
+    if (bpf_link* old = bpf_link__open(pin.c_str()); old && !libbpf_get_error(old)) {
+      bpf_link__unpin(old);
+      bpf_link__destroy(old);
+    }
+    vg_hook_meta none{};
+    bpf_map__update_elem(m.vg_hook_meta, &it->second, sizeof(uint32_t), &none, sizeof(none),
+                         BPF_ANY);
+    it = adopted_hooks_.erase(it);
   }
 }
 
@@ -156,6 +396,9 @@ void Loader::unpinAll() {
   for (auto* l : links) {
     if (*l) bpf_link__unpin(*l);
   }
+  for (auto& [id, h] : generic_) {
+    if (h->link) bpf_link__unpin(h->link);
+  }
   bpf_map* map;
   bpf_object__for_each_map(map, skel_->obj) {
     if (!bpf_map__is_internal(map)) bpf_map__unpin(map, nullptr);
@@ -164,12 +407,54 @@ void Loader::unpinAll() {
 }
 
 Loader::~Loader() {
+  for (auto& [id, h] : generic_) destroyGeneric(*h, false);
   if (skel_) vigil_bpf__destroy(skel_);
 }
 
 absl::Status Loader::apply(const compiler::CompiledSet& set) {
   auto& m = skel_->maps;
   uint32_t zero = 0;
+  // Generic hooks first: all of them in the kernel, or none of the new ones.
+  std::vector<uint32_t> added;
+  std::vector<std::string> skipped;
+  std::set<uint32_t> in_use;
+  for (const auto& spec : set.generic) {
+    auto it = generic_.find(spec.id);
+    if (it != generic_.end() && it->second->spec.key() == spec.key()) {
+      in_use.insert(spec.id);
+      continue;
+    }
+    auto h = loadGeneric(spec);
+    if (!h.ok()) {
+      if (spec.skip_if_missing && absl::IsNotFound(h.status())) {
+        skipped.push_back(std::string(h.status().message()));
+        spdlog::warn("{}: skipped (ignore.callNotFound): {}", spec.pos.str(),
+                     std::string(h.status().message()));
+        continue;
+      }
+      for (uint32_t id : added) {
+        destroyGeneric(*generic_[id], true);
+        generic_.erase(id);
+      }
+      return h.status();
+    }
+    spdlog::info("attached {} for {} (hook id {})", (*h)->program, spec.ref(), spec.id);
+    attached_.push_back((*h)->program);
+    generic_[spec.id] = std::move(*h);
+    added.push_back(spec.id);
+    in_use.insert(spec.id);
+  }
+  for (const auto& spec : set.generic) {
+    if (!in_use.count(spec.id)) continue;
+    vg_hook_meta meta{};
+    const std::string key = spec.key();
+    memcpy(meta.key, key.data(), std::min(key.size(), sizeof(meta.key) - 1));
+    meta.in_use = 1;
+    if (auto s = updateElem(m.vg_hook_meta, &spec.id, sizeof(spec.id), &meta, sizeof(meta)); !s.ok())
+      return s;
+  }
+  in_use_ = std::move(in_use);
+  skipped_ = std::move(skipped);
   if (auto s = updateElem(m.vg_config, &zero, sizeof(zero), &set.config, sizeof(set.config)); !s.ok())
     return s;
   for (const auto& [id, st] : set.policies) {
@@ -188,15 +473,20 @@ absl::Status Loader::apply(const compiler::CompiledSet& set) {
   for (const auto& key : set.str_keys) {
     if (auto s = updateElem(m.vg_str_match, &key, sizeof(key), &one, sizeof(one)); !s.ok()) return s;
   }
+  for (const auto& key : set.cidrs) {
+    if (auto s = updateElem(m.vg_cidr, &key, sizeof(key), &one, sizeof(one)); !s.ok()) return s;
+  }
   for (const auto& [slot, sel] : set.selectors) {
     if (auto s = updateElem(m.vg_selectors, &slot, sizeof(slot), &sel, sizeof(sel)); !s.ok())
       return s;
   }
   // Hooks last: a hook only sees selectors whose values are all in place.
   for (uint32_t h = 0; h < VG_HOOK_MAX; h++) {
-    if (auto s = updateElem(m.vg_hooks, &h, sizeof(h), &set.hooks[h], sizeof(set.hooks[h]));
-        !s.ok())
-      return s;
+    // A skipped hook has no program: leave its selectors out.
+    const bool generic = h >= VG_HOOK_FIRST_GENERIC;
+    const vg_hook_selectors none{};
+    const vg_hook_selectors& hs = generic && !in_use_.count(h) ? none : set.hooks[h];
+    if (auto s = updateElem(m.vg_hooks, &h, sizeof(h), &hs, sizeof(hs)); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

@@ -4,7 +4,9 @@
 // and released in the destructor.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,9 @@
 #include "daemon/loader/probe.h"
 
 struct vigil_bpf;
+struct vigil_hook_bpf;
+struct bpf_link;
+struct bpf_program;
 
 namespace vigil::loader {
 
@@ -40,8 +45,16 @@ class Loader {
   Loader& operator=(const Loader&) = delete;
 
   // Writes policies into the maps. Call before attach() so that the hooks are
-  // in force from the moment they are attached.
+  // in force from the moment they are attached. Generic hooks the set needs
+  // and that are not in the kernel yet are loaded and attached first (idle
+  // until their selectors are written): a hook that fails to load or attach
+  // fails the whole apply with the running set untouched.
   absl::Status apply(const compiler::CompiledSet& set);
+  // Generic hook ids in the kernel (ours, or adopted from pinned maps), by key:
+  // what the next compile must keep.
+  std::map<std::string, uint32_t> hookIds() const;
+  // Generic hooks the last apply skipped (ignore.callNotFound), with why.
+  const std::vector<std::string>& skippedHooks() const { return skipped_; }
   // Seeds the process table with processes that started before Vigil.
   void seedProcesses();
   absl::Status attach();
@@ -54,8 +67,8 @@ class Loader {
   // Names and modes of a generation's policies, as the maps hold them.
   std::vector<std::pair<uint32_t, vg_policy_meta>> policyMeta(int generation) const;
   // After the hooks moved off a policy generation (a reload, or adopting a
-  // previous daemon's set): removes its values and selectors and turns its
-  // policies off.
+  // previous daemon's set): removes its values and selectors, turns its
+  // policies off, and detaches generic hooks no policy uses any more.
   void retireGeneration(int generation);
   // Clean stop: unpins links and maps, so everything detaches when the
   // daemon's descriptors close.
@@ -67,7 +80,22 @@ class Loader {
  private:
   Loader() = default;
   int findAdoptedGeneration() const;
+  // One instance of the generic hook program, attached to one hook.
+  struct GenericHook {
+    compiler::HookSpec spec;
+    vigil_hook_bpf* skel = nullptr;
+    bpf_program* prog = nullptr;  // the one of skel's programs in use
+    bpf_link* link = nullptr;
+    std::string program;  // "lsm/file_permission", for status
+  };
+  absl::StatusOr<std::unique_ptr<GenericHook>> loadGeneric(const compiler::HookSpec& spec);
+  void destroyGeneric(GenericHook& h, bool unpin);
+  std::string hookPin(uint32_t id) const;
   vigil_bpf* skel_ = nullptr;
+  std::map<uint32_t, std::unique_ptr<GenericHook>> generic_;
+  std::map<std::string, uint32_t> adopted_hooks_;  // from a previous daemon's pinned meta
+  std::set<uint32_t> in_use_;                      // generic ids of the last applied set
+  std::vector<std::string> skipped_;
   LoadPlan plan_;
   std::vector<std::string> attached_;
   int adopted_generation_ = -1;

@@ -19,11 +19,34 @@ std::string_view modeName(Mode mode) {
   return "unknown";
 }
 
-std::string_view strOpName(StrOp op) {
+std::string_view argOpName(ArgOp op) {
   switch (op) {
-    case StrOp::kEqual: return "Equal";
-    case StrOp::kPrefix: return "Prefix";
-    case StrOp::kPostfix: return "Postfix";
+    case ArgOp::kEqual: return "Equal";
+    case ArgOp::kNotEqual: return "NotEqual";
+    case ArgOp::kPrefix: return "Prefix";
+    case ArgOp::kNotPrefix: return "NotPrefix";
+    case ArgOp::kPostfix: return "Postfix";
+    case ArgOp::kNotPostfix: return "NotPostfix";
+    case ArgOp::kGT: return "GT";
+    case ArgOp::kLT: return "LT";
+    case ArgOp::kMask: return "Mask";
+    case ArgOp::kInRange: return "InRange";
+    case ArgOp::kNotInRange: return "NotInRange";
+    case ArgOp::kSPort: return "SPort";
+    case ArgOp::kNotSPort: return "NotSPort";
+    case ArgOp::kDPort: return "DPort";
+    case ArgOp::kNotDPort: return "NotDPort";
+    case ArgOp::kSPortPriv: return "SPortPriv";
+    case ArgOp::kNotSPortPriv: return "NotSPortPriv";
+    case ArgOp::kDPortPriv: return "DPortPriv";
+    case ArgOp::kNotDPortPriv: return "NotDPortPriv";
+    case ArgOp::kSAddr: return "SAddr";
+    case ArgOp::kNotSAddr: return "NotSAddr";
+    case ArgOp::kDAddr: return "DAddr";
+    case ArgOp::kNotDAddr: return "NotDAddr";
+    case ArgOp::kProtocol: return "Protocol";
+    case ArgOp::kFamily: return "Family";
+    case ArgOp::kState: return "State";
   }
   return "unknown";
 }
@@ -31,6 +54,11 @@ std::string_view strOpName(StrOp op) {
 std::string_view binOpName(BinOp op) {
   switch (op) {
     case BinOp::kIn: return "In";
+    case BinOp::kNotIn: return "NotIn";
+    case BinOp::kPrefix: return "Prefix";
+    case BinOp::kNotPrefix: return "NotPrefix";
+    case BinOp::kPostfix: return "Postfix";
+    case BinOp::kNotPostfix: return "NotPostfix";
   }
   return "unknown";
 }
@@ -40,8 +68,18 @@ std::string_view actionName(ActionKind kind) {
     case ActionKind::kPost: return "Post";
     case ActionKind::kOverride: return "Override";
     case ActionKind::kSigkill: return "Sigkill";
+    case ActionKind::kSignal: return "Signal";
+    case ActionKind::kNoPost: return "NoPost";
   }
   return "unknown";
+}
+
+std::string_view hookKindName(HookKind kind) {
+  return kind == HookKind::kLsm ? "lsmhook" : "kprobe";
+}
+
+std::string Hook::ref() const {
+  return std::string(kind == HookKind::kLsm ? "lsm/" : "kprobe/") + hook;
 }
 
 }  // namespace vigil::policy

@@ -6,6 +6,7 @@
 // errors as FILE:LINE:COL.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,22 +25,44 @@ struct SourcePos {
 
 enum class Mode { kEnforce, kMonitor };
 
-enum class StrOp { kEqual, kPrefix, kPostfix };
+// matchArgs operators, as Tetragon names them.
+enum class ArgOp {
+  kEqual, kNotEqual, kPrefix, kNotPrefix, kPostfix, kNotPostfix,  // strings, and Equal on numbers
+  kGT, kLT, kMask, kInRange, kNotInRange,                         // numbers
+  kSPort, kNotSPort, kDPort, kNotDPort, kSPortPriv, kNotSPortPriv, kDPortPriv, kNotDPortPriv,
+  kSAddr, kNotSAddr, kDAddr, kNotDAddr, kProtocol, kFamily, kState,  // sockets
+};
+using StrOp = ArgOp;  // the first slice's name
 
-enum class BinOp { kIn };
+enum class BinOp { kIn, kNotIn, kPrefix, kNotPrefix, kPostfix, kNotPostfix };
 
-enum class ActionKind { kPost, kOverride, kSigkill };
+enum class ActionKind { kPost, kOverride, kSigkill, kSignal, kNoPost };
+
+enum class HookKind { kLsm, kKprobe };
 
 // Names as written in policies ("monitor", "Equal", "In", "Override").
 std::string_view modeName(Mode mode);
-std::string_view strOpName(StrOp op);
+std::string_view argOpName(ArgOp op);
+inline std::string_view strOpName(ArgOp op) { return argOpName(op); }
 std::string_view binOpName(BinOp op);
 std::string_view actionName(ActionKind kind);
+std::string_view hookKindName(HookKind kind);  // "lsmhook", "kprobe"
+
+// An address prefix of SAddr/DAddr values ("10.0.0.0/8", "::1").
+struct Cidr {
+  uint8_t family = 0;  // AF_INET or AF_INET6
+  uint8_t bits = 0;    // prefix length
+  std::array<uint8_t, 16> addr{};
+};
 
 struct ArgFilter {
   int index = 0;  // which hook argument (as declared in args[])
-  StrOp op = StrOp::kEqual;
-  std::vector<std::string> values;
+  ArgOp op = ArgOp::kEqual;
+  std::vector<std::string> values;  // as written (strings and paths)
+  // Numbers the values stand for: Equal on integers, ports, Family/Protocol/
+  // State (names resolved), GT/LT (one), Mask (OR of all), InRange (lo, hi).
+  std::vector<uint64_t> numbers;
+  std::vector<Cidr> cidrs;          // SAddr/DAddr and their negations
   SourcePos pos;
 };
 
@@ -52,6 +75,7 @@ struct BinaryFilter {
 struct Action {
   ActionKind kind = ActionKind::kPost;
   int arg_error = 0;  // Override: negative errno as written in the policy (-1 = EPERM)
+  int arg_sig = 0;    // Signal: the signal number
   SourcePos pos;
 };
 
@@ -65,24 +89,33 @@ struct Selector {
 struct HookArg {
   int index = 0;
   std::string type;  // "file", "linux_binprm", ...
+  uint8_t kind = 0;  // enum vg_arg_kind: how the kernel reads it (VG_ARG_NONE for "nop")
   std::string label;
   SourcePos pos;
 };
 
-struct LsmHook {
-  std::string hook;  // "bprm_check_security", "file_open"
+// One lsmhook or kprobe of a policy.
+struct Hook {
+  HookKind kind = HookKind::kLsm;
+  std::string hook;      // LSM hook ("file_open") or kernel function as written ("sys_symlinkat")
+  bool syscall = false;  // kprobes: call names a system call
+  bool skip_if_missing = false;  // kprobes: ignore.callNotFound, a warning instead of an error
   std::vector<HookArg> args;
   std::vector<Selector> selectors;
   std::string message;
   std::vector<std::string> tags;
   SourcePos pos;
+
+  // "lsm/file_open", "kprobe/sys_symlinkat": how events and the renderer name it.
+  std::string ref() const;
 };
+using LsmHook = Hook;
 
 struct Policy {
   std::string name;  // metadata.name
   std::string file;
   std::optional<Mode> mode;  // spec.options policy-mode; unset = enforce
-  std::vector<LsmHook> lsm_hooks;
+  std::vector<Hook> hooks;  // lsmhooks, then kprobes, each in file order
   SourcePos pos;
 
   Mode effectiveMode() const { return mode.value_or(Mode::kEnforce); }

@@ -1,5 +1,6 @@
 #include "daemon/policy/policy_parser.h"
 
+#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <initializer_list>
+#include <span>
 #include <sstream>
 #include <system_error>
 #include <tuple>
@@ -17,6 +19,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "daemon/policy/hook_catalog.h"
 #include "vigil/abi/abi.h"
 
 namespace vigil::policy {
@@ -72,49 +75,118 @@ constexpr std::string_view kKind = "TracingPolicy";
 constexpr size_t kMaxValueLen = VG_PATH_MAX - 1;
 constexpr size_t kMaxNameLen = 253;  // Kubernetes object names (DNS subdomain)
 
-// The hooks this slice implements. Both take one argument, a path the kernel
-// resolves, so matchArgs values are absolute paths.
-struct HookInfo {
-  std::string_view name;
-  std::string_view arg_type;  // type of argument 0, as Tetragon names it
-  std::string_view arg_what;
-};
-constexpr HookInfo kHooks[] = {
-    {"bprm_check_security", "linux_binprm", "the program being executed"},
-    {"file_open", "file", "the file being opened"},
-};
-
-const HookInfo* findHook(std::string_view name) {
-  for (const auto& h : kHooks) {
-    if (h.name == name) return &h;
-  }
-  return nullptr;
-}
-
-// Names Tetragon defines that this slice does not implement: using one is a
+// Names Tetragon defines that Vigil does not implement yet: using one is a
 // "not supported yet" error rather than an "unknown" one, so users can tell a
 // typo from a missing feature.
-constexpr std::string_view kTetragonArgOperators[] = {
-    "NotEqual",   "NotPrefix", "NotPostfix",         "GreaterThan",  "LessThan",     "GT",
-    "LT",         "SPort",     "NotSPort",           "SPortPriv",    "NotSportPriv", "NotSPortPriv",
-    "DPort",      "NotDPort",  "DPortPriv",          "NotDPortPriv", "SAddr",        "NotSAddr",
-    "DAddr",      "NotDAddr",  "Protocol",           "Family",       "State",        "Mask",
-    "InMap",      "NotInMap",  "CapabilitiesGained", "InRange",      "NotInRange",   "FileType",
-    "NotFileType"};
-constexpr std::string_view kTetragonBinaryOperators[] = {"NotIn", "Prefix", "NotPrefix", "Postfix",
-                                                         "NotPostfix"};
+constexpr std::string_view kTetragonArgOperators[] = {"InMap", "NotInMap", "CapabilitiesGained",
+                                                      "FileType", "NotFileType"};
 constexpr std::string_view kTetragonActions[] = {"FollowFD",
                                                  "UnfollowFD",
                                                  "CopyFD",
                                                  "GetUrl",
                                                  "DnsLookup",
-                                                 "NoPost",
-                                                 "Signal",
                                                  "TrackSock",
                                                  "UntrackSock",
                                                  "NotifyEnforcer",
                                                  "CleanupEnforcerNotification",
                                                  "Set"};
+
+struct OpName {
+  std::string_view name;
+  ArgOp op;
+};
+constexpr OpName kArgOps[] = {
+    {"Equal", ArgOp::kEqual},         {"NotEqual", ArgOp::kNotEqual},
+    {"Prefix", ArgOp::kPrefix},       {"NotPrefix", ArgOp::kNotPrefix},
+    {"Postfix", ArgOp::kPostfix},     {"NotPostfix", ArgOp::kNotPostfix},
+    {"GT", ArgOp::kGT},               {"GreaterThan", ArgOp::kGT},
+    {"LT", ArgOp::kLT},               {"LessThan", ArgOp::kLT},
+    {"Mask", ArgOp::kMask},           {"InRange", ArgOp::kInRange},
+    {"NotInRange", ArgOp::kNotInRange}, {"SPort", ArgOp::kSPort},
+    {"NotSPort", ArgOp::kNotSPort},   {"DPort", ArgOp::kDPort},
+    {"NotDPort", ArgOp::kNotDPort},   {"SPortPriv", ArgOp::kSPortPriv},
+    {"NotSPortPriv", ArgOp::kNotSPortPriv}, {"NotSportPriv", ArgOp::kNotSPortPriv},
+    {"DPortPriv", ArgOp::kDPortPriv}, {"NotDPortPriv", ArgOp::kNotDPortPriv},
+    {"SAddr", ArgOp::kSAddr},         {"NotSAddr", ArgOp::kNotSAddr},
+    {"DAddr", ArgOp::kDAddr},         {"NotDAddr", ArgOp::kNotDAddr},
+    {"Protocol", ArgOp::kProtocol},   {"Family", ArgOp::kFamily},
+    {"State", ArgOp::kState},
+};
+
+struct BinOpName {
+  std::string_view name;
+  BinOp op;
+};
+constexpr BinOpName kBinOps[] = {{"In", BinOp::kIn},           {"NotIn", BinOp::kNotIn},
+                                 {"Prefix", BinOp::kPrefix},   {"NotPrefix", BinOp::kNotPrefix},
+                                 {"Postfix", BinOp::kPostfix}, {"NotPostfix", BinOp::kNotPostfix}};
+
+// Symbolic values of Family, Protocol and State (Linux's numbers).
+struct NamedNumber {
+  std::string_view name;
+  uint64_t value;
+};
+constexpr NamedNumber kFamilies[] = {{"AF_UNSPEC", 0}, {"AF_UNIX", 1},     {"AF_LOCAL", 1},
+                                     {"AF_INET", 2},   {"AF_INET6", 10},   {"AF_NETLINK", 16},
+                                     {"AF_PACKET", 17}, {"AF_VSOCK", 40}};
+constexpr NamedNumber kProtocols[] = {{"IPPROTO_IP", 0},     {"IPPROTO_ICMP", 1},
+                                      {"IPPROTO_TCP", 6},    {"IPPROTO_UDP", 17},
+                                      {"IPPROTO_IPV6", 41},  {"IPPROTO_ICMPV6", 58},
+                                      {"IPPROTO_SCTP", 132}, {"IPPROTO_UDPLITE", 136},
+                                      {"IPPROTO_RAW", 255},  {"IPPROTO_MPTCP", 262}};
+constexpr NamedNumber kTcpStates[] = {
+    {"TCP_ESTABLISHED", 1}, {"TCP_SYN_SENT", 2},   {"TCP_SYN_RECV", 3},  {"TCP_FIN_WAIT1", 4},
+    {"TCP_FIN_WAIT2", 5},   {"TCP_TIME_WAIT", 6},  {"TCP_CLOSE", 7},     {"TCP_CLOSE_WAIT", 8},
+    {"TCP_LAST_ACK", 9},    {"TCP_LISTEN", 10},    {"TCP_CLOSING", 11},  {"TCP_NEW_SYN_RECV", 12}};
+
+// An integer as written in a value: decimal (may be negative) or 0x hex.
+std::optional<uint64_t> parseNumber(std::string_view s) {
+  bool neg = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    neg = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  int base = 10;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    base = 16;
+    s.remove_prefix(2);
+  }
+  if (s.empty()) return std::nullopt;
+  uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  if (neg) {
+    if (v > static_cast<uint64_t>(INT64_MAX) + 1) return std::nullopt;
+    v = static_cast<uint64_t>(-static_cast<int64_t>(v - 1) - 1);
+  }
+  return v;
+}
+
+std::optional<Cidr> parseCidr(std::string_view s) {
+  Cidr c;
+  std::string addr(s.substr(0, s.find('/')));
+  int max_bits = 0;
+  if (inet_pton(AF_INET, addr.c_str(), c.addr.data()) == 1) {
+    c.family = AF_INET;
+    max_bits = 32;
+  } else if (inet_pton(AF_INET6, addr.c_str(), c.addr.data()) == 1) {
+    c.family = AF_INET6;
+    max_bits = 128;
+  } else {
+    return std::nullopt;
+  }
+  c.bits = static_cast<uint8_t>(max_bits);
+  if (size_t slash = s.find('/'); slash != std::string_view::npos) {
+    std::string_view b = s.substr(slash + 1);
+    int bits = -1;
+    auto [ptr, ec] = std::from_chars(b.data(), b.data() + b.size(), bits);
+    if (ec != std::errc() || ptr != b.data() + b.size() || bits < 0 || bits > max_bits) {
+      return std::nullopt;
+    }
+    c.bits = static_cast<uint8_t>(bits);
+  }
+  return c;
+}
 
 template <typename Range>
 bool contains(const Range& range, std::string_view s) {
@@ -184,22 +256,6 @@ struct Schema {
   std::string (*hint)(std::string_view key, const Node& value) = nullptr;
 };
 
-// kprobes on the LSM entry points are the old way to write what lsmhooks say now.
-std::string specHint(std::string_view key, const Node& value) {
-  if (key != "kprobes" || !value.IsSequence()) return "";
-  std::string out;
-  for (const auto& kp : value) {
-    if (!kp.IsMap() || !kp["call"] || !kp["call"].IsScalar()) continue;
-    const std::string& call = kp["call"].Scalar();
-    if (call == "security_bprm_check" || call == "security_file_open") {
-      out += cat(out.empty() ? "; " : ", ", "kprobe \"", call,
-                 "\" can be written as spec.lsmhooks hook \"",
-                 call == "security_bprm_check" ? "bprm_check_security" : "file_open", "\"");
-    }
-  }
-  return out;
-}
-
 const Schema kRootSchema{"top-level fields", {"apiVersion", "kind", "metadata", "spec"}, {}};
 
 const Schema kMetadataSchema{
@@ -214,16 +270,21 @@ const Schema kMetadataSchema{
 
 const Schema kSpecSchema{
     "fields of spec",
-    {"lsmhooks", "options"},
-    {"kprobes", "tracepoints", "uprobes", "usdts", "loader", "lists", "enforcers", "podSelector",
-     "containerSelector", "hostSelector", "selectorsMacros"},
-    {},
-    specHint};
+    {"lsmhooks", "kprobes", "options"},
+    {"tracepoints", "uprobes", "usdts", "loader", "lists", "enforcers", "podSelector",
+     "containerSelector", "hostSelector", "selectorsMacros"}};
 
 const Schema kOptionSchema{"fields of an option", {"name", "value"}, {}};
 
 const Schema kHookSchema{
     "fields of an lsmhook", {"hook", "args", "selectors", "message", "tags"}, {}};
+
+const Schema kKprobeSchema{"fields of a kprobe",
+                           {"call", "syscall", "args", "selectors", "message", "tags", "return",
+                            "returnArg", "ignore"},
+                           {"returnArgAction", "data"}};
+
+const Schema kIgnoreSchema{"fields of ignore", {"callNotFound"}, {}};
 
 const Schema kArgSchema{"fields of an argument",
                         {"index", "type", "label"},
@@ -242,8 +303,8 @@ const Schema kBinaryFilterSchema{
 
 const Schema kActionSchema{
     "fields of matchActions",
-    {"action", "argError"},
-    {"argFd", "argName", "argUrl", "argFqdn", "argSig", "argSock", "argIndex", "argValue",
+    {"action", "argError", "argSig"},
+    {"argFd", "argName", "argUrl", "argFqdn", "argSock", "argIndex", "argValue",
      "rateLimit", "rateLimitScope", "kernelStackTrace", "userStackTrace", "imaHash"}};
 
 class Fields {
@@ -533,22 +594,27 @@ class Parser {
     auto f = readMap(e.value, pos, "spec", kSpecSchema);
     if (!f) return;
     if (const Entry* o = f->find("options")) parseOptions(*o, p);
-    const Entry* hooks = f->find("lsmhooks");
-    if (hooks != nullptr && isList(*hooks, "spec.lsmhooks")) {
+    const Entry* lsm = f->find("lsmhooks");
+    if (lsm != nullptr && isList(*lsm, "spec.lsmhooks")) {
       size_t i = 0;
-      for (const auto& h : hooks->value) {
-        parseLsmHook(h, item("spec.lsmhooks", i++), p);
+      for (const auto& h : lsm->value) parseHook(h, item("spec.lsmhooks", i++), HookKind::kLsm, p);
+    }
+    const Entry* kprobes = f->find("kprobes");
+    if (kprobes != nullptr && isList(*kprobes, "spec.kprobes")) {
+      size_t i = 0;
+      for (const auto& h : kprobes->value) {
+        parseHook(h, item("spec.kprobes", i++), HookKind::kKprobe, p);
       }
     }
     // A policy with nothing to enforce is a mistake; say so unless the spec
-    // already failed for another reason (e.g. it only has kprobes).
-    if (p.lsm_hooks.empty() && errors_.size() == errors_before) {
-      if (hooks == nullptr) {
-        error(pos, "spec",
-              "no lsmhooks: the policy does nothing; supported hooks: "
-              "bprm_check_security, file_open");
+    // already failed for another reason (e.g. it only has tracepoints).
+    if (p.hooks.empty() && errors_.size() == errors_before) {
+      if (lsm == nullptr && kprobes == nullptr) {
+        error(pos, "spec", "no lsmhooks or kprobes: the policy does nothing");
       } else {
-        error(posOf(*hooks), "spec.lsmhooks", "empty: the policy does nothing");
+        const Entry* where = lsm ? lsm : kprobes;
+        error(posOf(*where), lsm ? "spec.lsmhooks" : "spec.kprobes",
+              "empty: the policy does nothing");
       }
     }
   }
@@ -590,43 +656,42 @@ class Parser {
     }
   }
 
-  // ---- lsmhooks --------------------------------------------------------------
+  // ---- lsmhooks and kprobes -----------------------------------------------------
 
-  void parseLsmHook(const Node& n, const std::string& path, Policy& p) {
+  // What the selectors of one hook may refer to.
+  struct DeclaredArg {
+    SourcePos pos;
+    uint8_t kind = VG_ARG_NONE;
+    std::string type;
+  };
+  struct HookCtx {
+    HookKind kind = HookKind::kLsm;
+    const LsmHookInfo* info = nullptr;  // lsmhooks: the hook's signature
+    bool syscall = false;
+    bool known = false;                 // the hook/call itself is valid
+    std::string name;
+    std::unordered_map<int64_t, DeclaredArg> declared;
+  };
+
+  void parseHook(const Node& n, const std::string& path, HookKind kind, Policy& p) {
     const SourcePos pos = posOf(n);
-    auto f = readMap(n, pos, path, kHookSchema);
+    auto f = readMap(n, pos, path, kind == HookKind::kLsm ? kHookSchema : kKprobeSchema);
     if (!f) return;
-    LsmHook h;
+    Hook h;
+    h.kind = kind;
     h.pos = pos;
-    const HookInfo* info = nullptr;
-    if (auto name = requiredString(*f, pos, path, "hook")) {
-      h.hook = *name;
-      info = findHook(*name);
-      if (info == nullptr) {
-        std::string hint;
-        if (std::string_view(*name).starts_with("security_")) {
-          // LSM hook names drop the security_ prefix of the kernel functions.
-          std::string_view bare = std::string_view(*name).substr(strlen("security_"));
-          if (bare == "bprm_check") bare = "bprm_check_security";
-          if (findHook(bare)) hint = cat(" (did you mean \"", bare, "\"?)");
-        }
-        if (hint.empty()) {
-          std::vector<std::string_view> names;
-          for (const auto& hk : kHooks) names.push_back(hk.name);
-          hint = didYouMean(names, *name);
-        }
-        error(posOf(*f->find("hook")), child(path, "hook"),
-              cat("hook ", shortQuoted(*name), " is not supported yet", hint,
-                  "; supported: bprm_check_security, file_open"));
-      }
+    HookCtx ctx;
+    ctx.kind = kind;
+    if (kind == HookKind::kLsm) {
+      parseLsmName(*f, pos, path, h, ctx);
+    } else {
+      parseKprobeCall(*f, pos, path, h, ctx);
     }
 
-    // Declared arguments: index -> where it was declared.
-    std::unordered_map<int64_t, SourcePos> declared;
     if (const Entry* args = f->find("args"); args && isList(*args, child(path, "args"))) {
       size_t i = 0;
       for (const auto& a : args->value) {
-        if (auto arg = parseHookArg(a, item(child(path, "args"), i++), info, declared)) {
+        if (auto arg = parseHookArg(a, item(child(path, "args"), i++), ctx)) {
           h.args.push_back(std::move(*arg));
         }
       }
@@ -657,46 +722,140 @@ class Parser {
           error(posOf(s), ipath,
                 cat("too many selectors; a hook evaluates at most ", VG_MAX_HOOK_SELECTORS));
         }
-        if (auto sel = parseSelector(s, ipath, info, declared)) {
-          h.selectors.push_back(std::move(*sel));
-        }
+        if (auto sel = parseSelector(s, ipath, ctx)) h.selectors.push_back(std::move(*sel));
       }
     }
     if (sels == nullptr || sels->value.IsNull() ||
         (sels->value.IsSequence() && sels->value.size() == 0)) {
-      // Tetragon reports every call of a hook without selectors; that floods
-      // events and is rarely meant, so ask for it explicitly.
-      error(sels ? posOf(*sels) : pos, sels ? spath : path,
-            "a hook without selectors is not supported yet; add a selector (an empty one, "
-            "{}, matches every call)");
+      // As in Tetragon: a hook without selectors posts every call. Say so,
+      // since on a busy hook that is a flood.
+      warning(sels ? posOf(*sels) : pos, sels ? spath : path,
+              "no selectors: every call is posted as an event (add matchArgs or matchBinaries "
+              "to filter in the kernel)");
+      Selector all;
+      all.pos = sels ? posOf(*sels) : pos;
+      h.selectors.push_back(std::move(all));
     }
-    p.lsm_hooks.push_back(std::move(h));
+    p.hooks.push_back(std::move(h));
   }
 
-  std::optional<HookArg> parseHookArg(const Node& n, const std::string& path, const HookInfo* info,
-                                      std::unordered_map<int64_t, SourcePos>& declared) {
+  void parseLsmName(const Fields& f, const SourcePos& pos, const std::string& path, Hook& h,
+                    HookCtx& ctx) {
+    auto name = requiredString(f, pos, path, "hook");
+    if (!name) return;
+    h.hook = *name;
+    ctx.name = *name;
+    ctx.info = findLsmHook(*name);
+    ctx.known = ctx.info != nullptr;
+    if (ctx.info) return;
+    std::string hint;
+    if (std::string_view(*name).starts_with("security_")) {
+      // LSM hook names drop the security_ prefix of the kernel functions.
+      std::string_view bare = std::string_view(*name).substr(strlen("security_"));
+      if (bare == "bprm_check") bare = "bprm_check_security";
+      if (findLsmHook(bare)) hint = cat(" (did you mean \"", bare, "\"?)");
+    }
+    std::vector<std::string_view> names;
+    for (const auto& hk : lsmHooks()) names.push_back(hk.name);
+    if (hint.empty()) hint = didYouMean(names, *name);
+    error(posOf(*f.find("hook")), child(path, "hook"),
+          cat("hook ", shortQuoted(*name), " is not supported yet", hint,
+              "; supported: ", join(names, ", "), " (or write it as a kprobe)"));
+  }
+
+  void parseKprobeCall(const Fields& f, const SourcePos& pos, const std::string& path, Hook& h,
+                       HookCtx& ctx) {
+    if (const Entry* e = f.find("syscall"); e && !e->value.IsNull()) {
+      if (auto b = getBool(*e, child(path, "syscall"))) h.syscall = *b;
+    }
+    ctx.syscall = h.syscall;
+    bool ret = false;
+    if (const Entry* e = f.find("return"); e && !e->value.IsNull()) {
+      if (auto b = getBool(*e, child(path, "return")); b && *b) {
+        ret = true;
+        error(posOf(*e), child(path, "return"),
+              "return probes (the function's return value) are not supported yet");
+      }
+    }
+    if (const Entry* e = f.find("returnArg"); e && !ret) {
+      // Tetragon reads returnArg only for return probes.
+      warning(posOf(e->key_node), child(path, "returnArg"),
+              "ignored: the kprobe does not set return: true");
+    }
+    if (const Entry* e = f.find("ignore"); e && !e->value.IsNull()) {
+      const std::string ipath = child(path, "ignore");
+      if (auto g = readMap(e->value, posOf(*e), ipath, kIgnoreSchema)) {
+        if (const Entry* c = g->find("callNotFound")) {
+          if (auto b = getBool(*c, child(ipath, "callNotFound"))) h.skip_if_missing = *b;
+        }
+      }
+    }
+    auto call = requiredString(f, pos, path, "call");
+    if (!call) return;
+    const SourcePos cpos = posOf(*f.find("call"));
+    if (call->empty()) {
+      error(cpos, child(path, "call"), "must not be empty");
+      return;
+    }
+    if (std::string_view(*call).starts_with("list:")) {
+      error(cpos, child(path, "call"),
+            "calls from spec.lists are not supported yet; write one kprobe per function");
+      return;
+    }
+    auto ident = [](char ch) {
+      return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+             ch == '_' || ch == '.';
+    };
+    if (!std::all_of(call->begin(), call->end(), ident)) {
+      error(cpos, child(path, "call"),
+            cat(shortQuoted(*call), " is not a kernel function name (letters, digits, '_', '.')"));
+      return;
+    }
+    h.hook = *call;
+    ctx.name = *call;
+    ctx.known = true;
+  }
+
+  std::optional<bool> getBool(const Entry& e, std::string_view path) {
+    if (e.value.IsScalar() && e.value.Tag() != "!") {
+      const std::string& v = e.value.Scalar();
+      if (v == "true" || v == "True" || v == "TRUE") return true;
+      if (v == "false" || v == "False" || v == "FALSE") return false;
+    }
+    error(posOf(e), path, cat("expected true or false, got ", describe(e.value)));
+    return std::nullopt;
+  }
+
+  std::optional<HookArg> parseHookArg(const Node& n, const std::string& path, HookCtx& ctx) {
     const SourcePos pos = posOf(n);
     auto f = readMap(n, pos, path, kArgSchema);
     if (!f) return std::nullopt;
     HookArg a;
     a.pos = pos;
     bool ok = true;
+    const LsmHookInfo* info = ctx.info;
+    const int64_t max_index =
+        info ? static_cast<int64_t>(info->args.size()) - 1 : VG_HOOK_ARGS - 1;
     if (const Entry* e = f->find("index")) {
       auto index = getInt(*e, child(path, "index"), 0, UINT32_MAX);
-      if (index && info && *index != 0) {
-        error(posOf(*e), child(path, "index"),
-              cat("hook ", info->name, " has no argument ", *index, "; its only argument is 0 (",
-                  info->arg_type, ": ", info->arg_what, ")"));
+      if (index && *index > max_index) {
+        if (info) {
+          std::vector<std::string> sig;
+          for (size_t i = 0; i < info->args.size(); i++) {
+            sig.push_back(cat(i, ": ", info->args[i].type, " (", info->args[i].what, ")"));
+          }
+          error(posOf(*e), child(path, "index"),
+                cat("hook ", info->name, " has no argument ", *index, "; its arguments are ",
+                    join(sig, ", ")));
+        } else {
+          error(posOf(*e), child(path, "index"),
+                cat("argument ", *index, " is out of reach; Vigil reads arguments 0 to ",
+                    VG_HOOK_ARGS - 1));
+        }
         index.reset();
       }
       if (index) {
         a.index = static_cast<int>(*index);
-        auto [it, inserted] = declared.emplace(*index, posOf(*e));
-        if (!inserted) {
-          error(posOf(*e), child(path, "index"),
-                cat("argument ", *index, " is declared twice (first at line ", it->second.line,
-                    ", column ", it->second.col, ")"));
-        }
       } else {
         ok = false;
       }
@@ -706,11 +865,37 @@ class Parser {
     }
     if (auto type = requiredString(*f, pos, path, "type")) {
       a.type = *type;
-      if (info && *type != info->arg_type) {
-        error(posOf(*f->find("type")), child(path, "type"),
-              cat("argument 0 of hook ", info->name, " has type \"", info->arg_type, "\" (",
-                  info->arg_what, "), not ", shortQuoted(*type)));
+      const SourcePos tpos = posOf(*f->find("type"));
+      auto kind = argKindOf(*type, ctx.syscall);
+      if (info && ok) {
+        const CatalogArg& want = info->args[a.index];
+        // Any integer type reads an integer argument (at the kernel's width).
+        const bool same = (kind && *kind == want.kind) ||
+                          (kind && isIntegerKind(*kind) && isIntegerKind(want.kind)) ||
+                          *type == "nop";
+        if (!same) {
+          error(tpos, child(path, "type"),
+                cat("argument ", a.index, " of hook ", info->name, " has type \"", want.type,
+                    "\" (", want.what, "), not ", shortQuoted(*type)));
+          ok = false;
+        } else if (want.kind == VG_ARG_NONE && *type != "nop") {
+          error(tpos, child(path, "type"),
+                cat("reading argument ", a.index, " of hook ", info->name, " (", want.type,
+                    ") is not supported yet; declare it as type \"nop\" or leave it out"));
+          ok = false;
+        } else {
+          a.kind = *type == "nop" ? static_cast<uint8_t>(VG_ARG_NONE) : want.kind;
+        }
+      } else if (!kind) {
+        error(tpos, child(path, "type"),
+              cat(isTetragonArgType(*type) ? "reading arguments of type " : "unknown type ",
+                  shortQuoted(*type), isTetragonArgType(*type) ? " is not supported yet" : "",
+                  "; supported: int, int8..int64, uint8..uint64, size_t, long, fd, capability, "
+                  "string, file, path, dentry, linux_binprm, sock, socket, sockaddr, cred, task, "
+                  "nop"));
         ok = false;
+      } else {
+        a.kind = *kind;
       }
     } else {
       ok = false;
@@ -719,14 +904,21 @@ class Parser {
       if (auto s = getString(*l, child(path, "label"))) a.label = *s;
     }
     if (!ok) return std::nullopt;
+    auto [it, inserted] = ctx.declared.emplace(a.index, DeclaredArg{posOf(*f->find("index")),
+                                                                    a.kind, a.type});
+    if (!inserted) {
+      error(posOf(*f->find("index")), child(path, "index"),
+            cat("argument ", a.index, " is declared twice (first at line ", it->second.pos.line,
+                ", column ", it->second.pos.col, ")"));
+      return std::nullopt;
+    }
     return a;
   }
 
   // ---- selectors -------------------------------------------------------------
 
   std::optional<Selector> parseSelector(const Node& n, const std::string& path,
-                                        const HookInfo* info,
-                                        const std::unordered_map<int64_t, SourcePos>& declared) {
+                                        const HookCtx& ctx) {
     const SourcePos pos = posOf(n);
     auto f = readMap(n, pos, path, kSelectorSchema);
     if (!f) return std::nullopt;
@@ -740,9 +932,7 @@ class Parser {
           error(posOf(a), ipath,
                 cat("too many matchArgs filters; a selector holds at most ", VG_MAX_ARG_FILTERS));
         }
-        if (auto af = parseArgFilter(a, ipath, info, declared)) {
-          s.match_args.push_back(std::move(*af));
-        }
+        if (auto af = parseArgFilter(a, ipath, ctx)) s.match_args.push_back(std::move(*af));
       }
     }
     if (const Entry* e = f->find("matchBinaries"); e && isList(*e, child(path, "matchBinaries"))) {
@@ -762,7 +952,7 @@ class Parser {
       std::unordered_map<int, SourcePos> kinds;
       for (const auto& a : e->value) {
         const std::string ipath = item(child(path, "matchActions"), i++);
-        auto act = parseAction(a, ipath);
+        auto act = parseAction(a, ipath, ctx);
         if (!act) continue;
         auto [it, inserted] = kinds.emplace(static_cast<int>(act->kind), act->pos);
         if (!inserted) {
@@ -778,25 +968,79 @@ class Parser {
     return s;
   }
 
+  // Which kinds of argument an operator applies to.
+  enum class OpClass { kString, kNumberOrString, kNumber, kSocketField, kAddress };
+  static OpClass opClass(ArgOp op) {
+    switch (op) {
+      case ArgOp::kEqual:
+      case ArgOp::kNotEqual: return OpClass::kNumberOrString;
+      case ArgOp::kPrefix:
+      case ArgOp::kNotPrefix:
+      case ArgOp::kPostfix:
+      case ArgOp::kNotPostfix: return OpClass::kString;
+      case ArgOp::kGT:
+      case ArgOp::kLT:
+      case ArgOp::kMask:
+      case ArgOp::kInRange:
+      case ArgOp::kNotInRange: return OpClass::kNumber;
+      case ArgOp::kSAddr:
+      case ArgOp::kNotSAddr:
+      case ArgOp::kDAddr:
+      case ArgOp::kNotDAddr: return OpClass::kAddress;
+      default: return OpClass::kSocketField;
+    }
+  }
+  static bool opFits(ArgOp op, uint8_t kind) {
+    const bool str = isStringKind(kind);
+    const bool num = isIntegerKind(kind) || kind == VG_ARG_CRED || kind == VG_ARG_TASK;
+    const bool sock = isSocketKind(kind);
+    switch (opClass(op)) {
+      case OpClass::kString: return str;
+      case OpClass::kNumberOrString: return str || num;
+      case OpClass::kNumber: return num;
+      case OpClass::kSocketField:
+      case OpClass::kAddress: return sock;
+    }
+    return false;
+  }
+  // The operators an argument kind takes, without Tetragon's aliases.
+  static std::vector<std::string_view> opsFor(uint8_t kind) {
+    std::vector<std::string_view> out;
+    for (const auto& o : kArgOps) {
+      if (opFits(o.op, kind) && argOpName(o.op) == o.name) out.push_back(o.name);
+    }
+    return out;
+  }
+  static bool isPrivOp(ArgOp op) {
+    return op == ArgOp::kSPortPriv || op == ArgOp::kNotSPortPriv || op == ArgOp::kDPortPriv ||
+           op == ArgOp::kNotDPortPriv;
+  }
+
   std::optional<ArgFilter> parseArgFilter(const Node& n, const std::string& path,
-                                          const HookInfo* info,
-                                          const std::unordered_map<int64_t, SourcePos>& declared) {
+                                          const HookCtx& ctx) {
     const SourcePos pos = posOf(n);
     auto f = readMap(n, pos, path, kArgFilterSchema);
     if (!f) return std::nullopt;
     ArgFilter af;
     af.pos = pos;
     bool ok = true;
+    const DeclaredArg* decl = nullptr;
     if (const Entry* e = f->find("index")) {
       auto index = getInt(*e, child(path, "index"), 0, UINT32_MAX);
-      if (index && !declared.count(*index)) {
-        std::vector<int64_t> idx;
-        for (const auto& [k, v] : declared) idx.push_back(k);
-        std::sort(idx.begin(), idx.end());
-        error(posOf(*e), child(path, "index"),
-              cat("argument ", *index, " is not declared in args (",
-                  idx.empty() ? "no arguments declared" : cat("declared: ", join(idx, ", ")), ")"));
-        index.reset();
+      if (index) {
+        auto it = ctx.declared.find(*index);
+        if (it == ctx.declared.end()) {
+          std::vector<int64_t> idx;
+          for (const auto& [k, v] : ctx.declared) idx.push_back(k);
+          std::sort(idx.begin(), idx.end());
+          error(posOf(*e), child(path, "index"),
+                cat("argument ", *index, " is not declared in args (",
+                    idx.empty() ? "no arguments declared" : cat("declared: ", join(idx, ", ")),
+                    ")"));
+          index.reset();
+        } else {
+          decl = &it->second;
+        }
       }
       ok = ok && index.has_value();
       if (index) af.index = static_cast<int>(*index);
@@ -804,37 +1048,148 @@ class Parser {
       missing(pos, path, "index");
       ok = false;
     }
-    std::optional<StrOp> op;
+    std::optional<ArgOp> op;
+    SourcePos op_pos = pos;
     if (auto name = requiredString(*f, pos, path, "operator")) {
-      if (*name == "Equal") {
-        op = StrOp::kEqual;
-      } else if (*name == "Prefix") {
-        op = StrOp::kPrefix;
-      } else if (*name == "Postfix") {
-        op = StrOp::kPostfix;
-      } else {
-        constexpr std::string_view kSupported[] = {"Equal", "Prefix", "Postfix"};
-        error(posOf(*f->find("operator")), child(path, "operator"),
+      op_pos = posOf(*f->find("operator"));
+      for (const auto& o : kArgOps) {
+        if (o.name == *name) op = o.op;
+      }
+      if (!op) {
+        std::vector<std::string_view> all;
+        for (const auto& o : kArgOps) all.push_back(o.name);
+        const auto names = decl ? opsFor(decl->kind) : all;
+        error(op_pos, child(path, "operator"),
               cat(contains(kTetragonArgOperators, *name) ? "unsupported" : "unknown", " operator ",
-                  shortQuoted(*name), didYouMean(kSupported, *name),
-                  "; supported: Equal, Prefix, Postfix"));
+                  shortQuoted(*name), didYouMean(all, *name), "; supported",
+                  decl ? cat(" for ", decl->type, " arguments") : "", ": ", join(names, ", ")));
       }
     }
     ok = ok && op.has_value();
-    // Both hooks' argument 0 is a path the kernel resolves to an absolute one.
-    ValueRules rules;
-    if (op && info && af.index == 0) {
-      rules.path = true;
-      rules.absolute = *op != StrOp::kPostfix;
-      rules.exact = *op == StrOp::kEqual;
-      rules.why = *op == StrOp::kEqual ? "Equal values are compared with absolute kernel paths"
-                                       : "Prefix values are compared with absolute kernel paths";
+    if (!ok || decl == nullptr) {
+      // Still read the values so their own errors are reported.
+      requiredValues(*f, pos, path, ValueRules{});
+      return std::nullopt;
     }
-    auto values = requiredValues(*f, pos, path, rules);
-    if (!ok || !values) return std::nullopt;
     af.op = *op;
+    // The operator must fit the argument's kind.
+    const uint8_t kind = decl->kind;
+    const OpClass cls = opClass(*op);
+    const bool str = isStringKind(kind);
+    const bool fits = opFits(*op, kind);
+    if (!fits) {
+      error(op_pos, child(path, "operator"),
+            cat("operator ", argOpName(*op), " does not apply to argument ", af.index, " (type ",
+                decl->type, "); supported for ", decl->type, " arguments: ",
+                join(opsFor(kind), ", ")));
+      return std::nullopt;
+    }
+    if (isPrivOp(*op) && f->find("values") == nullptr) return af;  // no values needed
+    if (str && (cls == OpClass::kString || cls == OpClass::kNumberOrString)) {
+      ValueRules rules;
+      const bool kernel_path = kind == VG_ARG_FILE || kind == VG_ARG_PATH || kind == VG_ARG_BINPRM;
+      if (kernel_path) {
+        const bool postfix = *op == ArgOp::kPostfix || *op == ArgOp::kNotPostfix;
+        const bool exact = *op == ArgOp::kEqual || *op == ArgOp::kNotEqual;
+        rules.path = true;
+        rules.absolute = !postfix;
+        rules.exact = exact;
+        rules.why = exact ? "Equal values are compared with absolute kernel paths"
+                          : "Prefix values are compared with absolute kernel paths";
+      }
+      auto values = requiredValues(*f, pos, path, rules);
+      if (!values) return std::nullopt;
+      af.values = std::move(*values);
+      return af;
+    }
+    auto values = requiredValues(*f, pos, path, ValueRules{});
+    if (!values) return std::nullopt;
+    const Entry* ve = f->find("values");
+    if (!encodeValues(af, *values, ve->value, child(path, "values"))) return std::nullopt;
     af.values = std::move(*values);
     return af;
+  }
+
+  // Numbers and prefixes of non-string operators, with errors at each value.
+  bool encodeValues(ArgFilter& af, const std::vector<std::string>& values, const Node& list,
+                    const std::string& vpath) {
+    auto at = [&](size_t i) { return i < list.size() ? posOf(list[i]) : posOf(list); };
+    auto named = [&](std::span<const NamedNumber> names, std::string_view v) -> std::optional<uint64_t> {
+      for (const auto& nn : names) {
+        if (nn.name == v) return nn.value;
+      }
+      return parseNumber(v);
+    };
+    bool ok = true;
+    for (size_t i = 0; i < values.size(); i++) {
+      const std::string& v = values[i];
+      switch (af.op) {
+        case ArgOp::kSAddr:
+        case ArgOp::kNotSAddr:
+        case ArgOp::kDAddr:
+        case ArgOp::kNotDAddr: {
+          auto c = parseCidr(v);
+          if (!c) {
+            error(at(i), item(vpath, i),
+                  cat(shortQuoted(v), " is not an IPv4 or IPv6 address or prefix (e.g. "
+                      "\"10.0.0.0/8\", \"fd00::/8\", \"127.0.0.1\")"));
+            ok = false;
+          } else {
+            af.cidrs.push_back(*c);
+          }
+          continue;
+        }
+        case ArgOp::kInRange:
+        case ArgOp::kNotInRange: {
+          size_t colon = v.find(':');
+          auto lo = colon == std::string::npos ? std::nullopt : parseNumber(v.substr(0, colon));
+          auto hi = colon == std::string::npos ? std::nullopt : parseNumber(v.substr(colon + 1));
+          if (!lo || !hi) {
+            error(at(i), item(vpath, i), cat(shortQuoted(v), " is not a range \"min:max\""));
+            ok = false;
+          } else if (values.size() > 1) {
+            error(at(1), item(vpath, 1),
+                  "one range per InRange/NotInRange filter; add a second filter for another");
+            return false;
+          } else {
+            af.numbers = {*lo, *hi};
+          }
+          continue;
+        }
+        default: break;
+      }
+      std::optional<uint64_t> n;
+      std::string_view what = "an integer";
+      switch (af.op) {
+        case ArgOp::kFamily: n = named(kFamilies, v); what = "an address family (AF_INET, 2, ...)"; break;
+        case ArgOp::kProtocol: n = named(kProtocols, v); what = "a protocol (IPPROTO_TCP, 6, ...)"; break;
+        case ArgOp::kState: n = named(kTcpStates, v); what = "a TCP state (TCP_ESTABLISHED, ...)"; break;
+        default: n = parseNumber(v); break;
+      }
+      const bool port = af.op == ArgOp::kSPort || af.op == ArgOp::kNotSPort ||
+                        af.op == ArgOp::kDPort || af.op == ArgOp::kNotDPort;
+      if (port && n && *n > 65535) {
+        what = "a port (0 to 65535)";
+        n.reset();
+      }
+      if (!n) {
+        error(at(i), item(vpath, i), cat(shortQuoted(v), " is not ", what));
+        ok = false;
+        continue;
+      }
+      af.numbers.push_back(*n);
+    }
+    if (!ok) return false;
+    if ((af.op == ArgOp::kGT || af.op == ArgOp::kLT) && af.numbers.size() != 1) {
+      error(at(1), item(vpath, 1), cat(argOpName(af.op), " takes exactly one value"));
+      return false;
+    }
+    if (af.op == ArgOp::kMask) {
+      uint64_t m = 0;
+      for (uint64_t x : af.numbers) m |= x;
+      af.numbers = {m};
+    }
+    return true;
   }
 
   std::optional<BinaryFilter> parseBinaryFilter(const Node& n, const std::string& path) {
@@ -845,25 +1200,41 @@ class Parser {
     bf.pos = pos;
     bool ok = false;
     if (auto name = requiredString(*f, pos, path, "operator")) {
-      if (*name == "In") {
-        bf.op = BinOp::kIn;
-        ok = true;
-      } else {
-        constexpr std::string_view kSupported[] = {"In"};
-        error(
-            posOf(*f->find("operator")), child(path, "operator"),
-            cat(contains(kTetragonBinaryOperators, *name) ? "unsupported" : "unknown", " operator ",
-                shortQuoted(*name), didYouMean(kSupported, *name), "; supported: In"));
+      for (const auto& o : kBinOps) {
+        if (o.name == *name) {
+          bf.op = o.op;
+          ok = true;
+        }
+      }
+      if (!ok) {
+        std::vector<std::string_view> names;
+        for (const auto& o : kBinOps) names.push_back(o.name);
+        error(posOf(*f->find("operator")), child(path, "operator"),
+              cat("unknown operator ", shortQuoted(*name), didYouMean(names, *name),
+                  "; supported: ", join(names, ", ")));
       }
     }
-    ValueRules rules{true, true, true, "matchBinaries values are absolute paths of executables"};
+    const bool postfix = bf.op == BinOp::kPostfix || bf.op == BinOp::kNotPostfix;
+    const bool exact = bf.op == BinOp::kIn || bf.op == BinOp::kNotIn;
+    ValueRules rules{!postfix, exact, true,
+                     "matchBinaries values are absolute paths of executables"};
     auto values = requiredValues(*f, pos, path, rules);
     if (!ok || !values) return std::nullopt;
+    if (!exact) {
+      for (size_t i = 0; i < values->size(); i++) {
+        if ((*values)[i].size() >= VG_BIN_MAX) {
+          error(pos, item(child(path, "values"), i),
+                cat("Prefix/Postfix values of matchBinaries are at most ", VG_BIN_MAX - 1,
+                    " bytes (the kernel's process table keeps that much of each binary)"));
+          return std::nullopt;
+        }
+      }
+    }
     bf.values = std::move(*values);
     return bf;
   }
 
-  std::optional<Action> parseAction(const Node& n, const std::string& path) {
+  std::optional<Action> parseAction(const Node& n, const std::string& path, const HookCtx& ctx) {
     const SourcePos pos = posOf(n);
     auto f = readMap(n, pos, path, kActionSchema);
     if (!f) return std::nullopt;
@@ -872,23 +1243,35 @@ class Parser {
     auto name = requiredString(*f, pos, path, "action");
     if (!name) return std::nullopt;
     const SourcePos name_pos = posOf(*f->find("action"));
+    constexpr std::string_view kSupported[] = {"Post", "NoPost", "Override", "Sigkill", "Signal"};
     if (*name == "Post") {
       a.kind = ActionKind::kPost;
+    } else if (*name == "NoPost") {
+      a.kind = ActionKind::kNoPost;
     } else if (*name == "Override") {
       a.kind = ActionKind::kOverride;
     } else if (*name == "Sigkill") {
       a.kind = ActionKind::kSigkill;
+    } else if (*name == "Signal") {
+      a.kind = ActionKind::kSignal;
     } else {
-      constexpr std::string_view kSupported[] = {"Post", "Override", "Sigkill"};
       if (contains(kTetragonActions, *name)) {
         error(name_pos, child(path, "action"),
-              cat("action ", shortQuoted(*name),
-                  " is not supported yet; supported: Post, Override, Sigkill"));
+              cat("action ", shortQuoted(*name), " is not supported yet; supported: ",
+                  join(kSupported, ", ")));
       } else {
         error(name_pos, child(path, "action"),
               cat("unknown action ", shortQuoted(*name), didYouMean(kSupported, *name),
-                  "; supported: Post, Override, Sigkill"));
+                  "; supported: ", join(kSupported, ", ")));
       }
+      return std::nullopt;
+    }
+    if (a.kind == ActionKind::kOverride && ctx.kind == HookKind::kKprobe && ctx.known &&
+        !ctx.syscall && !std::string_view(ctx.name).starts_with("security_")) {
+      error(name_pos, child(path, "action"),
+            cat("Override on kprobe ", shortQuoted(ctx.name),
+                ": the kernel lets Vigil change the return value of security_* functions and "
+                "system calls (syscall: true) only; use an lsmhook, or Sigkill"));
       return std::nullopt;
     }
     const Entry* err = f->find("argError");
@@ -912,6 +1295,20 @@ class Parser {
       a.arg_error = static_cast<int>(*v);
     } else if (err != nullptr) {
       error(posOf(err->key_node), epath, cat("only valid with action Override, not ", *name));
+      return std::nullopt;
+    }
+    const Entry* sig = f->find("argSig");
+    const std::string spath = child(path, "argSig");
+    if (a.kind == ActionKind::kSignal) {
+      if (sig == nullptr) {
+        error(pos, path, "Signal requires argSig, the signal number (e.g. 10 for SIGUSR1)");
+        return std::nullopt;
+      }
+      auto v = getInt(*sig, spath, 1, 64);
+      if (!v) return std::nullopt;
+      a.arg_sig = static_cast<int>(*v);
+    } else if (sig != nullptr) {
+      error(posOf(sig->key_node), spath, cat("only valid with action Signal, not ", *name));
       return std::nullopt;
     }
     return a;

@@ -91,7 +91,7 @@ TEST(JsonRenderer, PolicyMessageTagsAndLabelledArgument) {
   auto ev = decodeLsmEvent(buf.data(), buf.size());
   ASSERT_TRUE(ev.ok());
   PolicyInfo info{"deny-shadow", policy::Mode::kEnforce, {}};
-  info.hooks[VG_HOOK_FILE_OPEN] = {"opened", "shadow read", {"t1", "t2"}};
+  info.hooks["lsm/file_open"] = {{{0, "opened"}}, "shadow read", {"t1", "t2"}};
   JsonRenderer r("n", {{"p0"}, info}, false, 0);
   auto lsm = r.toProto(*ev).process_lsm();
   EXPECT_EQ(lsm.message(), "shadow read");

@@ -1,6 +1,7 @@
 // Unit tests of the TracingPolicy parser: every supported construct, and every
 // error with its exact FILE:LINE:COL text, so that a position that drifts fails.
 #include "daemon/policy/policy_parser.h"
+#include "vigil/abi/abi.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@ namespace vigil::policy {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 constexpr char kFile[] = "p.yaml";
@@ -106,8 +108,8 @@ TEST(PolicyParserTest, FullFileOpenPolicy) {
   ASSERT_TRUE(p.mode.has_value());
   EXPECT_EQ(*p.mode, Mode::kMonitor);
   EXPECT_EQ(p.effectiveMode(), Mode::kMonitor);
-  ASSERT_EQ(p.lsm_hooks.size(), 1u);
-  const LsmHook& h = p.lsm_hooks[0];
+  ASSERT_EQ(p.hooks.size(), 1u);
+  const LsmHook& h = p.hooks[0];
   EXPECT_EQ(h.hook, "file_open");
   EXPECT_EQ(h.pos.str(), "p.yaml:10:5");
   EXPECT_EQ(h.message, "secret file opened");
@@ -180,7 +182,7 @@ TEST(PolicyParserTest, BprmCheckSecurityEnforce) {
   ASSERT_THAT(errors(r), IsEmpty());
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.policy->mode, Mode::kEnforce);
-  const LsmHook& h = r.policy->lsm_hooks.at(0);
+  const LsmHook& h = r.policy->hooks.at(0);
   EXPECT_EQ(h.hook, "bprm_check_security");
   EXPECT_EQ(h.args.at(0).type, "linux_binprm");
   EXPECT_EQ(h.selectors.at(0).match_args.at(0).op, StrOp::kPrefix);
@@ -198,7 +200,7 @@ TEST(PolicyParserTest, DefaultsModeUnsetMeansEnforce) {
 TEST(PolicyParserTest, EmptySelectorMatchesEverything) {
   ParseResult r = parse(kFileOpen + "    - {}\n");
   ASSERT_THAT(errors(r), IsEmpty());
-  const Selector& s = r.policy->lsm_hooks.at(0).selectors.at(0);
+  const Selector& s = r.policy->hooks.at(0).selectors.at(0);
   EXPECT_THAT(s.match_args, IsEmpty());
   EXPECT_THAT(s.match_binaries, IsEmpty());
   EXPECT_THAT(s.match_actions, IsEmpty());  // means Post
@@ -211,7 +213,7 @@ TEST(PolicyParserTest, ArgsAreOptionalWhenNoMatchArgs) {
                         "    selectors:\n"
                         "    - matchBinaries: [{operator: In, values: [/usr/bin/cat]}]\n");
   ASSERT_THAT(errors(r), IsEmpty());
-  EXPECT_THAT(r.policy->lsm_hooks.at(0).args, IsEmpty());
+  EXPECT_THAT(r.policy->hooks.at(0).args, IsEmpty());
 }
 
 TEST(PolicyParserTest, SeveralHooksAndSeveralActions) {
@@ -223,14 +225,14 @@ TEST(PolicyParserTest, SeveralHooksAndSeveralActions) {
                         "  - hook: bprm_check_security\n"
                         "    selectors: [{}]\n");
   ASSERT_THAT(errors(r), IsEmpty());
-  ASSERT_EQ(r.policy->lsm_hooks.size(), 2u);
-  const auto& actions = r.policy->lsm_hooks[0].selectors.at(0).match_actions;
+  ASSERT_EQ(r.policy->hooks.size(), 2u);
+  const auto& actions = r.policy->hooks[0].selectors.at(0).match_actions;
   ASSERT_EQ(actions.size(), 2u);
   EXPECT_EQ(actions[0].kind, ActionKind::kPost);
   EXPECT_EQ(actions[1].kind, ActionKind::kOverride);
   EXPECT_EQ(actions[1].arg_error, -4095);
-  EXPECT_EQ(r.policy->lsm_hooks[1].hook, "bprm_check_security");
-  EXPECT_EQ(r.policy->lsm_hooks[1].pos.str(), "p.yaml:16:5");
+  EXPECT_EQ(r.policy->hooks[1].hook, "bprm_check_security");
+  EXPECT_EQ(r.policy->hooks[1].pos.str(), "p.yaml:16:5");
 }
 
 TEST(PolicyParserTest, MetadataLabelsAndAnnotationsAccepted) {
@@ -334,7 +336,7 @@ TEST(PolicyParserTest, DuplicateAndNonCanonicalValuesWarn) {
           "canonical path; the kernel reports canonical paths, so this value never matches"));
   ASSERT_TRUE(r.ok());
   // Duplicates are dropped; the rest is kept as written.
-  EXPECT_THAT(r.policy->lsm_hooks[0].selectors[0].match_args[0].values,
+  EXPECT_THAT(r.policy->hooks[0].selectors[0].match_args[0].values,
               ElementsAre("/etc/passwd", "/etc//shadow", "/etc/ssh/", "/etc/../etc/hosts", "/"));
 }
 
@@ -344,7 +346,7 @@ TEST(PolicyParserTest, ValueOfMaximumLengthIsAccepted) {
       parse(kFileOpen + "    - matchArgs: [{index: 0, operator: Equal, values: [" + path + "]}]\n");
   EXPECT_THAT(errors(r), IsEmpty());
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r.policy->lsm_hooks[0].selectors[0].match_args[0].values[0].size(), 4095u);
+  EXPECT_EQ(r.policy->hooks[0].selectors[0].match_args[0].values[0].size(), 4095u);
 }
 
 TEST(PolicyParserTest, TenThousandValuesParseFast) {
@@ -361,7 +363,7 @@ TEST(PolicyParserTest, TenThousandValuesParseFast) {
   const auto elapsed = std::chrono::steady_clock::now() - start;
   ASSERT_THAT(errors(r), IsEmpty());
   EXPECT_THAT(warnings(r), IsEmpty());
-  const Selector& s = r.policy->lsm_hooks.at(0).selectors.at(0);
+  const Selector& s = r.policy->hooks.at(0).selectors.at(0);
   ASSERT_EQ(s.match_args.at(0).values.size(), 10000u);
   EXPECT_EQ(s.match_args[0].values[9999], "/var/lib/app-9999/");
   ASSERT_EQ(s.match_binaries.at(0).values.size(), 10000u);
@@ -472,7 +474,7 @@ TEST(PolicyParserTest, UnknownAndMisspelledFields) {
       "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata: {name: a}\n"
       "spec:\n  lsmHooks: [{hook: file_open, selectors: [{}]}]\n",
       "p.yaml:5:3: spec.lsmHooks: unknown field (did you mean \"lsmhooks\"?); supported "
-      "fields of spec: lsmhooks, options");
+      "fields of spec: lsmhooks, kprobes, options");
   expectError(kFileOpen + "    - matchargs: []\n",
               "p.yaml:12:7: spec.lsmhooks[0].selectors[0].matchargs: unknown field (did you mean "
               "\"matchArgs\"?); supported selectors: matchArgs, matchBinaries, matchActions");
@@ -518,7 +520,7 @@ TEST(PolicyParserTest, UnsupportedSpecSections) {
       "  lsmhooks:\n"                     // 19
       "  - hook: file_open\n"             // 20
       "    selectors: [{}]\n");           // 21
-  const std::string supported = "not supported yet; supported fields of spec: lsmhooks, options";
+  const std::string supported = "not supported yet; supported fields of spec: lsmhooks, kprobes, options";
   EXPECT_THAT(
       errors(r),
       ElementsAre(
@@ -526,10 +528,7 @@ TEST(PolicyParserTest, UnsupportedSpecSections) {
           "p.yaml:8:3: spec.containerSelector: " + supported,
           "p.yaml:9:3: spec.lists: " + supported, "p.yaml:10:3: spec.enforcers: " + supported,
           "p.yaml:11:3: spec.tracepoints: " + supported, "p.yaml:12:3: spec.uprobes: " + supported,
-          "p.yaml:13:3: spec.usdts: " + supported, "p.yaml:14:3: spec.loader: " + supported,
-          "p.yaml:15:3: spec.kprobes: " + supported +
-              "; kprobe \"security_file_open\" can be written as spec.lsmhooks "
-              "hook \"file_open\""));
+          "p.yaml:13:3: spec.usdts: " + supported, "p.yaml:14:3: spec.loader: " + supported));
   EXPECT_FALSE(r.policy.has_value());
 }
 
@@ -537,8 +536,7 @@ TEST(PolicyParserTest, SpecWithoutHooks) {
   const std::string head =
       "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata: {name: a}\n";
   expectError(head + "spec: {}\n",
-              "p.yaml:4:7: spec: no lsmhooks: the policy does nothing; supported hooks: "
-              "bprm_check_security, file_open");
+              "p.yaml:4:7: spec: no lsmhooks or kprobes: the policy does nothing");
   expectError(head + "spec:\n  lsmhooks: []\n",
               "p.yaml:5:13: spec.lsmhooks: empty: the policy does nothing");
   expectError(head + "spec:\n  lsmhooks:\n    hook: file_open\n",
@@ -580,20 +578,27 @@ TEST(PolicyParserTest, PolicyModeOption) {
 
 // ---- lsmhooks ----------------------------------------------------------------------
 
+// Every LSM hook Vigil attaches to, as the parser lists them.
+const std::string kSupportedHooks =
+    "supported: bprm_check_security, file_open, file_permission, mmap_file, file_mprotect, "
+    "path_unlink, path_rmdir, path_mkdir, path_rename, path_link, path_symlink, path_chmod, "
+    "path_chown, path_truncate, socket_create, socket_connect, socket_bind, socket_listen, "
+    "task_kill, ptrace_access_check, capable, kernel_module_request, kernel_read_file, sb_mount, "
+    "bpf (or write it as a kprobe)";
+
 TEST(PolicyParserTest, UnsupportedHook) {
   expectError(kHead + "  - hook: inode_mkdir\n    selectors: [{}]\n",
-              "p.yaml:7:11: spec.lsmhooks[0].hook: hook \"inode_mkdir\" is not supported yet; "
-              "supported: bprm_check_security, file_open");
+              "p.yaml:7:11: spec.lsmhooks[0].hook: hook \"inode_mkdir\" is not supported yet; " +
+                  kSupportedHooks);
   expectError(kHead + "  - hook: security_file_open\n    selectors: [{}]\n",
               "p.yaml:7:11: spec.lsmhooks[0].hook: hook \"security_file_open\" is not supported "
-              "yet (did you mean \"file_open\"?); supported: bprm_check_security, file_open");
+              "yet (did you mean \"file_open\"?); " + kSupportedHooks);
   expectError(kHead + "  - hook: security_bprm_check\n    selectors: [{}]\n",
               "p.yaml:7:11: spec.lsmhooks[0].hook: hook \"security_bprm_check\" is not supported "
-              "yet (did you mean \"bprm_check_security\"?); supported: bprm_check_security, "
-              "file_open");
+              "yet (did you mean \"bprm_check_security\"?); " + kSupportedHooks);
   expectError(kHead + "  - hook: File_Open\n    selectors: [{}]\n",
               "p.yaml:7:11: spec.lsmhooks[0].hook: hook \"File_Open\" is not supported yet (did "
-              "you mean \"file_open\"?); supported: bprm_check_security, file_open");
+              "you mean \"file_open\"?); " + kSupportedHooks);
 }
 
 TEST(PolicyParserTest, HookFieldErrors) {
@@ -613,13 +618,19 @@ TEST(PolicyParserTest, HookFieldErrors) {
               "string \"\"");
 }
 
-TEST(PolicyParserTest, HookWithoutSelectors) {
-  expectError(kHead + "  - hook: file_open\n",
-              "p.yaml:7:5: spec.lsmhooks[0]: a hook without selectors is not supported yet; add "
-              "a selector (an empty one, {}, matches every call)");
-  expectError(kHead + "  - hook: file_open\n    selectors: []\n",
-              "p.yaml:8:16: spec.lsmhooks[0].selectors: a hook without selectors is not "
-              "supported yet; add a selector (an empty one, {}, matches every call)");
+TEST(PolicyParserTest, HookWithoutSelectorsPostsEveryCall) {
+  for (const std::string& tail : {std::string("  - hook: file_open\n"),
+                                  std::string("  - hook: file_open\n    selectors: []\n")}) {
+    ParseResult r = parse(kHead + tail);
+    EXPECT_THAT(errors(r), IsEmpty());
+    ASSERT_TRUE(r.policy.has_value());
+    ASSERT_EQ(r.policy->hooks.at(0).selectors.size(), 1u);
+    const Selector& s = r.policy->hooks[0].selectors[0];
+    EXPECT_THAT(s.match_args, IsEmpty());
+    EXPECT_THAT(s.match_actions, IsEmpty());  // Post
+    ASSERT_EQ(r.warnings.size(), 1u);
+    EXPECT_THAT(r.warnings[0].message, HasSubstr("no selectors: every call is posted"));
+  }
   expectError(kHead + "  - hook: file_open\n    selectors:\n      matchArgs: []\n",
               "p.yaml:9:7: spec.lsmhooks[0].selectors: expected a list, got a map");
 }
@@ -637,7 +648,7 @@ TEST(PolicyParserTest, HookArgs) {
       "\"file\"");
   expectError(hook + "    - index: 1\n      type: file\n" + sel,
               "p.yaml:9:14: spec.lsmhooks[0].args[0].index: hook file_open has no argument 1; its "
-              "only argument is 0 (file: the file being opened)");
+              "arguments are 0: file (the file being opened)");
   expectError(hook + "    - index: \"0\"\n      type: file\n" + sel,
               "p.yaml:9:14: spec.lsmhooks[0].args[0].index: expected an integer, got the string "
               "\"0\"");
@@ -708,17 +719,16 @@ TEST(PolicyParserTest, MatchArgsOperators) {
   const std::string pre = kFileOpen + "    - matchArgs:\n      - index: 0\n        operator: ";
   const std::string post = "\n        values: [/etc/passwd]\n";
   const std::string path = "p.yaml:14:19: spec.lsmhooks[0].selectors[0].matchArgs[0].operator: ";
+  const std::string for_files =
+      "supported for file arguments: Equal, NotEqual, Prefix, NotPrefix, Postfix, NotPostfix";
   expectError(pre + "GT" + post,
-              path + "unsupported operator \"GT\"; supported: Equal, Prefix, Postfix");
-  expectError(pre + "NotEqual" + post,
-              path + "unsupported operator \"NotEqual\"; supported: Equal, Prefix, Postfix");
-  expectError(pre + "InMap" + post,
-              path + "unsupported operator \"InMap\"; supported: Equal, Prefix, Postfix");
-  expectError(pre + "Equals" + post,
-              path + "unknown operator \"Equals\"; supported: Equal, Prefix, Postfix");
-  expectError(pre + "prefix" + post, path +
-                                         "unknown operator \"prefix\" (did you mean "
-                                         "\"Prefix\"?); supported: Equal, Prefix, Postfix");
+              path + "operator GT does not apply to argument 0 (type file); " + for_files);
+  expectError(pre + "DPort" + post,
+              path + "operator DPort does not apply to argument 0 (type file); " + for_files);
+  expectError(pre + "InMap" + post, path + "unsupported operator \"InMap\"; " + for_files);
+  expectError(pre + "Equals" + post, path + "unknown operator \"Equals\"; " + for_files);
+  expectError(pre + "prefix" + post,
+              path + "unknown operator \"prefix\" (did you mean \"Prefix\"?); " + for_files);
   expectError(pre + "[Equal]" + post, path + "expected a string, got a list");
 }
 
@@ -793,10 +803,10 @@ TEST(PolicyParserTest, ValueLengthLimit) {
 
 TEST(PolicyParserTest, TooManyMatchArgsAndSelectors) {
   std::string yaml = kFileOpen + "    - matchArgs:\n";  // items on lines 13..17
-  for (int i = 0; i < 5; i++) yaml += "      - {index: 0, operator: Prefix, values: [/x]}\n";
+  for (int i = 0; i < 7; i++) yaml += "      - {index: 0, operator: Prefix, values: [/x]}\n";
   expectError(yaml,
-              "p.yaml:17:9: spec.lsmhooks[0].selectors[0].matchArgs[4]: too many matchArgs "
-              "filters; a selector holds at most 4");
+              "p.yaml:19:9: spec.lsmhooks[0].selectors[0].matchArgs[6]: too many matchArgs "
+              "filters; a selector holds at most 6");
 
   std::string many = kFileOpen;  // selectors on lines 12..76
   for (int i = 0; i < 65; i++) many += "    - {}\n";
@@ -808,17 +818,14 @@ TEST(PolicyParserTest, TooManyMatchArgsAndSelectors) {
 TEST(PolicyParserTest, MatchBinaries) {
   const std::string sel = kFileOpen + "    - matchBinaries:\n";  // items on line 13
   const std::string at = "spec.lsmhooks[0].selectors[0].matchBinaries";
-  expectError(
-      sel + "      - operator: NotIn\n        values: [/usr/bin/cat]\n",
-      "p.yaml:13:19: " + at + "[0].operator: unsupported operator \"NotIn\"; supported: In");
-  expectError(sel + "      - operator: Prefix\n        values: [/usr/bin/]\n",
-              "p.yaml:13:19: " + at +
-                  "[0].operator: unsupported operator \"Prefix\"; supported: "
-                  "In");
   expectError(sel + "      - operator: in\n        values: [/usr/bin/cat]\n",
               "p.yaml:13:19: " + at +
                   "[0].operator: unknown operator \"in\" (did you mean "
-                  "\"In\"?); supported: In");
+                  "\"In\"?); supported: In, NotIn, Prefix, NotPrefix, Postfix, NotPostfix");
+  expectError(sel + "      - operator: NotPrefix\n        values: [usr/bin]\n",
+              "p.yaml:14:18: " + at +
+                  "[0].values[0]: \"usr/bin\" is not an absolute path; matchBinaries values are "
+                  "absolute paths of executables, so it must start with '/'");
   expectError(sel + "      - operator: In\n        values: [cat]\n",
               "p.yaml:14:18: " + at +
                   "[0].values[0]: \"cat\" is not an absolute path; "
@@ -845,22 +852,28 @@ TEST(PolicyParserTest, MatchBinaries) {
 TEST(PolicyParserTest, MatchActionsUnsupportedAndUnknown) {
   const std::string sel = kFileOpen + "    - matchActions:\n      - action: ";  // line 13
   const std::string at = "p.yaml:13:17: spec.lsmhooks[0].selectors[0].matchActions[0].action: ";
-  for (const char* a : {"NoPost", "Signal", "NotifyEnforcer", "GetUrl", "FollowFD", "DnsLookup"}) {
-    expectError(sel + a + "\n", at + "action \"" + a +
-                                    "\" is not supported yet; supported: Post, Override, Sigkill");
+  const std::string supported = "supported: Post, NoPost, Override, Sigkill, Signal";
+  for (const char* a : {"NotifyEnforcer", "GetUrl", "FollowFD", "DnsLookup"}) {
+    expectError(sel + a + "\n", at + "action \"" + a + "\" is not supported yet; " + supported);
   }
-  expectError(sel + "Deny\n", at + "unknown action \"Deny\"; supported: Post, Override, Sigkill");
-  expectError(sel + "sigkill\n", at + "unknown action \"sigkill\" (did you mean \"Sigkill\"?); "
-                                      "supported: Post, Override, Sigkill");
+  expectError(sel + "Deny\n", at + "unknown action \"Deny\"; " + supported);
+  expectError(sel + "sigkill\n",
+              at + "unknown action \"sigkill\" (did you mean \"Sigkill\"?); " + supported);
+  expectError(sel + "Signal\n",
+              "p.yaml:13:9: spec.lsmhooks[0].selectors[0].matchActions[0]: Signal requires argSig, "
+              "the signal number (e.g. 10 for SIGUSR1)");
+  expectError(sel + "Signal\n        argSig: 65\n",
+              "p.yaml:14:17: spec.lsmhooks[0].selectors[0].matchActions[0].argSig: integer 65 is "
+              "out of range [1, 64]");
   expectError(kFileOpen + "    - matchActions:\n      - argError: -1\n",
               "p.yaml:13:9: spec.lsmhooks[0].selectors[0].matchActions[0]: missing required "
               "field \"action\"");
   expectError(sel + "Sigkill\n        argSig: 9\n",
-              "p.yaml:14:9: spec.lsmhooks[0].selectors[0].matchActions[0].argSig: not supported "
-              "yet; supported fields of matchActions: action, argError");
+              "p.yaml:14:9: spec.lsmhooks[0].selectors[0].matchActions[0].argSig: only valid with "
+              "action Signal, not Sigkill");
   expectError(sel + "Post\n        rateLimit: 1m\n",
               "p.yaml:14:9: spec.lsmhooks[0].selectors[0].matchActions[0].rateLimit: not "
-              "supported yet; supported fields of matchActions: action, argError");
+              "supported yet; supported fields of matchActions: action, argError, argSig");
   expectError(sel + "Post\n      - action: Post\n",
               "p.yaml:14:9: spec.lsmhooks[0].selectors[0].matchActions[1]: action Post appears "
               "twice in this selector (first at line 13, column 9)");
@@ -932,12 +945,10 @@ TEST(PolicyParserTest, AllErrorsAreReportedInFileOrder) {
       ElementsAre(
           "p.yaml:4:9: metadata.name: invalid name \"Bad_Name\"; use lowercase letters, digits, "
           "'-' and '.', starting and ending with a letter or digit (at most 253 characters)",
-          "p.yaml:7:11: spec.lsmhooks[0].hook: hook \"inode_unlink\" is not supported yet; "
-          "supported: bprm_check_security, file_open",
+          "p.yaml:7:11: spec.lsmhooks[0].hook: hook \"inode_unlink\" is not supported yet; " +
+              kSupportedHooks,
           "p.yaml:10:16: spec.lsmhooks[0].selectors[0].matchArgs[0].index: argument 0 is not "
           "declared in args (no arguments declared)",
-          "p.yaml:11:19: spec.lsmhooks[0].selectors[0].matchArgs[0].operator: unsupported "
-          "operator \"GT\"; supported: Equal, Prefix, Postfix",
           "p.yaml:15:19: spec.lsmhooks[0].selectors[0].matchActions[0].argError: must be a "
           "negative errno in [-4095, -1] (e.g. -1 for EPERM, -13 for EACCES), got 5",
           "p.yaml:19:13: spec.lsmhooks[1].args[0].type: argument 0 of hook file_open has type "
@@ -947,10 +958,8 @@ TEST(PolicyParserTest, AllErrorsAreReportedInFileOrder) {
           "must start with '/'",
           "p.yaml:24:7: spec.lsmhooks[1].selectors[0].matchPIDs: not supported yet; supported "
           "selectors: matchArgs, matchBinaries, matchActions",
-          "p.yaml:26:17: spec.lsmhooks[1].selectors[0].matchActions[0].action: action "
-          "\"Signal\" is not supported yet; supported: Post, Override, Sigkill",
-          "p.yaml:27:3: spec.kprobes: not supported yet; supported fields of spec: lsmhooks, "
-          "options"));
+          "p.yaml:26:9: spec.lsmhooks[1].selectors[0].matchActions[0]: Signal requires argSig, "
+          "the signal number (e.g. 10 for SIGUSR1)"));
   EXPECT_FALSE(r.policy.has_value());
 }
 
@@ -1014,8 +1023,8 @@ TEST(PolicyParserCorpusTest, LsmFileOpenParses) {
   EXPECT_EQ(p.name, "lsm-file-open");
   EXPECT_EQ(p.file, path);
   EXPECT_FALSE(p.mode.has_value());
-  ASSERT_EQ(p.lsm_hooks.size(), 1u);
-  const LsmHook& h = p.lsm_hooks[0];
+  ASSERT_EQ(p.hooks.size(), 1u);
+  const LsmHook& h = p.hooks[0];
   EXPECT_EQ(h.hook, "file_open");
   EXPECT_EQ(h.pos.str(), path + ":7:5");
   ASSERT_EQ(h.args.size(), 1u);
@@ -1035,15 +1044,23 @@ TEST(PolicyParserCorpusTest, LsmFileOpenParses) {
 }
 
 TEST(PolicyParserCorpusTest, SecurityBprmCheckIsAKprobePolicy) {
-  // Written as a kprobe on security_bprm_check, not as an LSM hook.
+  // Written as a kprobe on security_bprm_check, not as an LSM hook; its
+  // returnArg is ignored without return: true (as Tetragon does).
   const std::string path =
       std::string(VIGIL_CORPUS_DIR) + "/tetragon-policies/security_bprm_check.yaml";
   ParseResult r = parsePolicyFile(path);
-  EXPECT_THAT(errors(r),
-              ElementsAre(path + ":6:3: spec.kprobes: not supported yet; supported fields of spec: "
-                                 "lsmhooks, options; kprobe \"security_bprm_check\" can be written "
-                                 "as spec.lsmhooks hook \"bprm_check_security\""));
-  EXPECT_FALSE(r.policy.has_value());
+  EXPECT_THAT(errors(r), IsEmpty());
+  ASSERT_TRUE(r.policy.has_value());
+  ASSERT_EQ(r.policy->hooks.size(), 1u);
+  const Hook& h = r.policy->hooks[0];
+  EXPECT_EQ(h.kind, HookKind::kKprobe);
+  EXPECT_EQ(h.hook, "security_bprm_check");
+  EXPECT_FALSE(h.syscall);
+  ASSERT_EQ(h.args.size(), 1u);
+  EXPECT_EQ(h.args[0].kind, VG_ARG_BINPRM);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0].str(), path + ":12:5: spec.kprobes[0].returnArg: ignored: the kprobe "
+                                        "does not set return: true");
 }
 
 }  // namespace

@@ -4,7 +4,12 @@
  *   errno=NAME         it failed with errno NAME (EPERM, EACCES, ...)
  *   signal=NAME        the child was killed by signal NAME (KILL, ...)
  *   exit=N             exec'd program exited with N != 0
- * Usage: vigil-try [after FIFO] open PATH | vigil-try [after FIFO] exec PATH [ARG]...
+ * Usage: vigil-try [after FIFO] OP ARG...  with OP one of
+ *   open PATH | exec PATH [ARG]... | write PATH (open for writing, then write)
+ *   mkdir PATH | rmdir PATH | unlink PATH | symlink TARGET LINK | link OLD NEW
+ *   rename OLD NEW | chmod PATH OCTAL | truncate PATH
+ *   socket FAMILY TYPE PROTO (numbers) | connect tcp|udp ADDR PORT | bind tcp|udp ADDR PORT
+ *   kill SIG (sends SIG to a child it forked) | getpgid N (the syscall, with N)
  * "after FIFO" first blocks until a line can be read from FIFO, so a test can
  * start the process before vigild and let it act once vigild is ready.
  */
@@ -15,8 +20,97 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* A socket address from "tcp|udp ADDR PORT" (IPv4 or IPv6). */
+static int sockaddr_of(const char *addr, const char *port, struct sockaddr_storage *ss,
+		       socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, addr, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons(atoi(port));
+		*len = sizeof(*in);
+		return AF_INET;
+	}
+	if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(atoi(port));
+		*len = sizeof(*in6);
+		return AF_INET6;
+	}
+	return -1;
+}
+
+/* Runs OP in the child; returns 0 or an errno. */
+static int run_op(int argc, char **argv)
+{
+	const char *op = argv[1];
+	int r = -1;
+	if (!strcmp(op, "open")) {
+		r = open(argv[2], O_RDONLY);
+	} else if (!strcmp(op, "exec")) {
+		execv(argv[2], &argv[2]);
+	} else if (!strcmp(op, "write")) {
+		int fd = open(argv[2], O_WRONLY | O_CREAT, 0644);
+		r = fd < 0 ? -1 : (int)write(fd, "x", 1);
+	} else if (!strcmp(op, "mkdir")) {
+		r = mkdir(argv[2], 0755);
+	} else if (!strcmp(op, "rmdir")) {
+		r = rmdir(argv[2]);
+	} else if (!strcmp(op, "unlink")) {
+		r = unlink(argv[2]);
+	} else if (!strcmp(op, "symlink") && argc >= 4) {
+		r = symlink(argv[2], argv[3]);
+	} else if (!strcmp(op, "link") && argc >= 4) {
+		r = link(argv[2], argv[3]);
+	} else if (!strcmp(op, "rename") && argc >= 4) {
+		r = rename(argv[2], argv[3]);
+	} else if (!strcmp(op, "chmod") && argc >= 4) {
+		r = chmod(argv[2], strtol(argv[3], NULL, 8));
+	} else if (!strcmp(op, "truncate")) {
+		r = truncate(argv[2], 0);
+	} else if (!strcmp(op, "socket") && argc >= 5) {
+		r = socket(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+	} else if ((!strcmp(op, "connect") || !strcmp(op, "bind")) && argc >= 5) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+		int family = sockaddr_of(argv[3], argv[4], &ss, &len);
+		if (family < 0)
+			return EINVAL;
+		int fd = socket(family, !strcmp(argv[2], "udp") ? SOCK_DGRAM : SOCK_STREAM, 0);
+		if (fd < 0)
+			return errno;
+		r = !strcmp(op, "connect") ? connect(fd, (struct sockaddr *)&ss, len)
+					   : bind(fd, (struct sockaddr *)&ss, len);
+	} else if (!strcmp(op, "kill")) {
+		pid_t victim = fork();
+		if (victim == 0) {
+			pause();
+			_exit(0);
+		}
+		r = kill(victim, atoi(argv[2]));
+		int saved = errno;
+		kill(victim, SIGKILL);
+		waitpid(victim, NULL, 0);
+		errno = saved;
+	} else if (!strcmp(op, "getpgid")) {
+		r = (int)syscall(SYS_getpgid, atoi(argv[2]));
+		if (r < 0 && errno == ESRCH)
+			r = 0; /* no such process is the normal answer */
+	} else {
+		return EINVAL;
+	}
+	return r < 0 ? errno : 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -31,8 +125,8 @@ int main(int argc, char **argv)
 		argc -= 2;
 		argv += 2;
 	}
-	if (argc < 3 || (strcmp(argv[1], "open") && strcmp(argv[1], "exec"))) {
-		fprintf(stderr, "usage: vigil-try open PATH | vigil-try exec PATH [ARG]...\n");
+	if (argc < 3) {
+		fprintf(stderr, "usage: vigil-try [after FIFO] OP ARG... (see the source)\n");
 		return 2;
 	}
 	int pipefd[2];
@@ -42,15 +136,8 @@ int main(int argc, char **argv)
 	if (pid < 0)
 		return 2;
 	if (pid == 0) {
-		int err = 0;
-		if (!strcmp(argv[1], "open")) {
-			int fd = open(argv[2], O_RDONLY);
-			err = fd < 0 ? errno : 0;
-		} else {
-			execv(argv[2], &argv[2]);
-			err = errno;
-		}
-		/* Only reached on open, or when exec failed. */
+		int err = run_op(argc, argv);
+		/* Only reached when the operation was not a successful exec. */
 		if (write(pipefd[1], &err, sizeof(err)) != sizeof(err))
 			_exit(3);
 		_exit(0);

@@ -23,17 +23,24 @@
 #define VG_MAX_POLICIES 1024
 #define VG_MAX_SELECTORS 4096     /* selector slots across all policies */
 #define VG_MAX_HOOK_SELECTORS 64  /* selectors evaluated per hook, in order */
-#define VG_MAX_ARG_FILTERS 4      /* matchArgs entries per selector */
+#define VG_MAX_ARG_FILTERS 6      /* matchArgs entries per selector */
+#define VG_HOOK_ARGS 6            /* arguments a generic hook can capture (index 0..5) */
+#define VG_HOOK_STR_SLOTS 2       /* string-like arguments (paths, strings) per generic hook */
+#define VG_CIDR_ENTRIES 65536     /* SAddr/DAddr prefixes across all policies */
 #define VG_LEN_BITMAP_BYTES (VG_PATH_MAX / 8)
 #define VG_STR_MATCH_ENTRIES 262144
 #define VG_MAX_LEN_SETS 4096       /* Prefix/Postfix filters across all policies */
 
 /* ---- hooks -------------------------------------------------------------- */
+/* Hook ids: two built-in programs (bpf/lsm/file_hooks.bpf.h), then ids the
+ * daemon hands out to generic hooks (bpf/hook.bpf.c: any LSM hook or kernel
+ * function, one program instance each). */
 enum vg_hook {
 	VG_HOOK_NONE = 0,
 	VG_HOOK_BPRM_CHECK_SECURITY = 1,
 	VG_HOOK_FILE_OPEN = 2,
-	VG_HOOK_MAX,
+	VG_HOOK_FIRST_GENERIC = 3,
+	VG_HOOK_MAX = 64,
 	/* Counter slots for the process tracepoints (vg_counters only). */
 	VG_CNT_EXEC = VG_HOOK_MAX,
 	VG_CNT_EXIT,
@@ -44,16 +51,59 @@ enum vg_hook {
 /* ---- selector filters --------------------------------------------------- */
 enum vg_str_op {
 	VG_OP_NONE = 0,
-	VG_OP_EQUAL = 1,
+	VG_OP_EQUAL = 1,   /* string: whole-string hash in vg_str_match */
 	VG_OP_PREFIX = 2,
 	VG_OP_POSTFIX = 3,
-	VG_OP_BIN_IN = 4,
+	VG_OP_BIN_IN = 4,  /* matchBinaries */
+	VG_OP_INT_IN = 5,  /* number: vg_str_match key with len 0, hash = value */
+	VG_OP_GT = 6,      /* number > a */
+	VG_OP_LT = 7,      /* number < a */
+	VG_OP_MASK = 8,    /* number & a != 0 */
+	VG_OP_RANGE = 9,   /* a <= number <= b (signed when the argument is) */
+	VG_OP_CIDR = 10,   /* address in one of the selector's prefixes (vg_cidr) */
+	VG_OP_PRIV = 11,   /* port < 1024 */
+	VG_OP_BIN_PREFIX = 12,
+	VG_OP_BIN_POSTFIX = 13,
+};
+
+/* Which value of an argument a filter looks at. */
+enum vg_field {
+	VG_FIELD_VALUE = 0,    /* the number, or the string / path */
+	VG_FIELD_FAMILY = 1,   /* sockets: address family */
+	VG_FIELD_PROTOCOL = 2, /* sockets: IPPROTO_* */
+	VG_FIELD_SPORT = 3,
+	VG_FIELD_DPORT = 4,
+	VG_FIELD_SADDR = 5,
+	VG_FIELD_DADDR = 6,
+	VG_FIELD_STATE = 7,    /* sockets: TCP state */
+};
+
+/* How a generic hook reads an argument (bpf/hook.bpf.c). Integers are
+ * extended from their width; strings and paths land in one of the event's
+ * string slots. */
+enum vg_arg_kind {
+	VG_ARG_NONE = 0,
+	VG_ARG_S8, VG_ARG_U8, VG_ARG_S16, VG_ARG_U16,
+	VG_ARG_S32, VG_ARG_U32, VG_ARG_S64, VG_ARG_U64,
+	VG_ARG_STR = 9,      /* char * in kernel memory */
+	VG_ARG_USTR = 10,    /* char __user * (syscall arguments) */
+	VG_ARG_FILE = 11,    /* struct file *: its path */
+	VG_ARG_PATH = 12,    /* struct path * */
+	VG_ARG_BINPRM = 13,  /* struct linux_binprm *: the file being executed */
+	VG_ARG_SOCK = 14,    /* struct sock * */
+	VG_ARG_SOCKET = 15,  /* struct socket * */
+	VG_ARG_SOCKADDR = 16, /* struct sockaddr * (kernel copy) */
+	VG_ARG_CRED = 17,    /* struct cred *: num = euid, sport/dport unused */
+	VG_ARG_TASK = 18,    /* struct task_struct *: num = tgid */
+	VG_ARG_DENTRY = 19,  /* struct dentry *: its name within the mount */
+	VG_ARG_KIND_MAX,
 };
 
 enum vg_action {
 	VG_ACT_POST = 0,
 	VG_ACT_OVERRIDE = 1, /* deny: the hook returns the selector's error */
 	VG_ACT_SIGKILL = 2,  /* SIGKILL the caller (and deny, so the op never completes) */
+	VG_ACT_SIGNAL = 3,   /* send selector.signal to the caller; the op goes on */
 };
 
 enum vg_mode {
@@ -68,6 +118,8 @@ enum vg_outcome {
 	VG_OUT_KILLED = 2,      /* Sigkill enforced (the operation was denied too) */
 	VG_OUT_WOULD_DENY = 3,  /* monitor mode: Override matched, nothing denied */
 	VG_OUT_WOULD_KILL = 4,  /* monitor mode: Sigkill matched, nothing killed */
+	VG_OUT_SIGNALED = 5,    /* Signal enforced: the caller got selector.signal */
+	VG_OUT_WOULD_SIGNAL = 6,
 };
 
 /* Key of the one hash map that holds every string value of every selector.
@@ -92,10 +144,12 @@ struct vg_len_set {
 };
 
 struct vg_arg_filter {
-	__u8 op;   /* enum vg_str_op; VG_OP_NONE = unused slot */
-	__u8 arg;  /* hook argument index (0: the file) */
-	__u8 pad[2];
+	__u8 op;     /* enum vg_str_op; VG_OP_NONE = unused slot */
+	__u8 arg;    /* hook argument index (0: the file) */
+	__u8 field;  /* enum vg_field */
+	__u8 negate; /* NotEqual, NotPrefix, NotInRange, NotDAddr...: the filter passes when the op fails */
 	__u32 len_set; /* index into the len_sets map (Prefix/Postfix) */
+	__u64 a, b;  /* GT/LT/Mask operand; InRange bounds */
 };
 
 struct vg_selector {
@@ -103,10 +157,25 @@ struct vg_selector {
 	__u32 index;   /* selector index within its policy, for events */
 	__u8 action;   /* enum vg_action */
 	__u8 nfilters; /* used entries of filters[] */
-	__u8 binaries; /* matchBinaries: VG_OP_NONE or VG_OP_BIN_IN */
-	__u8 pad;
+	__u8 binaries; /* matchBinaries: VG_OP_NONE, VG_OP_BIN_IN, _PREFIX or _POSTFIX */
+	__u8 bin_negate; /* NotIn / NotPrefix / NotPostfix */
 	__s32 error;   /* Override: the (negative) errno the hook returns */
+	__u8 signal;   /* Signal: the signal sent to the caller (0: none) */
+	__u8 nopost;   /* NoPost: act without an event */
+	__u16 bin_len_set_pad;
+	__u32 bin_len_set; /* matchBinaries Prefix/Postfix: its length set */
 	struct vg_arg_filter filters[VG_MAX_ARG_FILTERS];
+};
+
+/* Key of the LPM trie of SAddr/DAddr prefixes. prefixlen counts the bits
+ * after itself: 64 for selector/filter/family/pad, then the address bits. */
+struct vg_cidr_key {
+	__u32 prefixlen;
+	__u32 selector;
+	__u8 filter;
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 pad[2];
+	__u8 addr[16];
 };
 
 /* Per hook, the selector slots to evaluate, grouped by policy, in policy order. */
@@ -131,6 +200,15 @@ struct vg_policy_meta {
 	__u8 pad[7];
 };
 
+/* What each generic hook id stands for, kept with the pinned maps so a daemon
+ * that adopts them keeps the same ids ("lsm:file_permission(file,s32)"). */
+#define VG_HOOK_KEY_MAX 248
+struct vg_hook_meta {
+	char key[VG_HOOK_KEY_MAX];
+	__u32 in_use;
+	__u32 pad;
+};
+
 /* Global switches (array map, one entry). */
 struct vg_config {
 	__u8 audit_all; /* daemon-wide audit: behave as if every policy were monitor */
@@ -149,6 +227,7 @@ struct vg_proc {
 /* ---- events (ring buffer) ----------------------------------------------- */
 enum vg_event_type {
 	VG_EV_LSM = 1,
+	VG_EV_HOOK = 2,
 	VG_EV_EXEC = 3,
 	VG_EV_EXIT = 4,
 	VG_EV_CLONE = 5,
@@ -188,9 +267,48 @@ struct vg_lsm_event {
 };
 
 enum vg_mechanism {
-	VG_MECH_LSM = 1,     /* BPF LSM program */
-	VG_MECH_FMOD_RET = 2 /* fmod_ret on security_<hook> */
+	VG_MECH_LSM = 1,      /* BPF LSM program */
+	VG_MECH_FMOD_RET = 2, /* fmod_ret on security_<hook> (or an error-injectable function) */
+	VG_MECH_FENTRY = 3,   /* fentry on a kernel function: observe, signal, kill */
 };
+
+/* One argument of a generic hook event, as the kernel read it. */
+#define VG_ARGF_TRUNC 1   /* the string/path was cut at VG_PATH_MAX */
+#define VG_ARGF_ERR 2     /* could not be read */
+struct vg_arg_val {
+	__u8 kind;     /* enum vg_arg_kind; VG_ARG_NONE: not captured */
+	__u8 flags;    /* VG_ARGF_* */
+	__u16 str_len; /* string/path: its bytes at data + VG_BIN_MAX + str_off */
+	__u16 str_off;
+	__u16 family;  /* sockets */
+	__u64 num;     /* integers (sign-extended), cred euid, task tgid */
+	__u16 sport, dport; /* host order */
+	__u8 protocol;
+	__u8 state;
+	__u8 pad[2];
+	__u8 saddr[16], daddr[16];
+};
+
+/* A policy matched on a generic hook (any LSM hook or kernel function).
+ * Followed by VG_BIN_MAX bytes of binary path (bin_len used), then the
+ * string slots: slot k at VG_BIN_MAX + k * VG_PATH_MAX. */
+struct vg_hook_event {
+	struct vg_event_hdr hdr;
+	__u32 pid, tid, ppid, uid, gid;
+	__u32 policy, selector;
+	__u16 hook;
+	__u8 action;
+	__u8 outcome;
+	__s32 error;
+	__u16 bin_len;
+	__u8 bin_trunc;
+	__u8 mechanism;
+	__u8 signal;
+	__u8 pad[7];
+	char comm[VG_COMM_LEN];
+	struct vg_arg_val args[VG_HOOK_ARGS];
+};
+#define VG_HOOK_EVENT_MAX (sizeof(struct vg_hook_event) + VG_BIN_MAX + VG_HOOK_STR_SLOTS * VG_PATH_MAX)
 
 #define VG_EXEC_DATA_MAX (VG_PATH_MAX + VG_ARGS_MAX + VG_PATH_MAX)
 #define VG_LSM_EVENT_MAX (sizeof(struct vg_lsm_event) + VG_BIN_MAX + VG_PATH_MAX)
@@ -292,8 +410,12 @@ static inline __u64 vg_hash_rev(const char *s, size_t n)
 #endif
 VG_STATIC_ASSERT(sizeof(struct vg_str_key) == 16, "vg_str_key layout");
 VG_STATIC_ASSERT(sizeof(struct vg_len_set) == 8 + VG_LEN_BITMAP_BYTES, "vg_len_set layout");
-VG_STATIC_ASSERT(sizeof(struct vg_arg_filter) == 8, "vg_arg_filter layout");
-VG_STATIC_ASSERT(sizeof(struct vg_selector) == 16 + 8 * VG_MAX_ARG_FILTERS, "vg_selector layout");
+VG_STATIC_ASSERT(sizeof(struct vg_arg_filter) == 24, "vg_arg_filter layout");
+VG_STATIC_ASSERT(sizeof(struct vg_selector) == 24 + 24 * VG_MAX_ARG_FILTERS, "vg_selector layout");
+VG_STATIC_ASSERT(sizeof(struct vg_cidr_key) == 28, "vg_cidr_key layout");
+VG_STATIC_ASSERT(sizeof(struct vg_hook_meta) == 256, "vg_hook_meta layout");
+VG_STATIC_ASSERT(sizeof(struct vg_arg_val) == 56, "vg_arg_val layout");
+VG_STATIC_ASSERT(sizeof(struct vg_hook_event) == 16 + 28 + 4 + 4 + 4 + 8 + 16 + 56 * VG_HOOK_ARGS, "vg_hook_event layout");
 VG_STATIC_ASSERT(sizeof(struct vg_hook_selectors) == 8 + 4 * VG_MAX_HOOK_SELECTORS, "hook layout");
 VG_STATIC_ASSERT(sizeof(struct vg_proc) == 16 + VG_BIN_MAX, "vg_proc layout");
 VG_STATIC_ASSERT(sizeof(struct vg_event_hdr) == 16, "vg_event_hdr layout");

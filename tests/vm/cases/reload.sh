@@ -16,7 +16,12 @@ LOOP=$!
 n=0
 while [ $n -lt 10 ]; do
 	if [ $((n % 2)) -eq 0 ]; then cp /tmp/variant.yaml /tmp/pd/p.yaml; else cp $POL/deny-exec.yaml /tmp/pd/p.yaml; fi
-	kill -HUP "$VPID"; sleep 0.3; n=$((n + 1))
+	kill -HUP "$VPID"; n=$((n + 1))
+	# One reload at a time: signals sent while one runs would coalesce.
+	w=0
+	while [ "$(grep -c 'reload: 1 policies \[test-deny-exec\] in force' $VLOG)" -lt $n ] && [ $w -lt 200 ]; do
+		sleep 0.05; w=$((w + 1))
+	done
 done
 wait $LOOP
 expect "attempts during reloads" "$(wc -l </tmp/attempts | tr -d ' ')" "400"

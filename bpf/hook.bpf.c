@@ -1,0 +1,472 @@
+/* Generic hook programs: one object the daemon loads once per hook it needs
+ * (any LSM hook, or any kernel function a kprobe names), with the hook's id
+ * and the kinds of its arguments set in .rodata before the load. The verifier
+ * sees those as constants and drops every branch that does not apply, so each
+ * instance is checked against its own target's argument types (BTF).
+ *
+ * Maps are shared with the main object (the loader reuses its descriptors):
+ * the selectors, values and policies are the same tables for every hook. */
+#include "vigil_bpf.h"
+
+#include "lib/selector.h"
+#include "lib/task.h"
+
+const volatile __u32 vg_gen_hook = 0;
+const volatile __u8 vg_gen_kind[VG_HOOK_ARGS] = {};  /* enum vg_arg_kind per argument */
+const volatile __u8 vg_gen_slot[VG_HOOK_ARGS] = {};  /* string slot of string-like args */
+/* dentry arguments: index of the path argument holding their mount, -1: none */
+const volatile __s8 vg_gen_mount_of[VG_HOOK_ARGS] = {-1, -1, -1, -1, -1, -1};
+const volatile __u8 vg_gen_nargs = 0;   /* the target's argument count (ctx[nargs] is ret) */
+const volatile __u8 vg_gen_syscall = 0; /* a syscall wrapper: arguments are in its pt_regs */
+const volatile __u8 vg_gen_mech = 0;    /* enum vg_mechanism */
+const volatile __u8 vg_gen_dpath = 0;   /* paths through bpf_d_path (else the dentry walk) */
+
+#define VG_AF_INET 2
+#define VG_AF_INET6 10
+
+struct vg_gen_ctx {
+	struct vg_hook_scratch *sc;
+	const struct vg_hook_selectors *hs;
+	const struct vg_proc *proc;
+	__u64 str_hash[VG_HOOK_STR_SLOTS];
+	__u32 matched_policy;
+	__u8 audit_all;
+	long ret;
+};
+
+/* A load from ctx at a constant offset, in one instruction: clang would turn a
+ * switch over the offset into ctx + n * 8, which the verifier refuses (ctx
+ * pointers must not be modified). */
+#define VG_CTX_AT(ctx, i)                                                              \
+	({                                                                             \
+		__u64 __v;                                                             \
+		asm volatile("%0 = *(u64 *)(%1 + %2)" : "=r"(__v) : "r"(ctx), "i"((i) * 8)); \
+		__v;                                                                   \
+	})
+
+static __always_inline __u64 vg_ctx_arg(__u64 *ctx, int i)
+{
+	if (vg_gen_syscall) {
+		struct pt_regs *regs = (struct pt_regs *)ctx[0];
+		switch (i) {
+		case 0: return regs->di;
+		case 1: return regs->si;
+		case 2: return regs->dx;
+		case 3: return regs->r10;
+		case 4: return regs->r8;
+		case 5: return regs->r9;
+		}
+		return 0;
+	}
+	switch (i) {
+	case 0: return VG_CTX_AT(ctx, 0);
+	case 1: return VG_CTX_AT(ctx, 1);
+	case 2: return VG_CTX_AT(ctx, 2);
+	case 3: return VG_CTX_AT(ctx, 3);
+	case 4: return VG_CTX_AT(ctx, 4);
+	case 5: return VG_CTX_AT(ctx, 5);
+	}
+	return 0;
+}
+
+/* LSM and fmod_ret programs see the return value so far after the arguments. */
+static __always_inline long vg_ctx_ret(__u64 *ctx)
+{
+	switch (vg_gen_nargs) {
+	case 0: return (int)VG_CTX_AT(ctx, 0);
+	case 1: return (int)VG_CTX_AT(ctx, 1);
+	case 2: return (int)VG_CTX_AT(ctx, 2);
+	case 3: return (int)VG_CTX_AT(ctx, 3);
+	case 4: return (int)VG_CTX_AT(ctx, 4);
+	case 5: return (int)VG_CTX_AT(ctx, 5);
+	case 6: return (int)VG_CTX_AT(ctx, 6);
+	}
+	return 0;
+}
+
+/* A path into string slot buf: bpf_d_path where the hook allows it (BPF LSM),
+ * else the dentry walk d_path does, then a copy into place. */
+static __always_inline void vg_gen_path(struct vg_hook_scratch *sc, const struct path *p, char *buf,
+					struct vg_arg_val *out, bool d_path_ok)
+{
+	if (d_path_ok) {
+		long n = bpf_d_path((struct path *)p, buf, VG_PATH_MAX);
+		if (n > 1) {
+			out->str_len = (__u16)((n - 1) & (VG_PATH_MAX - 1));
+		} else {
+			out->flags |= n == -36 ? VG_ARGF_TRUNC : VG_ARGF_ERR;
+		}
+		return;
+	}
+	if (!vg_can_read_kernel) {
+		out->flags |= VG_ARGF_ERR;
+		return;
+	}
+	__u8 trunc = 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 pos = vg_walk_path(task, p, sc->walk, &trunc);
+	__u32 len = VG_PATH_MAX - pos;
+	if (pos >= VG_PATH_MAX || len >= VG_PATH_MAX || trunc) {
+		out->flags |= trunc ? VG_ARGF_TRUNC : VG_ARGF_ERR;
+		return;
+	}
+	bpf_probe_read_kernel(buf, VG_BOUND(len, VG_PATH_MAX - 1), sc->walk + VG_BOUND(pos, VG_PATH_MAX - 1));
+	out->str_len = (__u16)len;
+}
+
+static __always_inline void vg_gen_sock(struct sock *sk, struct vg_arg_val *out)
+{
+	if (!sk || !vg_can_read_kernel) {
+		out->flags |= VG_ARGF_ERR;
+		return;
+	}
+	out->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	out->protocol = (__u8)BPF_CORE_READ(sk, sk_protocol);
+	out->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	out->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	out->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (out->family == VG_AF_INET) {
+		__u32 s = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 d = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(out->saddr, &s, 4);
+		__builtin_memcpy(out->daddr, &d, 4);
+	} else if (out->family == VG_AF_INET6) {
+		BPF_CORE_READ_INTO(&out->saddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&out->daddr, sk, __sk_common.skc_v6_daddr);
+	}
+}
+
+/* A sockaddr is one address: both the source and destination fields hold it,
+ * so SAddr/DAddr and SPort/DPort all match it (as in Tetragon). */
+static __always_inline void vg_gen_sockaddr(struct sockaddr *sa, struct vg_arg_val *out)
+{
+	if (!sa || !vg_can_read_kernel) {
+		out->flags |= VG_ARGF_ERR;
+		return;
+	}
+	out->family = BPF_CORE_READ(sa, sa_family);
+	if (out->family == VG_AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)sa;
+		out->sport = out->dport = bpf_ntohs(BPF_CORE_READ(in, sin_port));
+		__u32 a = BPF_CORE_READ(in, sin_addr.s_addr);
+		__builtin_memcpy(out->saddr, &a, 4);
+		__builtin_memcpy(out->daddr, &a, 4);
+	} else if (out->family == VG_AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
+		out->sport = out->dport = bpf_ntohs(BPF_CORE_READ(in6, sin6_port));
+		BPF_CORE_READ_INTO(&out->saddr, in6, sin6_addr);
+		BPF_CORE_READ_INTO(&out->daddr, in6, sin6_addr);
+	}
+}
+
+/* A dentry's path: in the mount of the hook's directory argument when it has
+ * one (path_unlink's dentry is in the mount of its dir), which gives the full
+ * path; else within its own file system, as Tetragon reports dentries. */
+static __always_inline void vg_gen_dentry(__u64 *ctx, struct vg_hook_scratch *sc,
+					  struct dentry *d, int mount_of, char *buf,
+					  struct vg_arg_val *out)
+{
+	struct path p = { .mnt = 0, .dentry = d };
+	if (mount_of >= 0 && vg_can_read_kernel)
+		p.mnt = BPF_CORE_READ((struct path *)vg_ctx_arg(ctx, mount_of), mnt);
+	vg_gen_path(sc, &p, buf, out, false);
+}
+
+/* Reads argument i (a constant after unrolling) into the event. */
+static __always_inline void vg_gen_read_arg(__u64 *ctx, struct vg_hook_scratch *sc, int i)
+{
+	__u8 kind = vg_gen_kind[i];
+	struct vg_arg_val *out = &sc->ev.args[i];
+	if (kind == VG_ARG_NONE) {
+		out->kind = VG_ARG_NONE; /* the scratch is shared: clear what another hook left */
+		return;
+	}
+	__builtin_memset(out, 0, sizeof(*out));
+	out->kind = kind;
+	out->str_off = vg_gen_slot[i] ? VG_PATH_MAX : 0;
+	char *buf = sc->str[vg_gen_slot[i] & 1];
+	__u64 raw = vg_ctx_arg(ctx, i);
+	long n;
+	switch (kind) {
+	case VG_ARG_S8: out->num = (__s64)(__s8)raw; break;
+	case VG_ARG_U8: out->num = (__u8)raw; break;
+	case VG_ARG_S16: out->num = (__s64)(__s16)raw; break;
+	case VG_ARG_U16: out->num = (__u16)raw; break;
+	case VG_ARG_S32: out->num = (__s64)(__s32)raw; break;
+	case VG_ARG_U32: out->num = (__u32)raw; break;
+	case VG_ARG_S64:
+	case VG_ARG_U64: out->num = raw; break;
+	case VG_ARG_STR:
+	case VG_ARG_USTR:
+		if (kind == VG_ARG_STR && !vg_can_read_kernel) {
+			out->flags |= VG_ARGF_ERR;
+			break;
+		}
+		n = kind == VG_ARG_USTR ? bpf_probe_read_user_str(buf, VG_PATH_MAX, (void *)raw)
+					: bpf_probe_read_kernel_str(buf, VG_PATH_MAX, (void *)raw);
+		if (n > 0) {
+			out->str_len = (__u16)((n - 1) & (VG_PATH_MAX - 1));
+			if (n == VG_PATH_MAX)
+				out->flags |= VG_ARGF_TRUNC;
+		} else {
+			out->flags |= VG_ARGF_ERR;
+		}
+		break;
+	case VG_ARG_FILE:
+		vg_gen_path(sc, &((struct file *)raw)->f_path, buf, out, vg_gen_dpath);
+		break;
+	case VG_ARG_PATH:
+		vg_gen_path(sc, (struct path *)raw, buf, out, vg_gen_dpath);
+		break;
+	case VG_ARG_BINPRM:
+		vg_gen_path(sc, &((struct linux_binprm *)raw)->file->f_path, buf, out, vg_gen_dpath);
+		break;
+	case VG_ARG_DENTRY:
+		vg_gen_dentry(ctx, sc, (struct dentry *)raw, vg_gen_mount_of[i], buf, out);
+		break;
+	case VG_ARG_SOCK:
+		vg_gen_sock((struct sock *)raw, out);
+		break;
+	case VG_ARG_SOCKET:
+		vg_gen_sock(vg_can_read_kernel ? BPF_CORE_READ((struct socket *)raw, sk) : 0, out);
+		break;
+	case VG_ARG_SOCKADDR:
+		vg_gen_sockaddr((struct sockaddr *)raw, out);
+		break;
+	case VG_ARG_CRED:
+		if (vg_can_read_kernel)
+			out->num = BPF_CORE_READ((struct cred *)raw, euid.val);
+		else
+			out->flags |= VG_ARGF_ERR;
+		break;
+	case VG_ARG_TASK:
+		if (vg_can_read_kernel)
+			out->num = BPF_CORE_READ((struct task_struct *)raw, tgid);
+		else
+			out->flags |= VG_ARGF_ERR;
+		break;
+	}
+}
+
+static __always_inline bool vg_kind_is_string(__u8 kind)
+{
+	return (kind >= VG_ARG_STR && kind <= VG_ARG_BINPRM) || kind == VG_ARG_DENTRY;
+}
+
+static __always_inline bool vg_kind_is_signed(__u8 kind)
+{
+	return kind == VG_ARG_S8 || kind == VG_ARG_S16 || kind == VG_ARG_S32 || kind == VG_ARG_S64;
+}
+
+static __always_inline __u64 vg_field_num(const struct vg_arg_val *a, __u8 field)
+{
+	switch (field) {
+	case VG_FIELD_FAMILY: return a->family;
+	case VG_FIELD_PROTOCOL: return a->protocol;
+	case VG_FIELD_SPORT: return a->sport;
+	case VG_FIELD_DPORT: return a->dport;
+	case VG_FIELD_STATE: return a->state;
+	}
+	return a->num;
+}
+
+static __always_inline bool vg_gen_match_filter(struct vg_gen_ctx *c, __u32 slot, __u8 f,
+						const struct vg_arg_filter *af)
+{
+	__u32 ai = af->arg;
+	if (ai >= VG_HOOK_ARGS)
+		return false;
+	const struct vg_arg_val *a = &c->sc->ev.args[ai];
+	if (a->kind == VG_ARG_NONE || (a->flags & VG_ARGF_ERR))
+		return false;
+	bool hit = false;
+	if (vg_kind_is_string(a->kind) && af->field == VG_FIELD_VALUE) {
+		__u32 s = a->str_off ? 1 : 0;
+		__u32 len = a->str_len & (VG_PATH_MAX - 1);
+		switch (af->op) {
+		case VG_OP_EQUAL:
+			hit = vg_match_exact(slot, f, VG_OP_EQUAL, len, c->str_hash[s]);
+			break;
+		case VG_OP_PREFIX:
+		case VG_OP_POSTFIX:
+			hit = len && vg_match_affix(slot, f, af->op, af->len_set, c->sc->str[s], len);
+			break;
+		}
+	} else if (af->field == VG_FIELD_SADDR || af->field == VG_FIELD_DADDR) {
+		if (af->op == VG_OP_CIDR && (a->family == VG_AF_INET || a->family == VG_AF_INET6)) {
+			struct vg_cidr_key key = {
+				.prefixlen = 64 + (a->family == VG_AF_INET ? 32 : 128),
+				.selector = slot,
+				.filter = f,
+				.family = (__u8)a->family,
+			};
+			__builtin_memcpy(key.addr, af->field == VG_FIELD_SADDR ? a->saddr : a->daddr, 16);
+			hit = bpf_map_lookup_elem(&vg_cidr, &key) != NULL;
+		}
+	} else {
+		__u64 v = vg_field_num(a, af->field);
+		bool sig = af->field == VG_FIELD_VALUE && vg_kind_is_signed(a->kind);
+		switch (af->op) {
+		case VG_OP_INT_IN:
+			hit = vg_match_exact(slot, f, VG_OP_INT_IN, 0, v);
+			break;
+		case VG_OP_GT:
+			hit = sig ? (__s64)v > (__s64)af->a : v > af->a;
+			break;
+		case VG_OP_LT:
+			hit = sig ? (__s64)v < (__s64)af->a : v < af->a;
+			break;
+		case VG_OP_MASK:
+			hit = (v & af->a) != 0;
+			break;
+		case VG_OP_RANGE:
+			hit = sig ? ((__s64)v >= (__s64)af->a && (__s64)v <= (__s64)af->b)
+				  : (v >= af->a && v <= af->b);
+			break;
+		case VG_OP_PRIV:
+			hit = v < 1024;
+			break;
+		}
+	}
+	return hit != (af->negate != 0);
+}
+
+static __always_inline void vg_gen_emit(struct vg_gen_ctx *c, const struct vg_selector *sel,
+					__u8 outcome, int err)
+{
+	struct vg_hook_event *ev = &c->sc->ev;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+
+	ev->hdr.type = VG_EV_HOOK;
+	ev->hdr.version = VG_ABI_VERSION;
+	ev->hdr.ktime = bpf_ktime_get_boot_ns();
+	ev->pid = pid_tgid >> 32;
+	ev->tid = (__u32)pid_tgid;
+	ev->ppid = task->real_parent->tgid;
+	ev->uid = (__u32)uid_gid;
+	ev->gid = uid_gid >> 32;
+	ev->policy = sel->policy;
+	ev->selector = sel->index;
+	ev->hook = vg_gen_hook;
+	ev->action = sel->action;
+	ev->outcome = outcome;
+	ev->error = err;
+	ev->mechanism = vg_gen_mech;
+	ev->signal = sel->signal;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	if (c->proc) {
+		__builtin_memcpy(c->sc->bin, c->proc->bin, VG_BIN_MAX);
+		ev->bin_trunc = c->proc->bin_trunc;
+		ev->bin_len = c->proc->bin_trunc ? VG_BIN_MAX - 1 : c->proc->bin_len;
+	} else {
+		ev->bin_len = 0;
+		ev->bin_trunc = 0;
+	}
+	/* Send up to the end of the last string slot in use. */
+	__u32 tail = 0;
+#pragma unroll
+	for (int i = 0; i < VG_HOOK_ARGS; i++) {
+		if (!vg_kind_is_string(vg_gen_kind[i]))
+			continue;
+		__u32 end = (vg_gen_slot[i] ? VG_PATH_MAX : 0) + (ev->args[i].str_len & (VG_PATH_MAX - 1));
+		if (end > tail)
+			tail = end;
+	}
+	__u32 size = sizeof(*ev) + VG_BIN_MAX + VG_BOUND(tail, 2 * VG_PATH_MAX - 1);
+	ev->hdr.size = size;
+	vg_count(vg_gen_hook, 0);
+	if (bpf_ringbuf_output(&vg_events, ev, size, 0))
+		vg_count(vg_gen_hook, 1);
+}
+
+static long vg_gen_eval_selector(__u32 i, struct vg_gen_ctx *c)
+{
+	__u32 slot = 0;
+	const struct vg_policy_state *ps = NULL;
+	if (i >= c->hs->count)
+		return 1;
+	const struct vg_selector *sel =
+		vg_selector_at(c->hs, i, c->matched_policy, c->proc, c->sc->bin, &slot, &ps);
+	if (!sel || !ps)
+		return 0;
+#pragma unroll
+	for (int f = 0; f < VG_MAX_ARG_FILTERS; f++) {
+		if (f >= sel->nfilters)
+			break;
+		if (!vg_gen_match_filter(c, slot, f, &sel->filters[f]))
+			return 0;
+	}
+	c->matched_policy = sel->policy + 1;
+	/* Only LSM and fmod_ret programs decide a return value. */
+	bool can_deny = vg_gen_mech == VG_MECH_LSM || vg_gen_mech == VG_MECH_FMOD_RET;
+	int err;
+	__u8 outcome = vg_decide(sel, c->audit_all || ps->mode == VG_MODE_MONITOR, can_deny,
+				 vg_gen_hook, &err);
+	if (err && !c->ret)
+		c->ret = err;
+	if (!sel->nopost)
+		vg_gen_emit(c, sel, outcome, -err);
+	return 0;
+}
+
+static __always_inline long vg_gen_run(__u64 *ctx)
+{
+	__u32 hook = vg_gen_hook, zero = 0;
+	const struct vg_hook_selectors *hs = bpf_map_lookup_elem(&vg_hooks, &hook);
+	if (!hs || !hs->count)
+		return 0;
+	struct vg_hook_scratch *sc = bpf_map_lookup_elem(&vg_hook_scratch, &zero);
+	if (!sc)
+		return 0;
+	const struct vg_config *cfg = bpf_map_lookup_elem(&vg_config, &zero);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct vg_gen_ctx c = {
+		.sc = sc,
+		.hs = hs,
+		.proc = bpf_map_lookup_elem(&vg_procs, &tgid),
+		.audit_all = cfg ? cfg->audit_all : 0,
+	};
+#pragma unroll
+	for (int i = 0; i < VG_HOOK_ARGS; i++)
+		vg_gen_read_arg(ctx, sc, i);
+#pragma unroll
+	for (int i = 0; i < VG_HOOK_ARGS; i++) {
+		if (!vg_kind_is_string(vg_gen_kind[i]))
+			continue;
+		__u32 s = vg_gen_slot[i] & 1;
+		__u32 len = sc->ev.args[i].str_len & (VG_PATH_MAX - 1);
+		c.str_hash[s] = len ? vg_hash_str(sc->str[s], len) : 0;
+	}
+	bpf_loop(VG_MAX_HOOK_SELECTORS, vg_gen_eval_selector, &c, 0);
+	long ret = c.ret;
+	if (ret < -4095 || ret > 0)
+		ret = -VG_EPERM;
+	return ret;
+}
+
+SEC("lsm")
+int vg_gen_lsm(__u64 *ctx)
+{
+	long ret = vg_ctx_ret(ctx);
+	if (ret)
+		return ret; /* an earlier denial stands */
+	return vg_gen_run(ctx);
+}
+
+SEC("fmod_ret")
+int vg_gen_fmod_ret(__u64 *ctx)
+{
+	long ret = vg_ctx_ret(ctx);
+	if (ret)
+		return ret;
+	return vg_gen_run(ctx);
+}
+
+SEC("fentry")
+int vg_gen_fentry(__u64 *ctx)
+{
+	vg_gen_run(ctx);
+	return 0;
+}

@@ -1,0 +1,84 @@
+# Generic hooks: LSM hooks beyond file_open/bprm_check and kprobes, with
+# string, path, integer and socket operators, every action, and a monitor-mode
+# policy on the same hooks at the same time. Each check is a real operation.
+. /add/cases/lib.sh
+mkdir -p /tmp/ro /tmp/bin /srv /tmp/nodirs
+echo data >/tmp/ro/file
+touch /tmp/a.lock /tmp/a.txt
+cp $TRY /tmp/bin/vt
+start_vigild --policy $POL/hooks.yaml --policy $POL/hooks-monitor.yaml
+
+# path_mkdir: Equal on the parent path, NotPrefix on it.
+expect "mkdir: Equal parent" "$($TRY mkdir /tmp/nodirs/sub)" "errno=EPERM"
+expect "mkdir: allowed under /tmp" "$($TRY mkdir /tmp/fine)" "ok"
+expect "mkdir: NotPrefix outside the list" "$($TRY mkdir /srv/new)" "errno=EACCES"
+expect "mkdir: relative, outside the list" "$(cd /srv && $TRY mkdir rel)" "errno=EACCES"
+# path_unlink: Postfix on the dentry.
+expect "unlink: Postfix .lock" "$($TRY unlink /tmp/a.lock)" "errno=EBUSY"
+expect "unlink: other file" "$($TRY unlink /tmp/a.txt)" "ok"
+# socket_connect: DAddr (CIDR and single address) AND DPort; Family AND NotDAddr.
+expect "connect: 10/8 port 80" "$($TRY connect udp 10.1.2.3 80)" "errno=ECONNREFUSED"
+expect "connect: exact address port 443" "$($TRY connect udp 192.168.7.7 443)" "errno=ECONNREFUSED"
+expect "connect: 10/8 other port (routing decides)" "$($TRY connect udp 10.1.2.3 81)" "errno=ENETUNREACH"
+expect "connect: outside the prefix" "$($TRY connect udp 11.1.2.3 80)" "errno=ENETUNREACH"
+expect "connect: loopback" "$($TRY connect udp 127.0.0.1 80)" "ok"
+expect "connect: IPv6 not ::1" "$($TRY connect udp ::2 53)" "errno=EPERM"
+expect "connect: IPv6 ::1" "$($TRY connect udp ::1 53)" "ok"
+# socket_bind: SPortPriv AND SAddr.
+expect "bind: privileged port on loopback" "$($TRY bind udp 127.0.0.1 80)" "errno=EACCES"
+expect "bind: unprivileged port" "$($TRY bind udp 127.0.0.1 8080)" "ok"
+# socket_create: Equal AND InRange, GT, LT; matchBinaries Prefix.
+expect "socket: raw protocol in range" "$($TRY socket 2 3 255)" "errno=EPERM"
+expect "socket: raw protocol out of range" "$($TRY socket 2 3 1)" "ok"
+expect "socket: family GT 40" "$($TRY socket 44 2 0)" "errno=EPERM"
+expect "socket: family LT 1" "$($TRY socket 0 2 0)" "errno=EPERM"
+expect "socket: AF_INET6 from /tmp/bin/" "$(/tmp/bin/vt socket 10 2 0)" "errno=EPERM"
+expect "socket: AF_INET6 from elsewhere" "$($TRY socket 10 2 0)" "ok"
+# task_kill: Equal and NotInRange on the signal.
+expect "kill: SIGUSR2" "$($TRY kill 12)" "errno=EPERM"
+expect "kill: real-time signal" "$($TRY kill 34)" "errno=EPERM"
+expect "kill: SIGTERM" "$($TRY kill 15)" "ok"
+# file_permission: Prefix AND Mask (MAY_WRITE): reads pass, writes are refused.
+expect "write under /tmp/ro" "$($TRY write /tmp/ro/file)" "errno=EROFS"
+expect "read under /tmp/ro" "$($TRY open /tmp/ro/file)" "ok"
+expect "write elsewhere" "$($TRY write /tmp/rw-file)" "ok"
+# kprobe on a system call (fentry): Signal, Sigkill, NoPost, Post.
+expect "getpgid 4242: Signal USR1" "$($TRY getpgid 4242)" "signal=USR1"
+expect "getpgid 4243: Sigkill" "$($TRY getpgid 4243)" "signal=KILL"
+expect "getpgid 4244: NoPost" "$($TRY getpgid 4244)" "ok"
+expect "getpgid 4245: Post" "$($TRY getpgid 4245)" "ok"
+expect "getpgid 4246: excluded by NotEqual" "$($TRY getpgid 4246)" "ok"
+# The monitor-mode policy: nothing happens, events say what would have.
+expect "monitor: mkdir" "$($TRY mkdir /tmp/watched)" "ok"
+expect "monitor: getpgid 5242 not signalled" "$($TRY getpgid 5242)" "ok"
+expect "monitor: getpgid 5243 not killed" "$($TRY getpgid 5243)" "ok"
+stop_vigild
+
+expect_event "mkdir Equal" '"process_lsm"' '"hook":"path_mkdir"' '"policy_name":"test-hooks"' \
+	'"path":"/tmp/nodirs/sub"' '"label":"parent","file_arg":"/tmp/nodirs"' '"label":"name","file_arg":"/tmp/nodirs/sub"' \
+	'"outcome":"OUTCOME_DENIED"' '"return_errno":1' "\"mechanism\":\"$MECH\""
+expect_event "mkdir NotPrefix" '"hook":"path_mkdir"' '"path":"/srv/new"' '"selector":1' '"return_errno":13'
+expect_event "unlink dentry" '"hook":"path_unlink"' '"label":"entry","file_arg":"/tmp/a.lock"' \
+	'"path":"/tmp/a.lock"' '"return_errno":16'
+expect_event "connect" '"hook":"socket_connect"' '"label":"address","sock_arg":"inet 10.1.2.3:80"' \
+	'"return_errno":111'
+expect_event "connect IPv6" '"hook":"socket_connect"' '"sock_arg":"inet6 [::2]:53"' '"selector":1'
+expect_event "socket_create ints" '"hook":"socket_create"' '"label":"family","int_arg":"2"' \
+	'"label":"protocol","int_arg":"255"'
+expect_event "task_kill" '"hook":"task_kill"' '"label":"sig","int_arg":"12"' '"label":"target","int_arg":"'
+expect_event "file_permission" '"hook":"file_permission"' '"path":"/tmp/ro/file"' '"return_errno":30'
+expect_event "kprobe Signal" '"process_kprobe"' '"function_name":"sys_getpgid"' \
+	'"label":"pid","int_arg":"4242"' '"action":"ACTION_SIGNAL"' '"outcome":"OUTCOME_SIGNALED"' \
+	'"signal":10' '"mechanism":"fentry"'
+expect_event "kprobe Sigkill" '"function_name":"sys_getpgid"' '"int_arg":"4243"' '"outcome":"OUTCOME_KILLED"'
+expect_event "kprobe Post with message and tags" '"int_arg":"4245"' '"outcome":"OUTCOME_POSTED"' \
+	'"message":"getpgid of a watched id"' '"tags":["test"]'
+expect_no_event "for NoPost" '"int_arg":"4244"'
+expect_no_event "for a NotEqual exclusion" '"int_arg":"4246"'
+expect_event "monitor mkdir" '"policy_name":"test-hooks-monitor"' '"path":"/tmp/watched"' \
+	'"outcome":"OUTCOME_WOULD_DENY"' '"mode":"POLICY_MODE_MONITOR"'
+expect_event "monitor Signal" '"policy_name":"test-hooks-monitor"' '"int_arg":"5242"' \
+	'"outcome":"OUTCOME_WOULD_SIGNAL"'
+expect_event "monitor Sigkill" '"policy_name":"test-hooks-monitor"' '"int_arg":"5243"' \
+	'"outcome":"OUTCOME_WOULD_KILL"'
+finish
