@@ -259,13 +259,18 @@ class Sink {
         }
         absl::Time now = absl::Now();
         if (!failing || now - last_log > absl::Seconds(30)) {
-          spdlog::warn("sink {}: delivery failed, retrying (events are spooled): {}", cfg_.name, msg);
+          spdlog::warn("sink {}: delivery failed, retrying{} (events are spooled): {}", cfg_.name,
+                       res.retry_after > absl::ZeroDuration()
+                           ? absl::StrCat(" after ", absl::FormatDuration(res.retry_after), " (Retry-After)")
+                           : std::string(),
+                       msg);
           last_log = now;
         }
         failing = true;
         // Exponential backoff with jitter in [backoff/2, backoff].
         std::uniform_real_distribution<double> jitter(0.5, 1.0);
         absl::Duration wait = backoff * jitter(rng);
+        if (res.retry_after > wait) wait = res.retry_after;  // the receiver's Retry-After
         backoff = std::min(backoff * 2, cfg_.retry_max_backoff);
         absl::Time until = absl::Now() + wait;
         for (;;) {
