@@ -775,44 +775,52 @@ class HttpTransport : public Transport {
   // for good are remembered (by _id) until they reach the head of the batch and
   // are committed; only the items refused transiently (429, 5xx) are resent.
   SendResult sendBulk(const std::vector<Record>& batch) {
-    std::vector<Record> pending;
-    std::vector<std::string> ids(batch.size());
-    for (size_t i = 0; i < batch.size(); ++i) {
-      ids[i] = recordId(batch[i]);
-      if (!settled_.count(ids[i])) pending.push_back(batch[i]);
+    // The common case: nothing settled from an earlier attempt, send all.
+    std::vector<Record> rest;
+    const std::vector<Record>* pending = &batch;
+    if (!settled_.empty()) {
+      for (const auto& rec : batch)
+        if (!settled_.count(recordId(rec))) rest.push_back(rec);
+      pending = &rest;
     }
     SendResult res;
-    if (!pending.empty()) {
-      auto body = bodyOf(pending);
+    if (!pending->empty()) {
+      auto body = bodyOf(*pending);
       if (!body.ok()) return {0, 0, body.status()};
       Reply r = post(url_, headers_, *body);
       if (r.code < 200 || r.code >= 300) {
-        res = failed(r, pending.size());
+        res = failed(r, pending->size());
         if (res.status.ok())  // the whole request refused for good
-          for (const auto& rec : pending) settled_[recordId(rec)] = true;
+          for (const auto& rec : *pending) settled_[recordId(rec)] = true;
       } else {
-        res.status = bulkItems(r, pending);
+        bool all_stored = false;
+        res.status = bulkItems(r, *pending, &all_stored);
+        if (all_stored && pending == &batch) return {batch.size(), 0, absl::OkStatus()};
+        if (all_stored)
+          for (const auto& rec : *pending) settled_[recordId(rec)] = false;
       }
     }
     // The settled prefix is done.
     size_t done = 0, rejected = 0;
     for (; done < batch.size(); ++done) {
-      auto it = settled_.find(ids[done]);
+      auto it = settled_.find(recordId(batch[done]));
       if (it == settled_.end()) break;
       rejected += it->second ? 1 : 0;
+      settled_.erase(it);
     }
-    for (size_t i = 0; i < done; ++i) settled_.erase(ids[i]);
     res.done = done;
     res.rejected = rejected;
     return res;
   }
 
-  absl::Status bulkItems(const Reply& r, const std::vector<Record>& sent) {
+  // Settles the items of a 2xx _bulk answer; *all_stored when it had no errors
+  // (nothing recorded then: the caller knows every item is stored).
+  absl::Status bulkItems(const Reply& r, const std::vector<Record>& sent, bool* all_stored) {
     auto resp = parseJsonObject(r.body);
     if (!resp.ok()) return absl::UnavailableError("_bulk: response is not JSON");
     auto errors = resp->fields().find("errors");
     if (errors == resp->fields().end() || !errors->second.bool_value()) {
-      for (const auto& rec : sent) settled_[recordId(rec)] = false;
+      *all_stored = true;
       return absl::OkStatus();
     }
     auto items = resp->fields().find("items");

@@ -168,6 +168,13 @@ class HttpSinks : public ::testing::Test {
     ASSERT_EQ(ex.stats().sinks[0].spooled, n);
   }
 
+  // Submits numbered(0 .. n-1), lets them reach the spool, and delivers them.
+  static void sendNumbered(Exporter& ex, int n) {
+    for (int i = 0; i < n; ++i) ex.submit(numbered(i));
+    waitSpooled(ex, n);
+    ASSERT_TRUE(ex.flush(absl::Seconds(30))) << ex.stats().sinks[0].last_error;
+  }
+
   std::string python_, dir_;
   it::Child server_;
 };
@@ -293,6 +300,7 @@ TEST_F(HttpSinks, LokiPushShape) {
   ex->submit(numbered(0));
   ex->submit(execEvent());
   ex->submit(numbered(1));
+  waitSpooled(*ex, 3);  // one request: flush() would send what it finds at once
   ASSERT_TRUE(ex->flush(absl::Seconds(10)));
   auto reqs = readRequests(log);
   ASSERT_EQ(reqs.size(), 1u);
@@ -403,9 +411,7 @@ TEST_F(HttpSinks, RetryAfterIsHonouredOn429And503) {
                                     "/in\n      batch: {max_events: 10, max_delay: 200ms}\n"
                                     "      retry: {initial_backoff: 20ms, max_backoff: 100ms}\n"));
     ASSERT_TRUE(ex);
-    for (int i = 0; i < 10; ++i) ex->submit(numbered(i));
-    waitSpooled(*ex, 10);
-    ASSERT_TRUE(ex->flush(absl::Seconds(20)));
+    ASSERT_NO_FATAL_FAILURE(sendNumbered(*ex, 10));
     auto reqs = readRequests(log);
     ASSERT_EQ(reqs.size(), 3u);
     EXPECT_EQ(reqs[0].status, std::atoi(status));
@@ -444,9 +450,7 @@ TEST_F(HttpSinks, PermanentClientErrorsAreCountedLoggedAndNotRetried) {
                        reported += st.status().count();
                      });
   ASSERT_TRUE(ex);
-  for (int i = 0; i < 10; ++i) ex->submit(numbered(i));
-  waitSpooled(*ex, 10);
-  ASSERT_TRUE(ex->flush(absl::Seconds(20)));
+  ASSERT_NO_FATAL_FAILURE(sendNumbered(*ex, 10));
   auto reqs = readRequests(log);
   ASSERT_EQ(reqs.size(), 2u) << "the refused batch must not be resent";
   EXPECT_EQ(reqs[0].status, 400);
@@ -477,9 +481,7 @@ TEST_F(HttpSinks, PermanentClientErrorsAreCountedLoggedAndNotRetried) {
                              "/in\n      batch: {max_events: 5, max_delay: 200ms}\n"
                              "      retry: {initial_backoff: 20ms, max_backoff: 100ms, on_status: [401, 403]}\n"));
   ASSERT_TRUE(ex);
-  for (int i = 0; i < 5; ++i) ex->submit(numbered(i));
-  waitSpooled(*ex, 5);
-  ASSERT_TRUE(ex->flush(absl::Seconds(20)));
+  ASSERT_NO_FATAL_FAILURE(sendNumbered(*ex, 5));
   reqs = readRequests(log);
   ASSERT_EQ(reqs.size(), 3u);
   EXPECT_EQ(reqs[2].status, 200);
@@ -498,9 +500,7 @@ TEST_F(HttpSinks, PayloadTooLargeSplitsTheBatch) {
   auto ex = exporter(absl::StrCat("    - name: hook\n      type: webhook\n      url: http://127.0.0.1:", port,
                                   "/in\n      batch: {max_events: 10, max_delay: 200ms}\n"));
   ASSERT_TRUE(ex);
-  for (int i = 0; i < 10; ++i) ex->submit(numbered(i));
-  waitSpooled(*ex, 10);
-  ASSERT_TRUE(ex->flush(absl::Seconds(20)));
+  ASSERT_NO_FATAL_FAILURE(sendNumbered(*ex, 10));
   std::vector<int> seq;
   int refused = 0;
   for (const auto& r : readRequests(log)) {
@@ -535,9 +535,7 @@ TEST_F(HttpSinks, SplunkHecIndexerAcknowledgement) {
                                   "      batch: {max_events: 10, max_delay: 200ms}\n"
                                   "      retry: {initial_backoff: 50ms}\n"));
   ASSERT_TRUE(ex);
-  for (int i = 0; i < 30; ++i) ex->submit(numbered(i));
-  waitSpooled(*ex, 30);
-  ASSERT_TRUE(ex->flush(absl::Seconds(30)));
+  ASSERT_NO_FATAL_FAILURE(sendNumbered(*ex, 30));
   auto reqs = readRequests(log);
   std::string channel;
   std::set<int> acked;

@@ -200,8 +200,8 @@ TEST_F(Rsyslog, RelpOverTlsCef) {
 }
 
 // The reason for RELP: rsyslogd is stopped while events flow and started again
-// seconds later. Plain TCP loses what it had written into the dead connection;
-// over RELP every event arrives, in order. At least once: an event rsyslog took
+// seconds later. Plain TCP can lose what it had written into the dead
+// connection; over RELP every event arrives, in order. At least once: an event rsyslog took
 // but whose answer was lost with the connection is sent again, so a duplicate
 // may follow itself; nothing is missing and nothing is out of order.
 TEST_F(Rsyslog, RelpReceiverRestartLosesNothing) {
@@ -210,6 +210,8 @@ TEST_F(Rsyslog, RelpReceiverRestartLosesNothing) {
   const int port = it::freePort();
   std::ofstream(d + "/rsyslog.conf") << absl::StrCat(
       "global(workDirectory=\"", d, "\" maxMessageSize=\"64k\")\n",
+      // What imrelp answered for sits in rsyslog's memory queue: let it reach the file at SIGTERM.
+      "main_queue(queue.timeoutShutdown=\"4000\")\n",
       "template(name=\"t\" type=\"string\" string=\"%pri% %timestamp:::date-rfc3339% %hostname% "
       "%app-name% %procid% %msgid% %msg%\\n\")\n",
       relpConfig(d, "solo", port));
