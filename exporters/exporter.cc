@@ -245,10 +245,12 @@ class Sink {
       if (records.empty()) continue;
       SendResult res = transport_->send(records);
       if (res.done > 0) {
-        if (auto st = spool_->commit(res.done); !st.ok())
-          spdlog::error("sink {}: {}", cfg_.name, std::string(st.message()));
+        // Counted before the commit empties the spool: flush() sees an empty
+        // spool only with the counters already up to date.
         delivered_.fetch_add(res.done - res.rejected, std::memory_order_relaxed);
         dropped_rejected_.fetch_add(res.rejected, std::memory_order_relaxed);
+        if (auto st = spool_->commit(res.done); !st.ok())
+          spdlog::error("sink {}: {}", cfg_.name, std::string(st.message()));
       }
       if (!res.status.ok()) {
         retries_.fetch_add(1, std::memory_order_relaxed);

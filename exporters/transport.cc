@@ -537,8 +537,9 @@ int curlProgress(void* clientp, curl_off_t, curl_off_t, curl_off_t, curl_off_t) 
 
 // Statuses worth retrying: the receiver is overloaded, down or timed out, plus
 // the ones the sink's retry.on_status adds (401/403 while credentials are fixed).
+// A redirect (not followed) is a URL to fix: events stay spooled meanwhile.
 bool retryableStatus(const SinkConfig& cfg, long code) {
-  if (code == 408 || code == 429 || code >= 500 || code < 200) return true;
+  if (code == 408 || code == 429 || code >= 500 || code < 200 || (code >= 300 && code < 400)) return true;
   return std::find(cfg.retry_on_status.begin(), cfg.retry_on_status.end(), code) != cfg.retry_on_status.end();
 }
 

@@ -91,6 +91,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     '{"text":"Invalid data format","code":6,"invalid-event-number":0}'
                 if args.retry_after:
                     extra.append(("Retry-After", args.retry_after))
+                if 300 <= code < 400:
+                    extra.append(("Location", "http://127.0.0.1:9/moved"))
             elif args.max_events and len([l for l in text.split("\n") if l]) > args.max_events:
                 code, resp = 413, '{"text":"Content too large","code":27}'
             elif args.mode == "bulk":
