@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -60,10 +61,12 @@ int listenOn(int type, int* port) {
   return fd;
 }
 
-// Reads and discards (TCP/UDP syslog) or answers 200 to each request (HTTP).
+// Reads and discards (TCP/UDP syslog), answers 200 to each request (HTTP) or
+// "200 OK" to each RELP frame.
 class Receiver {
  public:
-  Receiver(int type, bool http) : type_(type), http_(http) {
+  enum Mode { kDiscard, kHttp, kRelp };
+  Receiver(int type, Mode mode) : type_(type), http_(mode == kHttp), relp_(mode == kRelp) {
     fd_ = listenOn(type, &port_);
     thread_ = std::thread([this] { run(); });
   }
@@ -91,6 +94,11 @@ class Receiver {
       for (;;) {
         ssize_t n = ::recv(conn_, buf.data(), buf.size(), 0);
         if (n <= 0) break;
+        if (relp_) {
+          pending.append(buf.data(), n);
+          if (!answerRelp(pending)) break;
+          continue;
+        }
         if (!http_) continue;
         pending.append(buf.data(), n);
         for (;;) {  // answer every complete request
@@ -110,8 +118,32 @@ class Receiver {
     }
   }
 
+  // Answers every complete frame in `pending` (TXNR SP CMD SP LEN [SP DATA] LF).
+  bool answerRelp(std::string& pending) {
+    std::string out;
+    size_t at = 0;
+    for (;;) {
+      size_t sp1 = pending.find(' ', at);
+      size_t sp2 = sp1 == std::string::npos ? sp1 : pending.find(' ', sp1 + 1);
+      if (sp2 == std::string::npos) break;
+      size_t end = sp2 + 1;
+      while (end < pending.size() && std::isdigit(static_cast<unsigned char>(pending[end]))) ++end;
+      if (end >= pending.size()) break;
+      size_t len = std::stoul(pending.substr(sp2 + 1, end - sp2 - 1));
+      size_t stop = (len ? end + 1 + len : end) + 1;
+      if (pending.size() < stop) break;
+      std::string txnr = pending.substr(at, sp1 - at);
+      std::string cmd = pending.substr(sp1 + 1, sp2 - sp1 - 1);
+      std::string data = cmd == "open" ? "200 OK\nrelp_version=0\ncommands=syslog" : "200 OK";
+      if (cmd != "close") absl::StrAppend(&out, txnr, " rsp ", data.size(), " ", data, "\n");
+      at = stop;
+    }
+    pending.erase(0, at);
+    return out.empty() || ::send(conn_, out.data(), out.size(), MSG_NOSIGNAL) >= 0;
+  }
+
   int type_;
-  bool http_;
+  bool http_, relp_;
   int fd_ = -1, port_ = 0;
   std::atomic<int> conn_{-1};
   std::atomic<bool> stop_{false};
@@ -175,26 +207,29 @@ void BM_SinkFile(benchmark::State& state) {
 BENCHMARK(BM_SinkFile)->DenseRange(0, 3)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_SinkSyslogUdp(benchmark::State& state) {
-  Receiver rx(SOCK_DGRAM, false);
+  Receiver rx(SOCK_DGRAM, Receiver::kDiscard);
   std::string dir = benchDir();
   runSink(state, absl::StrCat("    - name: s\n      type: syslog\n      address: udp://127.0.0.1:", rx.port(), "\n"), dir);
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_SinkSyslogUdp)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-void BM_SinkSyslogTcp(benchmark::State& state) {
-  Receiver rx(SOCK_STREAM, false);
+// Octet-counted TCP, and RELP (every event answered by the receiver).
+void BM_SinkSyslogStream(benchmark::State& state) {
+  const bool relp = state.range(0) != 0;
+  Receiver rx(SOCK_STREAM, relp ? Receiver::kRelp : Receiver::kDiscard);
   std::string dir = benchDir();
-  runSink(state, absl::StrCat("    - name: s\n      type: syslog\n      address: tcp://127.0.0.1:", rx.port(),
-                              "\n      format: cef\n"),
+  runSink(state, absl::StrCat("    - name: s\n      type: syslog\n      address: ", relp ? "relp" : "tcp",
+                              "://127.0.0.1:", rx.port(), "\n      format: cef\n"),
           dir);
+  state.SetLabel(relp ? "relp" : "tcp");
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_SinkSyslogTcp)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SinkSyslogStream)->DenseRange(0, 1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_SinkHttp(benchmark::State& state) {
   static const char* kTypes[] = {"splunk_hec", "elasticsearch", "loki", "webhook"};
-  Receiver rx(SOCK_STREAM, true);
+  Receiver rx(SOCK_STREAM, Receiver::kHttp);
   std::string dir = benchDir();
   bool gzip = state.range(1) != 0;
   runSink(state, absl::StrCat("    - name: h\n      type: ", kTypes[state.range(0)], "\n      url: http://127.0.0.1:",

@@ -199,7 +199,7 @@ absl::StatusOr<SinkConfig> Parser::sink(const YAML::Node& n) const {
            "exclude_fields", "redact", "path", "max_size", "max_age", "max_backups", "compress",
            "mode", "address", "facility", "app_name", "url", "token_file", "auth_scheme",
            "headers", "gzip", "batch", "retry", "timeout", "index", "op_type", "sourcetype",
-           "source", "labels", "body", "tls"});
+           "source", "labels", "body", "tls", "ack"});
       !st.ok())
     return st;
   SinkConfig c;
@@ -316,12 +316,14 @@ absl::StatusOr<SinkConfig> Parser::sink(const YAML::Node& n) const {
     if (c.address.empty()) c.address = "unix:///dev/log";
     const YAML::Node at = n["address"] ? n["address"] : n;
     if (c.address.rfind("unix://", 0) != 0 && c.address.rfind("udp://", 0) != 0 &&
-        c.address.rfind("tcp://", 0) != 0 && c.address.rfind("tls://", 0) != 0)
+        c.address.rfind("tcp://", 0) != 0 && c.address.rfind("tls://", 0) != 0 &&
+        c.address.rfind("relp://", 0) != 0 && c.address.rfind("relp+tls://", 0) != 0)
       return err(at, absl::StrCat("syslog address \"", c.address,
-                                  "\": expected unix:///path, udp://host:port, tcp://host:port or tls://host:port"));
+                                  "\": expected unix:///path, udp://host:port, tcp://host:port, tls://host:port, "
+                                  "relp://host:port or relp+tls://host:port"));
     if (c.address.rfind("unix://", 0) != 0 && c.address.rfind(':') <= c.address.find("://") + 2)
       return err(at, absl::StrCat("syslog address \"", c.address, "\": missing :port"));
-    c.tls.enabled = c.address.rfind("tls://", 0) == 0;
+    c.tls.enabled = c.address.rfind("tls://", 0) == 0 || c.address.rfind("relp+tls://", 0) == 0;
   }
   // HTTP
   if (n["url"]) ASSIGN_OR_RETURN_(c.url, str(n["url"], "url"));
@@ -367,12 +369,21 @@ absl::StatusOr<SinkConfig> Parser::sink(const YAML::Node& n) const {
     if (b["max_delay"]) ASSIGN_OR_RETURN_(c.batch_max_delay, duration(b["max_delay"], "max_delay"));
   }
   if (const YAML::Node r = n["retry"]) {
-    if (auto st = checkKeys(r, "retry", {"initial_backoff", "max_backoff"}); !st.ok()) return st;
+    if (auto st = checkKeys(r, "retry", {"initial_backoff", "max_backoff", "on_status"}); !st.ok()) return st;
     if (r["initial_backoff"])
       ASSIGN_OR_RETURN_(c.retry_initial_backoff, duration(r["initial_backoff"], "initial_backoff"));
     if (r["max_backoff"]) ASSIGN_OR_RETURN_(c.retry_max_backoff, duration(r["max_backoff"], "max_backoff"));
     if (c.retry_initial_backoff <= absl::ZeroDuration())
       return err(r, "retry.initial_backoff must be positive");
+    if (const YAML::Node os = r["on_status"]) {
+      if (!os.IsSequence()) return err(os, "retry.on_status: expected a list of HTTP statuses");
+      for (const auto& item : os) {
+        uint64_t v;
+        ASSIGN_OR_RETURN_(v, uinteger(item, "retry.on_status"));
+        if (v < 400 || v > 499) return err(item, "retry.on_status: expected 4xx statuses (5xx, 408 and 429 are always retried)");
+        c.retry_on_status.push_back(static_cast<int>(v));
+      }
+    }
   }
   if (n["timeout"]) ASSIGN_OR_RETURN_(c.timeout, duration(n["timeout"], "timeout"));
   if (n["index"]) ASSIGN_OR_RETURN_(c.index, str(n["index"], "index"));
@@ -381,6 +392,13 @@ absl::StatusOr<SinkConfig> Parser::sink(const YAML::Node& n) const {
     ASSIGN_OR_RETURN_(c.es_op_type, str(n["op_type"], "op_type"));
     if (c.es_op_type != "create" && c.es_op_type != "index")
       return err(n["op_type"], "op_type: expected create or index");
+  }
+  if (const YAML::Node a = n["ack"]) {
+    if (c.type != SinkType::kSplunkHec) return err(a, "ack: only for splunk_hec (indexer acknowledgement)");
+    if (auto st = checkKeys(a, "ack", {"enabled", "timeout"}); !st.ok()) return st;
+    if (a["enabled"]) ASSIGN_OR_RETURN_(c.hec_ack, boolean(a["enabled"], "enabled"));
+    if (a["timeout"]) ASSIGN_OR_RETURN_(c.hec_ack_timeout, duration(a["timeout"], "timeout"));
+    if (c.hec_ack_timeout <= absl::ZeroDuration()) return err(a, "ack.timeout must be positive");
   }
   if (n["sourcetype"]) ASSIGN_OR_RETURN_(c.sourcetype, str(n["sourcetype"], "sourcetype"));
   if (n["source"]) ASSIGN_OR_RETURN_(c.source, str(n["source"], "source"));

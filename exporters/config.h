@@ -92,11 +92,16 @@ struct SinkConfig {
   absl::Duration batch_max_delay = absl::Seconds(1);
   absl::Duration retry_initial_backoff = absl::Milliseconds(200);
   absl::Duration retry_max_backoff = absl::Seconds(30);
+  // HTTP statuses retried besides 408, 429 and 5xx (e.g. 401/403 while credentials
+  // are being fixed); every other 4xx is refused for good and counted.
+  std::vector<int> retry_on_status;
   absl::Duration timeout = absl::Seconds(10);
   std::string index;                    // elasticsearch: target index / data stream; HEC: index
   std::string es_op_type = "create";    // elasticsearch: create | index
   std::string sourcetype = "vigil:event";  // HEC
   std::string source = "vigil";            // HEC
+  bool hec_ack = false;                        // HEC indexer acknowledgement
+  absl::Duration hec_ack_timeout = absl::Seconds(60);  // resend when not acknowledged by then
   std::map<std::string, std::string> labels;  // Loki static labels
   std::string webhook_body = "ndjson";        // webhook: ndjson | array
 

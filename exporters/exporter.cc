@@ -245,10 +245,12 @@ class Sink {
       if (records.empty()) continue;
       SendResult res = transport_->send(records);
       if (res.done > 0) {
-        if (auto st = spool_->commit(res.done); !st.ok())
-          spdlog::error("sink {}: {}", cfg_.name, std::string(st.message()));
+        // Counted before the commit empties the spool: flush() sees an empty
+        // spool only with the counters already up to date.
         delivered_.fetch_add(res.done - res.rejected, std::memory_order_relaxed);
         dropped_rejected_.fetch_add(res.rejected, std::memory_order_relaxed);
+        if (auto st = spool_->commit(res.done); !st.ok())
+          spdlog::error("sink {}: {}", cfg_.name, std::string(st.message()));
       }
       if (!res.status.ok()) {
         retries_.fetch_add(1, std::memory_order_relaxed);
@@ -259,13 +261,18 @@ class Sink {
         }
         absl::Time now = absl::Now();
         if (!failing || now - last_log > absl::Seconds(30)) {
-          spdlog::warn("sink {}: delivery failed, retrying (events are spooled): {}", cfg_.name, msg);
+          spdlog::warn("sink {}: delivery failed, retrying{} (events are spooled): {}", cfg_.name,
+                       res.retry_after > absl::ZeroDuration()
+                           ? absl::StrCat(" after ", absl::FormatDuration(res.retry_after), " (Retry-After)")
+                           : std::string(),
+                       msg);
           last_log = now;
         }
         failing = true;
         // Exponential backoff with jitter in [backoff/2, backoff].
         std::uniform_real_distribution<double> jitter(0.5, 1.0);
         absl::Duration wait = backoff * jitter(rng);
+        if (res.retry_after > wait) wait = res.retry_after;  // the receiver's Retry-After
         backoff = std::min(backoff * 2, cfg_.retry_max_backoff);
         absl::Time until = absl::Now() + wait;
         for (;;) {

@@ -16,6 +16,10 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <set>
+#include <string_view>
+#include <random>
+#include <unordered_map>
 
 #include <curl/curl.h>
 #include <google/protobuf/struct.pb.h>
@@ -23,6 +27,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -222,7 +228,7 @@ class SyslogTransport : public Transport {
   ~SyslogTransport() override { disconnect(); }
 
   absl::Status init() {
-    if (ep_.scheme == "tls") {
+    if (tlsScheme()) {
       auto ctx = SslCtx::make(cfg_.tls);
       if (!ctx.ok()) return ctx.status();
       ctx_ = *ctx;
@@ -232,13 +238,22 @@ class SyslogTransport : public Transport {
 
   SendResult send(const std::vector<Record>& batch) override {
     if (ep_.scheme == "udp" || ep_.scheme == "unix") return sendDatagrams(batch);
+    if (relp()) return sendRelp(batch);
     return sendStream(batch);
   }
 
  private:
-  bool stream() const { return ep_.scheme == "tcp" || ep_.scheme == "tls"; }
+  bool tlsScheme() const { return ep_.scheme == "tls" || ep_.scheme == "relp+tls"; }
+  bool relp() const { return ep_.scheme == "relp" || ep_.scheme == "relp+tls"; }
 
   void disconnect() {
+    if (fd_ >= 0 && relp() && relp_open_ && !peerClosed()) {
+      // Polite close; the receiver's answer is not needed (nothing is pending).
+      std::string frame = absl::StrCat(nextTxnr(), " close 0\n");
+      (void)writeRaw(frame.data(), frame.size());
+    }
+    relp_open_ = false;
+    rbuf_.clear();
     if (ssl_) {
       SSL_shutdown(ssl_);
       SSL_free(ssl_);
@@ -285,7 +300,7 @@ class SyslogTransport : public Transport {
     }
     ::freeaddrinfo(res);
     if (fd_ < 0) return absl::UnavailableError(absl::StrCat("connect ", cfg_.address, ": ", last));
-    if (ep_.scheme == "tls") {
+    if (tlsScheme()) {
       ssl_ = SSL_new(ctx_.get());
       SSL_set_fd(ssl_, fd_);
       std::string name = cfg_.tls.server_name.empty() ? ep_.host : cfg_.tls.server_name;
@@ -298,6 +313,11 @@ class SyslogTransport : public Transport {
         return absl::UnavailableError(absl::StrCat("tls handshake with ", cfg_.address, ": ", why));
       }
     }
+    if (relp())
+      if (auto st = relpOpen(); !st.ok()) {
+        disconnect();
+        return st;
+      }
     return absl::OkStatus();
   }
 
@@ -339,8 +359,15 @@ class SyslogTransport : public Transport {
       std::string msg = syslogMessage(cfg_, rec, pid_);
       absl::StrAppend(&buf, msg.size(), " ", msg);  // RFC 6587 octet counting
     }
-    const char* p = buf.data();
-    size_t n = buf.size();
+    if (std::string why; !writeRaw(buf.data(), buf.size(), &why)) {
+      disconnect();
+      return {0, 0, absl::UnavailableError(absl::StrCat("write to ", cfg_.address, ": ", why))};
+    }
+    return {batch.size(), 0, absl::OkStatus()};
+  }
+
+  // All of p[0, n) to the socket (through TLS when on).
+  bool writeRaw(const char* p, size_t n, std::string* why = nullptr) {
     while (n > 0) {
       int w;
       if (ssl_) {
@@ -350,14 +377,137 @@ class SyslogTransport : public Transport {
         if (w < 0 && errno == EINTR) continue;
       }
       if (w <= 0) {
-        std::string why = ssl_ ? SslCtx::lastError() : errnoText(errno);
-        disconnect();
-        return {0, 0, absl::UnavailableError(absl::StrCat("write to ", cfg_.address, ": ", why))};
+        if (why) *why = ssl_ ? SslCtx::lastError() : errnoText(errno);
+        return false;
       }
       p += w;
       n -= static_cast<size_t>(w);
     }
-    return {batch.size(), 0, absl::OkStatus()};
+    return true;
+  }
+
+  // ---- RELP (the Reliable Event Logging Protocol of rsyslog's imrelp) ------
+  // Frames: TXNR SP COMMAND SP DATALEN [SP DATA] LF. Every `syslog` frame is
+  // answered by a `rsp` frame with the same TXNR and "200 OK": an event leaves
+  // the spool only once the receiver answered for it.
+
+  uint64_t nextTxnr() {
+    uint64_t t = txnr_;
+    txnr_ = txnr_ >= 999'999'999 ? 1 : txnr_ + 1;
+    return t;
+  }
+
+  static std::string relpFrame(uint64_t txnr, const std::string& cmd, const std::string& data) {
+    if (data.empty()) return absl::StrCat(txnr, " ", cmd, " 0\n");
+    return absl::StrCat(txnr, " ", cmd, " ", data.size(), " ", data, "\n");
+  }
+
+  struct RelpFrame {
+    uint64_t txnr = 0;
+    std::string command, data;
+  };
+
+  // Reads one frame (bounded by the socket's receive timeout).
+  absl::Status readFrame(RelpFrame* f) {
+    for (;;) {
+      // Header: TXNR SP COMMAND SP DATALEN, then SP DATA or LF.
+      size_t sp1 = rbuf_.find(' ');
+      size_t sp2 = sp1 == std::string::npos ? sp1 : rbuf_.find(' ', sp1 + 1);
+      if (sp2 != std::string::npos) {
+        size_t end = sp2 + 1;
+        while (end < rbuf_.size() && absl::ascii_isdigit(static_cast<unsigned char>(rbuf_[end]))) ++end;
+        uint64_t len = 0;
+        if (end < rbuf_.size()) {
+          if (!absl::SimpleAtoi(rbuf_.substr(0, sp1), &f->txnr) ||
+              !absl::SimpleAtoi(rbuf_.substr(sp2 + 1, end - sp2 - 1), &len) || len > (1u << 24))
+            return absl::DataLossError(absl::StrCat("RELP: malformed frame from ", cfg_.address));
+          size_t data_at = len ? end + 1 : end;  // the SP before DATA
+          if (rbuf_.size() >= data_at + len + 1) {
+            if (rbuf_[data_at + len] != '\n')
+              return absl::DataLossError(absl::StrCat("RELP: frame without its LF from ", cfg_.address));
+            f->command = rbuf_.substr(sp1 + 1, sp2 - sp1 - 1);
+            f->data = rbuf_.substr(data_at, len);
+            rbuf_.erase(0, data_at + len + 1);
+            return absl::OkStatus();
+          }
+        }
+      }
+      char buf[4096];
+      int n = ssl_ ? SSL_read(ssl_, buf, sizeof buf) : static_cast<int>(::recv(fd_, buf, sizeof buf, 0));
+      if (n < 0 && !ssl_ && errno == EINTR) continue;
+      if (n <= 0) {
+        std::string why = n == 0 ? "connection closed" : ssl_ ? SslCtx::lastError() : errnoText(errno);
+        return absl::UnavailableError(absl::StrCat("RELP: reading from ", cfg_.address, ": ", why));
+      }
+      rbuf_.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+  absl::Status relpOpen() {
+    txnr_ = 1;
+    rbuf_.clear();
+    uint64_t t = nextTxnr();
+    std::string frame = relpFrame(t, "open", "relp_version=0\nrelp_software=vigil," VIGIL_VERSION "\ncommands=syslog");
+    if (std::string why; !writeRaw(frame.data(), frame.size(), &why))
+      return absl::UnavailableError(absl::StrCat("RELP open to ", cfg_.address, ": ", why));
+    RelpFrame rsp;
+    if (auto st = readFrame(&rsp); !st.ok()) return st;
+    if (rsp.command != "rsp" || rsp.txnr != t || rsp.data.rfind("200", 0) != 0)
+      return absl::UnavailableError(absl::StrCat("RELP open refused by ", cfg_.address, ": ", rsp.command, " ",
+                                                 rsp.data.substr(0, 200)));
+    if (rsp.data.find("commands=") != std::string::npos && rsp.data.find("syslog") == std::string::npos)
+      return absl::UnavailableError(absl::StrCat("RELP: ", cfg_.address, " does not offer the syslog command"));
+    relp_open_ = true;
+    return absl::OkStatus();
+  }
+
+  // The batch goes out as one window of frames; the answers come back in order.
+  // Events answered 200 are done; the first one not answered (connection lost,
+  // timeout) or refused ends the batch and the rest is resent (at least once:
+  // the receiver may have kept an event whose answer was lost).
+  SendResult sendRelp(const std::vector<Record>& batch) {
+    // Between batches the receiver says nothing; anything readable is a
+    // serverclose or the connection's end.
+    if (fd_ >= 0 && (!relp_open_ || peerClosed())) disconnect();
+    if (fd_ < 0)
+      if (auto st = connectSocket(); !st.ok()) return {0, 0, st};
+    std::string buf;
+    std::vector<uint64_t> txnrs;
+    txnrs.reserve(batch.size());
+    for (const auto& rec : batch) {
+      txnrs.push_back(nextTxnr());
+      buf += relpFrame(txnrs.back(), "syslog", syslogMessage(cfg_, rec, pid_));
+    }
+    if (std::string why; !writeRaw(buf.data(), buf.size(), &why)) {
+      disconnect();
+      return {0, 0, absl::UnavailableError(absl::StrCat("RELP write to ", cfg_.address, ": ", why))};
+    }
+    SendResult r;
+    std::set<uint64_t> acked;
+    while (r.done < batch.size()) {
+      RelpFrame f;
+      if (auto st = readFrame(&f); !st.ok()) {
+        disconnect();
+        r.status = st;
+        return r;
+      }
+      if (f.command == "serverclose") {
+        disconnect();
+        r.status = absl::UnavailableError(absl::StrCat("RELP: ", cfg_.address, " closed the session"));
+        return r;
+      }
+      if (f.command != "rsp") continue;
+      if (f.data.rfind("200", 0) != 0) {
+        // Refused (e.g. 500 on a message too large or a receiver shutting down):
+        // the session is not trusted any more; resent on a new one.
+        disconnect();
+        r.status = absl::UnavailableError(absl::StrCat("RELP: ", cfg_.address, " answered ", f.data.substr(0, 200)));
+        return r;
+      }
+      acked.insert(f.txnr);
+      while (r.done < batch.size() && acked.count(txnrs[r.done])) ++r.done;
+    }
+    return r;
   }
 
   SinkConfig cfg_;
@@ -366,6 +516,10 @@ class SyslogTransport : public Transport {
   int fd_ = -1;
   std::shared_ptr<SSL_CTX> ctx_;
   SSL* ssl_ = nullptr;
+  // RELP session.
+  bool relp_open_ = false;
+  uint64_t txnr_ = 1;
+  std::string rbuf_;  // received, not yet parsed
 };
 
 // ---- HTTP -------------------------------------------------------------------
@@ -381,6 +535,38 @@ int curlProgress(void* clientp, curl_off_t, curl_off_t, curl_off_t, curl_off_t) 
   return static_cast<std::atomic<bool>*>(clientp)->load() ? 1 : 0;
 }
 
+// Statuses worth retrying: the receiver is overloaded, down or timed out, plus
+// the ones the sink's retry.on_status adds (401/403 while credentials are fixed).
+// A redirect (not followed) is a URL to fix: events stay spooled meanwhile.
+bool retryableStatus(const SinkConfig& cfg, long code) {
+  if (code == 408 || code == 429 || code >= 500 || code < 200 || (code >= 300 && code < 400)) return true;
+  return std::find(cfg.retry_on_status.begin(), cfg.retry_on_status.end(), code) != cfg.retry_on_status.end();
+}
+
+// A UUID v4 (HEC request channels).
+std::string randomUuid() {
+  std::random_device rd;
+  uint8_t b[16];
+  for (auto& x : b) x = static_cast<uint8_t>(rd());
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  std::string out;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    absl::StrAppend(&out, absl::Hex(b[i], absl::kZeroPad2));
+  }
+  return out;
+}
+
+absl::StatusOr<google::protobuf::Struct> parseJsonObject(const std::string& s) {
+  google::protobuf::Struct out;
+  google::protobuf::util::JsonParseOptions opts;
+  opts.ignore_unknown_fields = true;
+  auto st = google::protobuf::util::JsonStringToMessage(s, &out, opts);
+  if (!st.ok()) return absl::InvalidArgumentError(std::string(st.message()));
+  return out;
+}
+
 class HttpTransport : public Transport {
  public:
   void abort() override { abort_.store(true); }
@@ -388,6 +574,7 @@ class HttpTransport : public Transport {
   explicit HttpTransport(const SinkConfig& cfg) : cfg_(cfg) {}
   ~HttpTransport() override {
     if (headers_) curl_slist_free_all(headers_);
+    if (ack_headers_) curl_slist_free_all(ack_headers_);
     if (curl_) curl_easy_cleanup(curl_);
   }
 
@@ -414,14 +601,21 @@ class HttpTransport : public Transport {
                         : cfg_.type == SinkType::kWebhook && cfg_.webhook_body == "ndjson"
                             ? "Content-Type: application/x-ndjson"
                             : "Content-Type: application/json";
+    // Headers of every request; the ack polls get the same minus the body's encoding.
+    std::vector<std::string> common = {"Expect:"};
+    if (!cfg_.token.empty()) common.push_back(absl::StrCat("Authorization: ", cfg_.auth_scheme, " ", cfg_.token));
+    for (const auto& [k, v] : cfg_.headers) common.push_back(absl::StrCat(k, ": ", v));
+    if (cfg_.hec_ack) {
+      channel_ = randomUuid();
+      common.push_back(absl::StrCat("X-Splunk-Request-Channel: ", channel_));
+      ack_url_ = absl::StrCat(url_.substr(0, url_.find("/services/collector")), "/services/collector/ack?channel=",
+                              channel_);
+      ack_headers_ = curl_slist_append(ack_headers_, "Content-Type: application/json");
+      for (const auto& h : common) ack_headers_ = curl_slist_append(ack_headers_, h.c_str());
+    }
     headers_ = curl_slist_append(headers_, ctype);
-    headers_ = curl_slist_append(headers_, "Expect:");
     if (cfg_.gzip) headers_ = curl_slist_append(headers_, "Content-Encoding: gzip");
-    if (!cfg_.token.empty())
-      headers_ = curl_slist_append(headers_, absl::StrCat("Authorization: ", cfg_.auth_scheme, " ", cfg_.token).c_str());
-    for (const auto& [k, v] : cfg_.headers) headers_ = curl_slist_append(headers_, absl::StrCat(k, ": ", v).c_str());
-    curl_easy_setopt(curl_, CURLOPT_URL, url_.c_str());
-    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers_);
+    for (const auto& h : common) headers_ = curl_slist_append(headers_, h.c_str());
     curl_easy_setopt(curl_, CURLOPT_POST, 1L);
     curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(cfg_.timeout)));
@@ -446,6 +640,55 @@ class HttpTransport : public Transport {
   }
 
   SendResult send(const std::vector<Record>& batch) override {
+    if (cfg_.type == SinkType::kElasticsearch) return sendBulk(batch);
+    return sendBatch(batch);
+  }
+
+ private:
+  struct Reply {
+    long code = 0;              // 0: no HTTP answer (connection error, timeout)
+    std::string error;          // why there is no answer
+    absl::Duration retry_after = absl::ZeroDuration();
+    std::string snippet() const { return body.substr(0, 300); }
+    std::string body;
+  };
+
+  Reply post(const std::string& url, curl_slist* headers, const std::string& body) {
+    Reply r;
+    response_.clear();
+    curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    CURLcode rc = curl_easy_perform(curl_);
+    if (rc != CURLE_OK) {
+      r.error = absl::StrCat("POST ", url, ": ", curl_easy_strerror(rc));
+      return r;
+    }
+    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &r.code);
+    curl_off_t after = 0;  // Retry-After, seconds or an HTTP date, parsed by curl
+    if (curl_easy_getinfo(curl_, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0)
+      r.retry_after = std::min(absl::Seconds(after), kMaxRetryAfter);
+    r.body = std::move(response_);
+    response_.clear();
+    return r;
+  }
+
+  // The outcome of a whole-request failure: retried (with the receiver's
+  // Retry-After) or, for a status that will not change, refused for good.
+  SendResult failed(const Reply& r, size_t n) {
+    if (r.code == 0) return {0, 0, absl::UnavailableError(r.error)};
+    if (retryableStatus(cfg_, r.code)) {
+      SendResult res{0, 0, absl::UnavailableError(absl::StrCat("POST ", url_, ": HTTP ", r.code, ": ", r.snippet()))};
+      res.retry_after = r.retry_after;
+      return res;
+    }
+    spdlog::error("sink {}: receiver refused a batch of {} events for good (dropped, counted): HTTP {}: {}",
+                  cfg_.name, n, r.code, r.snippet());
+    return {n, n, absl::OkStatus()};
+  }
+
+  absl::StatusOr<std::string> bodyOf(const std::vector<Record>& batch) {
     std::string body;
     switch (cfg_.type) {
       case SinkType::kSplunkHec:
@@ -458,53 +701,138 @@ class HttpTransport : public Transport {
       case SinkType::kLoki: body = lokiBody(cfg_, batch); break;
       default: body = webhookBody(cfg_, batch); break;
     }
-    if (cfg_.gzip) {
-      auto z = gzipCompress(body);
-      if (!z.ok()) return {0, 0, z.status()};
-      body = *std::move(z);
-    }
-    response_.clear();
-    curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    CURLcode rc = curl_easy_perform(curl_);
-    if (rc != CURLE_OK)
-      return {0, 0, absl::UnavailableError(absl::StrCat("POST ", url_, ": ", curl_easy_strerror(rc)))};
-    long code = 0;
-    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &code);
-    std::string snippet = response_.substr(0, 300);
-    if (code >= 200 && code < 300) {
-      if (cfg_.type == SinkType::kElasticsearch) return bulkResult(batch.size());
-      return {batch.size(), 0, absl::OkStatus()};
-    }
-    if (code == 408 || code == 429 || code >= 500 || code == 401 || code == 403) {
-      // Retryable: overload, outage, or credentials being fixed on the receiver.
-      return {0, 0, absl::UnavailableError(absl::StrCat("POST ", url_, ": HTTP ", code, ": ", snippet))};
-    }
-    spdlog::error("sink {}: receiver refused a batch of {} events for good: HTTP {}: {}", cfg_.name,
-                  batch.size(), code, snippet);
-    return {batch.size(), batch.size(), absl::OkStatus()};
+    if (cfg_.gzip) return gzipCompress(body);
+    return body;
   }
 
- private:
-  // _bulk answers 200 with per-item statuses. Items up to the first retryable
-  // failure are done (refused ones counted); the rest are resent, and the ids
-  // make the resend idempotent (409 on create = already there).
-  SendResult bulkResult(size_t n) {
-    google::protobuf::Struct resp;
-    google::protobuf::util::JsonParseOptions opts;
-    opts.ignore_unknown_fields = true;
-    if (!google::protobuf::util::JsonStringToMessage(response_, &resp, opts).ok())
-      return {0, 0, absl::UnavailableError("_bulk: response is not JSON")};
-    auto errors = resp.fields().find("errors");
-    if (errors == resp.fields().end() || !errors->second.bool_value()) return {n, 0, absl::OkStatus()};
-    auto items = resp.fields().find("items");
-    if (items == resp.fields().end() || items->second.list_value().values_size() != static_cast<int>(n))
-      return {0, 0, absl::UnavailableError("_bulk: errors without matching items")};
-    SendResult r;
-    for (const auto& item : items->second.list_value().values()) {
+  // HEC, Loki, webhook: the batch is one unit. 413 (too large) splits it in
+  // halves until a single event is refused for good.
+  SendResult sendBatch(const std::vector<Record>& batch) {
+    auto body = bodyOf(batch);
+    if (!body.ok()) return {0, 0, body.status()};
+    Reply r = post(url_, headers_, *body);
+    if (r.code >= 200 && r.code < 300) {
+      if (cfg_.hec_ack)
+        if (auto st = waitForAck(r); !st.ok()) return {0, 0, st};
+      return {batch.size(), 0, absl::OkStatus()};
+    }
+    if (r.code == 413 && batch.size() > 1) {
+      size_t mid = batch.size() / 2;
+      SendResult a = sendBatch(std::vector<Record>(batch.begin(), batch.begin() + mid));
+      if (!a.status.ok() || a.done < mid) return a;
+      SendResult b = sendBatch(std::vector<Record>(batch.begin() + mid, batch.end()));
+      b.done += a.done;
+      b.rejected += a.rejected;
+      return b;
+    }
+    return failed(r, batch.size());
+  }
+
+  // Splunk indexer acknowledgement: the 200 carries an ackId; the batch counts
+  // as delivered once /services/collector/ack on the same channel says it was
+  // indexed. Not acknowledged within ack.timeout: resent (at least once).
+  absl::Status waitForAck(const Reply& sent) {
+    auto resp = parseJsonObject(sent.body);
+    const google::protobuf::Value* id = nullptr;
+    if (resp.ok())
+      if (auto it = resp->fields().find("ackId"); it != resp->fields().end()) id = &it->second;
+    if (id == nullptr) {
+      if (!warned_no_ack_)
+        spdlog::warn("sink {}: ack is enabled but HEC answered without an ackId (is indexer acknowledgement "
+                     "enabled on the token?); treating HTTP 200 as delivered", cfg_.name);
+      warned_no_ack_ = true;
+      return absl::OkStatus();
+    }
+    const std::string ack_id = absl::StrCat(static_cast<int64_t>(id->number_value()));
+    const std::string query = absl::StrCat("{\"acks\":[", ack_id, "]}");
+    absl::Time deadline = absl::Now() + cfg_.hec_ack_timeout;
+    absl::Duration pause = absl::Milliseconds(100);
+    std::string last = "no answer yet";
+    while (!abort_.load()) {
+      absl::SleepFor(std::min(pause, std::max(deadline - absl::Now(), absl::ZeroDuration())));
+      pause = std::min(pause * 2, absl::Seconds(1));
+      Reply r = post(ack_url_, ack_headers_, query);
+      if (r.code >= 200 && r.code < 300) {
+        auto ack = parseJsonObject(r.body);
+        if (ack.ok()) {
+          auto acks = ack->fields().find("acks");
+          if (acks != ack->fields().end()) {
+            auto v = acks->second.struct_value().fields().find(ack_id);
+            if (v != acks->second.struct_value().fields().end() && v->second.bool_value()) return absl::OkStatus();
+          }
+        }
+        last = absl::StrCat("ack ", ack_id, " still pending");
+      } else {
+        last = r.code ? absl::StrCat("HTTP ", r.code, ": ", r.snippet()) : r.error;
+      }
+      if (absl::Now() >= deadline) break;
+    }
+    return absl::UnavailableError(absl::StrCat("HEC ackId ", ack_id, " not acknowledged within ",
+                                               absl::FormatDuration(cfg_.hec_ack_timeout), " (", last,
+                                               "); resending the batch"));
+  }
+
+  // _bulk: the request can succeed while items fail. Items stored or refused
+  // for good are remembered (by _id) until they reach the head of the batch and
+  // are committed; only the items refused transiently (429, 5xx) are resent.
+  SendResult sendBulk(const std::vector<Record>& batch) {
+    // The common case: nothing settled from an earlier attempt, send all.
+    std::vector<Record> rest;
+    const std::vector<Record>* pending = &batch;
+    if (!settled_.empty()) {
+      for (const auto& rec : batch)
+        if (!settled_.count(recordId(rec))) rest.push_back(rec);
+      pending = &rest;
+    }
+    SendResult res;
+    if (!pending->empty()) {
+      auto body = bodyOf(*pending);
+      if (!body.ok()) return {0, 0, body.status()};
+      Reply r = post(url_, headers_, *body);
+      if (r.code < 200 || r.code >= 300) {
+        res = failed(r, pending->size());
+        if (res.status.ok())  // the whole request refused for good
+          for (const auto& rec : *pending) settled_[recordId(rec)] = true;
+      } else {
+        bool all_stored = false;
+        res.status = bulkItems(r, *pending, &all_stored);
+        if (all_stored && pending == &batch) return {batch.size(), 0, absl::OkStatus()};
+        if (all_stored)
+          for (const auto& rec : *pending) settled_[recordId(rec)] = false;
+      }
+    }
+    // The settled prefix is done.
+    size_t done = 0, rejected = 0;
+    for (; done < batch.size(); ++done) {
+      auto it = settled_.find(recordId(batch[done]));
+      if (it == settled_.end()) break;
+      rejected += it->second ? 1 : 0;
+      settled_.erase(it);
+    }
+    res.done = done;
+    res.rejected = rejected;
+    return res;
+  }
+
+  // Settles the items of a 2xx _bulk answer; *all_stored when it had no errors
+  // (nothing recorded then: the caller knows every item is stored).
+  absl::Status bulkItems(const Reply& r, const std::vector<Record>& sent, bool* all_stored) {
+    auto resp = parseJsonObject(r.body);
+    if (!resp.ok()) return absl::UnavailableError("_bulk: response is not JSON");
+    auto errors = resp->fields().find("errors");
+    if (errors == resp->fields().end() || !errors->second.bool_value()) {
+      *all_stored = true;
+      return absl::OkStatus();
+    }
+    auto items = resp->fields().find("items");
+    if (items == resp->fields().end() || items->second.list_value().values_size() != static_cast<int>(sent.size()))
+      return absl::UnavailableError("_bulk: errors without matching items");
+    size_t retry = 0;
+    std::string first_reason;
+    for (size_t i = 0; i < sent.size(); ++i) {
       int status = 0;
       std::string reason;
-      for (const auto& [op, v] : item.struct_value().fields()) {
+      for (const auto& [op, v] : items->second.list_value().values(static_cast<int>(i)).struct_value().fields()) {
         auto s = v.struct_value().fields().find("status");
         if (s != v.struct_value().fields().end()) status = static_cast<int>(s->second.number_value());
         auto e = v.struct_value().fields().find("error");
@@ -514,19 +842,23 @@ class HttpTransport : public Transport {
           reason = js.substr(0, 300);
         }
       }
+      const std::string id = recordId(sent[i]);
       if ((status >= 200 && status < 300) || (status == 409 && cfg_.es_op_type == "create")) {
-        ++r.done;
-      } else if (status == 429 || status >= 500 || status == 0) {
-        r.status = absl::UnavailableError(absl::StrCat("_bulk item: HTTP ", status, " ", reason));
-        return r;
+        settled_[id] = false;  // stored (409 on create: stored by an earlier attempt)
+      } else if (status == 0 || retryableStatus(cfg_, status)) {
+        if (retry++ == 0) first_reason = absl::StrCat("HTTP ", status, " ", reason);
       } else {
-        spdlog::error("sink {}: Elasticsearch refused a document for good: HTTP {} {}", cfg_.name, status, reason);
-        ++r.done;
-        ++r.rejected;
+        spdlog::error("sink {}: Elasticsearch refused a document for good (dropped, counted): HTTP {} {}",
+                      cfg_.name, status, reason);
+        settled_[id] = true;
       }
     }
-    return r;
+    if (retry == 0) return absl::OkStatus();
+    return absl::UnavailableError(absl::StrCat("_bulk: ", retry, " of ", sent.size(),
+                                               " items refused for now, resending them: ", first_reason));
   }
+
+  static constexpr absl::Duration kMaxRetryAfter = absl::Minutes(5);
 
   SinkConfig cfg_;
   std::string url_;
@@ -534,6 +866,12 @@ class HttpTransport : public Transport {
   curl_slist* headers_ = nullptr;
   std::string response_;
   std::atomic<bool> abort_{false};
+  // HEC indexer acknowledgement.
+  std::string channel_, ack_url_;
+  curl_slist* ack_headers_ = nullptr;
+  bool warned_no_ack_ = false;
+  // _bulk: items of the spool's head settled by an earlier attempt: id -> refused for good.
+  std::unordered_map<std::string, bool> settled_;
 };
 
 std::string timestamp5424(int64_t ns) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "exporters/config.h"
 #include "exporters/spool.h"
 
@@ -16,6 +17,9 @@ struct SendResult {
   size_t done = 0;      // leading records finished (delivered, or rejected for good)
   size_t rejected = 0;  // of those, how many the receiver refused for good (counted, logged)
   absl::Status status;  // not OK: retry the rest after a backoff
+  // With a failed status: the receiver asked to wait this long before the next
+  // attempt (HTTP Retry-After); zero when it did not say.
+  absl::Duration retry_after = absl::ZeroDuration();
 };
 
 class Transport {

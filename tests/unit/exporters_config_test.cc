@@ -130,6 +130,12 @@ TEST(ExportersConfig, ErrorsNameFileLineColumn) {
        "vigil.yaml:6:26: max_delay: expected a duration"},
       {"exporters:\n  sinks:\n    - name: ../etc\n      type: stdout\n", "vigil.yaml:3:13: sink name \"../etc\""},
       {"exporters:\n  sinks: [\n", "vigil.yaml:3:1: "},
+      {"exporters:\n  sinks:\n    - name: a\n      type: webhook\n      url: http://x\n      retry: {on_status: [503]}\n",
+       "vigil.yaml:6:27: retry.on_status: expected 4xx statuses"},
+      {"exporters:\n  sinks:\n    - name: a\n      type: webhook\n      url: http://x\n      ack: {enabled: true}\n",
+       "vigil.yaml:6:12: ack: only for splunk_hec"},
+      {"exporters:\n  sinks:\n    - name: a\n      type: syslog\n      address: relp:/host:2514\n",
+       "vigil.yaml:5:16: syslog address \"relp:/host:2514\": expected unix:///path"},
   };
   for (const auto& c : cases) {
     auto cfg = parseExportersConfigString(c.yaml, "vigil.yaml");
