@@ -9,7 +9,7 @@ command -v systemd-analyze >/dev/null || { echo "SKIP: no systemd-analyze"; exit
 tmp=$(mktemp -d); trap 'kill $vpid 2>/dev/null; rm -rf "$tmp"' EXIT
 vpid=
 fail=0
-sed "s|/usr/bin/vigild|$vigild|" "$src/packaging/vigil.service" >"$tmp/vigil.service"
+sed "s|/usr/bin/vigild|$vigild|; s|/usr/bin/vigilctl|$vigilctl|" "$src/packaging/vigil.service" >"$tmp/vigil.service"
 out=$(systemd-analyze verify "$tmp/vigil.service" 2>&1); rc=$?
 echo "$out"
 [[ $rc -eq 0 && -z $out ]] && echo "ok:   systemd-analyze verify" || { echo "FAIL: verify (rc $rc)"; fail=1; }

@@ -46,7 +46,7 @@ if ! dpkg -i "$DEB" >/tmp/dpkg.log 2>&1; then
 	cat /tmp/dpkg.log; echo "FAIL: dpkg -i $DEB"; exit 1
 fi
 ok "dpkg -i $(basename "$DEB") $(elapsed)"
-systemctl daemon-reload
+# the postinst ran systemctl daemon-reload
 expect "unit known to systemd" "$(systemctl show -p LoadState --value vigil)" "loaded"
 install -m 755 /add/vigil-try $TRY
 mkdir -p /usr/local/denied /srv
@@ -184,6 +184,13 @@ if wait_for 30 queued; then
 else
 	fail "the event of the exec denied while vigild was down never arrived"; tail -n 5 $EVENTS
 fi
+
+# --- upgrade: dpkg -i over the running service restarts it (postinst) ------
+pid=$(systemctl show -p MainPID --value vigil)
+if dpkg -i "$DEB" >/tmp/dpkg.log 2>&1; then ok "dpkg -i again (upgrade path) $(elapsed)"; else fail "dpkg -i again"; cat /tmp/dpkg.log; fi
+expect "vigil active after the upgrade" "$(systemctl is-active vigil)" "active"
+[ "$(systemctl show -p MainPID --value vigil)" != "$pid" ] && ok "postinst restarted vigild" || fail "vigild not restarted by the upgrade"
+expect "exec denied after the upgrade" "$($TRY exec /usr/local/denied/true)" "errno=EPERM"
 
 # --- stop: everything attached goes away ------------------------------------
 echo "programs while running: $(vigil_progs)"
