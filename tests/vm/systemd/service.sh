@@ -151,9 +151,14 @@ expect "ready line at PRIORITY info" "$(field "$entry" PRIORITY)" "6"
 policy_entry=$(grep '"VIGIL_POLICY":"vm-deny"' /tmp/journal.json | head -n1)
 [ -n "$policy_entry" ] && ok "an entry with VIGIL_POLICY=vm-deny: $(field "$policy_entry" MESSAGE)" || fail "no entry with VIGIL_POLICY=vm-deny"
 
-# the broken file gone, a reload succeeds again
+# the broken file gone and a new policy dropped in, a reload succeeds again
 rm $PD/zz-broken.yaml
+echo secret >/srv/vigil-secret2
+expect "open allowed before the new policy" "$($TRY open /srv/vigil-secret2)" "ok"
+sed 's/name: vm-deny/name: vm-deny-2/; s|/srv/vigil-secret|/srv/vigil-secret2|; s|/usr/local/denied/|/usr/local/denied-2/|' \
+	$PD/zz-vm-deny.yaml >$PD/zz-vm-deny-2.yaml
 systemctl reload vigil && ok "systemctl reload succeeds once the file is gone" || fail "systemctl reload failed after the fix"
+expect "open denied by the policy added on reload" "$($TRY open /srv/vigil-secret2)" "errno=EPERM"
 journal | grep -q 'reload: .* policies .* in force' && ok "journal: reload in force" || fail "no successful reload in the journal"
 vigilctl status 2>&1 | grep -q 'last reload failed' && fail "stale reload error in vigilctl status" ||
 	ok "vigilctl status no longer reports a reload error"
@@ -175,7 +180,7 @@ else
 fi
 journal | grep -q 'adopting pinned maps and links' && ok "the new vigild adopted the pins" || fail "no adoption logged"
 expect "exec denied after the restart" "$($TRY exec /usr/local/denied/true)" "errno=EPERM"
-queued() { grep '"process_lsm"' $EVENTS | grep -q '"path":"/usr/local/denied/while-down"'; }
+queued() { grep '"path":"/usr/local/denied/while-down"' $EVENTS | grep -q '"process_lsm"'; }
 if wait_for 30 queued; then
 	expect "event of the exec denied while down delivered once" \
 		"$(grep '"process_lsm"' $EVENTS | grep -c '"path":"/usr/local/denied/while-down"')" "1"
@@ -193,7 +198,9 @@ expect "vigil active after the upgrade" "$(systemctl is-active vigil)" "active"
 expect "exec denied after the upgrade" "$($TRY exec /usr/local/denied/true)" "errno=EPERM"
 
 # --- stop: everything attached goes away ------------------------------------
-echo "programs while running: $(vigil_progs)"
+n_progs=$(vigil_progs) n_links=$(bpf_links)
+[ "$n_progs" -gt 0 ] && [ "$n_links" -gt "$links_before" ] && ok "bpftool sees $n_progs vg_* programs and $n_links links while running" ||
+	fail "bpftool sees $n_progs vg_* programs and $n_links links while running"
 systemctl stop vigil
 expect "vigil inactive after stop" "$(systemctl is-active vigil)" "inactive"
 expect "clean exit status" "$(systemctl show -p ExecMainStatus --value vigil)" "0"
@@ -203,6 +210,7 @@ wait_for 10 gone && ok "no vg_* BPF programs left" || { fail "BPF programs left 
 expect "BPF links back to the $links_before before start" "$(bpf_links)" "$links_before"
 expect "exec allowed after stop" "$($TRY exec /usr/local/denied/true)" "ok"
 expect "open allowed after stop" "$($TRY open /srv/vigil-secret)" "ok"
+expect "open allowed after stop (policy added on reload)" "$($TRY open /srv/vigil-secret2)" "ok"
 
 echo "done $(elapsed)"
 if [ "$FAILS" -ne 0 ]; then
