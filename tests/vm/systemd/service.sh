@@ -46,6 +46,9 @@ if ! dpkg -i "$DEB" >/tmp/dpkg.log 2>&1; then
 	cat /tmp/dpkg.log; echo "FAIL: dpkg -i $DEB"; exit 1
 fi
 ok "dpkg -i $(basename "$DEB") $(elapsed)"
+for m in man8/vigild.8 man8/vigilctl.8 man5/vigil.yaml.5; do
+	[ -s /usr/share/man/$m ] || fail "the package did not install /usr/share/man/$m"
+done
 # the postinst ran systemctl daemon-reload
 expect "unit known to systemd" "$(systemctl show -p LoadState --value vigil)" "loaded"
 install -m 755 /add/vigil-try $TRY
