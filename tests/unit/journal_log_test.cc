@@ -11,20 +11,23 @@
 namespace vigil::log {
 namespace {
 
-TEST(JournalLog, FindsFileLineColumnAtTheStart) {
-  Location l;
-  ASSERT_TRUE(findLocation("/etc/vigil/policies.d/x.yaml:4:9: unexpected end of map", &l));
-  EXPECT_EQ(l.file, "/etc/vigil/policies.d/x.yaml");
-  EXPECT_EQ(l.line, "4");
-  EXPECT_EQ(l.column, "9");
-}
-
-TEST(JournalLog, FindsTheLocationAfterOnePrefix) {
-  Location l;
-  ASSERT_TRUE(findLocation("reload: rules/a.yaml:12:3: unknown field", &l));
-  EXPECT_EQ(l.file, "rules/a.yaml");
-  EXPECT_EQ(l.line, "12");
-  EXPECT_EQ(l.column, "3");
+// At the start of the message, or after one "word: " prefix.
+TEST(JournalLog, FindsFileLineColumn) {
+  struct Case {
+    const char* msg;
+    Location want;
+  };
+  for (const Case& c : {
+           Case{"/etc/vigil/policies.d/x.yaml:4:9: unexpected end of map",
+                {"/etc/vigil/policies.d/x.yaml", "4", "9"}},
+           Case{"reload: rules/a.yaml:12:3: unknown field", {"rules/a.yaml", "12", "3"}},
+       }) {
+    Location l;
+    ASSERT_TRUE(findLocation(c.msg, &l)) << c.msg;
+    EXPECT_EQ(l.file, c.want.file) << c.msg;
+    EXPECT_EQ(l.line, c.want.line) << c.msg;
+    EXPECT_EQ(l.column, c.want.column) << c.msg;
+  }
 }
 
 TEST(JournalLog, NoLocationInOrdinaryLines) {

@@ -95,6 +95,19 @@ spec:
 EOF
 
 links_before=$(bpf_links)
+
+# --- a broken policy at start: the start fails, no restart loop -------------
+printf 'apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata:\n  name: [oops\n' >$PD/zz-broken-start.yaml
+systemctl start vigil 2>/dev/null && fail "systemctl start succeeded with a broken policy" ||
+	ok "systemctl start fails with a broken policy"
+expect "  unit failed, exit status 2 (invalid policy)" \
+	"$(systemctl is-active vigil) $(systemctl show -p ExecMainStatus --value vigil)" "failed 2"
+expect "  not restarted (RestartPreventExitStatus)" "$(systemctl show -p NRestarts --value vigil)" "0"
+journalctl -u vigil -o json --no-pager | grep '"VIGIL_FILE":"/etc/vigil/policies.d/zz-broken-start.yaml"' |
+	grep -q '"PRIORITY":"3"' && ok "  journal: the error with VIGIL_FILE, PRIORITY=3" ||
+	{ fail "  no journal entry with VIGIL_FILE for the start error"; journal -n 10; }
+rm $PD/zz-broken-start.yaml
+systemctl reset-failed vigil
 # --- start: ready means enforced --------------------------------------------
 echo "systemctl start vigil $(elapsed)"
 if ! systemctl start vigil; then
