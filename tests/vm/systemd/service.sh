@@ -2,15 +2,18 @@
 # Vigil as a systemd service, in a Debian 12 guest booted with systemd as init
 # (tests/vm/systemd/test boots it). Installs the freshly built .deb with dpkg,
 # then checks what an operator relies on:
+#   - a broken policy fails `systemctl start` (exit 2, no restart loop);
 #   - `systemctl start vigil` returns (Type=notify) only once policies are
 #     enforced: an exec denied right after it returns is denied;
 #   - a policy dropped into /etc/vigil/policies.d/ is enforced (exec and open);
-#   - `systemctl reload vigil` with a broken policy keeps the old one enforced
-#     and reports FILE:LINE:COL in the journal and in `vigilctl status`; the
-#     journal entries carry structured fields (PRIORITY, VIGIL_FILE, ...);
+#   - `systemctl reload vigil` with a broken policy fails, keeps the old one
+#     enforced and reports FILE:LINE:COL in the journal and in `vigilctl
+#     status`; the journal entries carry structured fields (PRIORITY,
+#     VIGIL_FILE, VIGIL_POLICY, CODE_FILE, ...); a good reload adds a policy;
 #   - `kill -9` of vigild leaves enforcement in place while it is down, systemd
 #     restarts it, and the event of an exec denied meanwhile is delivered
 #     afterwards (pinned ring buffer);
+#   - `dpkg -i` over the running service (upgrade) restarts it, still enforcing;
 #   - `systemctl stop vigil` removes every pin, link and program it attached.
 set -u
 FAILS=0
