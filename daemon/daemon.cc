@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <source_location>
 #include <map>
 #include <set>
 #include <tuple>
@@ -22,6 +23,7 @@
 #include "daemon/events/event_decoder.h"
 #include "daemon/control.h"
 #include "daemon/events/json_writer.h"
+#include "daemon/journal_log.h"
 #include "daemon/metrics.h"
 #include "daemon/loader/loader.h"
 #include "daemon/loader/probe.h"
@@ -32,6 +34,30 @@
 
 namespace vigil {
 namespace {
+
+// An error in an input file (FILE:LINE:COL: ...): raw on stderr, as `vigilctl
+// policy check` prints it, or logged when lines go to the journal, where it
+// gets PRIORITY, VIGIL_FILE/LINE/COLUMN and the caller's CODE_* fields.
+void reportError(const std::string& line,
+                 std::source_location at = std::source_location::current()) {
+  if (log::toJournal()) {
+    spdlog::log(spdlog::source_loc{at.file_name(), static_cast<int>(at.line()), at.function_name()},
+                spdlog::level::err, "{}", line);
+  } else {
+    fprintf(stderr, "%s\n", line.c_str());
+  }
+}
+
+// One line per policy in force, with VIGIL_POLICY in the journal
+// (`journalctl VIGIL_POLICY=NAME` follows a policy through loads and changes).
+void logPolicies(const std::vector<policy::Policy>& policies, bool audit_all) {
+  for (const auto& p : policies) {
+    log::Fields f{{"VIGIL_POLICY", p.name}};
+    SPDLOG_INFO("policy {}: {}, from {}", p.name,
+                audit_all || p.effectiveMode() == policy::Mode::kMonitor ? "monitor" : "enforce",
+                p.file);
+  }
+}
 
 constexpr size_t kMaxPoliciesPerGen = compiler::kGenPolicies;
 std::atomic<bool> g_stop{false};
@@ -309,7 +335,7 @@ std::optional<std::vector<policy::Policy>> loadPolicies(const std::vector<std::s
     auto r = policy::parsePolicyFile(f);
     for (const auto& w : r.warnings) spdlog::warn("{}", w.str());
     for (const auto& e : r.errors) {
-      fprintf(stderr, "%s\n", e.str().c_str());
+      if (!errors || !log::toJournal()) reportError(e.str());
       if (errors) errors->push_back(e.str());
     }
     if (!r.errors.empty() || !r.policy) {
@@ -337,7 +363,7 @@ int runDaemon(const DaemonOptions& options) {
   copts.audit_all = options.audit_all;
   auto compiled = compiler::compile(*policies, copts);
   if (!compiled.ok()) {
-    fprintf(stderr, "%s\n", std::string(compiled.status().message()).c_str());
+    reportError(std::string(compiled.status().message()));
     spdlog::error("policies do not fit the kernel's tables: nothing loaded");
     return kExitPolicyError;
   }
@@ -355,13 +381,13 @@ int runDaemon(const DaemonOptions& options) {
     try {
       cfg = YAML::LoadFile(options.config_file);
     } catch (const YAML::Exception& e) {
-      fprintf(stderr, "%s:%d:%d: %s\n", options.config_file.c_str(), e.mark.line + 1,
-              e.mark.column + 1, e.msg.c_str());
+      reportError(fmt::format("{}:{}:{}: {}", options.config_file, e.mark.line + 1,
+                              e.mark.column + 1, e.msg));
       return kExitPolicyError;
     }
     if (cfg && !cfg.IsMap() && !cfg.IsNull()) {
-      fprintf(stderr, "%s:%d:%d: the configuration must be a map\n", options.config_file.c_str(),
-              cfg.Mark().line + 1, cfg.Mark().column + 1);
+      reportError(fmt::format("{}:{}:{}: the configuration must be a map", options.config_file,
+                              cfg.Mark().line + 1, cfg.Mark().column + 1));
       return kExitPolicyError;
     }
     for (const auto& kv : cfg) {
@@ -369,7 +395,7 @@ int runDaemon(const DaemonOptions& options) {
       if (key == "exporters") {
         auto parsed = exporters::parseExportersConfig(kv.second, options.config_file);
         if (!parsed.ok()) {
-          fprintf(stderr, "%s\n", std::string(parsed.status().message()).c_str());
+          reportError(std::string(parsed.status().message()));
           return kExitPolicyError;
         }
         export_cfg = *parsed;
@@ -380,9 +406,9 @@ int runDaemon(const DaemonOptions& options) {
           rule_files.insert(rule_files.end(), more.begin(), more.end());
         }
       } else {
-        fprintf(stderr, "%s:%d:%d: unknown section \"%s\" (known: exporters, rules)\n",
-                options.config_file.c_str(), kv.first.Mark().line + 1,
-                kv.first.Mark().column + 1, key.c_str());
+        reportError(fmt::format("{}:{}:{}: unknown section \"{}\" (known: exporters, rules)",
+                                options.config_file, kv.first.Mark().line + 1,
+                                kv.first.Mark().column + 1, key));
         return kExitPolicyError;
       }
     }
@@ -396,9 +422,9 @@ int runDaemon(const DaemonOptions& options) {
     }
     if (!engine.ok()) {
       for (const auto& d : diags) {
-        if (!d.warning) fprintf(stderr, "%s\n", d.str().c_str());
+        if (!d.warning) reportError(d.str());
       }
-      fprintf(stderr, "%s\n", std::string(engine.status().message()).c_str());
+      reportError(std::string(engine.status().message()));
       spdlog::error("invalid rules: nothing loaded");
       return kExitPolicyError;
     }
@@ -457,7 +483,8 @@ int runDaemon(const DaemonOptions& options) {
                                     p.file, p.name,
                                     p.hooks[0].kind == policy::HookKind::kLsm ? "lsmhooks" : "kprobes",
                                     absl::StrJoin(hooks, ", "), why);
-      spdlog::error("{}", msg);
+      log::Fields lf{{"VIGIL_POLICY", p.name}};
+      SPDLOG_ERROR("{}", msg);
       startup_status.push_back(statusEvent(node, api::Status::KIND_POLICY_FAILED, p.name, msg));
     }
     if (!options.allow_degraded) {
@@ -628,7 +655,7 @@ int runDaemon(const DaemonOptions& options) {
     }
     if (!errors.empty()) {
       for (const auto& e : errors) {
-        spdlog::error("reload: {}", e);
+        SPDLOG_ERROR("reload: {}", e);
         pipeline.write(statusEvent(node, api::Status::KIND_POLICY_FAILED, "reload", e));
       }
       spdlog::error("reload failed: the running policies and rules stay as they were");
@@ -666,6 +693,7 @@ int runDaemon(const DaemonOptions& options) {
     std::vector<std::string> names;
     for (const auto& p : *policies) names.push_back(p.name);
     spdlog::info("reload: {} policies [{}] in force", policies->size(), absl::StrJoin(names, ", "));
+    logPolicies(*policies, options.audit_all);
     for (const auto& p : *policies) {
       pipeline.write(statusEvent(node, api::Status::KIND_POLICY_LOADED, p.name, p.file));
     }
@@ -748,7 +776,8 @@ int runDaemon(const DaemonOptions& options) {
       pipeline.renderer.setPolicies(id, {info});
       std::string msg = absl::StrCat("policy ", p.name, ": ", state.enabled ? "enabled" : "disabled",
                                      ", ", monitor ? "monitor" : "enforce");
-      spdlog::info("control: {}", msg);
+      log::Fields lf{{"VIGIL_POLICY", p.name}};
+      SPDLOG_INFO("control: {}", msg);
       resp.set_message(msg);
     } else if (req.has_reload()) {
       std::string err = reload();
@@ -780,6 +809,7 @@ int runDaemon(const DaemonOptions& options) {
                                   ? "(monitor)"
                                   : "(enforce)"));
   }
+  logPolicies(*policies, options.audit_all);
   spdlog::info("ready: {} policies [{}]; attached: {}", policies->size(),
                absl::StrJoin(names, ", "), absl::StrJoin((*loader)->attachedPrograms(), ", "));
 

@@ -1,5 +1,4 @@
 // vigild: the Vigil daemon. Command line only here; the work is in daemon.cc.
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -10,6 +9,7 @@
 #include <string>
 
 #include "daemon/daemon.h"
+#include "daemon/journal_log.h"
 
 namespace {
 
@@ -54,7 +54,12 @@ Options:
                       (events by type and policy, kernel losses and denials,
                       exporter queues and drops, policy load errors)
   --node-name NAME    node_name in events (default: the host name)
-  --log-level LEVEL   trace|debug|info|warn|error (default info); logs go to stderr
+  --log-level LEVEL   trace|debug|info|warn|error (default info)
+  --log-target TARGET auto|stderr|journal (default auto): where log lines go;
+                      auto sends them to the systemd journal, with structured
+                      fields (PRIORITY, VIGIL_POLICY, VIGIL_FILE/LINE/COLUMN,
+                      CODE_FILE/LINE), when stderr is connected to it
+                      (JOURNAL_STREAM), else to stderr
   --help              this text
   --version           version
 
@@ -81,6 +86,7 @@ bool takeValue(int argc, char** argv, int& i, const char* name, std::string& out
 int main(int argc, char** argv) {
   vigil::DaemonOptions opts;
   std::string log_level = "info";
+  vigil::log::Target log_target = vigil::log::Target::kAuto;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i], v;
     if (a == "--help" || a == "-h") {
@@ -144,14 +150,24 @@ int main(int argc, char** argv) {
       if (!takeValue(argc, argv, i, "--node-name", opts.node_name)) return vigil::kExitUsage;
     } else if (a == "--log-level") {
       if (!takeValue(argc, argv, i, "--log-level", log_level)) return vigil::kExitUsage;
+    } else if (a == "--log-target") {
+      if (!takeValue(argc, argv, i, "--log-target", v)) return vigil::kExitUsage;
+      if (v == "auto") {
+        log_target = vigil::log::Target::kAuto;
+      } else if (v == "stderr") {
+        log_target = vigil::log::Target::kStderr;
+      } else if (v == "journal") {
+        log_target = vigil::log::Target::kJournal;
+      } else {
+        fprintf(stderr, "vigild: --log-target wants auto, stderr or journal, got '%s'\n", v.c_str());
+        return vigil::kExitUsage;
+      }
     } else {
       fprintf(stderr, "vigild: unknown option %s (see --help)\n", a.c_str());
       return vigil::kExitUsage;
     }
   }
-  auto logger = spdlog::stderr_color_mt("vigild");
-  logger->set_pattern("vigild: %^%l%$: %v");
-  spdlog::set_default_logger(logger);
+  vigil::log::installLogger(log_target);
   auto level = spdlog::level::from_str(log_level);
   if (level == spdlog::level::off && log_level != "off") {
     fprintf(stderr, "vigild: unknown log level %s\n", log_level.c_str());

@@ -9,8 +9,11 @@ command -v systemd-analyze >/dev/null || { echo "SKIP: no systemd-analyze"; exit
 tmp=$(mktemp -d); trap 'kill $vpid 2>/dev/null; rm -rf "$tmp"' EXIT
 vpid=
 fail=0
-sed "s|/usr/bin/vigild|$vigild|" "$src/packaging/vigil.service" >"$tmp/vigil.service"
-out=$(systemd-analyze verify "$tmp/vigil.service" 2>&1); rc=$?
+sed "s|/usr/bin/vigild|$vigild|; s|/usr/bin/vigilctl|$vigilctl|" "$src/packaging/vigil.service" >"$tmp/vigil.service"
+# verify runs man(1) for the unit's man: Documentation: the package's pages
+mkdir -p "$tmp/man/man8" "$tmp/man/man5"
+cp "$src"/docs/man/*.8 "$tmp/man/man8/" && cp "$src"/docs/man/*.5 "$tmp/man/man5/"
+out=$(MANPATH=$tmp/man systemd-analyze verify "$tmp/vigil.service" 2>&1); rc=$?
 echo "$out"
 [[ $rc -eq 0 && -z $out ]] && echo "ok:   systemd-analyze verify" || { echo "FAIL: verify (rc $rc)"; fail=1; }
 score=$(systemd-analyze security --offline=true "$tmp/vigil.service" 2>/dev/null |
