@@ -159,6 +159,17 @@ std::string ProcessCache::joinArgs(const std::vector<std::string>& argv) {
   return out;
 }
 
+std::string ProcessCache::ttyName(uint32_t major, uint32_t minor, std::string_view kernel_name) {
+  if (major == 0 && minor == 0) return {};
+  if (major >= 136 && major <= 143) return absl::StrCat("pts/", (major - 136) * 256 + minor);
+  if (!kernel_name.empty()) return std::string(kernel_name);
+  // Without the kernel's name (/proc gives numbers only): the fixed ones.
+  if (major == 4 && minor < 64) return absl::StrCat("tty", minor);
+  if (major == 4) return absl::StrCat("ttyS", minor - 64);
+  if (major == 5 && minor == 1) return "console";
+  return {};
+}
+
 void ProcessCache::parseCgroupPath(const std::string& path, api::Process* p) {
   p->set_cgroup_path(path);
   std::vector<std::string> parts;
@@ -349,6 +360,9 @@ ProcessCache::EntryPtr ProcessCache::fromProc(uint32_t pid) {
   p.set_pid(pid);
   p.set_tid(pid);
   p.set_ppid(static_cast<uint32_t>(toU64(f[1])));
+  // tty_nr, new_encode_dev(): minor bits 0-7 and 20-31, major bits 8-19
+  uint64_t tty = toU64(f[4]);
+  p.set_tty(ttyName((tty >> 8) & 0xfff, (tty & 0xff) | ((tty >> 12) & 0xfff00)));
   p.set_comm(stat.substr(stat.find('(') + 1, rp - stat.find('(') - 1));
   p.set_exec_id(execId(e->start_ns, pid));
   p.set_start_time(timeOf(e->start_ns));
@@ -473,6 +487,7 @@ api::Event ProcessCache::onExec(const events::ExecEvent& ev) {
   p.set_session_id(ev.sessionid);
   fillNames(&p);
   p.set_comm(ev.comm);
+  p.set_tty(ttyName(ev.tty_major, ev.tty_minor, ev.tty_name));
   p.set_start_time(timeOf(ev.id.start_ns));
   std::string flags = "execve";
   if (ev.no_paths) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -62,6 +63,9 @@ class ProcessCache {
   static void addCaps(uint64_t caps, google::protobuf::RepeatedField<int>* out);
   static void parseCgroupPath(const std::string& path, api::Process* p);
   static std::string joinArgs(const std::vector<std::string>& argv);
+  // The terminal's name as ps shows it ("pts/3", "tty1", "ttyS0"): from the
+  // device numbers, else the kernel's name for it; "" for 0:0 (no terminal).
+  static std::string ttyName(uint32_t major, uint32_t minor, std::string_view kernel_name = {});
 
  private:
   struct Entry {
