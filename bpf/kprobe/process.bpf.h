@@ -70,7 +70,69 @@ static __always_inline __u32 vg_put_args(struct task_struct *p, struct vg_exec_s
 	return off;
 }
 
-/* Binary, argv and cwd with BTF-typed reads only (no bpf_probe_read_kernel).
+/* argv without bpf_probe_read_user. The kernel would allow it under lockdown,
+ * but libbpf would not: its feature probe for bpf_probe_read_kernel fails
+ * there, and it then rewrites every bpf_probe_read_{kernel,user} call into the
+ * legacy bpf_probe_read, which x86 refuses. bpf_snprintf's "%pus" copies one
+ * NUL-terminated user string (up to 511 bytes) per call, libbpf leaves it
+ * alone, and lockdown does not restrict user memory. */
+static const char vg_fmt_user_str[] = "%pus";
+
+struct vg_argv {
+	char *dst;      /* data + off */
+	__u64 ptr, end; /* the next argument, the end of argv (user addresses) */
+	__u32 out, max;
+	__u8 trunc;
+};
+
+static long vg_argv_step(__u32 i, struct vg_argv *a)
+{
+	if (a->ptr >= a->end)
+		return 1;
+	if (a->out >= a->max) {
+		a->trunc = 1;
+		return 1;
+	}
+	__u32 room = a->max - a->out;
+	if (room > 512)
+		room = 512;
+	__u64 arg = a->ptr;
+	long n = bpf_snprintf(a->dst + VG_BOUND(a->out, VG_ARGS_MAX - 1), VG_BOUND(room, 1023),
+			      vg_fmt_user_str, &arg, sizeof(arg));
+	if (n <= 0)
+		return 1; /* -EBUSY: nested printf on this CPU */
+	if (n >= room || n == 512) {
+		/* cut here, or an argument of 511+ bytes: its end is unknown */
+		a->out = VG_BOUND(a->out + (n < room ? n : room), VG_ARGS_MAX - 1);
+		a->trunc = 1;
+		return 1;
+	}
+	/* with its NUL, the separator. The mask keeps out's range from growing
+	 * with every iteration the verifier explores (it would never converge). */
+	a->out = VG_BOUND(a->out + n, VG_ARGS_MAX - 1);
+	a->ptr += n;
+	return 0;
+}
+
+static __always_inline __u32 vg_put_args_btf(struct task_struct *p, struct vg_exec_scratch *sc,
+					     __u32 off)
+{
+	struct mm_struct *mm = p->mm;
+	__u32 amax = vg_args_max < VG_ARGS_MAX ? vg_args_max : VG_ARGS_MAX;
+	struct vg_argv a = {
+		.dst = sc->data + VG_BOUND(off, VG_PATH_MAX - 1),
+		.ptr = mm->arg_start,
+		.end = mm->arg_end,
+		.max = amax,
+	};
+	bpf_loop(VG_ARGS_MAX / 2, vg_argv_step, &a, 0);
+	if (a.trunc)
+		sc->ev.flags |= VG_EXEC_FLAG_ARGS_TRUNC;
+	sc->ev.args_len = VG_BOUND(a.out, VG_ARGS_MAX - 1);
+	return off + sc->ev.args_len;
+}
+
+/* Binary, argv and cwd with BTF-typed reads and bpf_snprintf only.
  * Returns the bytes written to data. */
 static __always_inline __u32 vg_exec_paths_btf(struct task_struct *p, struct linux_binprm *bprm,
 					       struct vg_exec_scratch *sc)
@@ -87,7 +149,7 @@ static __always_inline __u32 vg_exec_paths_btf(struct task_struct *p, struct lin
 		ev->flags |= VG_EXEC_FLAG_BIN_TRUNC;
 	else if (len)
 		vg_learn_binary(sc, len, true);
-	__u32 off = vg_put_args(p, sc, len);
+	__u32 off = vg_put_args_btf(p, sc, len);
 
 	__u64 fs = VG_WORD(&p->fs);
 	pos = vg_bwalk_path(p, VG_PTR(fs, struct fs_struct, pwd.dentry),

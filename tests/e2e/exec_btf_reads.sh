@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Exec events without bpf_probe_read_kernel, as under lockdown=confidentiality:
 # vigild --exec-reads btf reads binary and cwd through BTF-typed pointers only
-# and argv with bpf_probe_read_user. Processes the test spawns exit at once,
+# and argv with bpf_snprintf("%pus") (libbpf turns bpf_probe_read_user into
+# the refused bpf_probe_read under confidentiality). Processes the test spawns exit at once,
 # so /proc cannot have supplied what the events carry (and the events must not
 # be flagged procFS). Paths cover what the walk must get right: a symlinked
 # /bin, a mount crossing (/dev/shm), names of every length around the 8-byte
@@ -27,6 +28,8 @@ marker="vigil-btf-$$"
 # setsid: no controlling terminal, whatever the test runs under
 (cd "$shm/work" && exec setsid -w /bin/echo "$marker" 'two words' "") >/dev/null
 (cd "$shm/work" && exec "$long/prog" "$marker-long" x)
+big=$(printf 'A%.0s' $(seq 600))
+"$long/prog" "$marker-big" "$big"
 script -qec "/bin/echo $marker-tty" /dev/null >/dev/null </dev/null
 sleep 1
 stop_vigild
@@ -51,6 +54,12 @@ echo "long binary path: ${#want} bytes"
 check "$e" .process_exec.process.binary "$want"
 check "$e" .process_exec.process.binary_truncated null
 check "$e" .process_exec.process.flags execve
+# One argument longer than bpf_snprintf's 511 bytes: cut there, flagged.
+e=$(event "$marker-big")
+[[ -n $e ]] || { echo "FAIL: no process_exec with the long argument"; fail=1; }
+check "$e" .process_exec.process.arguments "$marker-big ${big:0:511}"
+check "$e" .process_exec.process.arguments_truncated true
+check "$e" .process_exec.process.flags "execve truncArgs"
 e=$(event "$marker-tty")
 [[ -n $e ]] || { echo "FAIL: no process_exec for the echo on a pty"; fail=1; }
 check "$e" '.process_exec.process.tty | test("^pts/[0-9]+$")' true

@@ -70,6 +70,63 @@ TEST(EventDecoder, RejectsMalformedRecordsWithoutReadingPastThem) {
   EXPECT_EQ(r.status().message(), "record ABI version 99, expected 1");
 }
 
+// An exec record as tp_btf/sched_process_exec lays it out: the fixed part,
+// then binary, NUL-separated argv and cwd back to back.
+std::vector<char> execRecord(const std::string& bin, const std::string& args, const std::string& cwd,
+                             uint32_t tty_dev, const char* tty) {
+  std::vector<char> buf(sizeof(vg_exec_event) + bin.size() + args.size() + cwd.size());
+  vg_exec_event ev{};
+  ev.hdr = {VG_EV_EXEC, VG_ABI_VERSION, static_cast<uint32_t>(buf.size()), 77};
+  ev.id = {10, 11, 1000, 9, 0, 900};
+  ev.bin_len = bin.size();
+  ev.args_len = args.size();
+  ev.cwd_len = cwd.size();
+  ev.flags = VG_EXEC_FLAG_ARGS_TRUNC;
+  ev.tty_dev = tty_dev;
+  strncpy(ev.tty, tty, sizeof(ev.tty));
+  strcpy(ev.comm, "sh");
+  char* p = buf.data();
+  memcpy(p, &ev, sizeof(ev));
+  memcpy(p += sizeof(ev), bin.data(), bin.size());
+  memcpy(p += bin.size(), args.data(), args.size());
+  memcpy(p + args.size(), cwd.data(), cwd.size());
+  return buf;
+}
+
+TEST(EventDecoder, ExecRecordPathsArgvAndTerminal) {
+  const std::string args("sh\0-c\0echo hi\0", 14);
+  auto buf = execRecord("/usr/bin/dash", args, "/home/u", (136u << 20) | 3, "pts3");
+  auto ev = decodeExecEvent(buf.data(), buf.size());
+  ASSERT_TRUE(ev.ok()) << ev.status();
+  EXPECT_EQ(ev->binary, "/usr/bin/dash");
+  EXPECT_EQ(ev->argv, (std::vector<std::string>{"sh", "-c", "echo hi"}));
+  EXPECT_EQ(ev->cwd, "/home/u");
+  EXPECT_EQ(ev->id.pid, 10u);
+  EXPECT_EQ(ev->id.parent_start_ns, 900u);
+  EXPECT_TRUE(ev->args_truncated);
+  EXPECT_FALSE(ev->no_paths);
+  EXPECT_EQ(ev->tty_major, 136u);
+  EXPECT_EQ(ev->tty_minor, 3u);
+  EXPECT_EQ(ev->tty_name, "pts3");
+  // A name filling the field has no NUL: it stops at the field's end.
+  buf = execRecord("/b", "", "/", (4u << 20) | 70, "0123456789abcdefXYZ");
+  ev = decodeExecEvent(buf.data(), buf.size());
+  ASSERT_TRUE(ev.ok()) << ev.status();
+  EXPECT_EQ(ev->tty_name, "0123456789abcdef");
+  EXPECT_EQ(ev->tty_minor, 70u);
+  // Records longer than 4 KiB of data (a long argv with long paths) decode.
+  std::string big_args(4000, 'a'), big_cwd(3000, 'c');
+  buf = execRecord(std::string(1000, 'b'), big_args, big_cwd, 0, "");
+  ev = decodeExecEvent(buf.data(), buf.size());
+  ASSERT_TRUE(ev.ok()) << ev.status();
+  EXPECT_EQ(ev->cwd, big_cwd);
+  EXPECT_EQ(ev->tty_major, 0u);
+  EXPECT_EQ(ev->tty_name, "");
+  // Lengths that do not add up to the record are refused.
+  reinterpret_cast<vg_exec_event*>(buf.data())->cwd_len += 1;
+  EXPECT_FALSE(decodeExecEvent(buf.data(), buf.size()).ok());
+}
+
 TEST(JsonRenderer, TetragonShapedLine) {
   auto buf = record("/usr/bin/cat", "/etc/\"quoted\"");
   auto ev = decodeLsmEvent(buf.data(), buf.size());

@@ -3,7 +3,11 @@
 #include "daemon/events/json_writer.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cstdio>
+#include <map>
 
 namespace vigil::process {
 namespace {
@@ -164,6 +168,63 @@ TEST(ProcessCache, ContainerAndUnitFromCgroupPaths) {
     EXPECT_EQ(p.container().id(), c.runtime.empty() ? "" : id) << c.path;
     EXPECT_EQ(p.systemd_unit(), c.unit) << c.path;
   }
+}
+
+TEST(ProcessCache, TerminalNamesAsPsShowsThem) {
+  EXPECT_EQ(ProcessCache::ttyName(0, 0, ""), "");
+  EXPECT_EQ(ProcessCache::ttyName(136, 3, "pts3"), "pts/3");
+  EXPECT_EQ(ProcessCache::ttyName(136, 4242), "pts/4242");  // 20-bit minors
+  EXPECT_EQ(ProcessCache::ttyName(137, 1), "pts/257");      // old 8-bit minor majors
+  EXPECT_EQ(ProcessCache::ttyName(4, 1, "tty1"), "tty1");
+  EXPECT_EQ(ProcessCache::ttyName(4, 2), "tty2");
+  EXPECT_EQ(ProcessCache::ttyName(4, 65), "ttyS1");
+  EXPECT_EQ(ProcessCache::ttyName(5, 1), "console");
+  EXPECT_EQ(ProcessCache::ttyName(188, 0, "ttyUSB0"), "ttyUSB0");
+  EXPECT_EQ(ProcessCache::ttyName(188, 0), "");  // unknown without the kernel's name
+}
+
+TEST(ProcessCache, ExecAndForksCarryTheTerminal) {
+  ProcessCache c(testOptions());
+  auto ev = execOf(100, 1'000, kNoPid, 0, "/usr/bin/bash", {"bash"});
+  ev.tty_major = 136;
+  ev.tty_minor = 3;
+  ev.tty_name = "pts3";
+  auto bash = c.onExec(ev);
+  EXPECT_EQ(bash.process_exec().process().tty(), "pts/3");
+  EXPECT_NE(events::renderJson(bash).find(R"("tty":"pts/3")"), std::string::npos);
+  c.onClone({2'000, {101, 101, 100, 2'000, 1'000}});
+  api::Process proc, parent;
+  c.enrich(101, &proc, &parent);
+  EXPECT_EQ(proc.tty(), "pts/3");
+  // No terminal: no tty key at all.
+  auto daemon = c.onExec(execOf(200, 3'000, kNoPid, 0, "/usr/sbin/cron", {"cron"}));
+  EXPECT_EQ(events::renderJson(daemon).find("\"tty\""), std::string::npos);
+}
+
+TEST(ProcessCache, ProcBootstrapDecodesTtyNr) {
+  char dir[] = "/tmp/vigil-proc-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string root = dir;
+  // tty_nr is new_encode_dev(): pts/3 is 136:3 = 34819; pts/300 has minor
+  // bits above 8 at 20 and up; 0 is no terminal.
+  const std::pair<int, uint64_t> procs[] = {{4242, 34819}, {4243, (300 & 0xff) | (136 << 8) | ((300 & ~0xff) << 12)},
+                                            {4244, 0}, {4245, 1089}};  // 4:65 ttyS1
+  for (auto [pid, tty] : procs) {
+    std::string d = root + "/" + std::to_string(pid);
+    ASSERT_EQ(mkdir(d.c_str(), 0700), 0);
+    FILE* f = fopen((d + "/stat").c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    fprintf(f, "%d (a b) S 1 %d %d %llu -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 12345 0 0\n", pid, pid,
+            pid, static_cast<unsigned long long>(tty));
+    fclose(f);
+  }
+  auto opts = testOptions();
+  opts.proc_root = root;
+  ProcessCache c(opts);
+  std::map<uint32_t, std::string> ttys;
+  for (const auto& ev : c.bootstrap()) ttys[ev.process_exec().process().pid()] = ev.process_exec().process().tty();
+  EXPECT_EQ(ttys, (std::map<uint32_t, std::string>{{4242, "pts/3"}, {4243, "pts/300"}, {4244, ""}, {4245, "ttyS1"}}));
+  EXPECT_EQ(system(("rm -rf " + root).c_str()), 0);
 }
 
 TEST(ProcessCache, CapabilityNames) {
