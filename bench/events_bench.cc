@@ -30,6 +30,8 @@ std::vector<char> execRecord(uint32_t pid, uint64_t start, uint32_t ppid, uint64
   ev.args_len = args.size();
   ev.cwd_len = cwd.size();
   strcpy(ev.comm, "curl");
+  ev.tty_dev = (136u << 20) | 3;  // pts/3
+  strcpy(ev.tty, "pts3");
   char* p = buf.data();
   memcpy(p, &ev, sizeof(ev));
   memcpy(p += sizeof(ev), bin.data(), bin.size());
