@@ -20,11 +20,8 @@ tmp=$(mktemp -d)
 vpid=
 trap 'if [[ -n $vpid ]]; then kill "$vpid" 2>/dev/null || true; fi; rm -rf "$tmp"' EXIT
 mkdir "$tmp/empty"
-deep=$tmp
-for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17; do deep+=/$(printf 'n%.0s' $(seq $n)); done
-deep+=/$(printf 'L%.0s' $(seq 60))/$(printf 'M%.0s' $(seq 70))
-mkdir -p "$deep"
-cp /bin/true "$deep/prog"
+. "$root/tests/e2e/lib/deep_path.sh"
+deep=$(deep_binary "$tmp")
 
 measure() { # BINARY: prints ns per run of vg_tp_exec over $execs execs of BINARY
   python3 - "$1" "$execs" "$tmp" <<'PY'
@@ -58,13 +55,13 @@ for round in $(seq "$rounds"); do
     for _ in $(seq 100); do grep -q 'ready:' "$tmp/log" && break; sleep 0.1; done
     grep -q 'ready:' "$tmp/log" || { cat "$tmp/log"; exit 1; }
     (cd "$tmp" && measure /usr/bin/true) >>"$tmp/$mode.short"
-    (cd "$tmp" && measure "$deep/prog") >>"$tmp/$mode.deep"
+    (cd "$tmp" && measure "$deep") >>"$tmp/$mode.deep"
     kill "$vpid"; wait "$vpid" || true; vpid=
   done
 done
 median() { sort -n "$1" | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 echo "ns per exec of tp_btf/sched_process_exec, median of $rounds rounds of $execs execs"
-echo "(short: /usr/bin/true; deep: a $(( ${#deep} + 5 ))-byte path of 20 components)"
+echo "(short: /usr/bin/true; deep: a ${#deep}-byte path of 20 components)"
 for mode in proc helper btf; do
   echo "$mode short $(median "$tmp/$mode.short") deep $(median "$tmp/$mode.deep")  (short: $(tr '\n' ' ' <"$tmp/$mode.short"))"
 done

@@ -12,12 +12,8 @@
 need_tp_btf
 if ! "$vigilctl" probe | grep -q '^btf_reads *yes'; then echo "SKIP: no bpf_rdonly_cast here"; exit 77; fi
 mkdir "$tmp/empty"
-# binary: a long path with names of 1..17 bytes and one of 60
-long=$tmp
-for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17; do long+=/$(printf 'n%.0s' $(seq $n)); done
-long+=/$(printf 'L%.0s' $(seq 60))/$(printf 'M%.0s' $(seq 70))
-mkdir -p "$long"
-cp /bin/true "$long/prog"
+. "$(dirname "$0")/lib/deep_path.sh"
+prog=$(deep_binary "$tmp")
 # cwd across a mount: /dev/shm is a tmpfs on most hosts
 shm=$(mktemp -d /dev/shm/vigil-e2e-XXXXXX)
 trap 'if [[ -n $vpid ]]; then kill "$vpid" 2>/dev/null; fi; rm -rf "$tmp" "$shm"' EXIT
@@ -27,9 +23,9 @@ grep -q 'through BTF-typed pointers' "$tmp/log" || { cat "$tmp/log"; echo "FAIL:
 marker="vigil-btf-$$"
 # setsid: no controlling terminal, whatever the test runs under
 (cd "$shm/work" && exec setsid -w /bin/echo "$marker" 'two words' "") >/dev/null
-(cd "$shm/work" && exec "$long/prog" "$marker-long" x)
+(cd "$shm/work" && exec "$prog" "$marker-long" x)
 big=$(printf 'A%.0s' $(seq 600))
-"$long/prog" "$marker-big" "$big"
+"$prog" "$marker-big" "$big"
 script -qec "/bin/echo $marker-tty" /dev/null >/dev/null </dev/null
 sleep 1
 stop_vigild
@@ -49,7 +45,7 @@ check "$e" .process_exec.process.flags execve
 check "$e" '.process_exec.process.ns.pid.inum' "$(stat -Lc %i /proc/self/ns/pid)"
 e=$(event "$marker-long")
 [[ -n $e ]] || { echo "FAIL: no process_exec for the long path"; fail=1; }
-want=$(readlink -f "$long/prog")
+want=$(readlink -f "$prog")
 echo "long binary path: ${#want} bytes"
 check "$e" .process_exec.process.binary "$want"
 check "$e" .process_exec.process.binary_truncated null

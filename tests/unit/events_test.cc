@@ -7,6 +7,7 @@
 
 #include "daemon/events/event_decoder.h"
 #include "daemon/events/json_writer.h"
+#include "tests/unit/exec_record.h"
 
 namespace vigil::events {
 namespace {
@@ -70,27 +71,16 @@ TEST(EventDecoder, RejectsMalformedRecordsWithoutReadingPastThem) {
   EXPECT_EQ(r.status().message(), "record ABI version 99, expected 1");
 }
 
-// An exec record as tp_btf/sched_process_exec lays it out: the fixed part,
-// then binary, NUL-separated argv and cwd back to back.
 std::vector<char> execRecord(const std::string& bin, const std::string& args, const std::string& cwd,
                              uint32_t tty_dev, const char* tty) {
-  std::vector<char> buf(sizeof(vg_exec_event) + bin.size() + args.size() + cwd.size());
   vg_exec_event ev{};
-  ev.hdr = {VG_EV_EXEC, VG_ABI_VERSION, static_cast<uint32_t>(buf.size()), 77};
+  ev.hdr.ktime = 77;
   ev.id = {10, 11, 1000, 9, 0, 900};
-  ev.bin_len = bin.size();
-  ev.args_len = args.size();
-  ev.cwd_len = cwd.size();
   ev.flags = VG_EXEC_FLAG_ARGS_TRUNC;
   ev.tty_dev = tty_dev;
   strncpy(ev.tty, tty, sizeof(ev.tty));
   strcpy(ev.comm, "sh");
-  char* p = buf.data();
-  memcpy(p, &ev, sizeof(ev));
-  memcpy(p += sizeof(ev), bin.data(), bin.size());
-  memcpy(p += bin.size(), args.data(), args.size());
-  memcpy(p + args.size(), cwd.data(), cwd.size());
-  return buf;
+  return testing::packExecRecord(ev, bin, args, cwd);
 }
 
 TEST(EventDecoder, ExecRecordPathsArgvAndTerminal) {
