@@ -48,8 +48,9 @@ static __always_inline void vg_learn_binary(struct vg_exec_scratch *sc, __u32 le
 }
 
 /* argv, as the kernel just laid it out on the new stack, into data[off..].
- * bpf_probe_read_user: lockdown does not restrict it, and the pages were
- * just written by execve, so they are resident. Returns the new offset. */
+ * bpf_probe_read_user: the pages were just written by execve, so they are
+ * resident. Not usable under lockdown (see vg_put_args_btf). Returns the new
+ * offset. */
 static __always_inline __u32 vg_put_args(struct task_struct *p, struct vg_exec_scratch *sc, __u32 off)
 {
 	struct vg_exec_event *ev = &sc->ev;
