@@ -9,6 +9,7 @@
 #include "daemon/events/event_decoder.h"
 #include "daemon/events/json_writer.h"
 #include "daemon/process/process_cache.h"
+#include "tests/unit/exec_record.h"
 
 namespace vigil {
 namespace {
@@ -16,26 +17,18 @@ namespace {
 constexpr uint32_t kNoPid = 0x3ffffff0;  // never read from /proc
 
 std::vector<char> execRecord(uint32_t pid, uint64_t start, uint32_t ppid, uint64_t pstart) {
-  const std::string bin = "/usr/bin/curl";
-  const std::string args = std::string("curl\0-sS\0-o\0/tmp/out\0https://example.com/x", 42);
-  const std::string cwd = "/home/user/project";
-  std::vector<char> buf(sizeof(vg_exec_event) + bin.size() + args.size() + cwd.size());
   vg_exec_event ev{};
-  ev.hdr = {VG_EV_EXEC, VG_ABI_VERSION, static_cast<uint32_t>(buf.size()), start + 100};
+  ev.hdr.ktime = start + 100;
   ev.id = {pid, pid, start, ppid, 0, pstart};
   ev.uid = ev.euid = 1000;
   ev.cap_effective = 0;
   for (int i = 0; i < VG_NS_COUNT; i++) ev.ns[i] = 4026531830 + i;
-  ev.bin_len = bin.size();
-  ev.args_len = args.size();
-  ev.cwd_len = cwd.size();
   strcpy(ev.comm, "curl");
-  char* p = buf.data();
-  memcpy(p, &ev, sizeof(ev));
-  memcpy(p += sizeof(ev), bin.data(), bin.size());
-  memcpy(p += bin.size(), args.data(), args.size());
-  memcpy(p + args.size(), cwd.data(), cwd.size());
-  return buf;
+  ev.tty_dev = (136u << 20) | 3;  // pts/3
+  strcpy(ev.tty, "pts3");
+  return testing::packExecRecord(ev, "/usr/bin/curl",
+                                 std::string("curl\0-sS\0-o\0/tmp/out\0https://example.com/x", 42),
+                                 "/home/user/project");
 }
 
 std::vector<char> lsmRecord(uint32_t pid) {

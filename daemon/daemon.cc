@@ -505,9 +505,27 @@ int runDaemon(const DaemonOptions& options) {
                   features.tp_btf.detail);
     return kExitUnenforceable;
   }
-  if (features.tp_btf.ok && !features.read_kernel.ok) {
+  // Exec paths: bpf_probe_read_kernel where allowed, else BTF-typed reads,
+  // else /proc. --exec-reads forces one (btf also withholds the helper from
+  // every program, as lockdown=confidentiality would).
+  bool can_read_kernel = features.read_kernel.ok;
+  bool btf_reads = !can_read_kernel && features.btf_reads.ok;
+  const std::string& reads = options.exec_reads;
+  if ((reads == "helper" && !features.read_kernel.ok) || (reads == "btf" && !features.btf_reads.ok)) {
+    spdlog::error("--exec-reads {}: {}", reads,
+                  reads == "helper" ? features.read_kernel.detail : features.btf_reads.detail);
+    return kExitUnenforceable;
+  }
+  if (reads == "helper") btf_reads = false;
+  if (reads == "btf") btf_reads = true, can_read_kernel = false;
+  if (reads == "proc") btf_reads = false, can_read_kernel = false;
+  if (features.tp_btf.ok && btf_reads) {
+    spdlog::info("exec events read binary and cwd through BTF-typed pointers{}",
+                 features.read_kernel.ok ? "" : " (" + features.read_kernel.detail + ")");
+  } else if (features.tp_btf.ok && !can_read_kernel) {
     std::string msg = "exec events take binary, arguments and cwd from /proc (racy): " +
-                      features.read_kernel.detail;
+                      (reads == "proc" ? std::string("--exec-reads proc")
+                                       : features.read_kernel.detail + "; " + features.btf_reads.detail);
     spdlog::warn("{}", msg);
     startup_status.push_back(statusEvent(node, api::Status::KIND_DEGRADED, "read_kernel", msg));
   }
@@ -515,7 +533,8 @@ int runDaemon(const DaemonOptions& options) {
   loader::LoadPlan plan;
   plan.hooks = mechanism;
   plan.process_table = features.tp_btf.ok;
-  plan.can_read_kernel = features.read_kernel.ok;
+  plan.can_read_kernel = can_read_kernel;
+  plan.btf_reads = btf_reads;
   plan.args_max = options.args_max;
   plan.ringbuf_bytes = options.ringbuf_kb * 1024;
   plan.pin_dir = options.pin_dir;

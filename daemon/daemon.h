@@ -17,6 +17,11 @@ struct DaemonOptions {
   bool allow_degraded = false;  // run without the policies the kernel cannot enforce
   bool process_events = true;   // emit process_exec / process_exit
   uint32_t args_max = 1024;
+  // How exec records get binary, argv and cwd: "auto" (probe), "helper"
+  // (bpf_probe_read_kernel), "btf" (BTF-typed reads only, as under
+  // lockdown=confidentiality), "proc" (userspace reads /proc). Hidden option
+  // --exec-reads, for tests.
+  std::string exec_reads = "auto";
   int ancestors = 4;
   std::string node_name;  // default: hostname
   uint32_t ringbuf_kb = 0;       // 0: default (8 MiB)

@@ -146,6 +146,14 @@ int main(int argc, char** argv) {
       } else {
         opts.ancestors = static_cast<int>(n);
       }
+    } else if (a == "--exec-reads") {  // hidden: tests force a variant
+      if (!takeValue(argc, argv, i, "--exec-reads", opts.exec_reads)) return vigil::kExitUsage;
+      if (opts.exec_reads != "auto" && opts.exec_reads != "helper" && opts.exec_reads != "btf" &&
+          opts.exec_reads != "proc") {
+        fprintf(stderr, "vigild: --exec-reads wants auto, helper, btf or proc, got '%s'\n",
+                opts.exec_reads.c_str());
+        return vigil::kExitUsage;
+      }
     } else if (a == "--node-name") {
       if (!takeValue(argc, argv, i, "--node-name", opts.node_name)) return vigil::kExitUsage;
     } else if (a == "--log-level") {

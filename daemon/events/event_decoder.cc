@@ -126,6 +126,9 @@ absl::StatusOr<ExecEvent> decodeExecEvent(const void* data, size_t size) {
   ev.args_truncated = raw.flags & VG_EXEC_FLAG_ARGS_TRUNC;
   ev.cwd_truncated = raw.flags & VG_EXEC_FLAG_CWD_TRUNC;
   ev.no_paths = raw.flags & VG_EXEC_FLAG_NO_PATHS;
+  ev.tty_major = raw.tty_dev >> 20;
+  ev.tty_minor = raw.tty_dev & 0xfffff;
+  ev.tty_name.assign(raw.tty, strnlen(raw.tty, sizeof(raw.tty)));
   return ev;
 }
 

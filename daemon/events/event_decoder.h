@@ -40,6 +40,10 @@ struct ExecEvent {
   std::vector<std::string> argv;  // argv[0] included
   bool binary_truncated = false, args_truncated = false, cwd_truncated = false;
   bool no_paths = false;  // the kernel could not read paths: fill from /proc
+  // Controlling terminal: device numbers (0:0 without one) and the kernel's
+  // name for it ("pts3", "tty1").
+  uint32_t tty_major = 0, tty_minor = 0;
+  std::string tty_name;
 };
 
 struct CloneEvent {

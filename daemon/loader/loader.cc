@@ -79,6 +79,7 @@ absl::StatusOr<std::unique_ptr<Loader>> Loader::create(const LoadPlan& plan) {
   l->skel_ = vigil_bpf__open();
   if (!l->skel_) return errnoStatus("opening the BPF object", errno);
   l->skel_->rodata->vg_can_read_kernel = plan.can_read_kernel;
+  l->skel_->rodata->vg_btf_reads = plan.btf_reads;
   l->skel_->rodata->vg_args_max = std::min<uint32_t>(plan.args_max, VG_ARGS_MAX - 1);
   const bool lsm = plan.hooks == HookMechanism::kLsm;
   const bool fmod = plan.hooks == HookMechanism::kFmodRet;

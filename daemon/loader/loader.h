@@ -28,6 +28,7 @@ struct LoadPlan {
   HookMechanism hooks = HookMechanism::kNone;  // how lsmhooks attach
   bool process_table = true;     // attach the tp_btf process tracking
   bool can_read_kernel = true;   // bpf_probe_read_kernel allowed (paths in exec events)
+  bool btf_reads = false;        // exec paths through BTF-typed reads (bpf_rdonly_cast)
   uint32_t args_max = 1024;      // bytes of argv in exec events
   uint32_t ringbuf_bytes = 0;    // event ring buffer size (power of 2); 0: the object's 8 MiB
   // bpffs directory where maps and links are pinned so that enforcement and

@@ -88,6 +88,21 @@ const std::vector<bpf_insn> kReadKernel = {
     insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
 };
 
+// r1 = 0; r2 = btf id of struct rb_node; call bpf_rdonly_cast; r0 = 0; exit.
+// Empty when the kernel's BTF lacks the kfunc (before 6.2).
+std::vector<bpf_insn> rdonlyCastProgram(const btf* vmlinux) {
+  int fn = vmlinux ? btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) : -1;
+  int type = vmlinux ? btf__find_by_name_kind(vmlinux, "rb_node", BTF_KIND_STRUCT) : -1;
+  if (fn < 0 || type < 0) return {};
+  return {
+      insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, 0),
+      insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, type),
+      insn(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, fn),
+      insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0),
+      insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+  };
+}
+
 // Loads the program as the given attach type on a vmlinux BTF function.
 // Returns 0 or -errno. The program is closed at once, never attached.
 int tryLoad(const btf* vmlinux, bpf_prog_type type, bpf_attach_type attach,
@@ -136,7 +151,7 @@ std::string KernelFeatures::lsmUnusableReason() const {
 
 std::vector<const Feature*> KernelFeatures::all() const {
   return {&btf, &bpf_lsm_active, &lsm_programs, &trampolines, &tp_btf,
-          &kprobes, &ringbuf, &send_signal, &d_path, &read_kernel};
+          &kprobes, &ringbuf, &send_signal, &d_path, &read_kernel, &btf_reads};
 }
 
 KernelFeatures probeKernel() {
@@ -184,6 +199,13 @@ KernelFeatures probeKernel() {
                                       "btf_trace_sched_process_exec", BTF_KIND_TYPEDEF,
                                       kReadKernel),
                               "bpf_probe_read_kernel in tp_btf");
+  auto cast = rdonlyCastProgram(vmlinux);
+  k.btf_reads = cast.empty()
+                    ? Feature{"btf_reads", false, "no bpf_rdonly_cast kfunc in the kernel's BTF"}
+                    : loadFeature("btf_reads",
+                                  tryLoad(vmlinux, BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP,
+                                          "btf_trace_sched_process_exec", BTF_KIND_TYPEDEF, cast),
+                                  "bpf_rdonly_cast in tp_btf");
 
   bool kprobes = access("/sys/bus/event_source/devices/kprobe/type", R_OK) == 0;
   k.kprobes = {"kprobes", kprobes,

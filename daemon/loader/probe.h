@@ -28,6 +28,7 @@ struct KernelFeatures {
   Feature send_signal;
   Feature d_path;         // bpf_d_path (needed by the file hooks)
   Feature read_kernel;    // bpf_probe_read_kernel (refused by lockdown=confidentiality)
+  Feature btf_reads;      // bpf_rdonly_cast in tp_btf: exec paths without read_kernel (6.2+)
   std::string lockdown;   // none | integrity | confidentiality | unknown
 
   // BPF LSM can enforce: active in lsm= and its programs load.

@@ -11,6 +11,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/events/json_writer.h"
@@ -159,6 +162,17 @@ std::string ProcessCache::joinArgs(const std::vector<std::string>& argv) {
   return out;
 }
 
+std::string ProcessCache::ttyName(uint32_t major, uint32_t minor, std::string_view kernel_name) {
+  if (major == 0 && minor == 0) return {};
+  if (major >= 136 && major <= 143) return absl::StrCat("pts/", (major - 136) * 256 + minor);
+  if (!kernel_name.empty()) return std::string(kernel_name);
+  // Without the kernel's name (/proc gives numbers only): the fixed ones.
+  if (major == 4 && minor < 64) return absl::StrCat("tty", minor);
+  if (major == 4) return absl::StrCat("ttyS", minor - 64);
+  if (major == 5 && minor == 1) return "console";
+  return {};
+}
+
 void ProcessCache::parseCgroupPath(const std::string& path, api::Process* p) {
   p->set_cgroup_path(path);
   std::vector<std::string> parts;
@@ -252,7 +266,60 @@ void ProcessCache::fillCgroup(uint64_t cgroup_id, api::Process* p) {
       return;
     }
   }
-  if (!it->second.empty()) parseCgroupPath(it->second, p);
+  if (!it->second.empty()) {
+    parseCgroupPath(it->second, p);
+    fillContainer(p);
+  }
+}
+
+namespace {
+const google::protobuf::Value* member(const google::protobuf::Struct& s, const std::string& key) {
+  auto it = s.fields().find(key);
+  return it == s.fields().end() ? nullptr : &it->second;
+}
+
+std::string stringMember(const google::protobuf::Struct& s, const std::string& key) {
+  const auto* v = member(s, key);
+  return v && v->has_string_value() ? v->string_value() : std::string();
+}
+
+// A JSON object file as a Struct; empty when missing or not JSON.
+google::protobuf::Struct readJsonObject(const std::string& path) {
+  google::protobuf::Struct out;
+  std::string text = readFile(path);
+  if (text.empty() || !google::protobuf::util::JsonStringToMessage(text, &out).ok()) out.Clear();
+  return out;
+}
+}  // namespace
+
+void ProcessCache::fillContainer(api::Process* p) {
+  if (!p->has_container() || !isHex64(p->container().id())) return;
+  const std::string& id = p->container().id();
+  auto it = containers_.find(id);
+  if (it == containers_.end()) {
+    api::Container c;
+    if (p->container().runtime() == "docker") {
+      // {"Name": "/web", "Config": {"Image": "nginx:1.25", ...}, ...}
+      auto cfg = readJsonObject(opts_.docker_root + "/containers/" + id + "/config.v2.json");
+      std::string name = stringMember(cfg, "Name");
+      c.set_name(name.size() > 1 && name[0] == '/' ? name.substr(1) : name);
+      if (const auto* config = member(cfg, "Config"); config && config->has_struct_value()) {
+        c.set_image(stringMember(config->struct_value(), "Image"));
+      }
+    } else if (p->container().runtime() == "containerd") {
+      // The OCI runtime spec of the shim's bundle; CRI annotates it.
+      auto spec = readJsonObject(opts_.containerd_state + "/io.containerd.runtime.v2.task/k8s.io/" +
+                                 id + "/config.json");
+      if (const auto* ann = member(spec, "annotations"); ann && ann->has_struct_value()) {
+        c.set_name(stringMember(ann->struct_value(), "io.kubernetes.cri.container-name"));
+        c.set_image(stringMember(ann->struct_value(), "io.kubernetes.cri.image-name"));
+      }
+    }
+    if (containers_.size() >= 4096) containers_.clear();  // churned away: read again when seen
+    it = containers_.emplace(id, std::move(c)).first;
+  }
+  if (!it->second.name().empty()) p->mutable_container()->set_name(it->second.name());
+  if (!it->second.image().empty()) p->mutable_container()->set_image(it->second.image());
 }
 
 namespace {
@@ -349,6 +416,9 @@ ProcessCache::EntryPtr ProcessCache::fromProc(uint32_t pid) {
   p.set_pid(pid);
   p.set_tid(pid);
   p.set_ppid(static_cast<uint32_t>(toU64(f[1])));
+  // tty_nr, new_encode_dev(): minor bits 0-7 and 20-31, major bits 8-19
+  uint64_t tty = toU64(f[4]);
+  p.set_tty(ttyName((tty >> 8) & 0xfff, (tty & 0xff) | ((tty >> 12) & 0xfff00)));
   p.set_comm(stat.substr(stat.find('(') + 1, rp - stat.find('(') - 1));
   p.set_exec_id(execId(e->start_ns, pid));
   p.set_start_time(timeOf(e->start_ns));
@@ -381,6 +451,7 @@ ProcessCache::EntryPtr ProcessCache::fromProc(uint32_t pid) {
       p.set_cgroup_id(st.st_ino);
     }
     parseCgroupPath(path, &p);
+    fillContainer(&p);
   }
   return e;
 }
@@ -473,6 +544,7 @@ api::Event ProcessCache::onExec(const events::ExecEvent& ev) {
   p.set_session_id(ev.sessionid);
   fillNames(&p);
   p.set_comm(ev.comm);
+  p.set_tty(ttyName(ev.tty_major, ev.tty_minor, ev.tty_name));
   p.set_start_time(timeOf(ev.id.start_ns));
   std::string flags = "execve";
   if (ev.no_paths) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -30,6 +31,11 @@ struct CacheOptions {
   int64_t boot_to_realtime_ns = 0;
   std::string proc_root = "/proc";
   std::string cgroup_root = "/sys/fs/cgroup";
+  // Where container names and images are read on first sight of a container
+  // id (no runtime daemon is asked): Docker's config.v2.json, and the OCI
+  // bundle annotations containerd's CRI plugin writes for Kubernetes pods.
+  std::string docker_root = "/var/lib/docker";
+  std::string containerd_state = "/run/containerd";
 };
 
 class ProcessCache {
@@ -62,6 +68,9 @@ class ProcessCache {
   static void addCaps(uint64_t caps, google::protobuf::RepeatedField<int>* out);
   static void parseCgroupPath(const std::string& path, api::Process* p);
   static std::string joinArgs(const std::vector<std::string>& argv);
+  // The terminal's name as ps shows it ("pts/3", "tty1", "ttyS0"): from the
+  // device numbers, else the kernel's name for it; "" for 0:0 (no terminal).
+  static std::string ttyName(uint32_t major, uint32_t minor, std::string_view kernel_name = {});
 
  private:
   struct Entry {
@@ -80,6 +89,8 @@ class ProcessCache {
   api::Event execEvent(const EntryPtr& e, uint64_t ktime_ns);
   void fillNamespaces(const uint32_t ns[VG_NS_COUNT], api::Process* p) const;
   void fillCgroup(uint64_t cgroup_id, api::Process* p);
+  // Name and image of p's container, read once per container id.
+  void fillContainer(api::Process* p);
   std::string userName(uint32_t uid);
   std::string groupName(uint32_t gid);
   void fillNames(api::Process* p);
@@ -94,6 +105,7 @@ class ProcessCache {
   std::unordered_map<std::string, EntryPtr> by_exec_id_;
   std::deque<EntryPtr> exited_;
   std::unordered_map<uint64_t, std::string> cgroup_paths_;
+  std::unordered_map<std::string, api::Container> containers_;  // by id; bounded
   std::unordered_map<uint32_t, std::string> users_, groups_;
   bool users_loaded_ = false, groups_loaded_ = false;
   std::vector<api::Event> announcements_;

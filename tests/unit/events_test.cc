@@ -7,6 +7,7 @@
 
 #include "daemon/events/event_decoder.h"
 #include "daemon/events/json_writer.h"
+#include "tests/unit/exec_record.h"
 
 namespace vigil::events {
 namespace {
@@ -68,6 +69,52 @@ TEST(EventDecoder, RejectsMalformedRecordsWithoutReadingPastThem) {
   auto r = decodeLsmEvent(bad.data(), bad.size());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "record ABI version 99, expected 1");
+}
+
+std::vector<char> execRecord(const std::string& bin, const std::string& args, const std::string& cwd,
+                             uint32_t tty_dev, const char* tty) {
+  vg_exec_event ev{};
+  ev.hdr.ktime = 77;
+  ev.id = {10, 11, 1000, 9, 0, 900};
+  ev.flags = VG_EXEC_FLAG_ARGS_TRUNC;
+  ev.tty_dev = tty_dev;
+  strncpy(ev.tty, tty, sizeof(ev.tty));
+  strcpy(ev.comm, "sh");
+  return testing::packExecRecord(ev, bin, args, cwd);
+}
+
+TEST(EventDecoder, ExecRecordPathsArgvAndTerminal) {
+  const std::string args("sh\0-c\0echo hi\0", 14);
+  auto buf = execRecord("/usr/bin/dash", args, "/home/u", (136u << 20) | 3, "pts3");
+  auto ev = decodeExecEvent(buf.data(), buf.size());
+  ASSERT_TRUE(ev.ok()) << ev.status();
+  EXPECT_EQ(ev->binary, "/usr/bin/dash");
+  EXPECT_EQ(ev->argv, (std::vector<std::string>{"sh", "-c", "echo hi"}));
+  EXPECT_EQ(ev->cwd, "/home/u");
+  EXPECT_EQ(ev->id.pid, 10u);
+  EXPECT_EQ(ev->id.parent_start_ns, 900u);
+  EXPECT_TRUE(ev->args_truncated);
+  EXPECT_FALSE(ev->no_paths);
+  EXPECT_EQ(ev->tty_major, 136u);
+  EXPECT_EQ(ev->tty_minor, 3u);
+  EXPECT_EQ(ev->tty_name, "pts3");
+  // A name filling the field has no NUL: it stops at the field's end.
+  buf = execRecord("/b", "", "/", (4u << 20) | 70, "0123456789abcdefXYZ");
+  ev = decodeExecEvent(buf.data(), buf.size());
+  ASSERT_TRUE(ev.ok()) << ev.status();
+  EXPECT_EQ(ev->tty_name, "0123456789abcdef");
+  EXPECT_EQ(ev->tty_minor, 70u);
+  // Records longer than 4 KiB of data (a long argv with long paths) decode.
+  std::string big_args(4000, 'a'), big_cwd(3000, 'c');
+  buf = execRecord(std::string(1000, 'b'), big_args, big_cwd, 0, "");
+  ev = decodeExecEvent(buf.data(), buf.size());
+  ASSERT_TRUE(ev.ok()) << ev.status();
+  EXPECT_EQ(ev->cwd, big_cwd);
+  EXPECT_EQ(ev->tty_major, 0u);
+  EXPECT_EQ(ev->tty_name, "");
+  // Lengths that do not add up to the record are refused.
+  reinterpret_cast<vg_exec_event*>(buf.data())->cwd_len += 1;
+  EXPECT_FALSE(decodeExecEvent(buf.data(), buf.size()).ok());
 }
 
 TEST(JsonRenderer, TetragonShapedLine) {

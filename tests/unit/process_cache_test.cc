@@ -1,9 +1,14 @@
 #include "daemon/process/process_cache.h"
 
+#include "absl/strings/str_cat.h"
 #include "daemon/events/json_writer.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cstdio>
+#include <map>
 
 namespace vigil::process {
 namespace {
@@ -164,6 +169,129 @@ TEST(ProcessCache, ContainerAndUnitFromCgroupPaths) {
     EXPECT_EQ(p.container().id(), c.runtime.empty() ? "" : id) << c.path;
     EXPECT_EQ(p.systemd_unit(), c.unit) << c.path;
   }
+}
+
+TEST(ProcessCache, TerminalNamesAsPsShowsThem) {
+  EXPECT_EQ(ProcessCache::ttyName(0, 0, ""), "");
+  EXPECT_EQ(ProcessCache::ttyName(136, 3, "pts3"), "pts/3");
+  EXPECT_EQ(ProcessCache::ttyName(136, 4242), "pts/4242");  // 20-bit minors
+  EXPECT_EQ(ProcessCache::ttyName(137, 1), "pts/257");      // old 8-bit minor majors
+  EXPECT_EQ(ProcessCache::ttyName(4, 1, "tty1"), "tty1");
+  EXPECT_EQ(ProcessCache::ttyName(4, 2), "tty2");
+  EXPECT_EQ(ProcessCache::ttyName(4, 65), "ttyS1");
+  EXPECT_EQ(ProcessCache::ttyName(5, 1), "console");
+  EXPECT_EQ(ProcessCache::ttyName(188, 0, "ttyUSB0"), "ttyUSB0");
+  EXPECT_EQ(ProcessCache::ttyName(188, 0), "");  // unknown without the kernel's name
+}
+
+TEST(ProcessCache, ExecAndForksCarryTheTerminal) {
+  ProcessCache c(testOptions());
+  auto ev = execOf(100, 1'000, kNoPid, 0, "/usr/bin/bash", {"bash"});
+  ev.tty_major = 136;
+  ev.tty_minor = 3;
+  ev.tty_name = "pts3";
+  auto bash = c.onExec(ev);
+  EXPECT_EQ(bash.process_exec().process().tty(), "pts/3");
+  EXPECT_NE(events::renderJson(bash).find(R"("tty":"pts/3")"), std::string::npos);
+  c.onClone({2'000, {101, 101, 100, 2'000, 1'000}});
+  api::Process proc, parent;
+  c.enrich(101, &proc, &parent);
+  EXPECT_EQ(proc.tty(), "pts/3");
+  // No terminal: no tty key at all.
+  auto daemon = c.onExec(execOf(200, 3'000, kNoPid, 0, "/usr/sbin/cron", {"cron"}));
+  EXPECT_EQ(events::renderJson(daemon).find("\"tty\""), std::string::npos);
+}
+
+// A temporary directory tree, removed with the test.
+class TempTree {
+ public:
+  TempTree() {
+    char dir[] = "/tmp/vigil-cache-test-XXXXXX";
+    root_ = mkdtemp(dir) ? dir : "";
+  }
+  ~TempTree() {
+    if (!root_.empty()) EXPECT_EQ(system(("rm -rf " + root_).c_str()), 0);
+  }
+  const std::string& root() const { return root_; }
+  // Writes root/rel, creating its directories.
+  void write(const std::string& rel, const std::string& text) const {
+    std::string path = root_ + "/" + rel;
+    ASSERT_EQ(system(("mkdir -p " + path.substr(0, path.rfind('/'))).c_str()), 0);
+    FILE* f = fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    fputs(text.c_str(), f);
+    fclose(f);
+  }
+  // A /proc/PID as the cache reads it: stat (with tty_nr) and cgroup.
+  void writeProc(int pid, uint64_t tty_nr, const std::string& cgroup = "/") const {
+    write("proc/" + std::to_string(pid) + "/stat",
+          absl::StrCat(pid, " (a b) S 1 ", pid, " ", pid, " ", tty_nr,
+                       " -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 12345 0 0\n"));
+    write("proc/" + std::to_string(pid) + "/cgroup", "0::" + cgroup + "\n");
+  }
+
+ private:
+  std::string root_;
+};
+
+TEST(ProcessCache, ProcBootstrapDecodesTtyNr) {
+  TempTree t;
+  ASSERT_FALSE(t.root().empty());
+  // tty_nr is new_encode_dev(): pts/3 is 136:3 = 34819; pts/300 has minor
+  // bits above 8 at 20 and up; 0 is no terminal.
+  t.writeProc(4242, 34819);
+  t.writeProc(4243, (300 & 0xff) | (136 << 8) | ((300 & ~0xff) << 12));
+  t.writeProc(4244, 0);
+  t.writeProc(4245, 1089);  // 4:65, ttyS1
+  auto opts = testOptions();
+  opts.proc_root = t.root() + "/proc";
+  ProcessCache c(opts);
+  std::map<uint32_t, std::string> ttys;
+  for (const auto& ev : c.bootstrap()) ttys[ev.process_exec().process().pid()] = ev.process_exec().process().tty();
+  EXPECT_EQ(ttys, (std::map<uint32_t, std::string>{{4242, "pts/3"}, {4243, "pts/300"}, {4244, ""}, {4245, "ttyS1"}}));
+}
+
+TEST(ProcessCache, ContainerNameAndImageFromRuntimeFiles) {
+  TempTree t;
+  ASSERT_FALSE(t.root().empty());
+  const std::string docker_id(64, 'd'), k8s_id(64, 'e'), gone_id(64, 'f');
+  // Docker's own record of the container (trimmed).
+  t.write("docker/containers/" + docker_id + "/config.v2.json",
+          R"({"ID":")" + docker_id + R"(","Name":"/web","Image":"sha256:0123",)"
+          R"("Config":{"Image":"nginx:1.25","Env":["A=1"],"Labels":{}},"State":{"Pid":4242}})");
+  // containerd's shim bundle for a Kubernetes container: an OCI spec with CRI annotations.
+  t.write("containerd/io.containerd.runtime.v2.task/k8s.io/" + k8s_id + "/config.json",
+          R"({"ociVersion":"1.1.0","process":{"args":["/app"]},"annotations":{)"
+          R"("io.kubernetes.cri.container-type":"container",)"
+          R"("io.kubernetes.cri.container-name":"api","io.kubernetes.cri.image-name":"ghcr.io/x/api:2"}})");
+  t.writeProc(4242, 0, "/system.slice/docker-" + docker_id + ".scope");
+  t.writeProc(4243, 0, "/kubepods.slice/kubepods-pod1.slice/cri-containerd-" + k8s_id + ".scope");
+  t.writeProc(4244, 0, "/system.slice/docker-" + gone_id + ".scope");  // no file: id only
+  auto opts = testOptions();
+  opts.proc_root = t.root() + "/proc";
+  opts.docker_root = t.root() + "/docker";
+  opts.containerd_state = t.root() + "/containerd";
+  ProcessCache c(opts);
+  std::map<uint32_t, api::Container> got;
+  for (const auto& ev : c.bootstrap()) got[ev.process_exec().process().pid()] = ev.process_exec().process().container();
+  EXPECT_EQ(got[4242].id(), docker_id);
+  EXPECT_EQ(got[4242].runtime(), "docker");
+  EXPECT_EQ(got[4242].name(), "web");
+  EXPECT_EQ(got[4242].image(), "nginx:1.25");
+  EXPECT_EQ(got[4243].runtime(), "containerd");
+  EXPECT_EQ(got[4243].name(), "api");
+  EXPECT_EQ(got[4243].image(), "ghcr.io/x/api:2");
+  EXPECT_EQ(got[4244].id(), gone_id);
+  EXPECT_EQ(got[4244].name(), "");
+  EXPECT_EQ(got[4244].image(), "");
+  // Read once per container: a later process of the same container gets the
+  // name even after the file is gone.
+  ASSERT_EQ(system(("rm -rf " + t.root() + "/docker").c_str()), 0);
+  t.writeProc(4250, 0, "/system.slice/docker-" + docker_id + ".scope");
+  api::Process proc, parent;
+  c.enrich(4250, &proc, &parent);
+  EXPECT_EQ(proc.container().name(), "web");
+  EXPECT_EQ(proc.container().image(), "nginx:1.25");
 }
 
 TEST(ProcessCache, CapabilityNames) {

@@ -335,6 +335,7 @@ struct vg_task_id {
 #define VG_EXEC_FLAG_ARGS_TRUNC (1 << 1)
 #define VG_EXEC_FLAG_CWD_TRUNC (1 << 2)
 #define VG_EXEC_FLAG_NO_PATHS (1 << 3) /* kernel reads refused: paths come from /proc */
+#define VG_TTY_LEN 16
 
 /* A process exec'd. Followed by bin_len bytes of binary path, args_len bytes
  * of NUL-separated argv, cwd_len bytes of working directory. */
@@ -351,6 +352,12 @@ struct vg_exec_event {
 	__u16 flags;
 	char comm[VG_COMM_LEN];
 	__u32 pad;
+	/* Controlling terminal: device number (major << 20 | minor, the kernel's
+	 * dev_t) and the kernel's name for it ("pts3", "tty1", "ttyS0"); 0 and ""
+	 * without one. */
+	__u32 tty_dev;
+	__u32 pad2;
+	char tty[VG_TTY_LEN];
 };
 
 /* A new process (not a thread) forked: the userspace cache copies its parent. */
@@ -422,7 +429,8 @@ VG_STATIC_ASSERT(sizeof(struct vg_event_hdr) == 16, "vg_event_hdr layout");
 VG_STATIC_ASSERT(sizeof(struct vg_lsm_event) == 64 + VG_COMM_LEN, "vg_lsm_event layout");
 VG_STATIC_ASSERT(sizeof(struct vg_task_id) == 32, "vg_task_id layout");
 VG_STATIC_ASSERT(sizeof(struct vg_policy_meta) == 128, "vg_policy_meta layout");
-VG_STATIC_ASSERT(sizeof(struct vg_exec_event) == 16 + 32 + 24 + 8 + 24 + 36 + 8 + 16 + 4, "vg_exec_event layout");
+VG_STATIC_ASSERT(sizeof(struct vg_exec_event) == 16 + 32 + 24 + 8 + 24 + 36 + 8 + 16 + 4 + 8 + VG_TTY_LEN,
+		 "vg_exec_event layout");
 VG_STATIC_ASSERT(sizeof(struct vg_exit_event) == 56, "vg_exit_event layout");
 
 #endif /* VIGIL_ABI_ABI_H */
