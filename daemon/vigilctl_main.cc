@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "daemon/compiler/compiler.h"
+#include "daemon/compiler/describe.h"
 #include "daemon/control.h"
 #include "daemon/events/json_writer.h"
 #include "daemon/loader/probe.h"
@@ -17,6 +18,9 @@ constexpr const char* kUsage = R"(Usage: vigilctl COMMAND [ARG]...
 Commands:
   policy check FILE...   validate TracingPolicy files offline; prints every
                          error as FILE:LINE:COL: message; exit 1 on any error
+  policy compile FILE... what the policies become in the kernel, as JSON:
+                         programs and attach points, argument reads, selectors
+                         and their map entries, modes (no kernel needed)
   rules check FILE...    validate Falco-style rule files offline (FILE:LINE:COL)
   rules test --rules FILE --events FILE.jsonl
                          replay recorded events through rules, print alerts
@@ -38,6 +42,33 @@ Commands:
                          bpf_send_signal, bpf_d_path, lockdown mode
   help                   this text
 )";
+
+int policyCompile(const std::vector<std::string>& files) {
+  if (files.empty()) {
+    fputs("vigilctl policy compile: no files given\n", stderr);
+    return 2;
+  }
+  std::vector<vigil::policy::Policy> policies;
+  bool bad = false;
+  for (const auto& f : files) {
+    auto r = vigil::policy::parsePolicyFile(f);
+    for (const auto& w : r.warnings) fprintf(stderr, "%s (warning)\n", w.str().c_str());
+    for (const auto& e : r.errors) fprintf(stderr, "%s\n", e.str().c_str());
+    if (r.errors.empty() && r.policy) {
+      policies.push_back(std::move(*r.policy));
+    } else {
+      bad = true;
+    }
+  }
+  if (bad) return 1;
+  auto c = vigil::compiler::compile(policies, {});
+  if (!c.ok()) {
+    fprintf(stderr, "%s\n", std::string(c.status().message()).c_str());
+    return 1;
+  }
+  puts(vigil::compiler::describeJson(policies, *c).c_str());
+  return 0;
+}
 
 int policyCheck(const std::vector<std::string>& files) {
   if (files.empty()) {
@@ -66,31 +97,16 @@ int policyCheck(const std::vector<std::string>& files) {
   return bad ? 1 : 0;
 }
 
-std::string jsonEscape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      snprintf(buf, sizeof(buf), "\\u%04x", c);
-      o += buf;
-    } else {
-      o += c;
-    }
-  }
-  return o;
-}
-
 int probe(bool json) {
   auto k = vigil::loader::probeKernel();
   if (json) {
-    printf("{\"kernel\":\"%s\",\"lockdown\":\"%s\",\"lsm_enforcement\":%s", jsonEscape(k.kernel_release).c_str(),
-           jsonEscape(k.lockdown).c_str(), k.lsmUsable() ? "true" : "false");
+    using vigil::compiler::jsonString;
+    printf("{\"kernel\":%s,\"lockdown\":%s,\"lsm_enforcement\":%s",
+           jsonString(k.kernel_release).c_str(), jsonString(k.lockdown).c_str(),
+           k.lsmUsable() ? "true" : "false");
     for (const auto* f : k.all()) {
-      printf(",\"%s\":{\"ok\":%s,\"detail\":\"%s\"}", f->name.c_str(), f->ok ? "true" : "false",
-             jsonEscape(f->detail).c_str());
+      printf(",%s:{\"ok\":%s,\"detail\":%s}", jsonString(f->name).c_str(),
+             f->ok ? "true" : "false", jsonString(f->detail).c_str());
     }
     puts("}");
     return 0;
@@ -247,6 +263,9 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "policy" && args.size() >= 2 && args[1] == "check") {
     return policyCheck({args.begin() + 2, args.end()});
+  }
+  if (args[0] == "policy" && args.size() >= 2 && args[1] == "compile") {
+    return policyCompile({args.begin() + 2, args.end()});
   }
   if (args[0] == "status" && args.size() == 1) return status(socket, false);
   if (args[0] == "policy" && args.size() == 2 && args[1] == "list") return status(socket, true);

@@ -407,7 +407,9 @@ class Compiler {
 
 std::string HookSpec::key() const {
   std::string k = absl::StrCat(kind == policy::HookKind::kLsm ? "lsm:" : "kprobe:", function,
-                               syscall ? ":syscall" : "", overrides ? ":override" : "", "(");
+                               syscall ? ":syscall" : "",
+                               kind == policy::HookKind::kKprobe && overrides ? ":override" : "",
+                               "(");
   for (int i = 0; i < VG_HOOK_ARGS; i++) {
     if (i) k += ",";
     k += std::string(policy::kindName(kinds[i]));

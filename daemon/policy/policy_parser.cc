@@ -870,7 +870,7 @@ class Parser {
       if (info && ok) {
         const CatalogArg& want = info->args[a.index];
         // Any integer type reads an integer argument (at the kernel's width).
-        const bool same = (kind && *kind == want.kind) ||
+        const bool same = *type == want.type || (kind && *kind == want.kind) ||
                           (kind && isIntegerKind(*kind) && isIntegerKind(want.kind)) ||
                           *type == "nop";
         if (!same) {

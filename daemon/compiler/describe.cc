@@ -1,0 +1,188 @@
+#include "daemon/compiler/describe.h"
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "daemon/policy/hook_catalog.h"
+
+namespace vigil::compiler {
+namespace {
+
+const char* opName(uint8_t op) {
+  switch (op) {
+    case VG_OP_EQUAL: return "string_equal";
+    case VG_OP_PREFIX: return "string_prefix";
+    case VG_OP_POSTFIX: return "string_postfix";
+    case VG_OP_BIN_IN: return "binary_in";
+    case VG_OP_INT_IN: return "number_in";
+    case VG_OP_GT: return "greater_than";
+    case VG_OP_LT: return "less_than";
+    case VG_OP_MASK: return "mask";
+    case VG_OP_RANGE: return "in_range";
+    case VG_OP_CIDR: return "address_in_prefixes";
+    case VG_OP_PRIV: return "port_below_1024";
+    case VG_OP_BIN_PREFIX: return "binary_prefix";
+    case VG_OP_BIN_POSTFIX: return "binary_postfix";
+  }
+  return "none";
+}
+
+const char* fieldName(uint8_t f) {
+  switch (f) {
+    case VG_FIELD_VALUE: return "value";
+    case VG_FIELD_FAMILY: return "family";
+    case VG_FIELD_PROTOCOL: return "protocol";
+    case VG_FIELD_SPORT: return "sport";
+    case VG_FIELD_DPORT: return "dport";
+    case VG_FIELD_SADDR: return "saddr";
+    case VG_FIELD_DADDR: return "daddr";
+    case VG_FIELD_STATE: return "state";
+  }
+  return "unknown";
+}
+
+const char* actionName(uint8_t a) {
+  switch (a) {
+    case VG_ACT_POST: return "Post";
+    case VG_ACT_OVERRIDE: return "Override";
+    case VG_ACT_SIGKILL: return "Sigkill";
+    case VG_ACT_SIGNAL: return "Signal";
+  }
+  return "unknown";
+}
+
+std::string cidrText(const vg_cidr_key& k) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  inet_ntop(k.family, k.addr, buf, sizeof(buf));
+  return absl::StrCat(buf, "/", k.prefixlen - 64);
+}
+
+// Where a hook's program can attach, by mechanism; the loader picks one from
+// the kernel's features.
+std::string attachPoints(const HookSpec& h) {
+  if (h.kind == policy::HookKind::kLsm) {
+    return absl::StrCat("{\"bpf_lsm\":", jsonString("lsm/" + h.name),
+                        ",\"fmod_ret\":", jsonString("fmod_ret/" + h.function), "}");
+  }
+  if (h.overrides) return absl::StrCat("{\"fmod_ret\":", jsonString("fmod_ret/" + h.function), "}");
+  return absl::StrCat("{\"fentry\":", jsonString("fentry/" + h.function), "}");
+}
+
+}  // namespace
+
+std::string jsonString(const std::string& s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      snprintf(buf, sizeof(buf), "\\u%04x", c);
+      o += buf;
+    } else {
+      o += c;
+    }
+  }
+  return o + "\"";
+}
+
+std::string describeJson(const std::vector<policy::Policy>& policies, const CompiledSet& set) {
+  std::vector<std::string> pols;
+  for (size_t i = 0; i < policies.size(); i++) {
+    const auto& p = policies[i];
+    pols.push_back(absl::StrCat("{\"id\":", set.policy_base + i, ",\"name\":", jsonString(p.name),
+                                ",\"file\":", jsonString(p.file), ",\"mode\":",
+                                jsonString(std::string(policy::modeName(p.effectiveMode()))), "}"));
+  }
+  std::vector<std::string> progs;
+  for (uint32_t id : {uint32_t{VG_HOOK_BPRM_CHECK_SECURITY}, uint32_t{VG_HOOK_FILE_OPEN}}) {
+    if (!set.usesHook(id)) continue;
+    const std::string name = hookName(id);
+    const std::string fn = id == VG_HOOK_FILE_OPEN ? "security_file_open" : "security_bprm_check";
+    progs.push_back(absl::StrCat(
+        "{\"hook\":", jsonString(set.hook_refs.at(id)), ",\"id\":", id,
+        ",\"program\":\"built-in\",\"attach\":{\"bpf_lsm\":", jsonString("lsm/" + name),
+        ",\"fmod_ret\":", jsonString("fmod_ret/" + fn), "},\"selectors\":", set.hooks[id].count,
+        "}"));
+  }
+  for (const auto& h : set.generic) {
+    std::vector<std::string> args;
+    for (int i = 0; i < VG_HOOK_ARGS; i++) {
+      if (h.kinds[i] == VG_ARG_NONE) continue;
+      std::string a = absl::StrCat("{\"index\":", i, ",\"read_as\":",
+                                   jsonString(std::string(policy::kindName(h.kinds[i]))));
+      if (policy::isStringKind(h.kinds[i])) absl::StrAppend(&a, ",\"string_slot\":", h.slots[i]);
+      if (h.mount_of[i] >= 0) absl::StrAppend(&a, ",\"mount_of_arg\":", h.mount_of[i]);
+      args.push_back(a + "}");
+    }
+    progs.push_back(absl::StrCat(
+        "{\"hook\":", jsonString(h.ref()), ",\"id\":", h.id,
+        ",\"program\":\"generic\",\"attach\":", attachPoints(h), ",\"syscall\":",
+        h.syscall ? "true" : "false", ",\"args\":[", absl::StrJoin(args, ","),
+        "],\"selectors\":", set.hooks[h.id].count, ",\"key\":", jsonString(h.key()), "}"));
+  }
+  // Map entries per selector slot and filter.
+  std::map<std::pair<uint32_t, uint8_t>, size_t> values;
+  for (const auto& k : set.str_keys) values[{k.selector, k.filter}]++;
+  std::map<std::pair<uint32_t, uint8_t>, std::vector<std::string>> prefixes;
+  for (const auto& k : set.cidrs) prefixes[{k.selector, k.filter}].push_back(cidrText(k));
+  std::map<uint32_t, std::string> hook_of;
+  for (uint32_t h = 0; h < VG_HOOK_MAX; h++) {
+    for (uint32_t i = 0; i < set.hooks[h].count; i++) {
+      auto r = set.hook_refs.find(h);
+      hook_of[set.hooks[h].slots[i]] = r == set.hook_refs.end() ? "unknown" : r->second;
+    }
+  }
+  std::vector<std::string> sels;
+  for (const auto& [slot, sel] : set.selectors) {
+    std::vector<std::string> filters;
+    for (int f = 0; f < sel.nfilters; f++) {
+      const vg_arg_filter& af = sel.filters[f];
+      std::string s = absl::StrCat("{\"arg\":", af.arg, ",\"field\":", jsonString(fieldName(af.field)),
+                                   ",\"op\":", jsonString(opName(af.op)), ",\"negate\":",
+                                   af.negate ? "true" : "false");
+      switch (af.op) {
+        case VG_OP_GT:
+        case VG_OP_LT:
+        case VG_OP_MASK: absl::StrAppend(&s, ",\"operand\":", af.a); break;
+        case VG_OP_RANGE: absl::StrAppend(&s, ",\"min\":", af.a, ",\"max\":", af.b); break;
+        case VG_OP_CIDR: {
+          std::vector<std::string> quoted;
+          for (const auto& c : prefixes[{slot, f}]) quoted.push_back(jsonString(c));
+          absl::StrAppend(&s, ",\"prefixes\":[", absl::StrJoin(quoted, ","), "]");
+          break;
+        }
+        case VG_OP_PRIV: break;
+        default: absl::StrAppend(&s, ",\"hash_entries\":", values[{slot, static_cast<uint8_t>(f)}]);
+      }
+      filters.push_back(s + "}");
+    }
+    std::string s = absl::StrCat(
+        "{\"slot\":", slot, ",\"hook\":", jsonString(hook_of[slot]), ",\"policy_id\":", sel.policy,
+        ",\"index\":", sel.index, ",\"action\":", jsonString(actionName(sel.action)));
+    if (sel.action == VG_ACT_OVERRIDE || sel.action == VG_ACT_SIGKILL) {
+      absl::StrAppend(&s, ",\"errno\":", -sel.error);
+    }
+    if (sel.action == VG_ACT_SIGNAL) absl::StrAppend(&s, ",\"signal\":", sel.signal);
+    if (sel.nopost) absl::StrAppend(&s, ",\"nopost\":true");
+    if (sel.binaries != VG_OP_NONE) {
+      absl::StrAppend(&s, ",\"binaries\":{\"op\":", jsonString(opName(sel.binaries)),
+                      ",\"negate\":", sel.bin_negate ? "true" : "false", ",\"hash_entries\":",
+                      values[{slot, static_cast<uint8_t>(VG_FILTER_BINARY)}], "}");
+    }
+    absl::StrAppend(&s, ",\"filters\":[", absl::StrJoin(filters, ","), "]}");
+    sels.push_back(s);
+  }
+  return absl::StrCat("{\"policies\":[", absl::StrJoin(pols, ","), "],\"programs\":[",
+                      absl::StrJoin(progs, ","), "],\"selectors\":[", absl::StrJoin(sels, ","),
+                      "],\"map_entries\":{\"vg_selectors\":", set.selectors.size(),
+                      ",\"vg_str_match\":", set.str_keys.size(), ",\"vg_len_sets\":",
+                      set.len_sets.size(), ",\"vg_cidr\":", set.cidrs.size(), "}}");
+}
+
+}  // namespace vigil::compiler
