@@ -20,6 +20,7 @@ const volatile __u8 vg_gen_nargs = 0;   /* the target's argument count (ctx[narg
 const volatile __u8 vg_gen_syscall = 0; /* a syscall wrapper: arguments are in its pt_regs */
 const volatile __u8 vg_gen_mech = 0;    /* enum vg_mechanism */
 const volatile __u8 vg_gen_dpath = 0;   /* paths through bpf_d_path (else the dentry walk) */
+const volatile __u8 vg_gen_ret_kind = 0; /* return probes: how the return value reads */
 
 #define VG_AF_INET 2
 #define VG_AF_INET6 10
@@ -32,6 +33,7 @@ struct vg_gen_ctx {
 	__u32 matched_policy;
 	__u8 audit_all;
 	long ret;
+	struct vg_arg_val retval; /* return probes: the return value, for matchReturnArgs */
 };
 
 /* A load from ctx at a constant offset, in one instruction: clang would turn a
@@ -69,17 +71,18 @@ static __always_inline __u64 vg_ctx_arg(__u64 *ctx, int i)
 	return 0;
 }
 
-/* LSM and fmod_ret programs see the return value so far after the arguments. */
-static __always_inline long vg_ctx_ret(__u64 *ctx)
+/* LSM, fmod_ret and fexit programs see the return value (so far) after the
+ * arguments: 64 bits, as the function returns it. */
+static __always_inline __s64 vg_ctx_ret(__u64 *ctx)
 {
 	switch (vg_gen_nargs) {
-	case 0: return (int)VG_CTX_AT(ctx, 0);
-	case 1: return (int)VG_CTX_AT(ctx, 1);
-	case 2: return (int)VG_CTX_AT(ctx, 2);
-	case 3: return (int)VG_CTX_AT(ctx, 3);
-	case 4: return (int)VG_CTX_AT(ctx, 4);
-	case 5: return (int)VG_CTX_AT(ctx, 5);
-	case 6: return (int)VG_CTX_AT(ctx, 6);
+	case 0: return VG_CTX_AT(ctx, 0);
+	case 1: return VG_CTX_AT(ctx, 1);
+	case 2: return VG_CTX_AT(ctx, 2);
+	case 3: return VG_CTX_AT(ctx, 3);
+	case 4: return VG_CTX_AT(ctx, 4);
+	case 5: return VG_CTX_AT(ctx, 5);
+	case 6: return VG_CTX_AT(ctx, 6);
 	}
 	return 0;
 }
@@ -274,9 +277,13 @@ static __always_inline bool vg_gen_match_filter(struct vg_gen_ctx *c, __u32 slot
 						const struct vg_arg_filter *af)
 {
 	__u32 ai = af->arg;
-	if (ai >= VG_HOOK_ARGS)
+	const struct vg_arg_val *a;
+	if (ai == VG_ARG_RETURN)
+		a = &c->retval;
+	else if (ai < VG_HOOK_ARGS)
+		a = &c->sc->ev.args[ai];
+	else
 		return false;
-	const struct vg_arg_val *a = &c->sc->ev.args[ai];
 	if (a->kind == VG_ARG_NONE || (a->flags & VG_ARGF_ERR))
 		return false;
 	bool hit = false;
@@ -355,6 +362,8 @@ static __always_inline void vg_gen_emit(struct vg_gen_ctx *c, const struct vg_se
 	ev->error = err;
 	ev->mechanism = vg_gen_mech;
 	ev->signal = sel->signal;
+	ev->has_ret = vg_gen_ret_kind != VG_ARG_NONE;
+	ev->retval = (__s64)c->retval.num;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	if (c->proc) {
 		__builtin_memcpy(c->sc->bin, c->proc->bin, VG_BIN_MAX);
@@ -439,6 +448,19 @@ static __always_inline long vg_gen_run(__u64 *ctx)
 		__u32 len = sc->ev.args[i].str_len & (VG_PATH_MAX - 1);
 		c.str_hash[s] = len ? vg_hash_str(sc->str[s], len) : 0;
 	}
+	if (vg_gen_ret_kind != VG_ARG_NONE) {
+		__u64 raw = (__u64)vg_ctx_ret(ctx);
+		c.retval.kind = vg_gen_ret_kind;
+		switch (vg_gen_ret_kind) {
+		case VG_ARG_S8: c.retval.num = (__s64)(__s8)raw; break;
+		case VG_ARG_U8: c.retval.num = (__u8)raw; break;
+		case VG_ARG_S16: c.retval.num = (__s64)(__s16)raw; break;
+		case VG_ARG_U16: c.retval.num = (__u16)raw; break;
+		case VG_ARG_S32: c.retval.num = (__s64)(__s32)raw; break;
+		case VG_ARG_U32: c.retval.num = (__u32)raw; break;
+		default: c.retval.num = raw; break;
+		}
+	}
 	bpf_loop(VG_MAX_HOOK_SELECTORS, vg_gen_eval_selector, &c, 0);
 	long ret = c.ret;
 	if (ret < -4095 || ret > 0)
@@ -449,7 +471,7 @@ static __always_inline long vg_gen_run(__u64 *ctx)
 SEC("lsm")
 int vg_gen_lsm(__u64 *ctx)
 {
-	long ret = vg_ctx_ret(ctx);
+	int ret = (int)vg_ctx_ret(ctx);
 	if (ret)
 		return ret; /* an earlier denial stands */
 	return vg_gen_run(ctx);
@@ -458,7 +480,7 @@ int vg_gen_lsm(__u64 *ctx)
 SEC("fmod_ret")
 int vg_gen_fmod_ret(__u64 *ctx)
 {
-	long ret = vg_ctx_ret(ctx);
+	int ret = (int)vg_ctx_ret(ctx);
 	if (ret)
 		return ret;
 	return vg_gen_run(ctx);
@@ -466,6 +488,15 @@ int vg_gen_fmod_ret(__u64 *ctx)
 
 SEC("fentry")
 int vg_gen_fentry(__u64 *ctx)
+{
+	vg_gen_run(ctx);
+	return 0;
+}
+
+/* Return probes (kprobes with return: true): the arguments as they were
+ * passed, and the return value for matchReturnArgs. Observe, signal, kill. */
+SEC("fexit")
+int vg_gen_fexit(__u64 *ctx)
 {
 	vg_gen_run(ctx);
 	return 0;

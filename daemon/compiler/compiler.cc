@@ -93,6 +93,7 @@ class HookPlanner {
       spec.name = h.hook;
       spec.syscall = h.syscall;
       spec.skip_if_missing = h.skip_if_missing;
+      spec.ret_kind = h.return_probe ? h.return_arg.kind : uint8_t{VG_ARG_NONE};
       spec.pos = h.pos;
       if (h.kind == policy::HookKind::kLsm) {
         const policy::LsmHookInfo* info = policy::findLsmHook(h.hook);
@@ -113,6 +114,13 @@ class HookPlanner {
                                            spec.pos.str()));
       }
       spec.skip_if_missing = spec.skip_if_missing && h.skip_if_missing;
+      if (h.return_probe && spec.ret_kind != h.return_arg.kind) {
+        return errorAt(h.pos, absl::StrCat("the return value of ", h.hook, " is read as ",
+                                           std::string(policy::kindName(h.return_arg.kind)),
+                                           " here and as ",
+                                           std::string(policy::kindName(spec.ret_kind)),
+                                           " at ", spec.pos.str()));
+      }
     }
     for (const auto& a : h.args) {
       if (a.kind == VG_ARG_NONE) continue;
@@ -218,8 +226,10 @@ class Compiler {
       const uint32_t h = planner_.idOf(hook);
       std::array<uint8_t, VG_HOOK_ARGS> kinds{};
       for (const auto& a : hook.args) kinds[a.index] = a.kind;
+      const uint8_t ret_kind = hook.return_probe ? hook.return_arg.kind : uint8_t{VG_ARG_NONE};
       for (size_t i = 0; i < hook.selectors.size(); i++) {
-        if (auto s = addSelector(id, h, hook.hook, kinds, i, hook.selectors[i]); !s.ok()) return s;
+        if (auto s = addSelector(id, h, hook.hook, kinds, ret_kind, i, hook.selectors[i]); !s.ok())
+          return s;
       }
     }
     return absl::OkStatus();
@@ -309,8 +319,8 @@ class Compiler {
   }
 
   absl::Status addSelector(uint32_t policy_id, uint32_t hook, const std::string& hook_name,
-                           const std::array<uint8_t, VG_HOOK_ARGS>& kinds, size_t index,
-                           const policy::Selector& s) {
+                           const std::array<uint8_t, VG_HOOK_ARGS>& kinds, uint8_t ret_kind,
+                           size_t index, const policy::Selector& s) {
     vg_hook_selectors& hs = out_.hooks[hook];
     if (hs.count >= VG_MAX_HOOK_SELECTORS) {
       return errorAt(s.pos, absl::StrCat("hook ", hook_name, " has more than ",
@@ -320,10 +330,9 @@ class Compiler {
     if (next_slot_ >= (gen_ + 1) * kGenSelectors) {
       return errorAt(s.pos, absl::StrCat("more than ", kGenSelectors, " selectors loaded"));
     }
-    if (s.match_args.size() > VG_MAX_ARG_FILTERS) {
-      return errorAt(s.match_args[VG_MAX_ARG_FILTERS].pos,
-                     absl::StrCat("a selector holds at most ", VG_MAX_ARG_FILTERS,
-                                  " matchArgs filters"));
+    if (s.match_args.size() + s.match_return_args.size() > VG_MAX_ARG_FILTERS) {
+      return errorAt(s.pos, absl::StrCat("a selector holds at most ", VG_MAX_ARG_FILTERS,
+                                         " matchArgs and matchReturnArgs filters"));
     }
     const uint32_t slot = next_slot_++;
     vg_selector sel{};
@@ -358,6 +367,12 @@ class Compiler {
         return st;
       sel.nfilters++;
       hs.need_path = 1;
+    }
+    for (const auto& mr : s.match_return_args) {
+      const uint8_t f = sel.nfilters;
+      if (auto st = addFilter(slot, f, ret_kind, mr, sel.filters[f]); !st.ok()) return st;
+      sel.filters[f].arg = VG_ARG_RETURN;
+      sel.nfilters++;
     }
     if (s.match_binaries.size() > 1) {
       return errorAt(s.match_binaries[1].pos, "a selector holds at most one matchBinaries filter");
@@ -409,7 +424,8 @@ std::string HookSpec::key() const {
   std::string k = absl::StrCat(kind == policy::HookKind::kLsm ? "lsm:" : "kprobe:", function,
                                syscall ? ":syscall" : "",
                                kind == policy::HookKind::kKprobe && overrides ? ":override" : "",
-                               "(");
+                               ret_kind ? ":return=" : "",
+                               ret_kind ? std::string(policy::kindName(ret_kind)) : "", "(");
   for (int i = 0; i < VG_HOOK_ARGS; i++) {
     if (i) k += ",";
     k += std::string(policy::kindName(kinds[i]));
@@ -418,7 +434,8 @@ std::string HookSpec::key() const {
 }
 
 std::string HookSpec::ref() const {
-  return std::string(kind == policy::HookKind::kLsm ? "lsm/" : "kprobe/") + name;
+  return std::string(kind == policy::HookKind::kLsm ? "lsm/" : "kprobe/") + name +
+         (ret_kind ? "#return" : "");
 }
 
 std::map<std::string, uint32_t> CompiledSet::hookIds() const {

@@ -43,6 +43,7 @@ struct HookSpec {
   bool syscall = false;
   bool skip_if_missing = false;  // every policy naming it said ignore.callNotFound
   bool overrides = false;        // a selector denies: a kprobe must attach as fmod_ret
+  uint8_t ret_kind = 0;          // return probes (fexit): how the return value reads
   int nargs = -1;                // the target's argument count; -1: the loader reads BTF
   std::array<uint8_t, VG_HOOK_ARGS> kinds{};  // enum vg_arg_kind per argument index
   std::array<uint8_t, VG_HOOK_ARGS> slots{};  // string slot of string-like arguments
@@ -51,7 +52,7 @@ struct HookSpec {
 
   // Identity of the program instance: what it attaches to and how it reads.
   std::string key() const;
-  // "lsm/file_permission", "kprobe/sys_symlinkat" (matches policy::Hook::ref()).
+  // "lsm/file_permission", "kprobe/sys_symlinkat", "kprobe/x#return" (policy::Hook::ref()).
   std::string ref() const;
 };
 

@@ -69,6 +69,7 @@ std::string attachPoints(const HookSpec& h) {
                         ",\"fmod_ret\":", jsonString("fmod_ret/" + h.function), "}");
   }
   if (h.overrides) return absl::StrCat("{\"fmod_ret\":", jsonString("fmod_ret/" + h.function), "}");
+  if (h.ret_kind) return absl::StrCat("{\"fexit\":", jsonString("fexit/" + h.function), "}");
   return absl::StrCat("{\"fentry\":", jsonString("fentry/" + h.function), "}");
 }
 
@@ -143,7 +144,10 @@ std::string describeJson(const std::vector<policy::Policy>& policies, const Comp
     std::vector<std::string> filters;
     for (int f = 0; f < sel.nfilters; f++) {
       const vg_arg_filter& af = sel.filters[f];
-      std::string s = absl::StrCat("{\"arg\":", af.arg, ",\"field\":", jsonString(fieldName(af.field)),
+      std::string s = absl::StrCat("{\"arg\":",
+                                   af.arg == VG_ARG_RETURN ? std::string("\"return\"")
+                                                           : std::to_string(af.arg),
+                                   ",\"field\":", jsonString(fieldName(af.field)),
                                    ",\"op\":", jsonString(opName(af.op)), ",\"negate\":",
                                    af.negate ? "true" : "false");
       switch (af.op) {

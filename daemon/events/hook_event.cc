@@ -40,6 +40,8 @@ absl::StatusOr<HookEvent> decodeHookEvent(const void* data, size_t size) {
   ev.mechanism = raw.mechanism;
   ev.signal = raw.signal;
   ev.error = raw.error;
+  ev.has_return = raw.has_ret;
+  ev.return_value = raw.retval;
   ev.comm.assign(raw.comm, strnlen(raw.comm, sizeof(raw.comm)));
   ev.binary.assign(bin, raw.bin_len);
   ev.binary_truncated = raw.bin_trunc;

@@ -31,6 +31,8 @@ struct HookEvent {
   uint16_t hook = 0;
   uint8_t action = 0, outcome = 0, mechanism = 0, signal = 0;
   int32_t error = 0;
+  bool has_return = false;  // a return probe's event
+  int64_t return_value = 0;
   std::string comm, binary;
   bool binary_truncated = false;
   std::vector<HookArgValue> args;  // captured arguments, in index order

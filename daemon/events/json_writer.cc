@@ -39,6 +39,7 @@ const char* mechanismOf(uint8_t m) {
     case VG_MECH_LSM: return "bpf_lsm";
     case VG_MECH_FMOD_RET: return "fmod_ret";
     case VG_MECH_FENTRY: return "fentry";
+    case VG_MECH_FEXIT: return "fexit";
   }
   return "unknown";
 }
@@ -193,7 +194,8 @@ api::Event JsonRenderer::toProto(const HookEvent& ev) const {
   if (ref.starts_with("kprobe/")) {
     auto* k = out.mutable_process_kprobe();
     fillPolicyEvent(ev, info, k);
-    k->set_function_name(name);
+    k->set_function_name(name.substr(0, name.find('#')));
+    if (ev.has_return) k->mutable_return_()->set_int_arg(ev.return_value);
     k->set_policy_name(policy_name);
     k->set_mode(mode);
   } else {

@@ -159,13 +159,15 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
   // Which program, on which function: BPF LSM for lsmhooks where it is on,
   // else fmod_ret on the security_* function; fentry for kprobes, fmod_ret
   // where a selector overrides the return value.
-  enum { kLsmProg, kFmodProg, kFentryProg } which;
+  enum { kLsmProg, kFmodProg, kFentryProg, kFexitProg } which;
   std::string target;
   uint8_t mech;
   if (lsm && plan_.hooks == HookMechanism::kLsm) {
     which = kLsmProg, target = spec.name, mech = VG_MECH_LSM;
   } else if (lsm || spec.overrides) {
     which = kFmodProg, target = spec.function, mech = VG_MECH_FMOD_RET;
+  } else if (spec.ret_kind != VG_ARG_NONE) {
+    which = kFexitProg, target = spec.function, mech = VG_MECH_FEXIT;
   } else {
     which = kFentryProg, target = spec.function, mech = VG_MECH_FENTRY;
   }
@@ -191,9 +193,10 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
     h->skel = vigil_hook_bpf__open();
     if (!h->skel) return errnoStatus("opening the generic hook object", errno);
     auto& progs = h->skel->progs;
-    bpf_program* prog = which == kLsmProg    ? progs.vg_gen_lsm
-                        : which == kFmodProg ? progs.vg_gen_fmod_ret
-                                             : progs.vg_gen_fentry;
+    bpf_program* prog = which == kLsmProg     ? progs.vg_gen_lsm
+                        : which == kFmodProg  ? progs.vg_gen_fmod_ret
+                        : which == kFexitProg ? progs.vg_gen_fexit
+                                              : progs.vg_gen_fentry;
     h->prog = prog;
     auto* ro = h->skel->rodata;
     ro->vg_gen_hook = spec.id;
@@ -206,8 +209,10 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
     ro->vg_gen_syscall = spec.syscall;
     ro->vg_gen_mech = mech;
     ro->vg_gen_dpath = d_path;
+    ro->vg_gen_ret_kind = spec.ret_kind;
     ro->vg_can_read_kernel = plan_.can_read_kernel;
-    for (bpf_program* p : {progs.vg_gen_lsm, progs.vg_gen_fmod_ret, progs.vg_gen_fentry}) {
+    for (bpf_program* p :
+         {progs.vg_gen_lsm, progs.vg_gen_fmod_ret, progs.vg_gen_fentry, progs.vg_gen_fexit}) {
       bpf_program__set_autoload(p, p == prog);
     }
     h->program = absl::StrCat(bpf_program__section_name(prog), "/", target);

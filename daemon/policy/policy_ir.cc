@@ -79,7 +79,8 @@ std::string_view hookKindName(HookKind kind) {
 }
 
 std::string Hook::ref() const {
-  return std::string(kind == HookKind::kLsm ? "lsm/" : "kprobe/") + hook;
+  return std::string(kind == HookKind::kLsm ? "lsm/" : "kprobe/") + hook +
+         (return_probe ? "#return" : "");
 }
 
 }  // namespace vigil::policy

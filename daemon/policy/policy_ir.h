@@ -81,6 +81,7 @@ struct Action {
 
 struct Selector {
   std::vector<ArgFilter> match_args;
+  std::vector<ArgFilter> match_return_args;  // return probes: on the return value (index 0)
   std::vector<BinaryFilter> match_binaries;
   std::vector<Action> match_actions;  // empty: Post
   SourcePos pos;
@@ -100,13 +101,16 @@ struct Hook {
   std::string hook;      // LSM hook ("file_open") or kernel function as written ("sys_symlinkat")
   bool syscall = false;  // kprobes: call names a system call
   bool skip_if_missing = false;  // kprobes: ignore.callNotFound, a warning instead of an error
+  bool return_probe = false;     // kprobes: return: true (fexit; returnArg, matchReturnArgs)
+  HookArg return_arg;            // its kind: VG_ARG_NONE unless return_probe
   std::vector<HookArg> args;
   std::vector<Selector> selectors;
   std::string message;
   std::vector<std::string> tags;
   SourcePos pos;
 
-  // "lsm/file_open", "kprobe/sys_symlinkat": how events and the renderer name it.
+  // "lsm/file_open", "kprobe/sys_symlinkat", "kprobe/fd_install#return": how
+  // events and the renderer name it (a return probe is a hook of its own).
   std::string ref() const;
 };
 using LsmHook = Hook;

@@ -292,8 +292,8 @@ const Schema kArgSchema{"fields of an argument",
 
 const Schema kSelectorSchema{
     "selectors",
-    {"matchArgs", "matchBinaries", "matchActions"},
-    {"matchPIDs", "matchReturnArgs", "matchData", "matchNamespaces", "matchNamespaceChanges",
+    {"matchArgs", "matchReturnArgs", "matchBinaries", "matchActions"},
+    {"matchPIDs", "matchData", "matchNamespaces", "matchNamespaceChanges",
      "matchCapabilities", "matchCapabilityChanges", "matchReturnActions", "matchParentBinaries"}};
 
 const Schema kArgFilterSchema{"fields of matchArgs", {"index", "operator", "values"}, {"args"}};
@@ -671,6 +671,7 @@ class Parser {
     bool known = false;                 // the hook/call itself is valid
     std::string name;
     std::unordered_map<int64_t, DeclaredArg> declared;
+    std::optional<DeclaredArg> return_arg;  // return probes
   };
 
   void parseHook(const Node& n, const std::string& path, HookKind kind, Policy& p) {
@@ -769,18 +770,36 @@ class Parser {
       if (auto b = getBool(*e, child(path, "syscall"))) h.syscall = *b;
     }
     ctx.syscall = h.syscall;
-    bool ret = false;
     if (const Entry* e = f.find("return"); e && !e->value.IsNull()) {
-      if (auto b = getBool(*e, child(path, "return")); b && *b) {
-        ret = true;
-        error(posOf(*e), child(path, "return"),
-              "return probes (the function's return value) are not supported yet");
-      }
+      if (auto b = getBool(*e, child(path, "return"))) h.return_probe = *b;
     }
-    if (const Entry* e = f.find("returnArg"); e && !ret) {
+    const Entry* ra = f.find("returnArg");
+    if (ra && !h.return_probe) {
       // Tetragon reads returnArg only for return probes.
-      warning(posOf(e->key_node), child(path, "returnArg"),
+      warning(posOf(ra->key_node), child(path, "returnArg"),
               "ignored: the kprobe does not set return: true");
+    }
+    if (h.return_probe) {
+      // The return value reads as returnArg's type; a long without one.
+      h.return_arg.kind = VG_ARG_S64;
+      h.return_arg.type = "long";
+      if (ra && !ra->value.IsNull()) {
+        const std::string rpath = child(path, "returnArg");
+        HookCtx rctx;
+        rctx.kind = HookKind::kKprobe;
+        if (auto a = parseHookArg(ra->value, rpath, rctx)) {
+          if (a->index != 0) {
+            error(posOf(ra->value), child(rpath, "index"), "the return value is argument 0");
+          } else if (!isIntegerKind(a->kind)) {
+            error(posOf(ra->value), child(rpath, "type"),
+                  cat("return values are read as integers; ", shortQuoted(a->type),
+                      " is not supported yet"));
+          } else {
+            h.return_arg = *a;
+          }
+        }
+      }
+      ctx.return_arg = DeclaredArg{h.pos, h.return_arg.kind, h.return_arg.type};
     }
     if (const Entry* e = f.find("ignore"); e && !e->value.IsNull()) {
       const std::string ipath = child(path, "ignore");
@@ -933,6 +952,26 @@ class Parser {
                 cat("too many matchArgs filters; a selector holds at most ", VG_MAX_ARG_FILTERS));
         }
         if (auto af = parseArgFilter(a, ipath, ctx)) s.match_args.push_back(std::move(*af));
+      }
+    }
+    if (const Entry* e = f->find("matchReturnArgs");
+        e && isList(*e, child(path, "matchReturnArgs"))) {
+      if (!ctx.return_arg) {
+        error(posOf(e->key_node), child(path, "matchReturnArgs"),
+              "only for return probes (return: true)");
+      } else {
+        HookCtx rctx = ctx;
+        rctx.declared = {{0, *ctx.return_arg}};
+        size_t i = 0;
+        for (const auto& a : e->value) {
+          const std::string ipath = item(child(path, "matchReturnArgs"), i++);
+          if (auto af = parseArgFilter(a, ipath, rctx)) s.match_return_args.push_back(std::move(*af));
+        }
+      }
+      if (s.match_args.size() + s.match_return_args.size() > VG_MAX_ARG_FILTERS) {
+        error(posOf(e->key_node), child(path, "matchReturnArgs"),
+              cat("too many filters; matchArgs and matchReturnArgs of a selector hold at most ",
+                  VG_MAX_ARG_FILTERS, " together"));
       }
     }
     if (const Entry* e = f->find("matchBinaries"); e && isList(*e, child(path, "matchBinaries"))) {
@@ -1264,6 +1303,12 @@ class Parser {
               cat("unknown action ", shortQuoted(*name), didYouMean(kSupported, *name),
                   "; supported: ", join(kSupported, ", ")));
       }
+      return std::nullopt;
+    }
+    if (a.kind == ActionKind::kOverride && ctx.return_arg) {
+      error(name_pos, child(path, "action"),
+            "Override on a return probe: the call has already returned; override at entry "
+            "(a kprobe without return: true)");
       return std::nullopt;
     }
     if (a.kind == ActionKind::kOverride && ctx.kind == HookKind::kKprobe && ctx.known &&

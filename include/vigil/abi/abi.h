@@ -270,6 +270,7 @@ enum vg_mechanism {
 	VG_MECH_LSM = 1,      /* BPF LSM program */
 	VG_MECH_FMOD_RET = 2, /* fmod_ret on security_<hook> (or an error-injectable function) */
 	VG_MECH_FENTRY = 3,   /* fentry on a kernel function: observe, signal, kill */
+	VG_MECH_FEXIT = 4,    /* fexit: a return probe, with the return value */
 };
 
 /* One argument of a generic hook event, as the kernel read it. */
@@ -304,10 +305,14 @@ struct vg_hook_event {
 	__u8 bin_trunc;
 	__u8 mechanism;
 	__u8 signal;
-	__u8 pad[7];
+	__u8 has_ret;  /* a return probe: retval holds the function's return value */
+	__u8 pad[6];
+	__s64 retval;
 	char comm[VG_COMM_LEN];
 	struct vg_arg_val args[VG_HOOK_ARGS];
 };
+/* vg_arg_filter.arg of matchReturnArgs filters: the return value. */
+#define VG_ARG_RETURN 7
 #define VG_HOOK_EVENT_MAX (sizeof(struct vg_hook_event) + VG_BIN_MAX + VG_HOOK_STR_SLOTS * VG_PATH_MAX)
 
 #define VG_EXEC_DATA_MAX (VG_PATH_MAX + VG_ARGS_MAX + VG_PATH_MAX)
@@ -422,7 +427,7 @@ VG_STATIC_ASSERT(sizeof(struct vg_selector) == 24 + 24 * VG_MAX_ARG_FILTERS, "vg
 VG_STATIC_ASSERT(sizeof(struct vg_cidr_key) == 28, "vg_cidr_key layout");
 VG_STATIC_ASSERT(sizeof(struct vg_hook_meta) == 256, "vg_hook_meta layout");
 VG_STATIC_ASSERT(sizeof(struct vg_arg_val) == 56, "vg_arg_val layout");
-VG_STATIC_ASSERT(sizeof(struct vg_hook_event) == 16 + 28 + 4 + 4 + 4 + 8 + 16 + 56 * VG_HOOK_ARGS, "vg_hook_event layout");
+VG_STATIC_ASSERT(sizeof(struct vg_hook_event) == 16 + 28 + 4 + 4 + 4 + 8 + 8 + 16 + 56 * VG_HOOK_ARGS, "vg_hook_event layout");
 VG_STATIC_ASSERT(sizeof(struct vg_hook_selectors) == 8 + 4 * VG_MAX_HOOK_SELECTORS, "hook layout");
 VG_STATIC_ASSERT(sizeof(struct vg_proc) == 16 + VG_BIN_MAX, "vg_proc layout");
 VG_STATIC_ASSERT(sizeof(struct vg_event_hdr) == 16, "vg_event_hdr layout");

@@ -10,7 +10,9 @@ for f in /add/tetragon-policies/*.yaml; do
 	n=$((n + 1))
 	name=$(basename "$f")
 	want=$(grep "^$name	" "$EXPECT" 2>/dev/null | cut -f2)
-	: >"$EVENTS"
+	# Empty the log here, not in the child: the loop below must not read
+	# the previous run's "ready:" before the new vigild truncates it.
+	: >"$EVENTS"; : >"$VLOG"
 	vigild --audit --policy "$f" >"$EVENTS" 2>"$VLOG" &
 	VPID=$!
 	i=0

@@ -48,6 +48,9 @@ expect "getpgid 4243: Sigkill" "$($TRY getpgid 4243)" "signal=KILL"
 expect "getpgid 4244: NoPost" "$($TRY getpgid 4244)" "ok"
 expect "getpgid 4245: Post" "$($TRY getpgid 4245)" "ok"
 expect "getpgid 4246: excluded by NotEqual" "$($TRY getpgid 4246)" "ok"
+# Return probe (fexit): matchArgs AND matchReturnArgs on the returned value.
+expect "getpgid 4247 returns -ESRCH: Sigkill after the call" "$($TRY getpgid 4247)" "signal=KILL"
+expect "getpgid 0 returns a pgid: Post" "$($TRY getpgid 0)" "ok"
 # The monitor-mode policy: nothing happens, events say what would have.
 expect "monitor: mkdir" "$($TRY mkdir /tmp/watched)" "ok"
 expect "monitor: getpgid 5242 not signalled" "$($TRY getpgid 5242)" "ok"
@@ -73,6 +76,9 @@ expect_event "kprobe Signal" '"process_kprobe"' '"function_name":"sys_getpgid"' 
 expect_event "kprobe Sigkill" '"function_name":"sys_getpgid"' '"int_arg":"4243"' '"outcome":"OUTCOME_KILLED"'
 expect_event "kprobe Post with message and tags" '"int_arg":"4245"' '"outcome":"OUTCOME_POSTED"' \
 	'"message":"getpgid of a watched id"' '"tags":["test"]'
+expect_event "return probe Sigkill" '"function_name":"sys_getpgid"' '"int_arg":"4247"' \
+	'"mechanism":"fexit"' '"return":{"int_arg":"-3"}' '"outcome":"OUTCOME_KILLED"'
+expect_event "return probe Post" '"mechanism":"fexit"' '"label":"pid","int_arg":"0"' '"return":{"int_arg":"'
 expect_no_event "for NoPost" '"int_arg":"4244"'
 expect_no_event "for a NotEqual exclusion" '"int_arg":"4246"'
 expect_event "monitor mkdir" '"policy_name":"test-hooks-monitor"' '"path":"/tmp/watched"' \

@@ -14,7 +14,9 @@ echo "guest: $(uname -r), LSMs $(cat /sys/kernel/security/lsm), expecting mechan
 
 # start_vigild ARG... : runs vigild in the background, waits until it is ready.
 start_vigild() {
-	: >"$EVENTS"
+	# Truncate here, not only in the child: the wait below must not see a
+	# previous run's "ready:" before the new vigild has opened the log.
+	: >"$EVENTS"; : >"$VLOG"
 	vigild "$@" >"$EVENTS" 2>"$VLOG" &
 	VPID=$!
 	i=0
