@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <set>
@@ -35,54 +36,51 @@ struct EvalState {
   int type_id = -1;  // interned evt.type of the event, -1 if no rule names it
   uint64_t gen = 0;
   std::vector<Slot> slots;
+  // Per-event results of the engine's distinct checks: (gen << 1) | result,
+  // valid when the stamp is this event's gen. A check shared by several rules
+  // (a macro, a common exception) runs once per event.
+  std::vector<uint64_t> memo;
 
   FieldValues& fetch(const FieldRef& f) { return fetch(f.slot, f.def, f); }
   FieldValues& fetch(int slot, const FieldDef* def, const FieldRef& f) {
-    Slot& s = slots[slot];
+    return fetchSlot(slot, def, f).v;
+  }
+  Slot& fetchSlot(int slot, const FieldDef* def, const FieldRef& f) {
+    Slot& s = slots[static_cast<size_t>(slot)];
     if (s.gen != gen) {
       s.gen = gen;
       s.v.clear();
       s.v.type = def->type;
       def->extract(f, view, s.v);
     }
-    return s.v;
+    return s;
   }
 };
 
 // ---- compiled expressions ----------------------------------------------------
+// The compiler builds a tree (and / or / not over checks); the planner then
+// merges identical checks across rules, orders operands cheapest first and
+// flattens each rule into a branch program (Instr below) that runs without
+// recursion or virtual calls.
 
 class Expr {
  public:
   virtual ~Expr() = default;
-  virtual bool eval(EvalState& st) const = 0;
 };
 
 class AndExpr : public Expr {
  public:
   std::vector<std::unique_ptr<Expr>> c;
-  bool eval(EvalState& st) const override {
-    for (const auto& e : c) {
-      if (!e->eval(st)) return false;
-    }
-    return true;
-  }
 };
 
 class OrExpr : public Expr {
  public:
   std::vector<std::unique_ptr<Expr>> c;
-  bool eval(EvalState& st) const override {
-    for (const auto& e : c) {
-      if (e->eval(st)) return true;
-    }
-    return false;
-  }
 };
 
 class NotExpr : public Expr {
  public:
   std::unique_ptr<Expr> c;
-  bool eval(EvalState& st) const override { return !c->eval(st); }
 };
 
 enum class Op {
@@ -126,7 +124,7 @@ std::string lower(std::string s) {
 
 enum class Xf { kToLower, kToUpper, kBaseName, kLen };
 
-class CheckExpr : public Expr {
+class CheckExpr final : public Expr {
  public:
   // Hot members first: the common path (type check, length reject, cached
   // field, short operand) stays within the first cache line of the node.
@@ -151,6 +149,10 @@ class CheckExpr : public Expr {
   std::unique_ptr<RE2> re;
   mutable FieldValues scratch_;
   mutable std::string cbuf_;
+  // Planning: what the check tests, as text (field with transformers, operator,
+  // operands; list operands sorted): equal keys are the same check.
+  std::string key;
+  int id = -1;  // index of the canonical check in EvalState::memo
 
   static uint64_t lenBit(size_t n) { return 1ull << (n < 63 ? n : 63); }
   void addLen(size_t n) {
@@ -158,7 +160,81 @@ class CheckExpr : public Expr {
     len_mask |= lenBit(n);
   }
 
-  bool eval(EvalState& st) const override {
+  // The check's result on this event; a check several rules share is
+  // computed once per event.
+  bool test(EvalState& st) const {
+    if (!shared) return fn(*this, st);
+    uint64_t& m = st.memo[id];
+    if ((m >> 1) == st.gen) return m & 1;
+    bool r = fn(*this, st);
+    m = (st.gen << 1) | static_cast<uint64_t>(r);
+    return r;
+  }
+
+  // Picks the evaluation routine: a specialised one for the common shapes
+  // (string field without transformers and =, in, startswith, endswith,
+  // contains; evt.type), else the general eval().
+  void specialise() {
+    fn = generic;
+    if (type_check) {
+      fn = op == Op::kNe ? typeNe : typeIn;
+      return;
+    }
+    if (!xf.empty() || type != FieldType::kString) return;
+    switch (op) {
+      case Op::kEq: fn = strCheck<StrEq>; break;
+      case Op::kIn: case Op::kIntersects: fn = strCheck<StrIn>; break;
+      case Op::kStartsWith: case Op::kBStartsWith: fn = strCheck<StrPrefix>; break;
+      case Op::kEndsWith: fn = strCheck<StrSuffix>; break;
+      case Op::kContains: case Op::kBContains: fn = strCheck<StrContains>; break;
+      default: break;
+    }
+  }
+  bool shared = false;  // used by more than one rule: memoised per event
+  bool (*fn)(const CheckExpr&, EvalState&) = generic;
+
+  static bool generic(const CheckExpr& c, EvalState& st) { return c.eval(st); }
+  bool typeMatch(const EvalState& st) const {
+    return st.type_id >= 0 && static_cast<size_t>(st.type_id) < type_ids.size() && type_ids[st.type_id];
+  }
+  static bool typeIn(const CheckExpr& c, EvalState& st) { return c.typeMatch(st); }
+  static bool typeNe(const CheckExpr& c, EvalState& st) {
+    return !c.typeMatch(st) && !st.view.evt_type.empty();
+  }
+  struct StrEq {
+    static bool m(const CheckExpr& c, std::string_view v) {
+      return (c.len_mask & lenBit(v.size())) && v == c.str;
+    }
+  };
+  struct StrIn {
+    static bool m(const CheckExpr& c, std::string_view v) {
+      return (c.len_mask & lenBit(v.size())) && c.strset.contains(asv(v));
+    }
+  };
+  struct StrPrefix {
+    static bool m(const CheckExpr& c, std::string_view v) {
+      return v.size() >= c.str.size() && memcmp(v.data(), c.str.data(), c.str.size()) == 0;
+    }
+  };
+  struct StrSuffix {
+    static bool m(const CheckExpr& c, std::string_view v) {
+      return v.size() >= c.str.size() &&
+             memcmp(v.data() + v.size() - c.str.size(), c.str.data(), c.str.size()) == 0;
+    }
+  };
+  struct StrContains {
+    static bool m(const CheckExpr& c, std::string_view v) { return v.find(c.str) != std::string_view::npos; }
+  };
+  template <class M>
+  static bool strCheck(const CheckExpr& c, EvalState& st) {
+    const FieldValues& v = st.fetch(c.slot, c.def, c.field);
+    for (std::string_view s : v.s) {
+      if (M::m(c, s)) return true;
+    }
+    return false;
+  }
+
+  bool eval(EvalState& st) const {
     if (type_check) {
       bool in = st.type_id >= 0 && static_cast<size_t>(st.type_id) < type_ids.size() && type_ids[st.type_id];
       return op == Op::kNe ? (!in && !st.view.evt_type.empty()) : in;
@@ -322,11 +398,32 @@ struct OutputTemplate {
 
 // ---- compiled rules ------------------------------------------------------------
 
+// One step of a rule's branch program: test a check, go to on_true / on_false:
+// the index of the next step, or kAccept / kReject. Every jump goes forward.
+struct Instr {
+  static constexpr int32_t kAccept = -1;
+  static constexpr int32_t kReject = -2;
+  const CheckExpr* check = nullptr;  // nullptr: always true (an empty `and`)
+  int32_t on_true = kAccept;
+  int32_t on_false = kReject;
+};
+
+bool runProgram(const std::vector<Instr>& prog, EvalState& st) {
+  int32_t pc = 0;
+  for (;;) {
+    const Instr& in = prog[static_cast<size_t>(pc)];
+    bool r = in.check == nullptr || in.check->test(st);
+    pc = r ? in.on_true : in.on_false;
+    if (pc < 0) return pc == Instr::kAccept;
+  }
+}
+
 struct CompiledRule {
   std::string name;
   Priority priority = Priority::kDebug;
   std::vector<std::string> tags;
-  std::unique_ptr<Expr> cond;
+  std::unique_ptr<Expr> cond;  // the tree, for planning
+  std::vector<Instr> prog;     // what evaluate() runs
   OutputTemplate output;
   mutable std::atomic<uint64_t> matches{0};
   mutable std::atomic<uint64_t> errors{0};
@@ -354,6 +451,7 @@ struct RuleEngine::Impl {
   absl::flat_hash_map<std::string, int> slot_of;  // field name -> cache slot
   EvalState state;
   uint64_t seq = 0;
+  size_t check_uses = 0, distinct_checks = 0;  // checks in all rules / after merging
   std::atomic<bool> busy{false};
   std::atomic<uint64_t> events{0}, evaluations{0}, alerts{0}, runtime_errors{0}, refused{0};
 
@@ -697,6 +795,7 @@ class Compiler {
       fname += std::string(n.transformers.size(), ')');
     }
     Op op = e->op;
+    e->key = fname + '\x1f' + n.op;
     if (op == Op::kExists) return e;
     bool string_only = op == Op::kContains || op == Op::kIContains || op == Op::kBContains ||
                        op == Op::kStartsWith || op == Op::kBStartsWith || op == Op::kEndsWith ||
@@ -715,6 +814,15 @@ class Compiler {
       expandValues(n.values, &vals);
     } else {
       vals.push_back(n.values.at(0).text);
+    }
+    {
+      std::vector<std::string> k = vals;
+      if (n.list_rhs) {
+        std::sort(k.begin(), k.end());
+        k.erase(std::unique(k.begin(), k.end()), k.end());
+        e->key += "\x1f(";
+      }
+      for (const auto& v : k) absl::StrAppend(&e->key, "\x1f", v.size(), ":", v);
     }
     auto badValue = [&](const std::string& v, const char* what) {
       problem(posOf(n), "'" + v + "' is not " + what + " (field '" + fname + "' is a " +
@@ -891,6 +999,175 @@ std::optional<std::set<std::string>> requiredNames(const Expr* e) {
   return std::nullopt;
 }
 
+// ---- planning ---------------------------------------------------------------
+
+// Merges identical checks across all rules (the first one of each key becomes
+// the canonical check with a memo slot) and counts how many rules use each.
+class Planner {
+ public:
+  void intern(Expr* e) {
+    if (auto* c = dynamic_cast<CheckExpr*>(e)) {
+      auto [it, fresh] = by_key_.try_emplace(c->key, c);
+      if (fresh) {
+        c->id = static_cast<int>(checks_.size());
+        c->specialise();
+        checks_.push_back(c);
+        uses_.push_back(0);
+      }
+      if (++uses_[static_cast<size_t>(it->second->id)] > 1) it->second->shared = true;
+      return;
+    }
+    if (auto* a = dynamic_cast<AndExpr*>(e)) {
+      for (auto& ch : a->c) intern(ch.get());
+    } else if (auto* o = dynamic_cast<OrExpr*>(e)) {
+      for (auto& ch : o->c) intern(ch.get());
+    } else if (auto* n = dynamic_cast<NotExpr*>(e)) {
+      intern(n->c.get());
+    }
+  }
+
+  // Orders the operands of every and/or so that the expected work is least:
+  // an `and` runs first what is cheap and likely false, an `or` what is cheap
+  // and likely true (the classic order by cost / chance of deciding, for
+  // independent operands). Checks have no side effects, so the result is the
+  // same; only the work to reach it changes. Chances are guesses: a positive
+  // check is rarely true (0.1), `!=`, `exists` and evt.type usually (0.9); a `not`
+  // inverts. The sort is stable, so equal estimates keep the author's order.
+  struct Est {
+    double cost = 0;
+    double p = 0.5;  // chance of being true
+  };
+  Est order(Expr* e) {
+    if (auto* c = dynamic_cast<CheckExpr*>(e)) {
+      const CheckExpr& k = *canonical(c);
+      // Rules are indexed by event type, so where a type check runs it is
+      // nearly always true.
+      double p = k.op == Op::kNe || k.op == Op::kExists || k.type_check ? 0.9 : 0.1;
+      return {static_cast<double>(cost(k)), p};
+    }
+    if (auto* n = dynamic_cast<NotExpr*>(e)) {
+      Est x = order(n->c.get());
+      return {x.cost, 1 - x.p};
+    }
+    bool is_and = dynamic_cast<AndExpr*>(e) != nullptr;
+    auto* kids = is_and ? &static_cast<AndExpr*>(e)->c : &static_cast<OrExpr*>(e)->c;
+    std::vector<std::pair<Est, std::unique_ptr<Expr>>> est;
+    for (auto& k : *kids) {
+      Est x = order(k.get());
+      est.emplace_back(x, std::move(k));
+    }
+    // and: stop on false (1 - p); or: stop on true (p).
+    auto rank = [is_and](const Est& x) {
+      double decide = is_and ? 1 - x.p : x.p;
+      return x.cost / std::max(decide, 1e-3);
+    };
+    std::stable_sort(est.begin(), est.end(),
+                     [&](const auto& x, const auto& y) { return rank(x.first) < rank(y.first); });
+    kids->clear();
+    Est total{0, is_and ? 1.0 : 0.0};
+    double reach = 1;  // chance that evaluation gets to this operand
+    for (auto& [x, k] : est) {
+      total.cost += reach * x.cost;
+      reach *= is_and ? x.p : 1 - x.p;
+      kids->push_back(std::move(k));
+    }
+    total.p = is_and ? reach : 1 - reach;
+    return total;
+  }
+
+  // Flattens a condition into a branch program.
+  std::vector<Instr> flatten(const Expr* e) {
+    prog_.clear();
+    labels_.clear();
+    emit(e, Instr::kAccept, Instr::kReject);
+    for (auto& in : prog_) {
+      if (in.on_true >= 0) in.on_true = labels_[static_cast<size_t>(in.on_true)];
+      if (in.on_false >= 0) in.on_false = labels_[static_cast<size_t>(in.on_false)];
+    }
+    return std::move(prog_);
+  }
+
+  size_t distinctChecks() const { return checks_.size(); }
+  size_t checkUses() const {
+    size_t n = 0;
+    for (int u : uses_) n += static_cast<size_t>(u);
+    return n;
+  }
+
+ private:
+  absl::flat_hash_map<std::string, CheckExpr*> by_key_;
+  std::vector<CheckExpr*> checks_;
+  std::vector<int> uses_;
+  std::vector<Instr> prog_;
+  std::vector<int32_t> labels_;  // label -> program index (targets >= 0 are labels until resolved)
+
+  CheckExpr* canonical(const CheckExpr* c) const { return by_key_.at(c->key); }
+
+  // Rough instructions to run a check: the operator, the field's extraction,
+  // transformers; a check several rules share is paid for once per event.
+  int cost(const CheckExpr& c) const {
+    if (c.type_check) return 1;
+    int k = 0;
+    switch (c.op) {
+      case Op::kExists: k = 1; break;
+      case Op::kEq: case Op::kNe: case Op::kLt: case Op::kLe: case Op::kGt: case Op::kGe:
+      case Op::kStartsWith: case Op::kBStartsWith: case Op::kEndsWith: k = 2; break;
+      case Op::kIn: case Op::kIntersects: k = 4; break;
+      case Op::kContains: case Op::kBContains: k = 6; break;
+      case Op::kPmatch: k = 3 + static_cast<int>(c.paths.size()); break;
+      case Op::kIContains: k = 12; break;
+      case Op::kGlob: case Op::kIGlob: k = 25; break;
+      case Op::kRegex: k = 40; break;
+    }
+    const std::string& f = c.field.name;
+    if (f.find("cmdline") != std::string::npos || f == "evt.args" || f.rfind("thread.cap", 0) == 0) {
+      k += 6;  // built from several fields
+    } else if (f.rfind("evt.time", 0) == 0 || f == "evt.rawtime" || f == "proc.duration" ||
+               (f.rfind("proc.a", 0) == 0 && c.field.index < 0)) {
+      k += 8;  // parses time, or walks every ancestor
+    } else if (f.rfind("fd.", 0) == 0) {
+      k += 2;
+    }
+    k += 8 * static_cast<int>(c.xf.size());
+    int uses = uses_[static_cast<size_t>(c.id)];
+    return uses > 1 ? std::max(1, k / uses) : k;
+  }
+
+  int32_t newLabel() {
+    labels_.push_back(-1);
+    return static_cast<int32_t>(labels_.size() - 1);
+  }
+  void bind(int32_t label) { labels_[static_cast<size_t>(label)] = static_cast<int32_t>(prog_.size()); }
+
+  // Emits e so that it continues at t when true and at f when false.
+  void emit(const Expr* e, int32_t t, int32_t f) {
+    if (auto* c = dynamic_cast<const CheckExpr*>(e)) {
+      prog_.push_back({canonical(c), t, f});
+      return;
+    }
+    if (auto* n = dynamic_cast<const NotExpr*>(e)) {
+      emit(n->c.get(), f, t);
+      return;
+    }
+    bool is_and = dynamic_cast<const AndExpr*>(e) != nullptr;
+    const auto& kids = is_and ? static_cast<const AndExpr*>(e)->c : static_cast<const OrExpr*>(e)->c;
+    if (kids.empty()) {  // and() is true, or() is false
+      prog_.push_back({nullptr, is_and ? t : f, is_and ? t : f});
+      return;
+    }
+    for (size_t i = 0; i < kids.size(); i++) {
+      if (i + 1 == kids.size()) {
+        emit(kids[i].get(), t, f);
+        break;
+      }
+      int32_t next = newLabel();
+      if (is_and) emit(kids[i].get(), next, f);
+      else emit(kids[i].get(), t, next);
+      bind(next);
+    }
+  }
+};
+
 void indexBucket(Bucket& b) {
   std::vector<std::optional<std::set<std::string>>> req;
   std::set<std::string> names;
@@ -1010,6 +1287,16 @@ absl::StatusOr<std::unique_ptr<RuleEngine::Impl>> build(const RuleSet& set, cons
     if (!t.all) names.insert(t.names.begin(), t.names.end());
   }
   for (const auto& n : names) impl->by_type[n];
+  // Plan: merge identical checks, order operands cheapest first, flatten.
+  Planner plan;
+  for (auto& [r, t] : compiled) plan.intern(r->cond.get());
+  for (auto& [r, t] : compiled) {
+    plan.order(r->cond.get());
+    r->prog = plan.flatten(r->cond.get());
+  }
+  impl->state.memo.assign(plan.distinctChecks(), 0);
+  impl->check_uses = plan.checkUses();
+  impl->distinct_checks = plan.distinctChecks();
   for (auto& [r, t] : compiled) {
     const CompiledRule* cr = r.get();
     if (t.all) {
@@ -1078,6 +1365,14 @@ std::vector<std::string> RuleEngine::ruleFilesIn(const std::string& dir) {
   return out;
 }
 
+namespace {
+// Counters written only by the thread inside evaluate() (the busy flag keeps it
+// to one) and read by any: a plain add, not a locked read-modify-write.
+void bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+}  // namespace
+
 void RuleEngine::evaluate(const api::Event& event,
                           const std::function<void(api::Event&&)>& on_alert) {
   Impl& m = *impl_;
@@ -1085,7 +1380,7 @@ void RuleEngine::evaluate(const api::Event& event,
     m.refused.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  m.events.fetch_add(1, std::memory_order_relaxed);
+  bump(m.events);
   EvalState& st = m.state;
   st.view.reset(event, ++m.seq);
   st.gen++;
@@ -1110,22 +1405,22 @@ void RuleEngine::evaluate(const api::Event& event,
     }
   }
   const auto& rules = *candidates;
-  m.evaluations.fetch_add(rules.size(), std::memory_order_relaxed);
+  bump(m.evaluations, rules.size());
   for (const CompiledRule* r : rules) {
     uint32_t errs = st.view.extract_errors;
     bool hit = false;
     try {
-      hit = r->cond->eval(st);
+      hit = runProgram(r->prog, st);
     } catch (const std::exception&) {
       st.view.extract_errors++;
     }
     if (st.view.extract_errors != errs) {
-      r->errors.fetch_add(1, std::memory_order_relaxed);
-      m.runtime_errors.fetch_add(1, std::memory_order_relaxed);
+      bump(r->errors);
+      bump(m.runtime_errors);
     }
     if (!hit) continue;
-    r->matches.fetch_add(1, std::memory_order_relaxed);
-    m.alerts.fetch_add(1, std::memory_order_relaxed);
+    bump(r->matches);
+    bump(m.alerts);
     try {
       api::Event out;
       out.set_node_name(event.node_name());
@@ -1154,8 +1449,8 @@ void RuleEngine::evaluate(const api::Event& event,
       if (st.view.parent && st.view.parent->ByteSizeLong() > 0) *a->mutable_parent() = *st.view.parent;
       on_alert(std::move(out));
     } catch (const std::exception&) {
-      r->errors.fetch_add(1, std::memory_order_relaxed);
-      m.runtime_errors.fetch_add(1, std::memory_order_relaxed);
+      bump(r->errors);
+      bump(m.runtime_errors);
     }
   }
   m.busy.store(false, std::memory_order_release);
