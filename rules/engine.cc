@@ -5,6 +5,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstring>
 #include <map>
@@ -135,6 +136,10 @@ class CheckExpr final : public Expr {
   // = and in on strings: bit L set when some operand has length L (L < 64; bit 63:
   // any longer one). Most values are rejected on their length alone.
   uint64_t len_mask = ~0ull;
+  // in on strings: a 256-bit filter on a signature of last and middle byte and
+  // length (sig()); a value whose bit is clear is in no operand, without hashing.
+  std::array<uint64_t, 4> sig_mask{~0ull, ~0ull, ~0ull, ~0ull};
+  bool sig_set = false;
   const FieldDef* def = nullptr;
   std::vector<bool> type_ids;
   std::string str;
@@ -144,6 +149,7 @@ class CheckExpr final : public Expr {
   IpNet net;
   absl::flat_hash_set<std::string> strset;
   absl::flat_hash_set<int64_t> numset;
+  std::vector<int64_t> numlist;  // numset's operands when there are at most 8
   std::vector<IpNet> nets;
   std::vector<std::string> paths;
   std::unique_ptr<RE2> re;
@@ -159,47 +165,92 @@ class CheckExpr final : public Expr {
     if (len_mask == ~0ull) len_mask = 0;
     len_mask |= lenBit(n);
   }
+  static uint8_t sig(std::string_view v) {
+    if (v.empty()) return 0;
+    return static_cast<uint8_t>(static_cast<uint8_t>(v.back()) * 31u + static_cast<uint8_t>(v[v.size() / 2]) * 7u +
+                                v.size());
+  }
+  void addSig(std::string_view v) {
+    if (!sig_set) sig_mask = {0, 0, 0, 0};
+    sig_set = true;
+    uint8_t g = sig(v);
+    sig_mask[g >> 6] |= 1ull << (g & 63);
+  }
+  bool sigMayHold(std::string_view v) const {
+    uint8_t g = sig(v);
+    return (sig_mask[g >> 6] >> (g & 63)) & 1;
+  }
 
   // The check's result on this event; a check several rules share is
   // computed once per event.
   bool test(EvalState& st) const {
-    if (!shared) return fn(*this, st);
-    uint64_t& m = st.memo[id];
+    if (!shared) return run(st);
+    uint64_t& m = st.memo[static_cast<size_t>(id)];
     if ((m >> 1) == st.gen) return m & 1;
-    bool r = fn(*this, st);
+    bool r = run(st);
     m = (st.gen << 1) | static_cast<uint64_t>(r);
     return r;
   }
 
-  // Picks the evaluation routine: a specialised one for the common shapes
-  // (string field without transformers and =, in, startswith, endswith,
-  // contains; evt.type), else the general eval().
+  // The common shapes (string field without transformers and =, in,
+  // startswith, endswith, contains; numbers =, in, >=; evt.type) have their own
+  // routine; the others go through the general eval(). (A switch inlined into
+  // the program loop measured slower than this one indirect call.)
+  enum class Shape : uint8_t {
+    kGeneric, kTypeIn, kTypeNe, kStrEq, kStrIn, kStrPrefix, kStrSuffix, kStrContains, kNumEq, kNumIn, kNumGe
+  };
+  using Routine = bool (*)(const CheckExpr&, EvalState&);
+  static Routine routine(Shape s) {
+    switch (s) {
+      case Shape::kTypeIn: return [](const CheckExpr& c, EvalState& st) { return c.typeMatch(st); };
+      case Shape::kTypeNe:
+        return [](const CheckExpr& c, EvalState& st) { return !c.typeMatch(st) && !st.view.evt_type.empty(); };
+      case Shape::kStrEq: return strCheck<StrEq>;
+      case Shape::kStrIn: return strCheck<StrIn>;
+      case Shape::kStrPrefix: return strCheck<StrPrefix>;
+      case Shape::kStrSuffix: return strCheck<StrSuffix>;
+      case Shape::kStrContains: return strCheck<StrContains>;
+      case Shape::kNumEq: return numCheck<NumEq>;
+      case Shape::kNumIn: return numCheck<NumIn>;
+      case Shape::kNumGe: return numCheck<NumGe>;
+      case Shape::kGeneric: break;
+    }
+    return [](const CheckExpr& c, EvalState& st) { return c.eval(st); };
+  }
+  bool run(EvalState& st) const { return fn(*this, st); }
+
   void specialise() {
-    fn = generic;
+    shape = Shape::kGeneric;
     if (type_check) {
-      fn = op == Op::kNe ? typeNe : typeIn;
+      shape = op == Op::kNe ? Shape::kTypeNe : Shape::kTypeIn;
+      return;
+    }
+    if (xf.empty() && type == FieldType::kNumber) {
+      switch (op) {
+        case Op::kEq: shape = Shape::kNumEq; break;
+        case Op::kIn: case Op::kIntersects: shape = Shape::kNumIn; break;
+        case Op::kGe: shape = Shape::kNumGe; break;
+        default: break;
+      }
       return;
     }
     if (!xf.empty() || type != FieldType::kString) return;
     switch (op) {
-      case Op::kEq: fn = strCheck<StrEq>; break;
-      case Op::kIn: case Op::kIntersects: fn = strCheck<StrIn>; break;
-      case Op::kStartsWith: case Op::kBStartsWith: fn = strCheck<StrPrefix>; break;
-      case Op::kEndsWith: fn = strCheck<StrSuffix>; break;
-      case Op::kContains: case Op::kBContains: fn = strCheck<StrContains>; break;
+      case Op::kEq: shape = Shape::kStrEq; break;
+      case Op::kIn: case Op::kIntersects: shape = Shape::kStrIn; break;
+      case Op::kStartsWith: case Op::kBStartsWith: shape = Shape::kStrPrefix; break;
+      case Op::kEndsWith: shape = Shape::kStrSuffix; break;
+      case Op::kContains: case Op::kBContains: shape = Shape::kStrContains; break;
       default: break;
     }
   }
+  void setRoutine() { fn = routine(shape); }
   bool shared = false;  // used by more than one rule: memoised per event
-  bool (*fn)(const CheckExpr&, EvalState&) = generic;
+  Shape shape = Shape::kGeneric;
+  Routine fn = routine(Shape::kGeneric);
 
-  static bool generic(const CheckExpr& c, EvalState& st) { return c.eval(st); }
   bool typeMatch(const EvalState& st) const {
     return st.type_id >= 0 && static_cast<size_t>(st.type_id) < type_ids.size() && type_ids[st.type_id];
-  }
-  static bool typeIn(const CheckExpr& c, EvalState& st) { return c.typeMatch(st); }
-  static bool typeNe(const CheckExpr& c, EvalState& st) {
-    return !c.typeMatch(st) && !st.view.evt_type.empty();
   }
   struct StrEq {
     static bool m(const CheckExpr& c, std::string_view v) {
@@ -208,12 +259,20 @@ class CheckExpr final : public Expr {
   };
   struct StrIn {
     static bool m(const CheckExpr& c, std::string_view v) {
-      return (c.len_mask & lenBit(v.size())) && c.strset.contains(asv(v));
+      return (c.len_mask & lenBit(v.size())) && c.sigMayHold(v) && c.strset.contains(asv(v));
     }
   };
   struct StrPrefix {
     static bool m(const CheckExpr& c, std::string_view v) {
-      return v.size() >= c.str.size() && memcmp(v.data(), c.str.data(), c.str.size()) == 0;
+      size_t n = c.str.size();
+      if (v.size() < n) return false;
+      if (n >= 8) {  // most values differ in the first 8 bytes: no memcmp call
+        uint64_t a, b;
+        memcpy(&a, v.data(), 8);
+        memcpy(&b, c.str.data(), 8);
+        if (a != b) return false;
+      }
+      return memcmp(v.data(), c.str.data(), n) == 0;
     }
   };
   struct StrSuffix {
@@ -225,6 +284,31 @@ class CheckExpr final : public Expr {
   struct StrContains {
     static bool m(const CheckExpr& c, std::string_view v) { return v.find(c.str) != std::string_view::npos; }
   };
+  struct NumEq {
+    static bool m(const CheckExpr& c, int64_t v) { return v == c.num; }
+  };
+  struct NumGe {
+    static bool m(const CheckExpr& c, int64_t v) { return v >= c.num; }
+  };
+  struct NumIn {
+    static bool m(const CheckExpr& c, int64_t v) {
+      if (!c.numlist.empty()) {  // a few operands: a scan beats hashing
+        for (int64_t x : c.numlist) {
+          if (x == v) return true;
+        }
+        return false;
+      }
+      return c.numset.contains(v);
+    }
+  };
+  template <class M>
+  static bool numCheck(const CheckExpr& c, EvalState& st) {
+    const FieldValues& v = st.fetch(c.slot, c.def, c.field);
+    for (int64_t x : v.n) {
+      if (M::m(c, x)) return true;
+    }
+    return false;
+  }
   template <class M>
   static bool strCheck(const CheckExpr& c, EvalState& st) {
     const FieldValues& v = st.fetch(c.slot, c.def, c.field);
@@ -844,6 +928,7 @@ class Compiler {
           } else {
             e->strset.insert(v);
             e->addLen(v.size());
+            e->addSig(v);
           }
         } else if (e->type == FieldType::kNumber) {
           int64_t x;
@@ -1010,7 +1095,9 @@ class Planner {
       auto [it, fresh] = by_key_.try_emplace(c->key, c);
       if (fresh) {
         c->id = static_cast<int>(checks_.size());
+        if (!c->numset.empty() && c->numset.size() <= 8) c->numlist.assign(c->numset.begin(), c->numset.end());
         c->specialise();
+        c->setRoutine();
         checks_.push_back(c);
         uses_.push_back(0);
       }

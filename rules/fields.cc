@@ -101,8 +101,9 @@ bool parseIpv4Fast(std::string_view s, IpNet* out) {
 }
 
 bool parseHostPort(std::string_view s, IpNet* ip, int64_t* port) {
-  auto c = s.rfind(':');
-  if (c == std::string_view::npos) return false;
+  const void* colon = s.empty() ? nullptr : memrchr(s.data(), ':', s.size());
+  if (colon == nullptr) return false;
+  size_t c = static_cast<size_t>(static_cast<const char*>(colon) - s.data());
   std::string_view host = s.substr(0, c);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
@@ -122,7 +123,19 @@ void ensureSock(EventView& v) {
     if (a.value_case() != api::Arg::kSockArg) continue;
     std::string_view s = sv(a.sock_arg());
     auto sp = s.find(' ');
-    auto arrow = s.find(" -> ");
+    // " -> ": memchr for its '>' (std::string_view::find of a string is a
+    // byte-by-byte loop in libstdc++).
+    size_t arrow = std::string_view::npos;
+    for (size_t from = 0; from < s.size();) {
+      const void* gt = memchr(s.data() + from, '>', s.size() - from);
+      if (gt == nullptr) break;
+      size_t g = static_cast<size_t>(static_cast<const char*>(gt) - s.data());
+      if (g >= 2 && g + 1 < s.size() && s[g - 2] == ' ' && s[g - 1] == '-' && s[g + 1] == ' ') {
+        arrow = g - 2;
+        break;
+      }
+      from = g + 1;
+    }
     if (sp == std::string_view::npos || arrow == std::string_view::npos || arrow < sp) {
       v.extract_errors++;
       return;
@@ -845,12 +858,16 @@ bool IpNet::contains(const IpNet& ip) const {
 
 std::string IpNet::str() const {
   if (family == 4 && prefix == 32) {
-    std::string s;
-    for (int i = 0; i < 4; i++) {
-      if (i > 0) s += '.';
-      absl::StrAppend(&s, addr[static_cast<size_t>(i)]);
+    char buf[16];
+    size_t n = 0;
+    for (size_t i = 0; i < 4; i++) {
+      if (i > 0) buf[n++] = '.';
+      unsigned x = addr[i];
+      if (x >= 100) buf[n++] = static_cast<char>('0' + x / 100);
+      if (x >= 10) buf[n++] = static_cast<char>('0' + x / 10 % 10);
+      buf[n++] = static_cast<char>('0' + x % 10);
     }
-    return s;
+    return std::string(buf, n);
   }
   char buf[INET6_ADDRSTRLEN] = {};
   inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr.data(), buf, sizeof(buf));
