@@ -478,6 +478,7 @@ struct OutputTemplate {
   };
   std::vector<Seg> segs;
   std::vector<FieldRef> fields;
+  size_t keys = 0;  // distinct field names among fields
 };
 
 // ---- compiled rules ------------------------------------------------------------
@@ -536,6 +537,19 @@ struct RuleEngine::Impl {
   EvalState state;
   uint64_t seq = 0;
   size_t check_uses = 0, distinct_checks = 0;  // checks in all rules / after merging
+  api::Event alert;                             // reused for every alert (see evaluate)
+  const void* alert_fields_of = nullptr;        // rule whose output_fields keys alert holds
+  std::array<std::string, 8> source_names;      // Event field name by event_case
+  const std::string& sourceName(int c) {
+    static const std::string kNone;
+    if (c <= 0 || c >= static_cast<int>(source_names.size())) return kNone;
+    std::string& n = source_names[static_cast<size_t>(c)];
+    if (n.empty()) {
+      const auto* d = api::Event::descriptor()->FindFieldByNumber(c);
+      if (d) n = d->name();
+    }
+    return n;
+  }
   std::atomic<bool> busy{false};
   std::atomic<uint64_t> events{0}, evaluations{0}, alerts{0}, runtime_errors{0}, refused{0};
 
@@ -645,6 +659,9 @@ class Compiler {
       i = e - 1;
     }
     if (!lit.empty()) out->segs.push_back({std::move(lit), -1});
+    std::set<std::string> names;
+    for (const auto& f : out->fields) names.insert(f.name);
+    out->keys = names.size();
     return true;
   }
 
@@ -1002,10 +1019,11 @@ class Compiler {
   }
 };
 
-std::string renderField(EvalState& st, const FieldRef& f) {
+void renderField(EvalState& st, const FieldRef& f, std::string* out) {
   const FieldValues& v = st.fetch(f);
-  if (v.size() == 0) return "<NA>";
-  return v.render(0);
+  if (v.size() == 0) out->assign("<NA>");
+  else if (v.type == FieldType::kString) out->assign(v.s[0].data(), v.s[0].size());
+  else *out = v.render(0);
 }
 
 }  // namespace
@@ -1509,31 +1527,39 @@ void RuleEngine::evaluate(const api::Event& event,
     bump(r->matches);
     bump(m.alerts);
     try {
-      api::Event out;
+      // The alert is built in an event the engine keeps: its strings, tags,
+      // map nodes and process messages keep their memory from one alert to
+      // the next (a callee that moves the alert away just leaves it empty).
+      api::Event& out = m.alert;
       out.set_node_name(event.node_name());
       out.set_time(event.time());
       out.set_schema_version(event.schema_version());
       auto* a = out.mutable_rule_alert();
       a->set_rule(r->name);
       a->set_priority(priorityName(r->priority));
+      a->clear_tags();
       for (const auto& t : r->tags) a->add_tags(t);
-      std::string text;
+      std::string* text = a->mutable_output();
+      text->clear();
       auto* fields = a->mutable_output_fields();
+      // The same rule fills the same keys: overwrite them in place.
+      if (m.alert_fields_of != r || fields->size() != r->output.keys) fields->clear();
+      m.alert_fields_of = r;
       for (const auto& seg : r->output.segs) {
         if (seg.field < 0) {
-          text += seg.lit;
+          *text += seg.lit;
           continue;
         }
-        const FieldRef& f = r->output.fields[seg.field];
-        std::string v = renderField(st, f);
-        text += v;
-        (*fields)[f.name] = std::move(v);
+        const FieldRef& f = r->output.fields[static_cast<size_t>(seg.field)];
+        std::string& v = (*fields)[f.name];
+        renderField(st, f, &v);
+        *text += v;
       }
-      a->set_output(std::move(text));
-      const auto* d = api::Event::descriptor()->FindFieldByNumber(event.event_case());
-      if (d) a->set_source(d->name());
+      a->set_source(m.sourceName(event.event_case()));
       if (st.view.proc) *a->mutable_process() = *st.view.proc;
+      else a->clear_process();
       if (st.view.parent && st.view.parent->ByteSizeLong() > 0) *a->mutable_parent() = *st.view.parent;
+      else a->clear_parent();
       on_alert(std::move(out));
     } catch (const std::exception&) {
       bump(r->errors);

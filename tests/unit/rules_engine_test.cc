@@ -546,6 +546,66 @@ TEST(RulesOutput, RendersFieldsAndFillsTheAlert) {
       << bad.status().message();
 }
 
+// The engine reuses one event for its alerts: nothing of an alert may leak
+// into the next, whether the callee copies the alert or moves it away.
+TEST(RulesOutput, AlertsCarryNothingFromThePreviousOne) {
+  auto e = mustLoad(R"(
+- rule: a
+  desc: d
+  condition: evt.type = openat
+  output: "a %proc.name %fd.name %proc.pname"
+  priority: WARNING
+  tags: [t1, t2, t3]
+- rule: b
+  desc: d
+  condition: evt.type = openat
+  output: "b %user.uid"
+  priority: INFO
+  tags: [t4]
+- rule: c
+  desc: d
+  condition: evt.type = connect
+  output: "c %proc.name"
+  priority: INFO
+)");
+  ASSERT_TRUE(e);
+  for (bool move : {false, true}) {
+    SCOPED_TRACE(move ? "callee moves" : "callee copies");
+    std::vector<api::Event> got;
+    auto keep = [&](api::Event&& a) { got.push_back(move ? std::move(a) : a); };
+    e->evaluate(openEvent(), keep);
+    e->evaluate(openEvent(), keep);
+    e->evaluate(connectEvent(), keep);
+    ASSERT_EQ(got.size(), 5u);
+    for (int i : {0, 2}) {
+      const auto& a = got[static_cast<size_t>(i)].rule_alert();
+      EXPECT_EQ(a.rule(), "a");
+      EXPECT_EQ(a.output(), "a cat /etc/shadow bash");
+      EXPECT_EQ(a.output_fields().size(), 3u);
+      EXPECT_EQ(a.tags_size(), 3);
+      EXPECT_EQ(a.parent().comm(), "bash");
+    }
+    for (int i : {1, 3}) {
+      const auto& a = got[static_cast<size_t>(i)].rule_alert();
+      EXPECT_EQ(a.rule(), "b");
+      EXPECT_EQ(a.priority(), "INFORMATIONAL");
+      EXPECT_EQ(a.output(), "b 0");
+      ASSERT_EQ(a.output_fields().size(), 1u);
+      EXPECT_EQ(a.output_fields().at("user.uid"), "0");
+      ASSERT_EQ(a.tags_size(), 1);
+      EXPECT_EQ(a.tags(0), "t4");
+    }
+    const auto& c = got[4];
+    EXPECT_EQ(c.rule_alert().output(), "c ssh");
+    EXPECT_EQ(c.rule_alert().tags_size(), 0);
+    EXPECT_FALSE(c.rule_alert().has_parent());  // the connect event has none
+    EXPECT_EQ(c.rule_alert().process().pid(), 300u);
+    EXPECT_EQ(c.time(), "2026-11-23T18:42:00Z");
+    EXPECT_EQ(c.node_name(), "");
+    EXPECT_EQ(c.rule_alert().source(), "process_lsm");
+  }
+}
+
 TEST(RulesEngine, IndexedByEventTypeAndCounted) {
   auto e = mustLoad(R"(
 - rule: exec
