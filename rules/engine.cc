@@ -520,11 +520,22 @@ struct CompiledRule {
 
 // The rules one event type meets. Rules whose condition requires proc.name to
 // be one of a set of names are listed only under those names.
+// The rules one event type meets, and which of them an event can match:
+// a rule whose condition requires proc.name to be one of some names is
+// listed only under those names; otherwise a rule that requires fd.name to be
+// one of some paths or to start with one of some prefixes (startswith, pmatch,
+// fd.directory) only under those; the rest run on every event of the type.
+// Sets of rules are bit masks over `rules`, so the union keeps rule order.
 struct Bucket {
+  using Mask = std::vector<uint64_t>;
   int type_id = -1;
-  std::vector<const CompiledRule*> rules;    // all, in rule order
-  std::vector<const CompiledRule*> no_name;  // rules that need no particular proc.name
-  absl::flat_hash_map<std::string, std::vector<const CompiledRule*>> by_name;
+  std::vector<const CompiledRule*> rules;  // all, in rule order
+  Mask always;                             // rules no index can skip
+  absl::flat_hash_map<std::string, Mask> by_name;      // proc.name value
+  absl::flat_hash_map<std::string, Mask> path_exact;   // fd.name value
+  absl::flat_hash_map<std::string, Mask> path_prefix;  // fd.name prefix
+  std::vector<size_t> prefix_lens;                     // of path_prefix keys, ascending
+  size_t words() const { return (rules.size() + 63) / 64; }
 };
 
 struct RuleEngine::Impl {
@@ -532,7 +543,8 @@ struct RuleEngine::Impl {
   std::vector<std::unique_ptr<CompiledRule>> rules;
   absl::flat_hash_map<std::string, Bucket> by_type;
   Bucket any_type;  // rules for event types no rule names
-  FieldRef proc_name;
+  FieldRef proc_name, fd_name;
+  std::vector<uint64_t> mask;  // evaluate(): the rules to run
   absl::flat_hash_map<std::string, int> slot_of;  // field name -> cache slot
   EvalState state;
   uint64_t seq = 0;
@@ -1273,22 +1285,91 @@ class Planner {
   }
 };
 
+// The fd.name values a condition can match, if it can only match some: exact
+// paths and prefixes. fd.directory = D needs fd.name to start with D/ (the
+// directory is fd.name up to its last slash); pmatch P is P itself or below P/.
+struct PathReq {
+  std::set<std::string> exact, prefix;
+  size_t size() const { return exact.size() + prefix.size(); }
+};
+std::optional<PathReq> requiredPaths(const Expr* e) {
+  if (auto* c = dynamic_cast<const CheckExpr*>(e)) {
+    if (!c->xf.empty() || c->type_check) return std::nullopt;
+    PathReq r;
+    if (c->field.name == "fd.name") {
+      if (c->op == Op::kEq) r.exact.insert(c->str);
+      else if (c->op == Op::kIn) r.exact.insert(c->strset.begin(), c->strset.end());
+      else if (c->op == Op::kStartsWith) r.prefix.insert(c->str);
+      else if (c->op == Op::kPmatch) {
+        for (const auto& p : c->paths) {
+          if (p == "/") {
+            r.prefix.insert("/");
+          } else {
+            r.exact.insert(p);
+            r.prefix.insert(p + "/");
+          }
+        }
+      } else {
+        return std::nullopt;
+      }
+      return r;
+    }
+    if (c->field.name == "fd.directory" && (c->op == Op::kEq || c->op == Op::kIn)) {
+      std::vector<std::string> dirs;
+      if (c->op == Op::kEq) dirs.push_back(c->str);
+      else dirs.assign(c->strset.begin(), c->strset.end());
+      for (const auto& d : dirs) {
+        if (d.empty() || d[0] != '/') return std::nullopt;  // "." (no slash): not a prefix
+        r.prefix.insert(d == "/" ? d : d + "/");
+      }
+      return r;
+    }
+    return std::nullopt;
+  }
+  if (auto* a = dynamic_cast<const AndExpr*>(e)) {
+    std::optional<PathReq> best;  // any operand's requirement holds; keep the narrowest
+    for (const auto& ch : a->c) {
+      auto x = requiredPaths(ch.get());
+      if (x && (!best || x->size() < best->size())) best = std::move(x);
+    }
+    return best;
+  }
+  if (auto* o = dynamic_cast<const OrExpr*>(e)) {
+    PathReq all;
+    for (const auto& ch : o->c) {
+      auto x = requiredPaths(ch.get());
+      if (!x) return std::nullopt;
+      all.exact.insert(x->exact.begin(), x->exact.end());
+      all.prefix.insert(x->prefix.begin(), x->prefix.end());
+    }
+    return all;
+  }
+  return std::nullopt;
+}
+
 void indexBucket(Bucket& b) {
-  std::vector<std::optional<std::set<std::string>>> req;
-  std::set<std::string> names;
-  for (const auto* r : b.rules) {
-    req.push_back(requiredNames(r->cond.get()));
-    if (req.back()) names.insert(req.back()->begin(), req.back()->end());
-  }
+  size_t words = b.words();
+  b.always.assign(words, 0);
+  std::set<size_t> lens;
+  auto set = [&](Bucket::Mask& m, size_t i) {
+    if (m.empty()) m.assign(words, 0);
+    m[i / 64] |= 1ull << (i % 64);
+  };
   for (size_t i = 0; i < b.rules.size(); i++) {
-    if (!req[i]) b.no_name.push_back(b.rules[i]);
-  }
-  for (const auto& n : names) {
-    auto& v = b.by_name[n];
-    for (size_t i = 0; i < b.rules.size(); i++) {
-      if (!req[i] || req[i]->count(n)) v.push_back(b.rules[i]);
+    const Expr* cond = b.rules[i]->cond.get();
+    if (auto names = requiredNames(cond)) {
+      for (const auto& n : *names) set(b.by_name[n], i);
+    } else if (auto paths = requiredPaths(cond)) {
+      for (const auto& p : paths->exact) set(b.path_exact[p], i);
+      for (const auto& p : paths->prefix) {
+        set(b.path_prefix[p], i);
+        lens.insert(p.size());
+      }
+    } else {
+      set(b.always, i);
     }
   }
+  b.prefix_lens.assign(lens.begin(), lens.end());
 }
 
 absl::StatusOr<std::unique_ptr<RuleEngine::Impl>> build(const RuleSet& set, const LoadOptions& opts,
@@ -1419,6 +1500,8 @@ absl::StatusOr<std::unique_ptr<RuleEngine::Impl>> build(const RuleSet& set, cons
   indexBucket(impl->any_type);
   impl->proc_name = *resolveField("proc.name", false, "");
   impl->proc_name.slot = impl->slotFor("proc.name");
+  impl->fd_name = *resolveField("fd.name", false, "");
+  impl->fd_name.slot = impl->slotFor("fd.name");
   impl->state.slots.resize(impl->slot_of.size());
   return impl;
 }
@@ -1501,17 +1584,34 @@ void RuleEngine::evaluate(const api::Event& event,
     st.type_id = tid != m.type_id_of.end() ? tid->second : -1;
   }
   const Bucket& bucket = it != m.by_type.end() ? it->second : m.any_type;
-  const std::vector<const CompiledRule*>* candidates = &bucket.no_name;
+  std::vector<uint64_t>& mask = m.mask;
+  mask.assign(bucket.always.begin(), bucket.always.end());
+  auto add = [&](const absl::flat_hash_map<std::string, Bucket::Mask>& index, std::string_view key) {
+    auto n = index.find(asv(key));
+    if (n == index.end()) return;
+    for (size_t w = 0; w < mask.size(); w++) mask[w] |= n->second[w];
+  };
   if (!bucket.by_name.empty()) {
     const FieldValues& name = st.fetch(m.proc_name);
-    if (name.size() > 0) {
-      auto n = bucket.by_name.find(asv(name.s[0]));
-      if (n != bucket.by_name.end()) candidates = &n->second;
+    if (name.size() > 0) add(bucket.by_name, name.s[0]);
+  }
+  if (!bucket.path_exact.empty() || !bucket.path_prefix.empty()) {
+    const FieldValues& path = st.fetch(m.fd_name);
+    if (path.size() > 0) {
+      std::string_view p = path.s[0];
+      if (!bucket.path_exact.empty()) add(bucket.path_exact, p);
+      for (size_t len : bucket.prefix_lens) {
+        if (len > p.size()) break;
+        add(bucket.path_prefix, p.substr(0, len));
+      }
     }
   }
-  const auto& rules = *candidates;
-  bump(m.evaluations, rules.size());
-  for (const CompiledRule* r : rules) {
+  size_t nrules = 0;
+  for (uint64_t w : mask) nrules += static_cast<size_t>(__builtin_popcountll(w));
+  bump(m.evaluations, nrules);
+  for (size_t w = 0; w < mask.size(); w++) {
+   for (uint64_t bits = mask[w]; bits != 0; bits &= bits - 1) {
+    const CompiledRule* r = bucket.rules[w * 64 + static_cast<size_t>(__builtin_ctzll(bits))];
     uint32_t errs = st.view.extract_errors;
     bool hit = false;
     try {
@@ -1565,6 +1665,7 @@ void RuleEngine::evaluate(const api::Event& event,
       bump(r->errors);
       bump(m.runtime_errors);
     }
+   }
   }
   m.busy.store(false, std::memory_order_release);
 }

@@ -704,6 +704,53 @@ TEST(RulesEngine, ProcNameIndexSkipsOnlyRulesThatCannotMatch) {
   EXPECT_EQ(names(ev), (std::vector<std::string>{"not shell"}));
 }
 
+TEST(RulesEngine, PathIndexSkipsOnlyRulesThatCannotMatch) {
+  auto e = mustLoad(R"(
+- rule: shadow
+  desc: d
+  condition: evt.type = openat and fd.name in (/etc/shadow, /etc/gshadow)
+  output: o
+  priority: INFO
+- rule: under etc ssh
+  desc: d
+  condition: evt.type = openat and (fd.name startswith /etc/ssh/ or fd.directory = /root/.ssh)
+  output: o
+  priority: INFO
+- rule: pmatch var
+  desc: d
+  condition: evt.type = openat and fd.name pmatch (/var/lib) and proc.pid > 0
+  output: o
+  priority: INFO
+- rule: any file
+  desc: d
+  condition: evt.type = openat and not fd.name startswith /proc/
+  output: o
+  priority: INFO
+)");
+  ASSERT_TRUE(e);
+  auto run1 = [&](const std::string& path, uint64_t* ran) {
+    auto ev = openEvent();
+    ev.mutable_process_lsm()->set_path(path);
+    uint64_t before = e->stats().rule_evaluations;
+    std::vector<std::string> r;
+    for (const auto& a : run(*e, ev)) r.push_back(a.rule_alert().rule());
+    *ran = e->stats().rule_evaluations - before;
+    return r;
+  };
+  uint64_t ran = 0;
+  EXPECT_EQ(run1("/etc/shadow", &ran), (std::vector<std::string>{"shadow", "any file"}));
+  EXPECT_EQ(ran, 2u);  // the ssh and /var/lib rules are skipped
+  EXPECT_EQ(run1("/etc/ssh/sshd_config", &ran), (std::vector<std::string>{"under etc ssh", "any file"}));
+  EXPECT_EQ(ran, 2u);
+  EXPECT_EQ(run1("/root/.ssh/id_rsa", &ran), (std::vector<std::string>{"under etc ssh", "any file"}));
+  EXPECT_EQ(run1("/root/.ssh/keys/id_rsa", &ran), (std::vector<std::string>{"any file"}));
+  EXPECT_EQ(run1("/var/lib", &ran), (std::vector<std::string>{"pmatch var", "any file"}));
+  EXPECT_EQ(run1("/var/lib/x", &ran), (std::vector<std::string>{"pmatch var", "any file"}));
+  EXPECT_EQ(run1("/var/library", &ran), (std::vector<std::string>{"any file"}));
+  EXPECT_EQ(run1("/proc/1/status", &ran), (std::vector<std::string>{}));
+  EXPECT_EQ(ran, 1u);
+}
+
 TEST(RulesEngine, RuntimeErrorsAreCountedNotThrown) {
   auto e = mustLoad(ruleYaml("evt.type = connect and fd.sport = 22") +
                     "- rule: dur\n  desc: d\n  condition: evt.type = execve and proc.duration > 0\n  output: o\n"

@@ -1,5 +1,6 @@
 // The evaluation plan (shared checks memoised per event, operands reordered,
-// conditions flattened into branch programs) must not change any result:
+// conditions flattened into branch programs, rules indexed by event type,
+// proc.name and fd.name paths and prefixes) must not change any result:
 // random and/or/not conditions over a pool of checks, many rules sharing the
 // same checks in one engine, against the truth computed here from each check
 // evaluated alone.
@@ -43,6 +44,11 @@ const std::vector<std::string> kChecks = {
     "tolower(proc.name) = bash",
     "len(proc.name) > 3",
     "fd.typechar = f",
+    "fd.directory in (/etc, /var/log)",
+    "fd.directory = /",
+    "fd.name = /tmp/x",
+    "fd.name pmatch (/)",
+    "fd.name startswith /etc/sh",
 };
 
 uint64_t next(uint64_t& s) {
@@ -110,7 +116,8 @@ Cond randomCond(uint64_t& s, int depth) {
 
 api::Event event(uint64_t& s) {
   static const char* kNames[] = {"bash", "sh", "cat", "nginx", "python3", "Bash", "ba"};
-  static const char* kPaths[] = {"/etc/shadow", "/etc/passwd", "/var/log/syslog", "/tmp/x", "/etc/nginx/a.conf"};
+  static const char* kPaths[] = {"/etc/shadow", "/etc/passwd", "/var/log/syslog", "/tmp/x",
+                                 "/etc/nginx/a.conf", "/x", "/", "data.txt", "/etc", "/tmp"};
   api::Event ev;
   ev.set_time("2026-11-23T18:40:12.123456789Z");
   api::Process* p;
@@ -128,7 +135,7 @@ api::Event event(uint64_t& s) {
     parent = l->mutable_parent();
     l->set_hook("file_open");
     l->set_policy_name("p");
-    l->set_path(kPaths[next(s) % 5]);
+    l->set_path(kPaths[next(s) % 10]);
   }
   std::string name = kNames[next(s) % 7];
   p->set_pid(10 + static_cast<uint32_t>(next(s) % 100));
