@@ -6,10 +6,8 @@
 //
 // Pids, times and exec ids change with every recording, so alerts are matched
 // by rule name and output fields.
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <map>
 #include <string>
 #include <utility>
@@ -17,6 +15,7 @@
 
 #include "rules/cli.h"
 #include "rules/engine.h"
+#include "rules_events.h"
 
 namespace vigil::rules {
 namespace {
@@ -24,22 +23,6 @@ namespace {
 const std::string kCorpus = std::string(VIGIL_CORPUS_DIR) + "/falco-rules/falco_rules.yaml";
 const std::string kDefault = std::string(VIGIL_SOURCE_DIR) + "/rules/default/vigil_rules.yaml";
 const std::string kRecorded = std::string(VIGIL_SOURCE_DIR) + "/tests/rules/fixtures/vm-recorded-6.12.jsonl";
-
-std::vector<api::Event> readEvents(const std::string& path) {
-  std::vector<api::Event> out;
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << path;
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    n++;
-    api::Event ev;
-    auto st = google::protobuf::util::JsonStringToMessage(line, &ev);
-    EXPECT_TRUE(st.ok()) << path << ":" << n << ": " << st.ToString();
-    out.push_back(std::move(ev));
-  }
-  return out;
-}
 
 const api::Process* processOf(const api::Event& e) {
   if (e.has_process_exec()) return &e.process_exec().process();
@@ -58,7 +41,7 @@ struct Expected {
 };
 
 TEST(RulesVmReplay, RecordingHoldsTheScenarios) {
-  auto events = readEvents(kRecorded);
+  auto events = readEventsJsonl(kRecorded);
   ASSERT_GT(events.size(), 50u);
   // The attacks and the benign activity are really in the recording, as vigild
   // wrote them (not hand-made): kernel-resolved paths, lineage, policy outcome.
@@ -94,7 +77,7 @@ TEST(RulesVmReplay, CorpusAndShippedRulesFireOnTheAttacksOnly) {
   ASSERT_TRUE(e.ok()) << e.status().message();
   std::vector<api::RuleAlert> alerts;
   std::vector<size_t> at;
-  auto events = readEvents(kRecorded);
+  auto events = readEventsJsonl(kRecorded);
   for (size_t i = 0; i < events.size(); i++) {
     (*e)->evaluate(events[i], [&](api::Event&& a) {
       alerts.push_back(a.rule_alert());
