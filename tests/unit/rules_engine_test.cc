@@ -751,6 +751,43 @@ TEST(RulesEngine, PathIndexSkipsOnlyRulesThatCannotMatch) {
   EXPECT_EQ(ran, 1u);
 }
 
+// socket_connect as vigild reports it: the socket (not bound or connected yet
+// when connect is decided) and the sockaddr argument, the destination.
+api::Event connectArgsEvent(const std::string& args) {
+  return fromJson(R"({"process_lsm":{
+    "process":{"pid":310,"comm":"kworkerd","binary":"/tmp/.cache/kworkerd"},
+    "policy_name":"watch-connect","hook":"socket_connect","action":"ACTION_POST","outcome":"OUTCOME_POSTED",
+    "mode":"POLICY_MODE_ENFORCE","args":[)" + args + R"(]},"time":"2026-11-23T18:42:00Z"})");
+}
+
+TEST(RulesFields, SocketAndSockaddrArguments) {
+  auto both = connectArgsEvent(R"({"label":"sock","sock_arg":"tcp 0.0.0.0:0 -> 0.0.0.0:0"},
+                                  {"label":"address","sock_arg":"inet 203.0.113.9:4444"})");
+  for (const char* cond : {"fd.sip = 203.0.113.9", "fd.sport = 4444", "fd.typechar = 4", "fd.type = ipv4",
+                           "fd.l4proto = tcp", "fd.name = 203.0.113.9:4444", "not fd.cip exists",
+                           "not fd.cport exists", "fd.ip = 203.0.113.9", "not fd.snet in (\"10.0.0.0/8\")"}) {
+    EXPECT_TRUE(matches(std::string("evt.type = connect and ") + cond, both)) << cond;
+  }
+  auto bound = connectArgsEvent(R"({"sock_arg":"udp 10.0.2.15:5353 -> 0.0.0.0:0"},
+                                   {"sock_arg":"inet6 [2001:db8::7]:53"})");
+  for (const char* cond : {"fd.sip = 2001:db8::7", "fd.typechar = 6", "fd.cip = 10.0.2.15", "fd.cport = 5353",
+                           "fd.l4proto = udp", "fd.name = \"10.0.2.15:5353->2001:db8::7:53\""}) {
+    EXPECT_TRUE(matches(std::string("evt.type = connect and ") + cond, bound)) << cond;
+  }
+  // Only the sockaddr: no protocol; a malformed one is a runtime error, not a match.
+  EXPECT_TRUE(matches("fd.sip = 203.0.113.9 and not fd.l4proto exists",
+                      connectArgsEvent(R"({"sock_arg":"inet 203.0.113.9:80"})")));
+  auto e = mustLoad(ruleYaml("fd.sport = 80"));
+  ASSERT_TRUE(e);
+  EXPECT_TRUE(run(*e, connectArgsEvent(R"({"sock_arg":"inet 203.0.113.9"})")).empty());
+  EXPECT_EQ(e->stats().runtime_errors, 1u);
+  // The shipped rule fires on a public destination, not on a private one.
+  auto shipped = RuleEngine::load({std::string(VIGIL_SOURCE_DIR) + "/rules/default/vigil_rules.yaml"});
+  ASSERT_TRUE(shipped.ok());
+  EXPECT_EQ(run(**shipped, both).size(), 1u);
+  EXPECT_TRUE(run(**shipped, connectArgsEvent(R"({"sock_arg":"inet 10.0.2.2:80"})")).empty());
+}
+
 TEST(RulesEngine, RuntimeErrorsAreCountedNotThrown) {
   auto e = mustLoad(ruleYaml("evt.type = connect and fd.sport = 22") +
                     "- rule: dur\n  desc: d\n  condition: evt.type = execve and proc.duration > 0\n  output: o\n"
