@@ -1,5 +1,6 @@
 // Replays events vigild recorded in the QEMU guest (tests/rules/fixtures/,
-// made by tests/vm/record-rules-fixtures from tests/vm/cases/rules_record.sh)
+// made by tests/vm/record-rules-fixtures from tests/vm/cases/rules_record.sh,
+// with a vigild that has the socket_connect hook)
 // through the real Falco corpus rules (read from the shared corpus, never
 // copied) and Vigil's shipped rules: the attacks in the recording raise exactly
 // the expected alerts, the benign activity recorded with them raises none.
@@ -46,6 +47,7 @@ TEST(RulesVmReplay, RecordingHoldsTheScenarios) {
   // The attacks and the benign activity are really in the recording, as vigild
   // wrote them (not hand-made): kernel-resolved paths, lineage, policy outcome.
   int web_shell = 0, cat_shadow = 0, sshd_shadow = 0, shell_under_shell = 0, denied = 0;
+  std::vector<std::string> connects;  // "comm sockaddr"
   for (const auto& e : events) {
     const api::Process* p = processOf(e);
     const api::Process* parent = parentOf(e);
@@ -62,12 +64,20 @@ TEST(RulesVmReplay, RecordingHoldsTheScenarios) {
       if (p->comm() == "sshd") sshd_shadow++;
     }
     if (e.has_process_lsm() && e.process_lsm().outcome() == api::OUTCOME_DENIED) denied++;
+    if (e.has_process_lsm() && e.process_lsm().hook() == "socket_connect") {
+      for (const auto& a : e.process_lsm().args()) {
+        if (a.label() == "address") connects.push_back(p->comm() + " " + a.sock_arg());
+      }
+    }
   }
   EXPECT_EQ(web_shell, 1);
   EXPECT_EQ(cat_shadow, 1);
   EXPECT_EQ(sshd_shadow, 1);
   EXPECT_GE(shell_under_shell, 1);
   EXPECT_EQ(denied, 1);
+  // Recorded with main's socket_connect hook (socket + sockaddr arguments).
+  EXPECT_EQ(connects, (std::vector<std::string>{"kworkerd inet 203.0.113.9:4444", "curl inet 203.0.113.10:443",
+                                                "kworkerd inet 10.0.2.2:80", "kworkerd inet 127.0.0.1:9"}));
 }
 
 TEST(RulesVmReplay, CorpusAndShippedRulesFireOnTheAttacksOnly) {
@@ -114,6 +124,13 @@ TEST(RulesVmReplay, CorpusAndShippedRulesFireOnTheAttacksOnly) {
         {"policy.name", "test-deny-open"},
         {"policy.outcome", "denied"},
         {"evt.res", "EACCES"}}},
+      // An unexpected binary connected to a public address; curl, and the
+      // private and loopback destinations, raised nothing.
+      {"Outbound connection from unexpected binary",
+       {{"fd.name", "203.0.113.9:4444"},
+        {"proc.name", "kworkerd"},
+        {"proc.exepath", "/tmp/.cache/kworkerd"},
+        {"fd.l4proto", "tcp"}}},
   };
   ASSERT_EQ(alerts.size(), want.size()) << [&] {
     std::string s;
@@ -146,7 +163,7 @@ TEST(RulesVmReplay, VigilctlRulesTestOnTheRecording) {
   EXPECT_EQ(rc, 0);
   size_t lines = 0;
   for (char c : out) lines += c == '\n';
-  EXPECT_EQ(lines, 4u) << out;
+  EXPECT_EQ(lines, 5u) << out;
   EXPECT_NE(out.find("\"rule\":\"Run shell untrusted\""), std::string::npos) << out;
   EXPECT_NE(out.find("Kernel policy test-deny-open denied file_open on /etc/vigil-secret"), std::string::npos)
       << out;
