@@ -5,7 +5,9 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <set>
@@ -35,54 +37,51 @@ struct EvalState {
   int type_id = -1;  // interned evt.type of the event, -1 if no rule names it
   uint64_t gen = 0;
   std::vector<Slot> slots;
+  // Per-event results of the engine's distinct checks: (gen << 1) | result,
+  // valid when the stamp is this event's gen. A check shared by several rules
+  // (a macro, a common exception) runs once per event.
+  std::vector<uint64_t> memo;
 
   FieldValues& fetch(const FieldRef& f) { return fetch(f.slot, f.def, f); }
   FieldValues& fetch(int slot, const FieldDef* def, const FieldRef& f) {
-    Slot& s = slots[slot];
+    return fetchSlot(slot, def, f).v;
+  }
+  Slot& fetchSlot(int slot, const FieldDef* def, const FieldRef& f) {
+    Slot& s = slots[static_cast<size_t>(slot)];
     if (s.gen != gen) {
       s.gen = gen;
       s.v.clear();
       s.v.type = def->type;
       def->extract(f, view, s.v);
     }
-    return s.v;
+    return s;
   }
 };
 
 // ---- compiled expressions ----------------------------------------------------
+// The compiler builds a tree (and / or / not over checks); the planner then
+// merges identical checks across rules, orders operands cheapest first and
+// flattens each rule into a branch program (Instr below) that runs without
+// recursion or virtual calls.
 
 class Expr {
  public:
   virtual ~Expr() = default;
-  virtual bool eval(EvalState& st) const = 0;
 };
 
 class AndExpr : public Expr {
  public:
   std::vector<std::unique_ptr<Expr>> c;
-  bool eval(EvalState& st) const override {
-    for (const auto& e : c) {
-      if (!e->eval(st)) return false;
-    }
-    return true;
-  }
 };
 
 class OrExpr : public Expr {
  public:
   std::vector<std::unique_ptr<Expr>> c;
-  bool eval(EvalState& st) const override {
-    for (const auto& e : c) {
-      if (e->eval(st)) return true;
-    }
-    return false;
-  }
 };
 
 class NotExpr : public Expr {
  public:
   std::unique_ptr<Expr> c;
-  bool eval(EvalState& st) const override { return !c->eval(st); }
 };
 
 enum class Op {
@@ -126,7 +125,7 @@ std::string lower(std::string s) {
 
 enum class Xf { kToLower, kToUpper, kBaseName, kLen };
 
-class CheckExpr : public Expr {
+class CheckExpr final : public Expr {
  public:
   // Hot members first: the common path (type check, length reject, cached
   // field, short operand) stays within the first cache line of the node.
@@ -137,6 +136,10 @@ class CheckExpr : public Expr {
   // = and in on strings: bit L set when some operand has length L (L < 64; bit 63:
   // any longer one). Most values are rejected on their length alone.
   uint64_t len_mask = ~0ull;
+  // in on strings: a 256-bit filter on a signature of last and middle byte and
+  // length (sig()); a value whose bit is clear is in no operand, without hashing.
+  std::array<uint64_t, 4> sig_mask{~0ull, ~0ull, ~0ull, ~0ull};
+  bool sig_set = false;
   const FieldDef* def = nullptr;
   std::vector<bool> type_ids;
   std::string str;
@@ -146,19 +149,176 @@ class CheckExpr : public Expr {
   IpNet net;
   absl::flat_hash_set<std::string> strset;
   absl::flat_hash_set<int64_t> numset;
+  std::vector<int64_t> numlist;  // numset's operands when there are at most 8
   std::vector<IpNet> nets;
   std::vector<std::string> paths;
   std::unique_ptr<RE2> re;
   mutable FieldValues scratch_;
   mutable std::string cbuf_;
+  // Planning: what the check tests, as text (field with transformers, operator,
+  // operands; list operands sorted): equal keys are the same check.
+  std::string key;
+  int id = -1;  // index of the canonical check in EvalState::memo
 
   static uint64_t lenBit(size_t n) { return 1ull << (n < 63 ? n : 63); }
   void addLen(size_t n) {
     if (len_mask == ~0ull) len_mask = 0;
     len_mask |= lenBit(n);
   }
+  static uint8_t sig(std::string_view v) {
+    if (v.empty()) return 0;
+    return static_cast<uint8_t>(static_cast<uint8_t>(v.back()) * 31u + static_cast<uint8_t>(v[v.size() / 2]) * 7u +
+                                v.size());
+  }
+  void addSig(std::string_view v) {
+    if (!sig_set) sig_mask = {0, 0, 0, 0};
+    sig_set = true;
+    uint8_t g = sig(v);
+    sig_mask[g >> 6] |= 1ull << (g & 63);
+  }
+  bool sigMayHold(std::string_view v) const {
+    uint8_t g = sig(v);
+    return (sig_mask[g >> 6] >> (g & 63)) & 1;
+  }
 
-  bool eval(EvalState& st) const override {
+  // The check's result on this event; a check several rules share is
+  // computed once per event.
+  bool test(EvalState& st) const {
+    if (!shared) return run(st);
+    uint64_t& m = st.memo[static_cast<size_t>(id)];
+    if ((m >> 1) == st.gen) return m & 1;
+    bool r = run(st);
+    m = (st.gen << 1) | static_cast<uint64_t>(r);
+    return r;
+  }
+
+  // The common shapes (string field without transformers and =, in,
+  // startswith, endswith, contains; numbers =, in, >=; evt.type) have their own
+  // routine; the others go through the general eval(). (A switch inlined into
+  // the program loop measured slower than this one indirect call.)
+  enum class Shape : uint8_t {
+    kGeneric, kTypeIn, kTypeNe, kStrEq, kStrIn, kStrPrefix, kStrSuffix, kStrContains, kNumEq, kNumIn, kNumGe
+  };
+  using Routine = bool (*)(const CheckExpr&, EvalState&);
+  static Routine routine(Shape s) {
+    switch (s) {
+      case Shape::kTypeIn: return [](const CheckExpr& c, EvalState& st) { return c.typeMatch(st); };
+      case Shape::kTypeNe:
+        return [](const CheckExpr& c, EvalState& st) { return !c.typeMatch(st) && !st.view.evt_type.empty(); };
+      case Shape::kStrEq: return strCheck<StrEq>;
+      case Shape::kStrIn: return strCheck<StrIn>;
+      case Shape::kStrPrefix: return strCheck<StrPrefix>;
+      case Shape::kStrSuffix: return strCheck<StrSuffix>;
+      case Shape::kStrContains: return strCheck<StrContains>;
+      case Shape::kNumEq: return numCheck<NumEq>;
+      case Shape::kNumIn: return numCheck<NumIn>;
+      case Shape::kNumGe: return numCheck<NumGe>;
+      case Shape::kGeneric: break;
+    }
+    return [](const CheckExpr& c, EvalState& st) { return c.eval(st); };
+  }
+  bool run(EvalState& st) const { return fn(*this, st); }
+
+  void specialise() {
+    shape = Shape::kGeneric;
+    if (type_check) {
+      shape = op == Op::kNe ? Shape::kTypeNe : Shape::kTypeIn;
+      return;
+    }
+    if (xf.empty() && type == FieldType::kNumber) {
+      switch (op) {
+        case Op::kEq: shape = Shape::kNumEq; break;
+        case Op::kIn: case Op::kIntersects: shape = Shape::kNumIn; break;
+        case Op::kGe: shape = Shape::kNumGe; break;
+        default: break;
+      }
+      return;
+    }
+    if (!xf.empty() || type != FieldType::kString) return;
+    switch (op) {
+      case Op::kEq: shape = Shape::kStrEq; break;
+      case Op::kIn: case Op::kIntersects: shape = Shape::kStrIn; break;
+      case Op::kStartsWith: case Op::kBStartsWith: shape = Shape::kStrPrefix; break;
+      case Op::kEndsWith: shape = Shape::kStrSuffix; break;
+      case Op::kContains: case Op::kBContains: shape = Shape::kStrContains; break;
+      default: break;
+    }
+  }
+  void setRoutine() { fn = routine(shape); }
+  bool shared = false;  // used by more than one rule: memoised per event
+  Shape shape = Shape::kGeneric;
+  Routine fn = routine(Shape::kGeneric);
+
+  bool typeMatch(const EvalState& st) const {
+    return st.type_id >= 0 && static_cast<size_t>(st.type_id) < type_ids.size() && type_ids[st.type_id];
+  }
+  struct StrEq {
+    static bool m(const CheckExpr& c, std::string_view v) {
+      return (c.len_mask & lenBit(v.size())) && v == c.str;
+    }
+  };
+  struct StrIn {
+    static bool m(const CheckExpr& c, std::string_view v) {
+      return (c.len_mask & lenBit(v.size())) && c.sigMayHold(v) && c.strset.contains(asv(v));
+    }
+  };
+  struct StrPrefix {
+    static bool m(const CheckExpr& c, std::string_view v) {
+      size_t n = c.str.size();
+      if (v.size() < n) return false;
+      if (n >= 8) {  // most values differ in the first 8 bytes: no memcmp call
+        uint64_t a, b;
+        memcpy(&a, v.data(), 8);
+        memcpy(&b, c.str.data(), 8);
+        if (a != b) return false;
+      }
+      return memcmp(v.data(), c.str.data(), n) == 0;
+    }
+  };
+  struct StrSuffix {
+    static bool m(const CheckExpr& c, std::string_view v) {
+      return v.size() >= c.str.size() &&
+             memcmp(v.data() + v.size() - c.str.size(), c.str.data(), c.str.size()) == 0;
+    }
+  };
+  struct StrContains {
+    static bool m(const CheckExpr& c, std::string_view v) { return v.find(c.str) != std::string_view::npos; }
+  };
+  struct NumEq {
+    static bool m(const CheckExpr& c, int64_t v) { return v == c.num; }
+  };
+  struct NumGe {
+    static bool m(const CheckExpr& c, int64_t v) { return v >= c.num; }
+  };
+  struct NumIn {
+    static bool m(const CheckExpr& c, int64_t v) {
+      if (!c.numlist.empty()) {  // a few operands: a scan beats hashing
+        for (int64_t x : c.numlist) {
+          if (x == v) return true;
+        }
+        return false;
+      }
+      return c.numset.contains(v);
+    }
+  };
+  template <class M>
+  static bool numCheck(const CheckExpr& c, EvalState& st) {
+    const FieldValues& v = st.fetch(c.slot, c.def, c.field);
+    for (int64_t x : v.n) {
+      if (M::m(c, x)) return true;
+    }
+    return false;
+  }
+  template <class M>
+  static bool strCheck(const CheckExpr& c, EvalState& st) {
+    const FieldValues& v = st.fetch(c.slot, c.def, c.field);
+    for (std::string_view s : v.s) {
+      if (M::m(c, s)) return true;
+    }
+    return false;
+  }
+
+  bool eval(EvalState& st) const {
     if (type_check) {
       bool in = st.type_id >= 0 && static_cast<size_t>(st.type_id) < type_ids.size() && type_ids[st.type_id];
       return op == Op::kNe ? (!in && !st.view.evt_type.empty()) : in;
@@ -318,15 +478,37 @@ struct OutputTemplate {
   };
   std::vector<Seg> segs;
   std::vector<FieldRef> fields;
+  size_t keys = 0;  // distinct field names among fields
 };
 
 // ---- compiled rules ------------------------------------------------------------
+
+// One step of a rule's branch program: test a check, go to on_true / on_false:
+// the index of the next step, or kAccept / kReject. Every jump goes forward.
+struct Instr {
+  static constexpr int32_t kAccept = -1;
+  static constexpr int32_t kReject = -2;
+  const CheckExpr* check = nullptr;  // nullptr: always true (an empty `and`)
+  int32_t on_true = kAccept;
+  int32_t on_false = kReject;
+};
+
+bool runProgram(const std::vector<Instr>& prog, EvalState& st) {
+  int32_t pc = 0;
+  for (;;) {
+    const Instr& in = prog[static_cast<size_t>(pc)];
+    bool r = in.check == nullptr || in.check->test(st);
+    pc = r ? in.on_true : in.on_false;
+    if (pc < 0) return pc == Instr::kAccept;
+  }
+}
 
 struct CompiledRule {
   std::string name;
   Priority priority = Priority::kDebug;
   std::vector<std::string> tags;
-  std::unique_ptr<Expr> cond;
+  std::unique_ptr<Expr> cond;  // the tree, for planning
+  std::vector<Instr> prog;     // what evaluate() runs
   OutputTemplate output;
   mutable std::atomic<uint64_t> matches{0};
   mutable std::atomic<uint64_t> errors{0};
@@ -338,11 +520,22 @@ struct CompiledRule {
 
 // The rules one event type meets. Rules whose condition requires proc.name to
 // be one of a set of names are listed only under those names.
+// The rules one event type meets, and which of them an event can match:
+// a rule whose condition requires proc.name to be one of some names is
+// listed only under those names; otherwise a rule that requires fd.name to be
+// one of some paths or to start with one of some prefixes (startswith, pmatch,
+// fd.directory) only under those; the rest run on every event of the type.
+// Sets of rules are bit masks over `rules`, so the union keeps rule order.
 struct Bucket {
+  using Mask = std::vector<uint64_t>;
   int type_id = -1;
-  std::vector<const CompiledRule*> rules;    // all, in rule order
-  std::vector<const CompiledRule*> no_name;  // rules that need no particular proc.name
-  absl::flat_hash_map<std::string, std::vector<const CompiledRule*>> by_name;
+  std::vector<const CompiledRule*> rules;  // all, in rule order
+  Mask always;                             // rules no index can skip
+  absl::flat_hash_map<std::string, Mask> by_name;      // proc.name value
+  absl::flat_hash_map<std::string, Mask> path_exact;   // fd.name value
+  absl::flat_hash_map<std::string, Mask> path_prefix;  // fd.name prefix
+  std::vector<size_t> prefix_lens;                     // of path_prefix keys, ascending
+  size_t words() const { return (rules.size() + 63) / 64; }
 };
 
 struct RuleEngine::Impl {
@@ -350,10 +543,25 @@ struct RuleEngine::Impl {
   std::vector<std::unique_ptr<CompiledRule>> rules;
   absl::flat_hash_map<std::string, Bucket> by_type;
   Bucket any_type;  // rules for event types no rule names
-  FieldRef proc_name;
+  FieldRef proc_name, fd_name;
+  std::vector<uint64_t> mask;  // evaluate(): the rules to run
   absl::flat_hash_map<std::string, int> slot_of;  // field name -> cache slot
   EvalState state;
   uint64_t seq = 0;
+  size_t check_uses = 0, distinct_checks = 0;  // checks in all rules / after merging
+  api::Event alert;                             // reused for every alert (see evaluate)
+  const void* alert_fields_of = nullptr;        // rule whose output_fields keys alert holds
+  std::array<std::string, 8> source_names;      // Event field name by event_case
+  const std::string& sourceName(int c) {
+    static const std::string kNone;
+    if (c <= 0 || c >= static_cast<int>(source_names.size())) return kNone;
+    std::string& n = source_names[static_cast<size_t>(c)];
+    if (n.empty()) {
+      const auto* d = api::Event::descriptor()->FindFieldByNumber(c);
+      if (d) n = d->name();
+    }
+    return n;
+  }
   std::atomic<bool> busy{false};
   std::atomic<uint64_t> events{0}, evaluations{0}, alerts{0}, runtime_errors{0}, refused{0};
 
@@ -463,6 +671,9 @@ class Compiler {
       i = e - 1;
     }
     if (!lit.empty()) out->segs.push_back({std::move(lit), -1});
+    std::set<std::string> names;
+    for (const auto& f : out->fields) names.insert(f.name);
+    out->keys = names.size();
     return true;
   }
 
@@ -697,6 +908,7 @@ class Compiler {
       fname += std::string(n.transformers.size(), ')');
     }
     Op op = e->op;
+    e->key = fname + '\x1f' + n.op;
     if (op == Op::kExists) return e;
     bool string_only = op == Op::kContains || op == Op::kIContains || op == Op::kBContains ||
                        op == Op::kStartsWith || op == Op::kBStartsWith || op == Op::kEndsWith ||
@@ -715,6 +927,15 @@ class Compiler {
       expandValues(n.values, &vals);
     } else {
       vals.push_back(n.values.at(0).text);
+    }
+    {
+      std::vector<std::string> k = vals;
+      if (n.list_rhs) {
+        std::sort(k.begin(), k.end());
+        k.erase(std::unique(k.begin(), k.end()), k.end());
+        e->key += "\x1f(";
+      }
+      for (const auto& v : k) absl::StrAppend(&e->key, "\x1f", v.size(), ":", v);
     }
     auto badValue = [&](const std::string& v, const char* what) {
       problem(posOf(n), "'" + v + "' is not " + what + " (field '" + fname + "' is a " +
@@ -736,6 +957,7 @@ class Compiler {
           } else {
             e->strset.insert(v);
             e->addLen(v.size());
+            e->addSig(v);
           }
         } else if (e->type == FieldType::kNumber) {
           int64_t x;
@@ -809,10 +1031,11 @@ class Compiler {
   }
 };
 
-std::string renderField(EvalState& st, const FieldRef& f) {
+void renderField(EvalState& st, const FieldRef& f, std::string* out) {
   const FieldValues& v = st.fetch(f);
-  if (v.size() == 0) return "<NA>";
-  return v.render(0);
+  if (v.size() == 0) out->assign("<NA>");
+  else if (v.type == FieldType::kString) out->assign(v.s[0].data(), v.s[0].size());
+  else *out = v.render(0);
 }
 
 }  // namespace
@@ -891,22 +1114,262 @@ std::optional<std::set<std::string>> requiredNames(const Expr* e) {
   return std::nullopt;
 }
 
-void indexBucket(Bucket& b) {
-  std::vector<std::optional<std::set<std::string>>> req;
-  std::set<std::string> names;
-  for (const auto* r : b.rules) {
-    req.push_back(requiredNames(r->cond.get()));
-    if (req.back()) names.insert(req.back()->begin(), req.back()->end());
-  }
-  for (size_t i = 0; i < b.rules.size(); i++) {
-    if (!req[i]) b.no_name.push_back(b.rules[i]);
-  }
-  for (const auto& n : names) {
-    auto& v = b.by_name[n];
-    for (size_t i = 0; i < b.rules.size(); i++) {
-      if (!req[i] || req[i]->count(n)) v.push_back(b.rules[i]);
+// ---- planning ---------------------------------------------------------------
+
+// Merges identical checks across all rules (the first one of each key becomes
+// the canonical check with a memo slot) and counts how many rules use each.
+class Planner {
+ public:
+  void intern(Expr* e) {
+    if (auto* c = dynamic_cast<CheckExpr*>(e)) {
+      auto [it, fresh] = by_key_.try_emplace(c->key, c);
+      if (fresh) {
+        c->id = static_cast<int>(checks_.size());
+        if (!c->numset.empty() && c->numset.size() <= 8) c->numlist.assign(c->numset.begin(), c->numset.end());
+        c->specialise();
+        c->setRoutine();
+        checks_.push_back(c);
+        uses_.push_back(0);
+      }
+      if (++uses_[static_cast<size_t>(it->second->id)] > 1) it->second->shared = true;
+      return;
+    }
+    if (auto* a = dynamic_cast<AndExpr*>(e)) {
+      for (auto& ch : a->c) intern(ch.get());
+    } else if (auto* o = dynamic_cast<OrExpr*>(e)) {
+      for (auto& ch : o->c) intern(ch.get());
+    } else if (auto* n = dynamic_cast<NotExpr*>(e)) {
+      intern(n->c.get());
     }
   }
+
+  // Orders the operands of every and/or so that the expected work is least:
+  // an `and` runs first what is cheap and likely false, an `or` what is cheap
+  // and likely true (the classic order by cost / chance of deciding, for
+  // independent operands). Checks have no side effects, so the result is the
+  // same; only the work to reach it changes. Chances are guesses: a positive
+  // check is rarely true (0.1), `!=`, `exists` and evt.type usually (0.9); a `not`
+  // inverts. The sort is stable, so equal estimates keep the author's order.
+  struct Est {
+    double cost = 0;
+    double p = 0.5;  // chance of being true
+  };
+  Est order(Expr* e) {
+    if (auto* c = dynamic_cast<CheckExpr*>(e)) {
+      const CheckExpr& k = *canonical(c);
+      // Rules are indexed by event type, so where a type check runs it is
+      // nearly always true.
+      double p = k.op == Op::kNe || k.op == Op::kExists || k.type_check ? 0.9 : 0.1;
+      return {static_cast<double>(cost(k)), p};
+    }
+    if (auto* n = dynamic_cast<NotExpr*>(e)) {
+      Est x = order(n->c.get());
+      return {x.cost, 1 - x.p};
+    }
+    bool is_and = dynamic_cast<AndExpr*>(e) != nullptr;
+    auto* kids = is_and ? &static_cast<AndExpr*>(e)->c : &static_cast<OrExpr*>(e)->c;
+    std::vector<std::pair<Est, std::unique_ptr<Expr>>> est;
+    for (auto& k : *kids) {
+      Est x = order(k.get());
+      est.emplace_back(x, std::move(k));
+    }
+    // and: stop on false (1 - p); or: stop on true (p).
+    auto rank = [is_and](const Est& x) {
+      double decide = is_and ? 1 - x.p : x.p;
+      return x.cost / std::max(decide, 1e-3);
+    };
+    std::stable_sort(est.begin(), est.end(),
+                     [&](const auto& x, const auto& y) { return rank(x.first) < rank(y.first); });
+    kids->clear();
+    Est total{0, is_and ? 1.0 : 0.0};
+    double reach = 1;  // chance that evaluation gets to this operand
+    for (auto& [x, k] : est) {
+      total.cost += reach * x.cost;
+      reach *= is_and ? x.p : 1 - x.p;
+      kids->push_back(std::move(k));
+    }
+    total.p = is_and ? reach : 1 - reach;
+    return total;
+  }
+
+  // Flattens a condition into a branch program.
+  std::vector<Instr> flatten(const Expr* e) {
+    prog_.clear();
+    labels_.clear();
+    emit(e, Instr::kAccept, Instr::kReject);
+    for (auto& in : prog_) {
+      if (in.on_true >= 0) in.on_true = labels_[static_cast<size_t>(in.on_true)];
+      if (in.on_false >= 0) in.on_false = labels_[static_cast<size_t>(in.on_false)];
+    }
+    return std::move(prog_);
+  }
+
+  size_t distinctChecks() const { return checks_.size(); }
+  size_t checkUses() const {
+    size_t n = 0;
+    for (int u : uses_) n += static_cast<size_t>(u);
+    return n;
+  }
+
+ private:
+  absl::flat_hash_map<std::string, CheckExpr*> by_key_;
+  std::vector<CheckExpr*> checks_;
+  std::vector<int> uses_;
+  std::vector<Instr> prog_;
+  std::vector<int32_t> labels_;  // label -> program index (targets >= 0 are labels until resolved)
+
+  CheckExpr* canonical(const CheckExpr* c) const { return by_key_.at(c->key); }
+
+  // Rough instructions to run a check: the operator, the field's extraction,
+  // transformers; a check several rules share is paid for once per event.
+  int cost(const CheckExpr& c) const {
+    if (c.type_check) return 1;
+    int k = 0;
+    switch (c.op) {
+      case Op::kExists: k = 1; break;
+      case Op::kEq: case Op::kNe: case Op::kLt: case Op::kLe: case Op::kGt: case Op::kGe:
+      case Op::kStartsWith: case Op::kBStartsWith: case Op::kEndsWith: k = 2; break;
+      case Op::kIn: case Op::kIntersects: k = 4; break;
+      case Op::kContains: case Op::kBContains: k = 6; break;
+      case Op::kPmatch: k = 3 + static_cast<int>(c.paths.size()); break;
+      case Op::kIContains: k = 12; break;
+      case Op::kGlob: case Op::kIGlob: k = 25; break;
+      case Op::kRegex: k = 40; break;
+    }
+    const std::string& f = c.field.name;
+    if (f.find("cmdline") != std::string::npos || f == "evt.args" || f.rfind("thread.cap", 0) == 0) {
+      k += 6;  // built from several fields
+    } else if (f.rfind("evt.time", 0) == 0 || f == "evt.rawtime" || f == "proc.duration" ||
+               (f.rfind("proc.a", 0) == 0 && c.field.index < 0)) {
+      k += 8;  // parses time, or walks every ancestor
+    } else if (f.rfind("fd.", 0) == 0) {
+      k += 2;
+    }
+    k += 8 * static_cast<int>(c.xf.size());
+    int uses = uses_[static_cast<size_t>(c.id)];
+    return uses > 1 ? std::max(1, k / uses) : k;
+  }
+
+  int32_t newLabel() {
+    labels_.push_back(-1);
+    return static_cast<int32_t>(labels_.size() - 1);
+  }
+  void bind(int32_t label) { labels_[static_cast<size_t>(label)] = static_cast<int32_t>(prog_.size()); }
+
+  // Emits e so that it continues at t when true and at f when false.
+  void emit(const Expr* e, int32_t t, int32_t f) {
+    if (auto* c = dynamic_cast<const CheckExpr*>(e)) {
+      prog_.push_back({canonical(c), t, f});
+      return;
+    }
+    if (auto* n = dynamic_cast<const NotExpr*>(e)) {
+      emit(n->c.get(), f, t);
+      return;
+    }
+    bool is_and = dynamic_cast<const AndExpr*>(e) != nullptr;
+    const auto& kids = is_and ? static_cast<const AndExpr*>(e)->c : static_cast<const OrExpr*>(e)->c;
+    if (kids.empty()) {  // and() is true, or() is false
+      prog_.push_back({nullptr, is_and ? t : f, is_and ? t : f});
+      return;
+    }
+    for (size_t i = 0; i < kids.size(); i++) {
+      if (i + 1 == kids.size()) {
+        emit(kids[i].get(), t, f);
+        break;
+      }
+      int32_t next = newLabel();
+      if (is_and) emit(kids[i].get(), next, f);
+      else emit(kids[i].get(), t, next);
+      bind(next);
+    }
+  }
+};
+
+// The fd.name values a condition can match, if it can only match some: exact
+// paths and prefixes. fd.directory = D needs fd.name to start with D/ (the
+// directory is fd.name up to its last slash); pmatch P is P itself or below P/.
+struct PathReq {
+  std::set<std::string> exact, prefix;
+  size_t size() const { return exact.size() + prefix.size(); }
+};
+std::optional<PathReq> requiredPaths(const Expr* e) {
+  if (auto* c = dynamic_cast<const CheckExpr*>(e)) {
+    if (!c->xf.empty() || c->type_check) return std::nullopt;
+    PathReq r;
+    if (c->field.name == "fd.name") {
+      if (c->op == Op::kEq) r.exact.insert(c->str);
+      else if (c->op == Op::kIn) r.exact.insert(c->strset.begin(), c->strset.end());
+      else if (c->op == Op::kStartsWith) r.prefix.insert(c->str);
+      else if (c->op == Op::kPmatch) {
+        for (const auto& p : c->paths) {
+          if (p == "/") {
+            r.prefix.insert("/");
+          } else {
+            r.exact.insert(p);
+            r.prefix.insert(p + "/");
+          }
+        }
+      } else {
+        return std::nullopt;
+      }
+      return r;
+    }
+    if (c->field.name == "fd.directory" && (c->op == Op::kEq || c->op == Op::kIn)) {
+      std::vector<std::string> dirs;
+      if (c->op == Op::kEq) dirs.push_back(c->str);
+      else dirs.assign(c->strset.begin(), c->strset.end());
+      for (const auto& d : dirs) {
+        if (d.empty() || d[0] != '/') return std::nullopt;  // "." (no slash): not a prefix
+        r.prefix.insert(d == "/" ? d : d + "/");
+      }
+      return r;
+    }
+    return std::nullopt;
+  }
+  if (auto* a = dynamic_cast<const AndExpr*>(e)) {
+    std::optional<PathReq> best;  // any operand's requirement holds; keep the narrowest
+    for (const auto& ch : a->c) {
+      auto x = requiredPaths(ch.get());
+      if (x && (!best || x->size() < best->size())) best = std::move(x);
+    }
+    return best;
+  }
+  if (auto* o = dynamic_cast<const OrExpr*>(e)) {
+    PathReq all;
+    for (const auto& ch : o->c) {
+      auto x = requiredPaths(ch.get());
+      if (!x) return std::nullopt;
+      all.exact.insert(x->exact.begin(), x->exact.end());
+      all.prefix.insert(x->prefix.begin(), x->prefix.end());
+    }
+    return all;
+  }
+  return std::nullopt;
+}
+
+void indexBucket(Bucket& b) {
+  size_t words = b.words();
+  b.always.assign(words, 0);
+  std::set<size_t> lens;
+  auto set = [&](Bucket::Mask& m, size_t i) {
+    if (m.empty()) m.assign(words, 0);
+    m[i / 64] |= 1ull << (i % 64);
+  };
+  for (size_t i = 0; i < b.rules.size(); i++) {
+    const Expr* cond = b.rules[i]->cond.get();
+    if (auto names = requiredNames(cond)) {
+      for (const auto& n : *names) set(b.by_name[n], i);
+    } else if (auto paths = requiredPaths(cond)) {
+      for (const auto& p : paths->exact) set(b.path_exact[p], i);
+      for (const auto& p : paths->prefix) {
+        set(b.path_prefix[p], i);
+        lens.insert(p.size());
+      }
+    } else {
+      set(b.always, i);
+    }
+  }
+  b.prefix_lens.assign(lens.begin(), lens.end());
 }
 
 absl::StatusOr<std::unique_ptr<RuleEngine::Impl>> build(const RuleSet& set, const LoadOptions& opts,
@@ -1010,6 +1473,16 @@ absl::StatusOr<std::unique_ptr<RuleEngine::Impl>> build(const RuleSet& set, cons
     if (!t.all) names.insert(t.names.begin(), t.names.end());
   }
   for (const auto& n : names) impl->by_type[n];
+  // Plan: merge identical checks, order operands cheapest first, flatten.
+  Planner plan;
+  for (auto& [r, t] : compiled) plan.intern(r->cond.get());
+  for (auto& [r, t] : compiled) {
+    plan.order(r->cond.get());
+    r->prog = plan.flatten(r->cond.get());
+  }
+  impl->state.memo.assign(plan.distinctChecks(), 0);
+  impl->check_uses = plan.checkUses();
+  impl->distinct_checks = plan.distinctChecks();
   for (auto& [r, t] : compiled) {
     const CompiledRule* cr = r.get();
     if (t.all) {
@@ -1027,6 +1500,8 @@ absl::StatusOr<std::unique_ptr<RuleEngine::Impl>> build(const RuleSet& set, cons
   indexBucket(impl->any_type);
   impl->proc_name = *resolveField("proc.name", false, "");
   impl->proc_name.slot = impl->slotFor("proc.name");
+  impl->fd_name = *resolveField("fd.name", false, "");
+  impl->fd_name.slot = impl->slotFor("fd.name");
   impl->state.slots.resize(impl->slot_of.size());
   return impl;
 }
@@ -1078,6 +1553,14 @@ std::vector<std::string> RuleEngine::ruleFilesIn(const std::string& dir) {
   return out;
 }
 
+namespace {
+// Counters written only by the thread inside evaluate() (the busy flag keeps it
+// to one) and read by any: a plain add, not a locked read-modify-write.
+void bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+}  // namespace
+
 void RuleEngine::evaluate(const api::Event& event,
                           const std::function<void(api::Event&&)>& on_alert) {
   Impl& m = *impl_;
@@ -1085,7 +1568,7 @@ void RuleEngine::evaluate(const api::Event& event,
     m.refused.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  m.events.fetch_add(1, std::memory_order_relaxed);
+  bump(m.events);
   EvalState& st = m.state;
   st.view.reset(event, ++m.seq);
   st.gen++;
@@ -1101,62 +1584,88 @@ void RuleEngine::evaluate(const api::Event& event,
     st.type_id = tid != m.type_id_of.end() ? tid->second : -1;
   }
   const Bucket& bucket = it != m.by_type.end() ? it->second : m.any_type;
-  const std::vector<const CompiledRule*>* candidates = &bucket.no_name;
+  std::vector<uint64_t>& mask = m.mask;
+  mask.assign(bucket.always.begin(), bucket.always.end());
+  auto add = [&](const absl::flat_hash_map<std::string, Bucket::Mask>& index, std::string_view key) {
+    auto n = index.find(asv(key));
+    if (n == index.end()) return;
+    for (size_t w = 0; w < mask.size(); w++) mask[w] |= n->second[w];
+  };
   if (!bucket.by_name.empty()) {
     const FieldValues& name = st.fetch(m.proc_name);
-    if (name.size() > 0) {
-      auto n = bucket.by_name.find(asv(name.s[0]));
-      if (n != bucket.by_name.end()) candidates = &n->second;
+    if (name.size() > 0) add(bucket.by_name, name.s[0]);
+  }
+  if (!bucket.path_exact.empty() || !bucket.path_prefix.empty()) {
+    const FieldValues& path = st.fetch(m.fd_name);
+    if (path.size() > 0) {
+      std::string_view p = path.s[0];
+      if (!bucket.path_exact.empty()) add(bucket.path_exact, p);
+      for (size_t len : bucket.prefix_lens) {
+        if (len > p.size()) break;
+        add(bucket.path_prefix, p.substr(0, len));
+      }
     }
   }
-  const auto& rules = *candidates;
-  m.evaluations.fetch_add(rules.size(), std::memory_order_relaxed);
-  for (const CompiledRule* r : rules) {
+  size_t nrules = 0;
+  for (uint64_t w : mask) nrules += static_cast<size_t>(__builtin_popcountll(w));
+  bump(m.evaluations, nrules);
+  for (size_t w = 0; w < mask.size(); w++) {
+   for (uint64_t bits = mask[w]; bits != 0; bits &= bits - 1) {
+    const CompiledRule* r = bucket.rules[w * 64 + static_cast<size_t>(__builtin_ctzll(bits))];
     uint32_t errs = st.view.extract_errors;
     bool hit = false;
     try {
-      hit = r->cond->eval(st);
+      hit = runProgram(r->prog, st);
     } catch (const std::exception&) {
       st.view.extract_errors++;
     }
     if (st.view.extract_errors != errs) {
-      r->errors.fetch_add(1, std::memory_order_relaxed);
-      m.runtime_errors.fetch_add(1, std::memory_order_relaxed);
+      bump(r->errors);
+      bump(m.runtime_errors);
     }
     if (!hit) continue;
-    r->matches.fetch_add(1, std::memory_order_relaxed);
-    m.alerts.fetch_add(1, std::memory_order_relaxed);
+    bump(r->matches);
+    bump(m.alerts);
     try {
-      api::Event out;
+      // The alert is built in an event the engine keeps: its strings, tags,
+      // map nodes and process messages keep their memory from one alert to
+      // the next (a callee that moves the alert away just leaves it empty).
+      api::Event& out = m.alert;
       out.set_node_name(event.node_name());
       out.set_time(event.time());
       out.set_schema_version(event.schema_version());
       auto* a = out.mutable_rule_alert();
       a->set_rule(r->name);
       a->set_priority(priorityName(r->priority));
+      a->clear_tags();
       for (const auto& t : r->tags) a->add_tags(t);
-      std::string text;
+      std::string* text = a->mutable_output();
+      text->clear();
       auto* fields = a->mutable_output_fields();
+      // The same rule fills the same keys: overwrite them in place.
+      if (m.alert_fields_of != r || fields->size() != r->output.keys) fields->clear();
+      m.alert_fields_of = r;
       for (const auto& seg : r->output.segs) {
         if (seg.field < 0) {
-          text += seg.lit;
+          *text += seg.lit;
           continue;
         }
-        const FieldRef& f = r->output.fields[seg.field];
-        std::string v = renderField(st, f);
-        text += v;
-        (*fields)[f.name] = std::move(v);
+        const FieldRef& f = r->output.fields[static_cast<size_t>(seg.field)];
+        std::string& v = (*fields)[f.name];
+        renderField(st, f, &v);
+        *text += v;
       }
-      a->set_output(std::move(text));
-      const auto* d = api::Event::descriptor()->FindFieldByNumber(event.event_case());
-      if (d) a->set_source(d->name());
+      a->set_source(m.sourceName(event.event_case()));
       if (st.view.proc) *a->mutable_process() = *st.view.proc;
+      else a->clear_process();
       if (st.view.parent && st.view.parent->ByteSizeLong() > 0) *a->mutable_parent() = *st.view.parent;
+      else a->clear_parent();
       on_alert(std::move(out));
     } catch (const std::exception&) {
-      r->errors.fetch_add(1, std::memory_order_relaxed);
-      m.runtime_errors.fetch_add(1, std::memory_order_relaxed);
+      bump(r->errors);
+      bump(m.runtime_errors);
     }
+   }
   }
   m.busy.store(false, std::memory_order_release);
 }

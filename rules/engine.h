@@ -84,7 +84,9 @@ class RuleEngine {
   RuleEngine& operator=(const RuleEngine&) = delete;
 
   // Evaluates every rule that can match the event's type; calls on_alert with a
-  // rule_alert event for each match, in rule order.
+  // rule_alert event for each match, in rule order. The alert lives in the
+  // engine and is reused for the next one: read it, copy it or move it away
+  // during the call (a callee that changes it must move it).
   void evaluate(const api::Event& event, const std::function<void(api::Event&&)>& on_alert);
 
   Stats stats() const;

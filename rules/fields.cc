@@ -77,40 +77,119 @@ void ensureTime(EventView& v) {
   if (!v.time_ok && !v.ev->time().empty()) v.extract_errors++;
 }
 
+// Dotted-quad IPv4 without copies (the common case on every connect event);
+// false for anything else, which then goes through inet_pton.
+bool parseIpv4Fast(std::string_view s, IpNet* out) {
+  IpNet n;
+  n.family = 4;
+  n.prefix = 32;
+  size_t i = 0;
+  for (int part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (i >= s.size() || s[i] != '.') return false;
+      i++;
+    }
+    size_t start = i;
+    unsigned x = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 3) x = x * 10 + static_cast<unsigned>(s[i++] - '0');
+    if (i == start || x > 255 || (i - start > 1 && s[start] == '0')) return false;
+    n.addr[static_cast<size_t>(part)] = static_cast<uint8_t>(x);
+  }
+  if (i != s.size()) return false;
+  *out = n;
+  return true;
+}
+
 bool parseHostPort(std::string_view s, IpNet* ip, int64_t* port) {
-  auto c = s.rfind(':');
-  if (c == std::string_view::npos) return false;
+  const void* colon = s.empty() ? nullptr : memrchr(s.data(), ':', s.size());
+  if (colon == nullptr) return false;
+  size_t c = static_cast<size_t>(static_cast<const char*>(colon) - s.data());
   std::string_view host = s.substr(0, c);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
   if (!absl::SimpleAtoi(absl::string_view(s.data() + c + 1, s.size() - c - 1), port)) return false;
+  if (parseIpv4Fast(host, ip)) return true;
   return parseIpNet(host, ip) && ip->prefix == (ip->family == 4 ? 32 : 128);
 }
 
-// The first sock_arg of an LSM event: "tcp 10.0.0.1:443 -> 10.0.0.2:5555"
-// (source -> destination, as the hook saw it).
+bool unspecified(const IpNet& ip, int64_t port) {
+  if (port != 0) return false;
+  for (uint8_t x : ip.addr) {
+    if (x != 0) return false;
+  }
+  return true;
+}
+
+// The socket of an LSM event, from its sock_args. vigild writes two forms:
+//   "tcp 10.0.0.1:443 -> 10.0.0.2:5555"  a socket (protocol, source -> destination)
+//   "inet 203.0.113.9:4444", "inet6 [::2]:53"  a sockaddr (socket_connect /
+//                                      socket_bind's address argument)
+// The sockaddr is the server side (connect: the remote address; bind: the
+// local one, Falco's fd.sip for a listening socket), and wins over a socket's
+// destination, which is still unset when connect is decided; a source of
+// 0.0.0.0:0 (not bound yet) is unknown. Malformed text is a runtime error.
 void ensureSock(EventView& v) {
   if (v.sock_done) return;
   v.sock_done = true;
   if (v.lsm == nullptr) return;
+  bool have_addr = false;
   for (const auto& a : v.lsm->args()) {
     if (a.value_case() != api::Arg::kSockArg) continue;
     std::string_view s = sv(a.sock_arg());
     auto sp = s.find(' ');
-    auto arrow = s.find(" -> ");
-    if (sp == std::string_view::npos || arrow == std::string_view::npos || arrow < sp) {
-      v.extract_errors++;
-      return;
+    if (sp == std::string_view::npos) {
+      if (s != "unreadable" && !s.empty()) v.extract_errors++;
+      continue;
     }
-    v.sock_proto = s.substr(0, sp);
-    if (!parseHostPort(s.substr(sp + 1, arrow - sp - 1), &v.sock_src, &v.sock_sport) ||
-        !parseHostPort(s.substr(arrow + 4), &v.sock_dst, &v.sock_dport)) {
-      v.extract_errors++;
-      return;
+    std::string_view kind = s.substr(0, sp);
+    if (kind == "family") continue;  // not an IP socket
+    if (kind == "inet" || kind == "inet6") {
+      IpNet ip;
+      int64_t port = 0;
+      if (!parseHostPort(s.substr(sp + 1), &ip, &port)) {
+        v.extract_errors++;
+        continue;
+      }
+      v.sock_dst = ip;
+      v.sock_dport = port;
+      v.sock_ok = true;
+      have_addr = true;
+      continue;
     }
-    v.sock_ok = true;
-    return;
+    // " -> ": memchr for its '>' (std::string_view::find of a string is a
+    // byte-by-byte loop in libstdc++).
+    size_t arrow = std::string_view::npos;
+    for (size_t from = 0; from < s.size();) {
+      const void* gt = memchr(s.data() + from, '>', s.size() - from);
+      if (gt == nullptr) break;
+      size_t g = static_cast<size_t>(static_cast<const char*>(gt) - s.data());
+      if (g >= 2 && g + 1 < s.size() && s[g - 2] == ' ' && s[g - 1] == '-' && s[g + 1] == ' ') {
+        arrow = g - 2;
+        break;
+      }
+      from = g + 1;
+    }
+    IpNet src, dst;
+    int64_t sport = 0, dport = 0;
+    if (arrow == std::string_view::npos || arrow < sp ||
+        !parseHostPort(s.substr(sp + 1, arrow - sp - 1), &src, &sport) ||
+        !parseHostPort(s.substr(arrow + 4), &dst, &dport)) {
+      v.extract_errors++;
+      continue;
+    }
+    if (!v.sock_proto.empty()) continue;  // the first socket counts
+    v.sock_proto = kind;
+    if (!unspecified(src, sport)) {
+      v.sock_src = src;
+      v.sock_sport = sport;
+      v.sock_src_ok = true;
+    }
+    if (!have_addr && !unspecified(dst, dport)) {
+      v.sock_dst = dst;
+      v.sock_dport = dport;
+      v.sock_ok = true;
+    }
   }
 }
 
@@ -432,9 +511,12 @@ EX(exFdName) {
     return;
   }
   ensureSock(v);
-  if (v.sock_ok) {
+  if (v.sock_ok && v.sock_src_ok) {
     o.buf = absl::StrCat(v.sock_src.str(), ":", v.sock_sport, "->", v.sock_dst.str(), ":",
                          v.sock_dport);
+    o.s.push_back(o.buf);
+  } else if (v.sock_ok) {  // source not known yet (connect is decided before the bind)
+    o.buf = absl::StrCat(v.sock_dst.str(), ":", v.sock_dport);
     o.s.push_back(o.buf);
   }
 }
@@ -488,22 +570,20 @@ template <int Which>  // 0 client/src/local ip, 1 server/dst/remote ip, 2 either
 EX(exFdIp) {
   (void)f;
   ensureSock(v);
-  if (!v.sock_ok) return;
-  if (Which == 0 || Which == 2) o.ip.push_back(v.sock_src);
-  if (Which == 1 || Which == 2) o.ip.push_back(v.sock_dst);
+  if ((Which == 0 || Which == 2) && v.sock_src_ok) o.ip.push_back(v.sock_src);
+  if ((Which == 1 || Which == 2) && v.sock_ok) o.ip.push_back(v.sock_dst);
 }
 template <int Which>
 EX(exFdPort) {
   (void)f;
   ensureSock(v);
-  if (!v.sock_ok) return;
-  if (Which == 0 || Which == 2) o.n.push_back(v.sock_sport);
-  if (Which == 1 || Which == 2) o.n.push_back(v.sock_dport);
+  if ((Which == 0 || Which == 2) && v.sock_src_ok) o.n.push_back(v.sock_sport);
+  if ((Which == 1 || Which == 2) && v.sock_ok) o.n.push_back(v.sock_dport);
 }
 EX(exFdProto) {
   (void)f;
   ensureSock(v);
-  if (v.sock_ok) o.s.push_back(v.sock_proto);
+  if (!v.sock_proto.empty()) o.s.push_back(v.sock_proto);
 }
 
 // container.*: "host" for processes outside containers, as Falco does.
@@ -686,32 +766,32 @@ constexpr FieldDef kFieldDefs[] = {
     {"thread.cap_permitted", FT::kString, AK::kNone, exCaps<1>, "process.cap.permitted"},
     {"thread.cap_inheritable", FT::kString, AK::kNone, exCaps<2>, "process.cap.inheritable"},
     {"fd.name", FT::kString, AK::kNone, exFdName,
-     "process_lsm.path; for a sock_arg `sip:sport->dip:dport`"},
+     "process_lsm.path; for a socket `cip:cport->sip:sport`, or `sip:sport` when the source is not known yet"},
     {"fd.directory", FT::kString, AK::kNone, exFdDirectory, "dirname of process_lsm.path"},
     {"fd.filename", FT::kString, AK::kNone, exFdFilename, "basename of process_lsm.path"},
-    {"fd.type", FT::kString, AK::kNone, exFdType, "`file` with a path; `ipv4`/`ipv6` with a sock_arg"},
-    {"fd.typechar", FT::kString, AK::kNone, exFdTypechar, "`f` with a path; `4`/`6` with a sock_arg"},
+    {"fd.type", FT::kString, AK::kNone, exFdType, "`file` with a path; `ipv4`/`ipv6` with a socket address"},
+    {"fd.typechar", FT::kString, AK::kNone, exFdTypechar, "`f` with a path; `4`/`6` with a socket address"},
     {"evt.is_open_read", FT::kString, AK::kNone, exOpenFlag<0>, "file_open: file_flags open for reading"},
     {"evt.is_open_write", FT::kString, AK::kNone, exOpenFlag<1>, "file_open: file_flags open for writing"},
     {"evt.is_open_exec", FT::kString, AK::kNone, exOpenFlag<2>, "file_open: the open of an exec (__FMODE_EXEC)"},
     {"fd.num", FT::kNumber, AK::kNone, exFdNum,
      "file_open: -1 when the open was denied or killed, else 0 (no descriptor exists yet at the LSM check)"},
-    {"fd.cip", FT::kIp, AK::kNone, exFdIp<0>, "sock_arg source address"},
-    {"fd.sip", FT::kIp, AK::kNone, exFdIp<1>, "sock_arg destination address"},
-    {"fd.lip", FT::kIp, AK::kNone, exFdIp<0>, "sock_arg source address"},
-    {"fd.rip", FT::kIp, AK::kNone, exFdIp<1>, "sock_arg destination address"},
+    {"fd.cip", FT::kIp, AK::kNone, exFdIp<0>, "the socket's source address (unknown while 0.0.0.0:0)"},
+    {"fd.sip", FT::kIp, AK::kNone, exFdIp<1>, "the sockaddr argument (connect/bind), else the socket's destination"},
+    {"fd.lip", FT::kIp, AK::kNone, exFdIp<0>, "the socket's source address (unknown while 0.0.0.0:0)"},
+    {"fd.rip", FT::kIp, AK::kNone, exFdIp<1>, "the sockaddr argument (connect/bind), else the socket's destination"},
     {"fd.ip", FT::kIp, AK::kNone, exFdIp<2>, "either sock_arg address"},
-    {"fd.cnet", FT::kIp, AK::kNone, exFdIp<0>, "sock_arg source address (compare with a CIDR)"},
-    {"fd.snet", FT::kIp, AK::kNone, exFdIp<1>, "sock_arg destination address (compare with a CIDR)"},
-    {"fd.lnet", FT::kIp, AK::kNone, exFdIp<0>, "sock_arg source address (compare with a CIDR)"},
-    {"fd.rnet", FT::kIp, AK::kNone, exFdIp<1>, "sock_arg destination address (compare with a CIDR)"},
+    {"fd.cnet", FT::kIp, AK::kNone, exFdIp<0>, "as fd.cip (compare with a CIDR)"},
+    {"fd.snet", FT::kIp, AK::kNone, exFdIp<1>, "as fd.sip (compare with a CIDR)"},
+    {"fd.lnet", FT::kIp, AK::kNone, exFdIp<0>, "as fd.cip (compare with a CIDR)"},
+    {"fd.rnet", FT::kIp, AK::kNone, exFdIp<1>, "as fd.sip (compare with a CIDR)"},
     {"fd.net", FT::kIp, AK::kNone, exFdIp<2>, "either sock_arg address (compare with a CIDR)"},
-    {"fd.cport", FT::kNumber, AK::kNone, exFdPort<0>, "sock_arg source port"},
-    {"fd.sport", FT::kNumber, AK::kNone, exFdPort<1>, "sock_arg destination port"},
-    {"fd.lport", FT::kNumber, AK::kNone, exFdPort<0>, "sock_arg source port"},
-    {"fd.rport", FT::kNumber, AK::kNone, exFdPort<1>, "sock_arg destination port"},
+    {"fd.cport", FT::kNumber, AK::kNone, exFdPort<0>, "the socket's source port"},
+    {"fd.sport", FT::kNumber, AK::kNone, exFdPort<1>, "port of the sockaddr argument, else of the socket's destination"},
+    {"fd.lport", FT::kNumber, AK::kNone, exFdPort<0>, "the socket's source port"},
+    {"fd.rport", FT::kNumber, AK::kNone, exFdPort<1>, "port of the sockaddr argument, else of the socket's destination"},
     {"fd.port", FT::kNumber, AK::kNone, exFdPort<2>, "either sock_arg port"},
-    {"fd.l4proto", FT::kString, AK::kNone, exFdProto, "sock_arg protocol (tcp, udp)"},
+    {"fd.l4proto", FT::kString, AK::kNone, exFdProto, "the socket argument's protocol (tcp, udp)"},
     {"container.privileged", FT::kString, AK::kNone, exContainerPrivileged,
      "true when the containerized process holds CAP_SYS_ADMIN (effective); no runtime inspection"},
     {"container.id", FT::kString, AK::kNone, exContainerId,
@@ -820,6 +900,18 @@ bool IpNet::contains(const IpNet& ip) const {
 }
 
 std::string IpNet::str() const {
+  if (family == 4 && prefix == 32) {
+    char buf[16];
+    size_t n = 0;
+    for (size_t i = 0; i < 4; i++) {
+      if (i > 0) buf[n++] = '.';
+      unsigned x = addr[i];
+      if (x >= 100) buf[n++] = static_cast<char>('0' + x / 100);
+      if (x >= 10) buf[n++] = static_cast<char>('0' + x / 10 % 10);
+      buf[n++] = static_cast<char>('0' + x % 10);
+    }
+    return std::string(buf, n);
+  }
   char buf[INET6_ADDRSTRLEN] = {};
   inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr.data(), buf, sizeof(buf));
   std::string s = buf;

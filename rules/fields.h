@@ -68,7 +68,8 @@ struct EventView {
   int64_t time_ns = 0;
   bool time_ok = false;
   bool sock_done = false;
-  bool sock_ok = false;
+  bool sock_ok = false;      // destination (server side) known
+  bool sock_src_ok = false;  // source known
   std::string_view sock_proto;
   IpNet sock_src, sock_dst;
   int64_t sock_sport = 0, sock_dport = 0;

@@ -546,6 +546,66 @@ TEST(RulesOutput, RendersFieldsAndFillsTheAlert) {
       << bad.status().message();
 }
 
+// The engine reuses one event for its alerts: nothing of an alert may leak
+// into the next, whether the callee copies the alert or moves it away.
+TEST(RulesOutput, AlertsCarryNothingFromThePreviousOne) {
+  auto e = mustLoad(R"(
+- rule: a
+  desc: d
+  condition: evt.type = openat
+  output: "a %proc.name %fd.name %proc.pname"
+  priority: WARNING
+  tags: [t1, t2, t3]
+- rule: b
+  desc: d
+  condition: evt.type = openat
+  output: "b %user.uid"
+  priority: INFO
+  tags: [t4]
+- rule: c
+  desc: d
+  condition: evt.type = connect
+  output: "c %proc.name"
+  priority: INFO
+)");
+  ASSERT_TRUE(e);
+  for (bool move : {false, true}) {
+    SCOPED_TRACE(move ? "callee moves" : "callee copies");
+    std::vector<api::Event> got;
+    auto keep = [&](api::Event&& a) { got.push_back(move ? std::move(a) : a); };
+    e->evaluate(openEvent(), keep);
+    e->evaluate(openEvent(), keep);
+    e->evaluate(connectEvent(), keep);
+    ASSERT_EQ(got.size(), 5u);
+    for (int i : {0, 2}) {
+      const auto& a = got[static_cast<size_t>(i)].rule_alert();
+      EXPECT_EQ(a.rule(), "a");
+      EXPECT_EQ(a.output(), "a cat /etc/shadow bash");
+      EXPECT_EQ(a.output_fields().size(), 3u);
+      EXPECT_EQ(a.tags_size(), 3);
+      EXPECT_EQ(a.parent().comm(), "bash");
+    }
+    for (int i : {1, 3}) {
+      const auto& a = got[static_cast<size_t>(i)].rule_alert();
+      EXPECT_EQ(a.rule(), "b");
+      EXPECT_EQ(a.priority(), "INFORMATIONAL");
+      EXPECT_EQ(a.output(), "b 0");
+      ASSERT_EQ(a.output_fields().size(), 1u);
+      EXPECT_EQ(a.output_fields().at("user.uid"), "0");
+      ASSERT_EQ(a.tags_size(), 1);
+      EXPECT_EQ(a.tags(0), "t4");
+    }
+    const auto& c = got[4];
+    EXPECT_EQ(c.rule_alert().output(), "c ssh");
+    EXPECT_EQ(c.rule_alert().tags_size(), 0);
+    EXPECT_FALSE(c.rule_alert().has_parent());  // the connect event has none
+    EXPECT_EQ(c.rule_alert().process().pid(), 300u);
+    EXPECT_EQ(c.time(), "2026-11-23T18:42:00Z");
+    EXPECT_EQ(c.node_name(), "");
+    EXPECT_EQ(c.rule_alert().source(), "process_lsm");
+  }
+}
+
 TEST(RulesEngine, IndexedByEventTypeAndCounted) {
   auto e = mustLoad(R"(
 - rule: exec
@@ -642,6 +702,90 @@ TEST(RulesEngine, ProcNameIndexSkipsOnlyRulesThatCannotMatch) {
   ev.mutable_process_exec()->mutable_process()->clear_comm();
   ev.mutable_process_exec()->mutable_process()->clear_binary();
   EXPECT_EQ(names(ev), (std::vector<std::string>{"not shell"}));
+}
+
+TEST(RulesEngine, PathIndexSkipsOnlyRulesThatCannotMatch) {
+  auto e = mustLoad(R"(
+- rule: shadow
+  desc: d
+  condition: evt.type = openat and fd.name in (/etc/shadow, /etc/gshadow)
+  output: o
+  priority: INFO
+- rule: under etc ssh
+  desc: d
+  condition: evt.type = openat and (fd.name startswith /etc/ssh/ or fd.directory = /root/.ssh)
+  output: o
+  priority: INFO
+- rule: pmatch var
+  desc: d
+  condition: evt.type = openat and fd.name pmatch (/var/lib) and proc.pid > 0
+  output: o
+  priority: INFO
+- rule: any file
+  desc: d
+  condition: evt.type = openat and not fd.name startswith /proc/
+  output: o
+  priority: INFO
+)");
+  ASSERT_TRUE(e);
+  auto run1 = [&](const std::string& path, uint64_t* ran) {
+    auto ev = openEvent();
+    ev.mutable_process_lsm()->set_path(path);
+    uint64_t before = e->stats().rule_evaluations;
+    std::vector<std::string> r;
+    for (const auto& a : run(*e, ev)) r.push_back(a.rule_alert().rule());
+    *ran = e->stats().rule_evaluations - before;
+    return r;
+  };
+  uint64_t ran = 0;
+  EXPECT_EQ(run1("/etc/shadow", &ran), (std::vector<std::string>{"shadow", "any file"}));
+  EXPECT_EQ(ran, 2u);  // the ssh and /var/lib rules are skipped
+  EXPECT_EQ(run1("/etc/ssh/sshd_config", &ran), (std::vector<std::string>{"under etc ssh", "any file"}));
+  EXPECT_EQ(ran, 2u);
+  EXPECT_EQ(run1("/root/.ssh/id_rsa", &ran), (std::vector<std::string>{"under etc ssh", "any file"}));
+  EXPECT_EQ(run1("/root/.ssh/keys/id_rsa", &ran), (std::vector<std::string>{"any file"}));
+  EXPECT_EQ(run1("/var/lib", &ran), (std::vector<std::string>{"pmatch var", "any file"}));
+  EXPECT_EQ(run1("/var/lib/x", &ran), (std::vector<std::string>{"pmatch var", "any file"}));
+  EXPECT_EQ(run1("/var/library", &ran), (std::vector<std::string>{"any file"}));
+  EXPECT_EQ(run1("/proc/1/status", &ran), (std::vector<std::string>{}));
+  EXPECT_EQ(ran, 1u);
+}
+
+// socket_connect as vigild reports it: the socket (not bound or connected yet
+// when connect is decided) and the sockaddr argument, the destination.
+api::Event connectArgsEvent(const std::string& args) {
+  return fromJson(R"({"process_lsm":{
+    "process":{"pid":310,"comm":"kworkerd","binary":"/tmp/.cache/kworkerd"},
+    "policy_name":"watch-connect","hook":"socket_connect","action":"ACTION_POST","outcome":"OUTCOME_POSTED",
+    "mode":"POLICY_MODE_ENFORCE","args":[)" + args + R"(]},"time":"2026-11-23T18:42:00Z"})");
+}
+
+TEST(RulesFields, SocketAndSockaddrArguments) {
+  auto both = connectArgsEvent(R"({"label":"sock","sock_arg":"tcp 0.0.0.0:0 -> 0.0.0.0:0"},
+                                  {"label":"address","sock_arg":"inet 203.0.113.9:4444"})");
+  for (const char* cond : {"fd.sip = 203.0.113.9", "fd.sport = 4444", "fd.typechar = 4", "fd.type = ipv4",
+                           "fd.l4proto = tcp", "fd.name = 203.0.113.9:4444", "not fd.cip exists",
+                           "not fd.cport exists", "fd.ip = 203.0.113.9", "not fd.snet in (\"10.0.0.0/8\")"}) {
+    EXPECT_TRUE(matches(std::string("evt.type = connect and ") + cond, both)) << cond;
+  }
+  auto bound = connectArgsEvent(R"({"sock_arg":"udp 10.0.2.15:5353 -> 0.0.0.0:0"},
+                                   {"sock_arg":"inet6 [2001:db8::7]:53"})");
+  for (const char* cond : {"fd.sip = 2001:db8::7", "fd.typechar = 6", "fd.cip = 10.0.2.15", "fd.cport = 5353",
+                           "fd.l4proto = udp", "fd.name = \"10.0.2.15:5353->2001:db8::7:53\""}) {
+    EXPECT_TRUE(matches(std::string("evt.type = connect and ") + cond, bound)) << cond;
+  }
+  // Only the sockaddr: no protocol; a malformed one is a runtime error, not a match.
+  EXPECT_TRUE(matches("fd.sip = 203.0.113.9 and not fd.l4proto exists",
+                      connectArgsEvent(R"({"sock_arg":"inet 203.0.113.9:80"})")));
+  auto e = mustLoad(ruleYaml("fd.sport = 80"));
+  ASSERT_TRUE(e);
+  EXPECT_TRUE(run(*e, connectArgsEvent(R"({"sock_arg":"inet 203.0.113.9"})")).empty());
+  EXPECT_EQ(e->stats().runtime_errors, 1u);
+  // The shipped rule fires on a public destination, not on a private one.
+  auto shipped = RuleEngine::load({std::string(VIGIL_SOURCE_DIR) + "/rules/default/vigil_rules.yaml"});
+  ASSERT_TRUE(shipped.ok());
+  EXPECT_EQ(run(**shipped, both).size(), 1u);
+  EXPECT_TRUE(run(**shipped, connectArgsEvent(R"({"sock_arg":"inet 10.0.2.2:80"})")).empty());
 }
 
 TEST(RulesEngine, RuntimeErrorsAreCountedNotThrown) {

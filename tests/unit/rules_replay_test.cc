@@ -1,15 +1,14 @@
 // Replays recorded-shape events (rules/testdata/replay_events.jsonl) through the
 // Falco corpus rules and Vigil's shipped rules, as `vigilctl rules test` does.
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "rules/cli.h"
 #include "rules/engine.h"
+#include "rules_events.h"
 
 namespace vigil::rules {
 namespace {
@@ -25,16 +24,10 @@ struct Replayed {
 
 Replayed replay(RuleEngine& e) {
   Replayed r;
-  std::ifstream in(kEvents);
-  EXPECT_TRUE(in.good()) << kEvents;
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    n++;
-    api::Event ev;
-    auto st = google::protobuf::util::JsonStringToMessage(line, &ev);
-    EXPECT_TRUE(st.ok()) << kEvents << ":" << n << ": " << st.ToString();
-    e.evaluate(ev, [&](api::Event&& a) {
+  auto events = readEventsJsonl(kEvents);
+  for (size_t i = 0; i < events.size(); i++) {
+    int n = static_cast<int>(i) + 1;  // line number
+    e.evaluate(events[i], [&](api::Event&& a) {
       r.hits.emplace_back(n, a.rule_alert().rule());
       r.alerts.push_back(std::move(a));
     });
