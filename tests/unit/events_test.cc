@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
 #include <google/protobuf/util/json_util.h>
 
 #include <cstring>
@@ -78,7 +82,7 @@ std::vector<char> execRecord(const std::string& bin, const std::string& args, co
   ev.id = {10, 11, 1000, 9, 0, 900};
   ev.flags = VG_EXEC_FLAG_ARGS_TRUNC;
   ev.tty_dev = tty_dev;
-  strncpy(ev.tty, tty, sizeof(ev.tty));
+  memcpy(ev.tty, tty, std::min(strlen(tty), sizeof(ev.tty)));  // no NUL when full
   strcpy(ev.comm, "sh");
   return testing::packExecRecord(ev, bin, args, cwd);
 }

@@ -88,6 +88,26 @@ TEST(GenericHooks, KprobeOnASyscallGetsAGenericHookWithItsArgumentKinds) {
   EXPECT_EQ(s->hooks[h.id].count, 1u);
 }
 
+TEST(GenericHooks, ReturnProbesAreHooksOfTheirOwnWithReturnFilters) {
+  auto p = ok(head() + "  kprobes:\n  - call: fd_install\n    args:\n    - {index: 0, type: int}\n"
+              "    selectors: [{}]\n  - call: fd_install\n    return: true\n    args:\n"
+              "    - {index: 0, type: int}\n    returnArg: {index: 0, type: uint32}\n"
+              "    selectors:\n    - matchArgs:\n      - {index: 0, operator: Equal, values: [\"3\"]}\n"
+              "      matchReturnArgs:\n      - {index: 0, operator: Equal, values: [\"-1\"]}\n");
+  auto s = compile({p}, {});
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->generic.size(), 2u);
+  EXPECT_EQ(s->generic[0].ret_kind, VG_ARG_NONE);
+  EXPECT_EQ(s->generic[1].ret_kind, VG_ARG_U32);
+  EXPECT_EQ(s->generic[1].ref(), "kprobe/fd_install#return");
+  EXPECT_EQ(s->generic[1].key(), "kprobe:fd_install:return=u32(s32,nop,nop,nop,nop,nop)");
+  const vg_selector& sel = s->selectors[1].second;
+  ASSERT_EQ(sel.nfilters, 2);
+  EXPECT_EQ(sel.filters[1].arg, VG_ARG_RETURN);
+  // -1 read as a u32 return value is 0xffffffff.
+  EXPECT_TRUE(hasIntKey(*s, s->selectors[1].first, 1, 0xffffffffu));
+}
+
 TEST(GenericHooks, SyscallNamesResolveToTheArchitectureSymbol) {
   EXPECT_EQ(policy::syscallSymbol("sys_linkat"), "__x64_sys_linkat");
   EXPECT_EQ(policy::syscallSymbol("linkat"), "__x64_sys_linkat");
@@ -274,8 +294,17 @@ TEST(GenericHooksParser, OperatorsMustFitTheArgumentAndValuesTheirOperator) {
 TEST(GenericHooksParser, KprobeFieldsAndTheirErrors) {
   auto r = parse(head() + "  kprobes:\n  - call: \"list:ksys\"\n    selectors: [{}]\n");
   EXPECT_THAT(errors(r), ElementsAre(HasSubstr("calls from spec.lists are not supported yet")));
-  r = parse(head() + "  kprobes:\n  - call: fd_install\n    return: true\n    selectors: [{}]\n");
-  EXPECT_THAT(errors(r), ElementsAre(HasSubstr("return probes (the function's return value) are not "
+  r = parse(head() + "  kprobes:\n  - call: fd_install\n    selectors:\n    - matchReturnArgs:\n"
+            "      - {index: 0, operator: Equal, values: [\"0\"]}\n");
+  EXPECT_THAT(errors(r), ElementsAre(HasSubstr("matchReturnArgs: only for return probes (return: "
+                                               "true)")));
+  r = parse(head() + "  kprobes:\n  - call: security_x\n    return: true\n    selectors:\n"
+            "    - matchActions:\n      - {action: Override, argError: -1}\n");
+  EXPECT_THAT(errors(r), ElementsAre(HasSubstr("Override on a return probe: the call has already "
+                                               "returned")));
+  r = parse(head() + "  kprobes:\n  - call: fd_install\n    return: true\n    returnArg: {index: 0, "
+            "type: file}\n    selectors: [{}]\n");
+  EXPECT_THAT(errors(r), ElementsAre(HasSubstr("return values are read as integers; \"file\" is not "
                                                "supported yet")));
   r = parse(head() + "  kprobes:\n  - call: fd_install\n    args:\n    - {index: 6, type: int}\n"
             "    selectors: [{}]\n");

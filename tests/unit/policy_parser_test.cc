@@ -477,10 +477,10 @@ TEST(PolicyParserTest, UnknownAndMisspelledFields) {
       "fields of spec: lsmhooks, kprobes, options");
   expectError(kFileOpen + "    - matchargs: []\n",
               "p.yaml:12:7: spec.lsmhooks[0].selectors[0].matchargs: unknown field (did you mean "
-              "\"matchArgs\"?); supported selectors: matchArgs, matchBinaries, matchActions");
+              "\"matchArgs\"?); supported selectors: matchArgs, matchReturnArgs, matchBinaries, matchActions");
   expectError(kFileOpen + "    - matchpids: []\n",
               "p.yaml:12:7: spec.lsmhooks[0].selectors[0].matchpids: unknown field (did you mean "
-              "\"matchPIDs\"?); supported selectors: matchArgs, matchBinaries, matchActions");
+              "\"matchPIDs\"?); supported selectors: matchArgs, matchReturnArgs, matchBinaries, matchActions");
   expectError(kHead + "  - hook: file_open\n    call: security_file_open\n    selectors: [{}]\n",
               "p.yaml:8:5: spec.lsmhooks[0].call: unknown field; supported fields of an lsmhook: "
               "hook, args, selectors, message, tags");
@@ -688,11 +688,11 @@ TEST(PolicyParserTest, UnsupportedSelectors) {
                         "      matchCapabilityChanges: []\n"  // 19
                         "      matchReturnActions: []\n");    // 20
   const std::string supported =
-      "not supported yet; supported selectors: matchArgs, matchBinaries, matchActions";
+      "not supported yet; supported selectors: matchArgs, matchReturnArgs, matchBinaries, matchActions";
   const std::string sel = "spec.lsmhooks[0].selectors[0].";
   EXPECT_THAT(errors(r), ElementsAre("p.yaml:12:7: " + sel + "matchPIDs: " + supported,
                                      "p.yaml:15:7: " + sel + "matchNamespaces: " + supported,
-                                     "p.yaml:16:7: " + sel + "matchReturnArgs: " + supported,
+                                     "p.yaml:16:7: " + sel + "matchReturnArgs: only for return probes (return: true)",
                                      "p.yaml:17:7: " + sel + "matchCapabilities: " + supported,
                                      "p.yaml:18:7: " + sel + "matchNamespaceChanges: " + supported,
                                      "p.yaml:19:7: " + sel + "matchCapabilityChanges: " + supported,
@@ -957,7 +957,7 @@ TEST(PolicyParserTest, AllErrorsAreReportedInFileOrder) {
           "not an absolute path; matchBinaries values are absolute paths of executables, so it "
           "must start with '/'",
           "p.yaml:24:7: spec.lsmhooks[1].selectors[0].matchPIDs: not supported yet; supported "
-          "selectors: matchArgs, matchBinaries, matchActions",
+          "selectors: matchArgs, matchReturnArgs, matchBinaries, matchActions",
           "p.yaml:26:9: spec.lsmhooks[1].selectors[0].matchActions[0]: Signal requires argSig, "
           "the signal number (e.g. 10 for SIGUSR1)"));
   EXPECT_FALSE(r.policy.has_value());

@@ -210,7 +210,9 @@ class TempTree {
     root_ = mkdtemp(dir) ? dir : "";
   }
   ~TempTree() {
-    if (!root_.empty()) EXPECT_EQ(system(("rm -rf " + root_).c_str()), 0);
+    if (!root_.empty()) {
+      EXPECT_EQ(system(("rm -rf " + root_).c_str()), 0);
+    }
   }
   const std::string& root() const { return root_; }
   // Writes root/rel, creating its directories.
