@@ -1,8 +1,8 @@
 // Rules engine throughput on one core: events/s through RuleEngine::evaluate.
 //
 //   taskset -c 1 build/rules/rules_bench --benchmark_min_time=2
-//   valgrind --tool=callgrind --toggle-collect='*evalLoop*' \
-//       build/rules/rules_bench --benchmark_filter=rules100_fixed   # instructions
+//   valgrind --tool=callgrind --toggle-collect='*evalLoop*'
+//       build/rules/rules_bench --benchmark_filter=rules100_fixed   # (one line) instructions
 //
 // The *_fixed variants run exactly 16,384 events (4 passes), so callgrind's
 // count divided by 16,384 is the instructions per event, whatever the load.
