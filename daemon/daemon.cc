@@ -361,6 +361,7 @@ int runDaemon(const DaemonOptions& options) {
   }
   compiler::CompileOptions copts;
   copts.audit_all = options.audit_all;
+  copts.host_ns = compiler::readHostNamespaces();  // matchNamespaces' host_ns
   auto compiled = compiler::compile(*policies, copts);
   if (!compiled.ok()) {
     reportError(std::string(compiled.status().message()));

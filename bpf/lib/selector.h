@@ -7,6 +7,7 @@
 
 #include "lib/maps.h"
 #include "lib/strmatch.h"
+#include "lib/task.h"
 
 static __always_inline void vg_count(__u32 hook, int field)
 {
@@ -21,9 +22,125 @@ static __always_inline void vg_count(__u32 hook, int field)
 	}
 }
 
+/* The calling task's namespace inode number (enum vg_ns, or
+ * VG_NS_TIME_FOR_CHILDREN); 0 when it cannot be read. */
+static __always_inline __u64 vg_task_ns_inum(struct task_struct *t, __u8 which)
+{
+	struct nsproxy *ns = t->nsproxy;
+	if (!ns)
+		return 0;
+	switch (which) {
+	case VG_NS_UTS: return ns->uts_ns->ns.inum;
+	case VG_NS_IPC: return ns->ipc_ns->ns.inum;
+	case VG_NS_MNT: return ns->mnt_ns->ns.inum;
+	case VG_NS_PID_FOR_CHILDREN: return ns->pid_ns_for_children->ns.inum;
+	case VG_NS_NET: return ns->net_ns->ns.inum;
+	case VG_NS_TIME: return ns->time_ns->ns.inum;
+	case VG_NS_TIME_FOR_CHILDREN: return ns->time_ns_for_children->ns.inum;
+	case VG_NS_CGROUP: return ns->cgroup_ns->ns.inum;
+	case VG_NS_USER: return t->cred->user_ns->ns.inum;
+	case VG_NS_PID:
+		if (vg_can_read_kernel) {
+			/* The task's own pid namespace: thread_pid->numbers[level].ns */
+			struct pid *pid = t->thread_pid;
+			__u32 level = BPF_CORE_READ(pid, level) & 31;
+			struct upid up = {};
+			bpf_probe_read_kernel(&up, sizeof(up),
+					      (void *)pid + bpf_core_field_offset(struct pid, numbers) +
+						      level * bpf_core_type_size(struct upid));
+			return BPF_CORE_READ(up.ns, ns.inum);
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/* The task's pid as its own pid namespace numbers it. */
+static __always_inline __u64 vg_task_ns_pid(struct task_struct *t)
+{
+	if (!vg_can_read_kernel)
+		return 0;
+	struct pid *pid = BPF_CORE_READ(t, group_leader, thread_pid);
+	__u32 level = BPF_CORE_READ(pid, level) & 31;
+	struct upid up = {};
+	bpf_probe_read_kernel(&up, sizeof(up),
+			      (void *)pid + bpf_core_field_offset(struct pid, numbers) +
+				      level * bpf_core_type_size(struct upid));
+	return up.nr;
+}
+
+struct vg_pid_walk {
+	struct task_struct *t;
+	struct vg_str_key key;
+	__u8 ns_pid;
+	__u8 hit;
+};
+
+/* One step of matchPIDs' followForks: the task, then its ancestors. */
+static long vg_pid_step(__u32 i, struct vg_pid_walk *w)
+{
+	struct task_struct *t = w->t;
+	if (!t)
+		return 1;
+	w->key.hash = w->ns_pid ? vg_task_ns_pid(t) : (__u64)BPF_CORE_READ(t, tgid);
+	if (bpf_map_lookup_elem(&vg_str_match, &w->key)) {
+		w->hit = 1;
+		return 1;
+	}
+	struct task_struct *up = BPF_CORE_READ(t, real_parent);
+	if (up == t || BPF_CORE_READ(t, tgid) <= 1)
+		return 1;
+	w->t = up;
+	return 0;
+}
+
+#define VG_PID_FOLLOW_DEPTH 32 /* ancestors matchPIDs followForks looks through */
+
+/* matchPIDs, matchNamespaces, matchCapabilities of a selector (AND'd). */
+static __always_inline bool vg_match_task(const struct vg_selector *sel, __u32 slot)
+{
+	if (!sel->ntask)
+		return true;
+	struct task_struct *t = bpf_get_current_task_btf();
+#pragma unroll
+	for (int f = 0; f < VG_MAX_TASK_FILTERS; f++) {
+		if (f >= sel->ntask)
+			break;
+		const struct vg_task_filter *tf = &sel->task[f];
+		bool hit = false;
+		if (tf->kind == VG_TF_CAP) {
+			const struct cred *c = t->cred;
+			__u64 caps = tf->which == 1 ? vg_cap(&c->cap_permitted)
+				   : tf->which == 2 ? vg_cap(&c->cap_inheritable)
+						    : vg_cap(&c->cap_effective);
+			hit = (caps & tf->mask) != 0;
+		} else if (tf->kind == VG_TF_NS) {
+			__u64 inum = vg_task_ns_inum(t, tf->which);
+			hit = inum && vg_match_exact(slot, VG_FILTER_TASK + f, VG_OP_INT_IN, 0, inum);
+		} else if (tf->kind == VG_TF_PID && !vg_can_read_kernel) {
+			/* No ancestors nor namespace pids without the helper (the
+			 * loader refuses such selectors): the caller's own pid. */
+			hit = vg_match_exact(slot, VG_FILTER_TASK + f, VG_OP_INT_IN, 0,
+					     bpf_get_current_pid_tgid() >> 32);
+		} else if (tf->kind == VG_TF_PID) {
+			struct vg_pid_walk w = {
+				.t = t,
+				.key = { .selector = slot, .filter = VG_FILTER_TASK + f, .op = VG_OP_INT_IN },
+				.ns_pid = (tf->flags & VG_TF_NS_PID) != 0,
+			};
+			bpf_loop(tf->flags & VG_TF_FOLLOW_FORKS ? VG_PID_FOLLOW_DEPTH : 1, vg_pid_step,
+				 &w, 0);
+			hit = w.hit;
+		}
+		if (hit == (tf->negate != 0))
+			return false;
+	}
+	return true;
+}
+
 /* Selector i of a hook, if it applies to this call: its policy is enabled
  * and has not matched yet (first selector wins), and the caller passes its
- * matchBinaries. Sets *slot and *ps. */
+ * matchBinaries and its task filters. Sets *slot and *ps. */
 static __always_inline const struct vg_selector *
 vg_selector_at(const struct vg_hook_selectors *hs, __u32 i, __u32 matched_policy,
 	       const struct vg_proc *proc, char *binbuf, __u32 *slot,
@@ -40,6 +157,8 @@ vg_selector_at(const struct vg_hook_selectors *hs, __u32 i, __u32 matched_policy
 	if (!*ps || !(*ps)->enabled)
 		return NULL;
 	if (!vg_match_binary(proc, *slot, sel, binbuf))
+		return NULL;
+	if (!vg_match_task(sel, *slot))
 		return NULL;
 	return sel;
 }

@@ -1,6 +1,10 @@
 #include "daemon/compiler/compiler.h"
 
 #include <arpa/inet.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
 
 #include <set>
 #include <unordered_map>
@@ -192,7 +196,8 @@ class HookPlanner {
 class Compiler {
  public:
   explicit Compiler(const CompileOptions& options)
-      : gen_(options.generation & 1),
+      : host_ns_(options.host_ns),
+        gen_(options.generation & 1),
         next_slot_(gen_ * kGenSelectors),
         len_set_base_(gen_ * kGenLenSets) {
     out_.config.audit_all = options.audit_all;
@@ -374,6 +379,41 @@ class Compiler {
       sel.filters[f].arg = VG_ARG_RETURN;
       sel.nfilters++;
     }
+    if (s.match_task.size() > VG_MAX_TASK_FILTERS) {
+      return errorAt(s.match_task[VG_MAX_TASK_FILTERS].pos,
+                     absl::StrCat("a selector holds at most ", VG_MAX_TASK_FILTERS,
+                                  " matchPIDs, matchNamespaces and matchCapabilities filters"));
+    }
+    for (const auto& t : s.match_task) {
+      const uint8_t f = sel.ntask++;
+      vg_task_filter& tf = sel.task[f];
+      tf.negate = t.not_in;
+      tf.which = t.which;
+      auto addValue = [&](uint64_t v) {
+        vg_str_key key{};
+        key.selector = slot;
+        key.filter = static_cast<uint8_t>(VG_FILTER_TASK + f);
+        key.op = VG_OP_INT_IN;
+        key.hash = v;
+        out_.str_keys.push_back(key);
+      };
+      switch (t.kind) {
+        case policy::TaskFilter::Kind::kPids:
+          tf.kind = VG_TF_PID;
+          tf.flags = (t.follow_forks ? VG_TF_FOLLOW_FORKS : 0) | (t.namespace_pid ? VG_TF_NS_PID : 0);
+          for (uint64_t v : t.values) addValue(v);
+          break;
+        case policy::TaskFilter::Kind::kNamespaces:
+          tf.kind = VG_TF_NS;
+          for (uint64_t v : t.values) addValue(v);
+          if (t.host_ns && host_ns_[t.which]) addValue(host_ns_[t.which]);
+          break;
+        case policy::TaskFilter::Kind::kCapabilities:
+          tf.kind = VG_TF_CAP;
+          for (uint64_t v : t.values) tf.mask |= uint64_t{1} << v;
+          break;
+      }
+    }
     if (s.match_binaries.size() > 1) {
       return errorAt(s.match_binaries[1].pos, "a selector holds at most one matchBinaries filter");
     }
@@ -410,6 +450,7 @@ class Compiler {
   }
 
   static constexpr int kEperm = 1;
+  const std::array<uint64_t, VG_NS_COUNT + 1> host_ns_;
   CompiledSet out_;
   HookPlanner planner_;
   std::unordered_set<std::string> names_;
@@ -456,6 +497,22 @@ const char* hookName(uint32_t hook) {
     case VG_HOOK_FILE_OPEN: return "file_open";
     default: return "unknown";
   }
+}
+
+std::array<uint64_t, VG_NS_COUNT + 1> readHostNamespaces(const std::string& proc) {
+  std::array<uint64_t, VG_NS_COUNT + 1> out{};
+  for (uint8_t ns = 0; ns <= VG_NS_COUNT; ns++) {
+    // /proc/1/ns/<name> is a link to "<name>:[inode]".
+    static constexpr const char* kFiles[] = {"uts", "ipc", "mnt", "pid", "pid_for_children",
+                                             "net", "time", "cgroup", "user", "time_for_children"};
+    char target[128] = {};
+    const std::string link = proc + "/1/ns/" + kFiles[ns];
+    ssize_t n = readlink(link.c_str(), target, sizeof(target) - 1);
+    if (n <= 0) continue;
+    const char* open = strchr(target, '[');
+    if (open) out[ns] = strtoull(open + 1, nullptr, 10);
+  }
+  return out;
 }
 
 absl::StatusOr<CompiledSet> compile(const std::vector<policy::Policy>& policies,

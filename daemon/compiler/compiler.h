@@ -22,6 +22,10 @@ struct CompileOptions {
   // Ids of generic hooks already in the kernel, by HookSpec::key(): a hook
   // that stays keeps its id (and its attached program); new ones get free ids.
   std::map<std::string, uint32_t> hook_ids;
+  // matchNamespaces' "host_ns": the host's namespace inodes (enum vg_ns, then
+  // VG_NS_TIME_FOR_CHILDREN), read by the daemon from /proc/1/ns; 0: unknown
+  // (offline checks), and host_ns then matches nothing.
+  std::array<uint64_t, VG_NS_COUNT + 1> host_ns{};
   // Which half of the kernel's tables to fill (0 or 1). A reload compiles
   // into the half the running set does not use, then switches each hook over
   // with one map write, so no hook is ever without its rules.
@@ -76,6 +80,9 @@ struct CompiledSet {
 // The built-in hooks (served by bpf/lsm/file_hooks.bpf.h) by LSM hook name <-> ABI id.
 vg_hook hookFromName(const std::string& name);
 const char* hookName(uint32_t hook);
+
+// The host's namespace inodes from /proc/1/ns (0 where unreadable).
+std::array<uint64_t, VG_NS_COUNT + 1> readHostNamespaces(const std::string& proc = "/proc");
 
 // Compiles policies in order; policy i gets id policy_base + i. Errors name the policy's
 // file:line:col (e.g. a hook with more selectors than the kernel evaluates).

@@ -179,6 +179,29 @@ std::string describeJson(const std::vector<policy::Policy>& policies, const Comp
                       ",\"negate\":", sel.bin_negate ? "true" : "false", ",\"hash_entries\":",
                       values[{slot, static_cast<uint8_t>(VG_FILTER_BINARY)}], "}");
     }
+    std::vector<std::string> task;
+    for (int t = 0; t < sel.ntask; t++) {
+      const vg_task_filter& tf = sel.task[t];
+      std::string d = absl::StrCat(
+          "{\"kind\":",
+          jsonString(tf.kind == VG_TF_PID ? "pids" : tf.kind == VG_TF_NS ? "namespaces" : "capabilities"),
+          ",\"negate\":", tf.negate ? "true" : "false");
+      if (tf.kind == VG_TF_PID) {
+        absl::StrAppend(&d, ",\"follow_forks\":", (tf.flags & VG_TF_FOLLOW_FORKS) ? "true" : "false",
+                        ",\"namespace_pid\":", (tf.flags & VG_TF_NS_PID) ? "true" : "false");
+      }
+      if (tf.kind == VG_TF_NS) {
+        absl::StrAppend(&d, ",\"namespace\":", jsonString(std::string(policy::namespaceName(tf.which))));
+      }
+      if (tf.kind == VG_TF_CAP) {
+        absl::StrAppend(&d, ",\"set\":", jsonString(tf.which == 1 ? "permitted" : tf.which == 2 ? "inheritable" : "effective"),
+                        ",\"mask\":", tf.mask);
+      } else {
+        absl::StrAppend(&d, ",\"hash_entries\":", values[{slot, static_cast<uint8_t>(VG_FILTER_TASK + t)}]);
+      }
+      task.push_back(d + "}");
+    }
+    if (!task.empty()) absl::StrAppend(&s, ",\"task_filters\":[", absl::StrJoin(task, ","), "]");
     absl::StrAppend(&s, ",\"filters\":[", absl::StrJoin(filters, ","), "]}");
     sels.push_back(s);
   }

@@ -24,6 +24,8 @@ namespace {
 // line of its log before the statistics, for error messages.
 thread_local std::string g_verifier_verdict;
 thread_local bool g_in_verifier_log = false;
+// A load that may fail by design (bpf_d_path tried first): its log is debug.
+thread_local bool g_quiet_load = false;
 
 void noteVerifierLine(std::string_view line) {
   if (line.find("-- BEGIN PROG LOAD LOG --") != std::string_view::npos) {
@@ -46,7 +48,7 @@ int libbpfPrint(libbpf_print_level level, const char* fmt, va_list args) {
     size_t nl = rest.find('\n');
     std::string_view line = rest.substr(0, nl);
     noteVerifierLine(line);
-    if (level == LIBBPF_WARN) {
+    if (level == LIBBPF_WARN && !g_quiet_load) {
       spdlog::warn("libbpf: {}", line);
     } else {
       spdlog::debug("libbpf: {}", line);
@@ -252,7 +254,9 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
   const bool wants_path = std::any_of(spec.kinds.begin(), spec.kinds.end(), [](uint8_t k) {
     return k == VG_ARG_FILE || k == VG_ARG_PATH || k == VG_ARG_BINPRM;
   });
+  g_quiet_load = mech == VG_MECH_LSM && wants_path;
   absl::Status st = tryLoad(mech == VG_MECH_LSM && wants_path);
+  g_quiet_load = false;
   if (!st.ok() && mech == VG_MECH_LSM && wants_path) {
     spdlog::debug("{}: bpf_d_path refused ({}); walking dentries instead", spec.ref(),
                   std::string(st.message()));
@@ -420,6 +424,20 @@ Loader::~Loader() {
 absl::Status Loader::apply(const compiler::CompiledSet& set) {
   auto& m = skel_->maps;
   uint32_t zero = 0;
+  // Task filters that walk kernel memory need bpf_probe_read_kernel.
+  if (!plan_.can_read_kernel) {
+    for (const auto& [slot, sel] : set.selectors) {
+      for (int t = 0; t < sel.ntask; t++) {
+        const vg_task_filter& tf = sel.task[t];
+        if ((tf.kind == VG_TF_PID && tf.flags) || (tf.kind == VG_TF_NS && tf.which == VG_NS_PID)) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "policy ", set.policy_names[sel.policy - set.policy_base], ": matchPIDs followForks/",
+              "isNamespacePID and matchNamespaces Pid read kernel memory, which this kernel's "
+              "lockdown refuses (bpf_probe_read_kernel)"));
+        }
+      }
+    }
+  }
   // Generic hooks first: all of them in the kernel, or none of the new ones.
   std::vector<uint32_t> added;
   std::vector<std::string> skipped;

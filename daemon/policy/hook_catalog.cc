@@ -185,6 +185,53 @@ std::string_view kindName(uint8_t k) {
   return "unknown";
 }
 
+namespace {
+// include/uapi/linux/capability.h, in number order.
+constexpr std::string_view kCapabilities[] = {
+    "CAP_CHOWN",           "CAP_DAC_OVERRIDE",     "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
+    "CAP_FSETID",          "CAP_KILL",             "CAP_SETGID",          "CAP_SETUID",
+    "CAP_SETPCAP",         "CAP_LINUX_IMMUTABLE",  "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",       "CAP_NET_RAW",          "CAP_IPC_LOCK",        "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",      "CAP_SYS_RAWIO",        "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",       "CAP_SYS_ADMIN",        "CAP_SYS_BOOT",        "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",    "CAP_SYS_TIME",         "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
+    "CAP_LEASE",           "CAP_AUDIT_WRITE",      "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",    "CAP_MAC_ADMIN",        "CAP_SYSLOG",          "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",   "CAP_AUDIT_READ",       "CAP_PERFMON",         "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE"};
+
+struct NsName {
+  std::string_view name;
+  uint8_t ns;
+};
+constexpr NsName kNamespaces[] = {
+    {"Uts", VG_NS_UTS},   {"Ipc", VG_NS_IPC},   {"Mnt", VG_NS_MNT},
+    {"Pid", VG_NS_PID},   {"PidForChildren", VG_NS_PID_FOR_CHILDREN},
+    {"Net", VG_NS_NET},   {"Time", VG_NS_TIME}, {"TimeForChildren", VG_NS_TIME_FOR_CHILDREN},
+    {"Cgroup", VG_NS_CGROUP}, {"User", VG_NS_USER}};
+}  // namespace
+
+std::optional<uint8_t> capabilityNumber(std::string_view name) {
+  for (size_t i = 0; i < std::size(kCapabilities); i++) {
+    if (kCapabilities[i] == name || kCapabilities[i].substr(4) == name) return static_cast<uint8_t>(i);
+  }
+  return std::nullopt;
+}
+
+std::optional<uint8_t> namespaceOf(std::string_view name) {
+  for (const auto& n : kNamespaces) {
+    if (n.name == name) return n.ns;
+  }
+  return std::nullopt;
+}
+
+std::string_view namespaceName(uint8_t ns) {
+  for (const auto& n : kNamespaces) {
+    if (n.ns == ns) return n.name;
+  }
+  return "unknown";
+}
+
 std::string syscallSymbol(std::string_view call) {
   std::string_view bare = call;
   for (std::string_view prefix : {"__x64_sys_", "__ia32_sys_", "__se_sys_", "__do_sys_", "sys_"}) {

@@ -43,6 +43,13 @@ bool isStringKind(uint8_t kind);  // strings and paths: Equal/Prefix/Postfix
 bool isSocketKind(uint8_t kind);  // sock/socket/sockaddr: ports, addresses, family
 std::string_view kindName(uint8_t kind);  // "s32", "file", ...
 
+// Linux capability number of "CAP_SYS_ADMIN" (also without the CAP_ prefix).
+std::optional<uint8_t> capabilityNumber(std::string_view name);
+// matchNamespaces' namespace names ("Mnt", "Pid", ...) -> enum vg_ns (or
+// VG_NS_TIME_FOR_CHILDREN).
+std::optional<uint8_t> namespaceOf(std::string_view name);
+std::string_view namespaceName(uint8_t ns);
+
 // The architecture's symbol for a system call named in a kprobe ("sys_linkat",
 // "linkat" or "__x64_sys_linkat" -> "__x64_sys_linkat").
 std::string syscallSymbol(std::string_view call);

@@ -79,10 +79,23 @@ struct Action {
   SourcePos pos;
 };
 
+// matchPIDs, matchNamespaces, matchCapabilities: filters on the calling task.
+struct TaskFilter {
+  enum class Kind { kPids, kNamespaces, kCapabilities } kind = Kind::kPids;
+  bool not_in = false;          // operator NotIn (else In)
+  bool follow_forks = false;    // matchPIDs: the process or any ancestor
+  bool namespace_pid = false;   // matchPIDs: isNamespacePID
+  uint8_t which = 0;            // namespace (enum vg_ns) or capability set (0 eff, 1 perm, 2 inh)
+  bool host_ns = false;         // matchNamespaces: values include "host_ns"
+  std::vector<uint64_t> values; // pids, namespace inodes, or capability numbers
+  SourcePos pos;
+};
+
 struct Selector {
   std::vector<ArgFilter> match_args;
   std::vector<ArgFilter> match_return_args;  // return probes: on the return value (index 0)
   std::vector<BinaryFilter> match_binaries;
+  std::vector<TaskFilter> match_task;  // matchPIDs, matchNamespaces, matchCapabilities (AND'd)
   std::vector<Action> match_actions;  // empty: Post
   SourcePos pos;
 };

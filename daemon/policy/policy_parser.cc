@@ -292,11 +292,18 @@ const Schema kArgSchema{"fields of an argument",
 
 const Schema kSelectorSchema{
     "selectors",
-    {"matchArgs", "matchReturnArgs", "matchBinaries", "matchActions"},
-    {"matchPIDs", "matchData", "matchNamespaces", "matchNamespaceChanges",
-     "matchCapabilities", "matchCapabilityChanges", "matchReturnActions", "matchParentBinaries"}};
+    {"matchArgs", "matchReturnArgs", "matchBinaries", "matchPIDs", "matchNamespaces",
+     "matchCapabilities", "matchActions"},
+    {"matchData", "matchNamespaces", "matchNamespaceChanges",
+     "matchCapabilityChanges", "matchReturnActions", "matchParentBinaries"}};
 
 const Schema kArgFilterSchema{"fields of matchArgs", {"index", "operator", "values"}, {"args"}};
+
+const Schema kPidsSchema{
+    "fields of matchPIDs", {"operator", "values", "followForks", "isNamespacePID"}, {}};
+const Schema kNamespacesSchema{"fields of matchNamespaces", {"namespace", "operator", "values"}, {}};
+const Schema kCapabilitiesSchema{"fields of matchCapabilities",
+                                 {"type", "operator", "values", "isNamespaceCapability"}, {}};
 
 const Schema kBinaryFilterSchema{
     "fields of matchBinaries", {"operator", "values"}, {"followChildren"}};
@@ -986,6 +993,26 @@ class Parser {
         if (auto bf = parseBinaryFilter(b, ipath)) s.match_binaries.push_back(std::move(*bf));
       }
     }
+    for (auto [key, kind] : {std::pair{"matchPIDs", TaskFilter::Kind::kPids},
+                             std::pair{"matchNamespaces", TaskFilter::Kind::kNamespaces},
+                             std::pair{"matchCapabilities", TaskFilter::Kind::kCapabilities}}) {
+      const Entry* e = f->find(key);
+      if (!e || !isList(*e, child(path, key))) continue;
+      size_t i = 0;
+      for (const auto& t : e->value) {
+        const std::string ipath = item(child(path, key), i++);
+        if (auto tf = parseTaskFilter(t, ipath, kind)) {
+          if (s.match_task.size() == VG_MAX_TASK_FILTERS) {
+            error(tf->pos, ipath,
+                  cat("too many task filters; matchPIDs, matchNamespaces and matchCapabilities "
+                      "of a selector hold at most ",
+                      VG_MAX_TASK_FILTERS, " together"));
+            continue;
+          }
+          s.match_task.push_back(std::move(*tf));
+        }
+      }
+    }
     if (const Entry* e = f->find("matchActions"); e && isList(*e, child(path, "matchActions"))) {
       size_t i = 0;
       std::unordered_map<int, SourcePos> kinds;
@@ -1231,6 +1258,112 @@ class Parser {
     return true;
   }
 
+  // One matchPIDs / matchNamespaces / matchCapabilities entry.
+  std::optional<TaskFilter> parseTaskFilter(const Node& n, const std::string& path,
+                                            TaskFilter::Kind kind) {
+    const SourcePos pos = posOf(n);
+    const Schema& schema = kind == TaskFilter::Kind::kPids         ? kPidsSchema
+                           : kind == TaskFilter::Kind::kNamespaces ? kNamespacesSchema
+                                                                   : kCapabilitiesSchema;
+    auto f = readMap(n, pos, path, schema);
+    if (!f) return std::nullopt;
+    TaskFilter tf;
+    tf.kind = kind;
+    tf.pos = pos;
+    bool ok = true;
+    if (auto op = requiredString(*f, pos, path, "operator")) {
+      if (*op == "In" || *op == "NotIn") {
+        tf.not_in = *op == "NotIn";
+      } else {
+        error(posOf(*f->find("operator")), child(path, "operator"),
+              cat("unknown operator ", shortQuoted(*op), "; supported: In, NotIn"));
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+    auto flag = [&](const char* key, bool* out) {
+      if (const Entry* e = f->find(key); e && !e->value.IsNull()) {
+        if (auto b = getBool(*e, child(path, key))) *out = *b; else ok = false;
+      }
+    };
+    if (kind == TaskFilter::Kind::kPids) {
+      flag("followForks", &tf.follow_forks);
+      flag("isNamespacePID", &tf.namespace_pid);
+    } else if (kind == TaskFilter::Kind::kNamespaces) {
+      if (auto ns = requiredString(*f, pos, path, "namespace")) {
+        if (auto which = namespaceOf(*ns)) {
+          tf.which = *which;
+        } else {
+          error(posOf(*f->find("namespace")), child(path, "namespace"),
+                cat("unknown namespace ", shortQuoted(*ns),
+                    "; supported: Uts, Ipc, Mnt, Pid, PidForChildren, Net, Time, TimeForChildren, "
+                    "Cgroup, User"));
+          ok = false;
+        }
+      } else {
+        ok = false;
+      }
+    } else {
+      bool ns_cap = false;
+      flag("isNamespaceCapability", &ns_cap);
+      if (ns_cap) {
+        error(posOf(*f->find("isNamespaceCapability")), child(path, "isNamespaceCapability"),
+              "true is not supported yet (capabilities are checked as the task holds them)");
+        ok = false;
+      }
+      if (const Entry* e = f->find("type"); e && !e->value.IsNull()) {
+        auto type = getString(*e, child(path, "type"));
+        if (type && *type == "Effective") {
+          tf.which = 0;
+        } else if (type && *type == "Permitted") {
+          tf.which = 1;
+        } else if (type && *type == "Inheritable") {
+          tf.which = 2;
+        } else {
+          if (type) {
+            error(posOf(*e), child(path, "type"),
+                  cat("unknown capability set ", shortQuoted(*type),
+                      "; supported: Effective, Permitted, Inheritable"));
+          }
+          ok = false;
+        }
+      }
+    }
+    auto values = requiredValues(*f, pos, path, ValueRules{});
+    if (!values) return std::nullopt;
+    const Node& list = f->find("values")->value;
+    for (size_t i = 0; i < values->size(); i++) {
+      const std::string& v = (*values)[i];
+      const SourcePos vpos = i < list.size() ? posOf(list[i]) : pos;
+      if (kind == TaskFilter::Kind::kCapabilities) {
+        if (auto cap = capabilityNumber(v)) {
+          tf.values.push_back(*cap);
+        } else {
+          error(vpos, item(child(path, "values"), i),
+                cat(shortQuoted(v), " is not a capability (CAP_SYS_ADMIN, CAP_NET_RAW, ...)"));
+          ok = false;
+        }
+        continue;
+      }
+      if (kind == TaskFilter::Kind::kNamespaces && v == "host_ns") {
+        tf.host_ns = true;
+        continue;
+      }
+      auto num = parseNumber(v);
+      if (!num || static_cast<int64_t>(*num) < 0 || *num > UINT32_MAX) {
+        error(vpos, item(child(path, "values"), i),
+              cat(shortQuoted(v), " is not ",
+                  kind == TaskFilter::Kind::kPids ? "a pid" : "a namespace inode number or host_ns"));
+        ok = false;
+        continue;
+      }
+      tf.values.push_back(*num);
+    }
+    if (!ok) return std::nullopt;
+    return tf;
+  }
+
   std::optional<BinaryFilter> parseBinaryFilter(const Node& n, const std::string& path) {
     const SourcePos pos = posOf(n);
     auto f = readMap(n, pos, path, kBinaryFilterSchema);
@@ -1339,8 +1472,9 @@ class Parser {
       }
       a.arg_error = static_cast<int>(*v);
     } else if (err != nullptr) {
-      error(posOf(err->key_node), epath, cat("only valid with action Override, not ", *name));
-      return std::nullopt;
+      // Tetragon ignores it there; a warning keeps such policies loading.
+      warning(posOf(err->key_node), epath,
+              cat("ignored: argError only applies to Override, not ", *name));
     }
     const Entry* sig = f->find("argSig");
     const std::string spath = child(path, "argSig");

@@ -24,6 +24,7 @@
 #define VG_MAX_SELECTORS 4096     /* selector slots across all policies */
 #define VG_MAX_HOOK_SELECTORS 64  /* selectors evaluated per hook, in order */
 #define VG_MAX_ARG_FILTERS 6      /* matchArgs entries per selector */
+#define VG_MAX_TASK_FILTERS 4     /* matchPIDs/matchNamespaces/matchCapabilities entries per selector */
 #define VG_HOOK_ARGS 6            /* arguments a generic hook can capture (index 0..5) */
 #define VG_HOOK_STR_SLOTS 2       /* string-like arguments (paths, strings) per generic hook */
 #define VG_CIDR_ENTRIES 65536     /* SAddr/DAddr prefixes across all policies */
@@ -152,6 +153,26 @@ struct vg_arg_filter {
 	__u64 a, b;  /* GT/LT/Mask operand; InRange bounds */
 };
 
+/* Filters on the calling task rather than on the hook's arguments. */
+enum vg_task_filter_kind {
+	VG_TF_NONE = 0,
+	VG_TF_PID = 1,  /* matchPIDs: values in vg_str_match (op VG_OP_INT_IN) */
+	VG_TF_NS = 2,   /* matchNamespaces: inode numbers in vg_str_match */
+	VG_TF_CAP = 3,  /* matchCapabilities: any of mask's bits held */
+};
+#define VG_TF_FOLLOW_FORKS 1 /* matchPIDs: the process or any of its ancestors */
+#define VG_TF_NS_PID 2       /* matchPIDs: pids as the task's own pid namespace numbers them */
+#define VG_NS_TIME_FOR_CHILDREN VG_NS_COUNT /* matchNamespaces' extra namespace */
+#define VG_FILTER_TASK 0xf0  /* vg_str_key.filter of task filter t: VG_FILTER_TASK + t */
+struct vg_task_filter {
+	__u8 kind;   /* enum vg_task_filter_kind */
+	__u8 negate; /* NotIn */
+	__u8 which;  /* VG_TF_NS: enum vg_ns; VG_TF_CAP: 0 effective, 1 permitted, 2 inheritable */
+	__u8 flags;  /* VG_TF_PID: VG_TF_FOLLOW_FORKS | VG_TF_NS_PID */
+	__u32 pad;
+	__u64 mask;  /* VG_TF_CAP: capability bits */
+};
+
 struct vg_selector {
 	__u32 policy;  /* policy id */
 	__u32 index;   /* selector index within its policy, for events */
@@ -165,6 +186,9 @@ struct vg_selector {
 	__u16 bin_len_set_pad;
 	__u32 bin_len_set; /* matchBinaries Prefix/Postfix: its length set */
 	struct vg_arg_filter filters[VG_MAX_ARG_FILTERS];
+	__u8 ntask;        /* used entries of task[] */
+	__u8 pad2[7];
+	struct vg_task_filter task[VG_MAX_TASK_FILTERS];
 };
 
 /* Key of the LPM trie of SAddr/DAddr prefixes. prefixlen counts the bits
@@ -423,7 +447,8 @@ static inline __u64 vg_hash_rev(const char *s, size_t n)
 VG_STATIC_ASSERT(sizeof(struct vg_str_key) == 16, "vg_str_key layout");
 VG_STATIC_ASSERT(sizeof(struct vg_len_set) == 8 + VG_LEN_BITMAP_BYTES, "vg_len_set layout");
 VG_STATIC_ASSERT(sizeof(struct vg_arg_filter) == 24, "vg_arg_filter layout");
-VG_STATIC_ASSERT(sizeof(struct vg_selector) == 24 + 24 * VG_MAX_ARG_FILTERS, "vg_selector layout");
+VG_STATIC_ASSERT(sizeof(struct vg_task_filter) == 16, "vg_task_filter layout");
+VG_STATIC_ASSERT(sizeof(struct vg_selector) == 24 + 24 * VG_MAX_ARG_FILTERS + 8 + 16 * VG_MAX_TASK_FILTERS, "vg_selector layout");
 VG_STATIC_ASSERT(sizeof(struct vg_cidr_key) == 28, "vg_cidr_key layout");
 VG_STATIC_ASSERT(sizeof(struct vg_hook_meta) == 256, "vg_hook_meta layout");
 VG_STATIC_ASSERT(sizeof(struct vg_arg_val) == 56, "vg_arg_val layout");

@@ -6,7 +6,37 @@ mkdir -p /tmp/ro /tmp/bin /srv /tmp/nodirs
 echo data >/tmp/ro/file
 touch /tmp/a.lock /tmp/a.txt
 cp $TRY /tmp/bin/vt
-start_vigild --policy $POL/hooks.yaml --policy $POL/hooks-monitor.yaml
+# Task filters: matchPIDs needs this shell's pid, so the policy is written here.
+cat >/tmp/task.yaml <<EOF
+apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata: {name: test-task-filters}
+spec:
+  kprobes:
+  - call: sys_getpgid
+    syscall: true
+    args: [{index: 0, type: int}]
+    selectors:
+    - matchArgs: [{index: 0, operator: Equal, values: ["4250"]}]
+      matchCapabilities: [{type: Effective, operator: In, values: [CAP_SYS_ADMIN, CAP_BPF]}]
+      matchActions: [{action: Signal, argSig: 10}]
+    - matchArgs: [{index: 0, operator: Equal, values: ["4251"]}]
+      matchCapabilities: [{type: Effective, operator: NotIn, values: [CAP_SYS_ADMIN]}]
+      matchActions: [{action: Signal, argSig: 10}]
+    - matchArgs: [{index: 0, operator: Equal, values: ["4252"]}]
+      matchPIDs: [{operator: In, followForks: true, values: ["$$"]}]
+      matchActions: [{action: Signal, argSig: 10}]
+    - matchArgs: [{index: 0, operator: Equal, values: ["4253"]}]
+      matchPIDs: [{operator: In, values: ["$$"]}]
+      matchActions: [{action: Signal, argSig: 10}]
+    - matchArgs: [{index: 0, operator: Equal, values: ["4254"]}]
+      matchNamespaces: [{namespace: Mnt, operator: In, values: [host_ns]}]
+      matchActions: [{action: Signal, argSig: 10}]
+    - matchArgs: [{index: 0, operator: Equal, values: ["4255"]}]
+      matchNamespaces: [{namespace: Mnt, operator: NotIn, values: [host_ns]}]
+      matchActions: [{action: Signal, argSig: 10}]
+EOF
+start_vigild --policy $POL/hooks.yaml --policy $POL/hooks-monitor.yaml --policy /tmp/task.yaml
 
 # path_mkdir: Equal on the parent path, NotPrefix on it.
 expect "mkdir: Equal parent" "$($TRY mkdir /tmp/nodirs/sub)" "errno=EPERM"
@@ -51,6 +81,18 @@ expect "getpgid 4246: excluded by NotEqual" "$($TRY getpgid 4246)" "ok"
 # Return probe (fexit): matchArgs AND matchReturnArgs on the returned value.
 expect "getpgid 4247 returns -ESRCH: Sigkill after the call" "$($TRY getpgid 4247)" "signal=KILL"
 expect "getpgid 0 returns a pgid: Post" "$($TRY getpgid 0)" "ok"
+# matchCapabilities, matchPIDs (followForks), matchNamespaces (host_ns).
+expect "caps: root holds CAP_SYS_ADMIN (In)" "$($TRY getpgid 4250)" "signal=USR1"
+expect "caps: NotIn CAP_SYS_ADMIN" "$($TRY getpgid 4251)" "ok"
+expect "pids: a descendant of this shell, followForks" "$($TRY getpgid 4252)" "signal=USR1"
+expect "pids: not this shell itself, no followForks" "$($TRY getpgid 4253)" "ok"
+expect "namespaces: the host mount namespace (In host_ns)" "$($TRY getpgid 4254)" "signal=USR1"
+expect "namespaces: NotIn host_ns from the host" "$($TRY getpgid 4255)" "ok"
+if unshare -m true 2>/dev/null; then
+	expect "namespaces: NotIn host_ns from a new mount namespace" "$(unshare -m $TRY getpgid 4255)" "signal=USR1"
+else
+	echo "skip: no unshare in this guest"
+fi
 # The monitor-mode policy: nothing happens, events say what would have.
 expect "monitor: mkdir" "$($TRY mkdir /tmp/watched)" "ok"
 expect "monitor: getpgid 5242 not signalled" "$($TRY getpgid 5242)" "ok"

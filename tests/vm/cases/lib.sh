@@ -20,14 +20,16 @@ start_vigild() {
 	vigild "$@" >"$EVENTS" 2>"$VLOG" &
 	VPID=$!
 	i=0
-	while [ $i -lt 600 ]; do
+	# Up to 180 s: under TCG on a busy host, verifying a dozen hook programs
+	# takes a while.
+	while [ $i -lt 1800 ]; do
 		if grep -q 'ready:' "$VLOG"; then return 0; fi
 		if ! kill -0 "$VPID" 2>/dev/null; then
 			echo "FAIL: vigild exited before ready:"; cat "$VLOG"; exit 1
 		fi
 		sleep 0.1; i=$((i + 1))
 	done
-	echo "FAIL: vigild not ready after 60 s:"; cat "$VLOG"; exit 1
+	echo "FAIL: vigild not ready after 180 s:"; cat "$VLOG"; exit 1
 }
 
 # stop_vigild: SIGTERM, wait, and show its log (for diagnosis).
