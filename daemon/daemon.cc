@@ -295,7 +295,7 @@ std::string renderMetrics(const Pipeline& p, const loader::Loader& loader,
   MetricsText t;
   t.family("vigil_malformed_records_total", "counter", "Kernel records dropped as malformed.");
   t.sample("vigil_malformed_records_total", "", p.malformed);
-  t.family("vigil_policy_load_errors_total", "counter", "Policy files refused (start and reloads).");
+  t.family("vigil_policy_load_errors_total", "counter", "Policy load errors (start, reloads, policy add and delete), one per error.");
   t.sample("vigil_policy_load_errors_total", "", p.policy_load_errors);
   t.family("vigil_rule_alerts_total", "counter", "Alerts raised by the rules engine.");
   t.sample("vigil_rule_alerts_total", "", p.alerts);
