@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 
@@ -184,6 +185,52 @@ absl::Status controlStream(const std::string& path, const api::EventsRequest& re
   }
   close(*fd);
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<policy::Policy>> withPolicyAdded(
+    const std::vector<policy::Policy>& running, policy::Policy added, bool replace) {
+  std::vector<policy::Policy> out = running;
+  for (auto& p : out) {
+    if (p.name != added.name) continue;
+    if (!replace) {
+      return absl::AlreadyExistsError(absl::StrCat(added.file, ": policy ", added.name,
+                                                   " is already loaded (from ", p.file,
+                                                   "); --replace replaces it"));
+    }
+    p = std::move(added);
+    return out;
+  }
+  out.push_back(std::move(added));
+  return out;
+}
+
+absl::StatusOr<std::vector<policy::Policy>> withPolicyDeleted(
+    const std::vector<policy::Policy>& running, const std::string& name) {
+  std::vector<policy::Policy> out;
+  for (const auto& p : running) {
+    if (p.name != name) out.push_back(p);
+  }
+  if (out.size() == running.size()) return absl::NotFoundError("no loaded policy named " + name);
+  return out;
+}
+
+absl::StatusOr<std::string> persistPath(const std::vector<std::string>& policy_dirs,
+                                        const std::string& file_name, bool replace) {
+  if (policy_dirs.empty()) {
+    return absl::FailedPreconditionError(
+        "--persist needs a policy directory (vigild --policy-dir); none is configured");
+  }
+  std::filesystem::path base = std::filesystem::path(file_name).filename();
+  if (base.extension() != ".yaml" && base.extension() != ".yml") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        file_name, ": --persist wants a file name ending in .yaml or .yml (vigild reads only those)"));
+  }
+  std::string path = (std::filesystem::path(policy_dirs.front()) / base).string();
+  std::error_code ec;
+  if (!replace && std::filesystem::exists(path, ec)) {
+    return absl::AlreadyExistsError(path + " exists; --replace overwrites it");
+  }
+  return path;
 }
 
 }  // namespace vigil

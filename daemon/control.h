@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "daemon/policy/policy_ir.h"
 #include "vigil/control.pb.h"
 #include "vigil/events.pb.h"
 
@@ -52,5 +53,20 @@ absl::StatusOr<api::Response> controlCall(const std::string& path, const api::Re
 // the daemon goes away or on_event returns false.
 absl::Status controlStream(const std::string& path, const api::EventsRequest& req,
                            const std::function<bool(const api::Event&)>& on_event);
+
+// The policy lists `vigilctl policy add` and `policy delete` lead to; vigild
+// applies them as one transaction, as a reload. Pure, so unit-tested.
+// add: the running set plus `added`, at the end, or in place of the loaded
+// policy of the same name when replace (else that clash is an error).
+absl::StatusOr<std::vector<policy::Policy>> withPolicyAdded(
+    const std::vector<policy::Policy>& running, policy::Policy added, bool replace);
+// delete: the running set minus the policy called name (an error if none is).
+absl::StatusOr<std::vector<policy::Policy>> withPolicyDeleted(
+    const std::vector<policy::Policy>& running, const std::string& name);
+// Where `policy add --persist` writes a file: the first policy directory plus
+// the file's base name, which must end in .yaml or .yml (as vigild reads
+// only those). An existing file is an error unless replace.
+absl::StatusOr<std::string> persistPath(const std::vector<std::string>& policy_dirs,
+                                        const std::string& file_name, bool replace);
 
 }  // namespace vigil

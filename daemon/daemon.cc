@@ -232,9 +232,19 @@ std::vector<std::pair<std::string, vg_counters>> kernelCounters(const loader::Lo
   return out;
 }
 
+// Whether the kernel counts BPF program run time: the sysctl, or our
+// BPF_ENABLE_STATS fd.
+bool bpfStatsOn(int stats_fd) {
+  if (stats_fd >= 0) return true;
+  std::ifstream in("/proc/sys/kernel/bpf_stats_enabled");
+  int on = 0;
+  return (in >> on) && on == 1;
+}
+
 std::string renderMetrics(const Pipeline& p, const loader::Loader& loader,
                           const compiler::CompiledSet& set,
-                          const exporters::Exporter* exporter, const rules::RuleEngine* rules) {
+                          const exporters::Exporter* exporter, const rules::RuleEngine* rules,
+                          int stats_fd) {
   MetricsText m;
   m.family("vigil_events_total", "counter", "Events emitted, by type.");
   for (const auto& [type, n] : p.by_type) {
@@ -264,11 +274,28 @@ std::string renderMetrics(const Pipeline& p, const loader::Loader& loader,
     m.family(f.name, "counter", f.help);
     for (const auto& [name, c] : kc) m.sample(f.name, MetricsText::label("hook", name), c.*f.field);
   }
+  const bool stats = bpfStatsOn(stats_fd);
+  m.family("vigil_bpf_stats_enabled", "gauge",
+           "1 if the kernel counts BPF program run time (vigil_bpf_run_* below).");
+  m.sample("vigil_bpf_stats_enabled", "", stats ? 1 : 0);
+  if (stats) {
+    const auto ps = loader.programStats();
+    m.family("vigil_bpf_run_time_seconds_total", "counter",
+             "Time the kernel spent running each attached program.");
+    for (const auto& s : ps) {
+      m.sample("vigil_bpf_run_time_seconds_total", MetricsText::label("program", s.program),
+               s.run_time_ns / 1e9);
+    }
+    m.family("vigil_bpf_run_count_total", "counter", "Runs of each attached program.");
+    for (const auto& s : ps) {
+      m.sample("vigil_bpf_run_count_total", MetricsText::label("program", s.program), s.run_cnt);
+    }
+  }
   std::string text = m.str();
   MetricsText t;
   t.family("vigil_malformed_records_total", "counter", "Kernel records dropped as malformed.");
   t.sample("vigil_malformed_records_total", "", p.malformed);
-  t.family("vigil_policy_load_errors_total", "counter", "Policy files refused (start and reloads).");
+  t.family("vigil_policy_load_errors_total", "counter", "Policy load errors (start, reloads, policy add and delete), one per error.");
   t.sample("vigil_policy_load_errors_total", "", p.policy_load_errors);
   t.family("vigil_rule_alerts_total", "counter", "Alerts raised by the rules engine.");
   t.sample("vigil_rule_alerts_total", "", p.alerts);
@@ -636,32 +663,42 @@ int runDaemon(const DaemonOptions& options) {
                                  : (*policies)[i].effectiveMode() == policy::Mode::kMonitor;
   };
   std::string last_reload_error;
-  auto reload = [&]() -> std::string {
-    sd_notify(0, "RELOADING=1");
-    spdlog::info("reload: re-reading policies and rules");
+  // Refuses a transaction: every error is logged and becomes a status event,
+  // and the running set stays exactly as it was.
+  auto refuse = [&](const std::string& what, const std::vector<std::string>& errors) {
+    for (const auto& e : errors) {
+      SPDLOG_ERROR("{}: {}", what, e);
+      pipeline.write(statusEvent(node, api::Status::KIND_POLICY_FAILED, what, e));
+    }
+    spdlog::error("{} failed: the running policies and rules stay as they were", what);
+    sd_notifyf(0, "READY=1\nSTATUS=%s failed; previous policies still enforced", what.c_str());
+    return absl::StrJoin(errors, "\n");
+  };
+  // Puts a new policy list in force as one transaction, the single path for a
+  // reload (files re-read), `policy add` (running set plus one) and `policy
+  // delete` (running set minus one): compiled into the other half of the
+  // kernel's tables, applied, each hook switched with one map write, the old
+  // half retired. reread_rules: a reload also swaps the rules engine.
+  // keep_overrides: policies that stay keep their run-time enable/mode changes
+  // (add, delete); a reload drops them. Returns the error, empty on success.
+  auto transact = [&](const std::string& what, std::vector<policy::Policy> next_policies,
+                      bool reread_rules, bool keep_overrides) -> std::string {
     std::vector<std::string> errors;
     std::optional<compiler::CompiledSet> next;
-    std::vector<policy::Policy> next_policies;
-    auto files = listPolicyFiles(options.policy_files, options.policy_dirs);
-    if (!files.ok()) {
-      errors.push_back(std::string(files.status().message()));
-    } else if (auto pols = loadPolicies(*files, &errors)) {
-      compiler::CompileOptions nopts = copts;
-      nopts.generation = 1 - generation;
-      nopts.hook_ids = (*loader)->hookIds();
-      auto c = compiler::compile(*pols, nopts);
-      if (!c.ok()) {
-        errors.push_back(std::string(c.status().message()));
-      } else if (usesHooks(*c) && mechanism == loader::HookMechanism::kNone) {
-        errors.push_back("lsmhooks cannot be enforced on this kernel: " +
-                         features.lsmUnusableReason());
-      } else {
-        next = std::move(*c);
-        next_policies = std::move(*pols);
-      }
+    compiler::CompileOptions nopts = copts;
+    nopts.generation = 1 - generation;
+    nopts.hook_ids = (*loader)->hookIds();
+    auto c = compiler::compile(next_policies, nopts);
+    if (!c.ok()) {
+      errors.push_back(std::string(c.status().message()));
+    } else if (usesHooks(*c) && mechanism == loader::HookMechanism::kNone) {
+      errors.push_back("lsmhooks cannot be enforced on this kernel: " +
+                       features.lsmUnusableReason());
+    } else {
+      next = std::move(*c);
     }
     std::unique_ptr<rules::RuleEngine> next_rules;
-    if (!rule_files.empty() && errors.empty()) {
+    if (reread_rules && !rule_files.empty() && errors.empty()) {
       std::vector<rules::Diagnostic> diags;
       auto engine = rules::RuleEngine::load(rule_files, {}, &diags);
       if (engine.ok()) {
@@ -673,29 +710,38 @@ int runDaemon(const DaemonOptions& options) {
         errors.push_back(std::string(engine.status().message()));
       }
     }
-    if (!errors.empty()) {
-      for (const auto& e : errors) {
-        SPDLOG_ERROR("reload: {}", e);
-        pipeline.write(statusEvent(node, api::Status::KIND_POLICY_FAILED, "reload", e));
+    if (!errors.empty()) return refuse(what, errors);
+    // Run-time overrides follow their policy by name into the new ids.
+    std::vector<uint8_t> next_disabled(kMaxPoliciesPerGen, 0);
+    std::vector<int8_t> next_mode(kMaxPoliciesPerGen, -1);
+    for (size_t i = 0; keep_overrides && i < policies->size(); i++) {
+      for (size_t j = 0; j < next_policies.size(); j++) {
+        if (next_policies[j].name != (*policies)[i].name) continue;
+        next_disabled[j] = disabled[i];
+        next_mode[j] = mode_override[i];
       }
-      spdlog::error("reload failed: the running policies and rules stay as they were");
-      sd_notify(0, "READY=1\nSTATUS=reload failed; previous policies still enforced");
-      return last_reload_error = absl::StrJoin(errors, "\n");
+    }
+    for (auto& [id, st] : next->policies) {
+      const size_t j = id - next->policy_base;
+      if (next_disabled[j]) st.enabled = 0;
+      if (next_mode[j] >= 0) {
+        st.mode = next_mode[j] == 1 ? VG_MODE_MONITOR : VG_MODE_ENFORCE;
+      }
     }
     if (auto s = (*loader)->apply(*next); !s.ok()) {
       // Hooks are written last: a failure before them left the running set in force.
-      spdlog::error("reload: {}", std::string(s.message()));
-      pipeline.write(statusEvent(node, api::Status::KIND_POLICY_FAILED, "reload",
-                                 std::string(s.message())));
-      sd_notify(0, "READY=1\nSTATUS=reload failed; previous policies still enforced");
-      return last_reload_error = std::string(s.message());
+      return refuse(what, {std::string(s.message())});
     }
     // Programs that read the old selectors are RCU readers running for
     // microseconds: give them time to finish before their entries go.
     usleep(50 * 1000);
     (*loader)->retireGeneration(generation);
     std::vector<events::PolicyInfo> next_infos;
-    for (const auto& p : next_policies) next_infos.push_back(events::PolicyInfo::from(p));
+    for (size_t j = 0; j < next_policies.size(); j++) {
+      auto info = events::PolicyInfo::from(next_policies[j]);
+      if (next_mode[j] >= 0) info.mode = next_mode[j] == 1 ? policy::Mode::kMonitor : policy::Mode::kEnforce;
+      next_infos.push_back(std::move(info));
+    }
     pipeline.renderer.setPolicies(next->policy_base, next_infos);
     // Ids of hooks that stay keep their meaning; add the new ones.
     auto refs = compiled->hook_refs;
@@ -704,22 +750,94 @@ int runDaemon(const DaemonOptions& options) {
     compiled = std::move(*next);
     *policies = std::move(next_policies);
     generation = 1 - generation;
-    std::fill(disabled.begin(), disabled.end(), 0);
-    std::fill(mode_override.begin(), mode_override.end(), -1);
+    disabled = std::move(next_disabled);
+    mode_override = std::move(next_mode);
     if (next_rules) {
       rule_engine = std::move(next_rules);
       pipeline.rules = rule_engine.get();
     }
     std::vector<std::string> names;
     for (const auto& p : *policies) names.push_back(p.name);
-    spdlog::info("reload: {} policies [{}] in force", policies->size(), absl::StrJoin(names, ", "));
+    spdlog::info("{}: {} policies [{}] in force", what, policies->size(), absl::StrJoin(names, ", "));
     logPolicies(*policies, options.audit_all);
     for (const auto& p : *policies) {
       pipeline.write(statusEvent(node, api::Status::KIND_POLICY_LOADED, p.name, p.file));
     }
     sd_notifyf(0, "READY=1\nSTATUS=%zu policies enforced", policies->size());
-    last_reload_error.clear();
     return std::string();
+  };
+  // SIGHUP, `vigilctl reload`: policy files and rules re-read.
+  auto reload = [&]() -> std::string {
+    sd_notify(0, "RELOADING=1");
+    spdlog::info("reload: re-reading policies and rules");
+    std::vector<std::string> errors;
+    auto files = listPolicyFiles(options.policy_files, options.policy_dirs);
+    std::optional<std::vector<policy::Policy>> pols;
+    if (!files.ok()) {
+      errors.push_back(std::string(files.status().message()));
+    } else {
+      pols = loadPolicies(*files, &errors);
+    }
+    if (!pols) return last_reload_error = refuse("reload", errors);
+    return last_reload_error = transact("reload", std::move(*pols), true, false);
+  };
+  // `vigilctl policy add FILE`: the running set plus the file's policy. It
+  // lives until the next reload or restart unless persist writes it into the
+  // first --policy-dir, where the next reload finds it.
+  auto addPolicy = [&](const api::AddPolicyRequest& req, api::Response* resp) {
+    auto r = policy::parsePolicyString(req.yaml(), req.file_name());
+    std::vector<std::string> errors;
+    for (const auto& e : r.errors) errors.push_back(e.str());
+    if (!r.ok()) {
+      if (errors.empty()) errors.push_back(req.file_name() + ": no policy in the file");
+      resp->set_error(refuse("policy add", errors));
+      return;
+    }
+    for (const auto& w : r.warnings) spdlog::warn("{}", w.str());
+    std::string persist_path;
+    if (req.persist()) {
+      auto path = persistPath(options.policy_dirs, req.file_name(), req.replace());
+      if (!path.ok()) {
+        resp->set_error(refuse("policy add", {std::string(path.status().message())}));
+        return;
+      }
+      persist_path = *path;
+      r.policy->file = persist_path;
+    }
+    const std::string name = r.policy->name;
+    auto next = withPolicyAdded(*policies, std::move(*r.policy), req.replace());
+    if (!next.ok()) {
+      resp->set_error(refuse("policy add", {std::string(next.status().message())}));
+      return;
+    }
+    sd_notify(0, "RELOADING=1");
+    if (auto err = transact("policy add", std::move(*next), false, true); !err.empty()) {
+      resp->set_error("policy add failed, the running set stays:\n" + err);
+      return;
+    }
+    log::Fields lf{{"VIGIL_POLICY", name}};
+    std::string msg = absl::StrCat("added policy ", name, "; ", policies->size(), " policies in force");
+    if (!persist_path.empty()) {
+      // Written whole, then renamed: a reload never reads half a file.
+      std::string tmp = persist_path + ".tmp";
+      std::ofstream out(tmp, std::ios::trunc);
+      out << req.yaml();
+      out.close();
+      std::error_code ec;
+      if (!out) ec = std::make_error_code(std::errc::io_error);
+      if (!ec) std::filesystem::rename(tmp, persist_path, ec);
+      if (ec) {
+        std::filesystem::remove(tmp);
+        resp->set_error(absl::StrCat(msg, ", but not persisted: ", persist_path, ": ", ec.message(),
+                                     " (it lasts until the next reload)"));
+        return;
+      }
+      absl::StrAppend(&msg, "; persisted as ", persist_path);
+    } else {
+      absl::StrAppend(&msg, " (until the next reload; --persist keeps it)");
+    }
+    SPDLOG_INFO("control: {}", msg);
+    resp->set_message(msg);
   };
 
   // The control socket (vigilctl): status, run-time policy changes, reload,
@@ -799,6 +917,25 @@ int runDaemon(const DaemonOptions& options) {
       log::Fields lf{{"VIGIL_POLICY", p.name}};
       SPDLOG_INFO("control: {}", msg);
       resp.set_message(msg);
+    } else if (req.has_add_policy()) {
+      addPolicy(req.add_policy(), &resp);
+    } else if (req.has_delete_policy()) {
+      const std::string& name = req.delete_policy().name();
+      auto next = withPolicyDeleted(*policies, name);
+      if (!next.ok()) {
+        resp.set_error(std::string(next.status().message()));
+        return resp;
+      }
+      sd_notify(0, "RELOADING=1");
+      if (auto err = transact("policy delete", std::move(*next), false, true); !err.empty()) {
+        resp.set_error("policy delete failed, the running set stays:\n" + err);
+        return resp;
+      }
+      std::string msg = absl::StrCat("deleted policy ", name, "; ", policies->size(),
+                                     " policies in force (its file, if any, returns at the next reload)");
+      log::Fields lf{{"VIGIL_POLICY", name}};
+      SPDLOG_INFO("control: {}", msg);
+      resp.set_message(msg);
     } else if (req.has_reload()) {
       std::string err = reload();
       if (!err.empty()) {
@@ -870,6 +1007,23 @@ int runDaemon(const DaemonOptions& options) {
     metrics = std::move(*ms);
     spdlog::info("metrics on http://{}/metrics (port {})", options.metrics_listen, metrics->port());
   }
+  // BPF run-time stats for /metrics: on while this fd is open, unless the
+  // sysctl already has them on or --no-bpf-stats.
+  int stats_fd = -1;
+  if (metrics && options.bpf_stats && !bpfStatsOn(-1)) {
+    if (auto fd = loader::enableRunTimeStats(); fd.ok()) {
+      stats_fd = *fd;
+      spdlog::info("BPF run-time stats on while vigild runs (vigil_bpf_run_* in /metrics)");
+    } else {
+      spdlog::warn("BPF run-time stats stay off: {}", std::string(fd.status().message()));
+    }
+  }
+  struct CloseFd {
+    int& fd;
+    ~CloseFd() {
+      if (fd >= 0) close(fd);
+    }
+  } close_stats{stats_fd};
   timespec last_metrics{};
   while (!g_stop) {
     if (g_reload.exchange(false)) reload();
@@ -887,7 +1041,8 @@ int runDaemon(const DaemonOptions& options) {
       last_report = now;
     }
     if (metrics && now.tv_sec != last_metrics.tv_sec) {
-      metrics->publish(renderMetrics(pipeline, **loader, *compiled, exporter.get(), rule_engine.get()));
+      metrics->publish(renderMetrics(pipeline, **loader, *compiled, exporter.get(), rule_engine.get(),
+                                     stats_fd));
       last_metrics = now;
     }
     // Ping at half the watchdog interval, from the loop that reads events, so a

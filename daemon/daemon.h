@@ -28,6 +28,10 @@ struct DaemonOptions {
   std::string pin_dir;
   std::string metrics_listen;
   std::string control_socket;    // unix socket for vigilctl (status, policy changes, events)    // "127.0.0.1:9464": Prometheus /metrics; empty: off           // bpffs dir: enforcement survives the daemon (see LoadPlan)
+  // Keep the kernel's BPF run-time stats on while vigild runs (BPF_ENABLE_STATS)
+  // so /metrics has run time and count per program; off: only if the sysctl
+  // kernel.bpf_stats_enabled is set.
+  bool bpf_stats = true;
   int loss_report_seconds = 5;  // how often kernel-side losses are checked and reported
   std::string config_file;              // vigil.yaml: `rules:` and `exporters:` sections
   std::vector<std::string> rule_files;  // Falco-style rule files, in order

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -25,7 +26,9 @@ void MetricsText::sample(const std::string& name, const std::string& labels, dou
   if (value == std::floor(value) && std::fabs(value) < 1e15) {
     absl::StrAppend(&out_, " ", static_cast<int64_t>(value), "\n");
   } else {
-    absl::StrAppend(&out_, " ", value, "\n");
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%.12g", value);  // run times in seconds keep their microseconds
+    absl::StrAppend(&out_, " ", buf, "\n");
   }
 }
 

@@ -1,5 +1,9 @@
 // vigilctl: offline policy checks and the kernel feature probe.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,6 +31,15 @@ Commands:
   status                 what the running vigild enforces: policies, modes,
                          attached programs, per-hook counters, degraded features
   policy list            the loaded policies, one per line
+  policy add [--replace] [--persist] FILE
+                         add a policy to the running set as one transaction
+                         (as reload does); errors come back as FILE:LINE:COL
+                         and nothing changes. A loaded policy of the same name
+                         is an error unless --replace. The policy lasts until
+                         the next reload or restart; --persist also writes
+                         FILE into vigild's first --policy-dir, so it stays
+  policy delete NAME     remove a loaded policy, as one transaction; its file
+                         (if it has one) brings it back at the next reload
   policy enable NAME | policy disable NAME
   policy set-mode NAME enforce|monitor
                          change a loaded policy at once, in the kernel's maps
@@ -247,6 +260,37 @@ int events(const std::string& socket, const std::vector<std::string>& args) {
   return 0;
 }
 
+int policyAdd(const std::string& socket, const std::vector<std::string>& args) {
+  vigil::api::Request req;
+  auto* add = req.mutable_add_policy();
+  for (const auto& a : args) {
+    if (a == "--replace") {
+      add->set_replace(true);
+    } else if (a == "--persist") {
+      add->set_persist(true);
+    } else if (a.starts_with("--") || !add->file_name().empty()) {
+      fprintf(stderr, "vigilctl policy add: unexpected argument %s\n", a.c_str());
+      return 2;
+    } else {
+      add->set_file_name(a);
+    }
+  }
+  if (add->file_name().empty()) {
+    fputs("vigilctl policy add: no file given\n", stderr);
+    return 2;
+  }
+  std::ifstream in(add->file_name(), std::ios::binary);
+  std::stringstream content;
+  content << in.rdbuf();
+  if (!in) {
+    fprintf(stderr, "vigilctl: %s: %s\n", add->file_name().c_str(), strerror(errno));
+    return 1;
+  }
+  add->set_yaml(content.str());
+  vigil::api::Response resp;
+  return call(socket, req, &resp);
+}
+
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string socket = "/run/vigil/control.sock";
@@ -285,6 +329,15 @@ int main(int argc, char** argv) {
     req.mutable_set_policy()->set_name(args[2]);
     req.mutable_set_policy()->set_mode(args[3] == "monitor" ? vigil::api::POLICY_MODE_MONITOR
                                                             : vigil::api::POLICY_MODE_ENFORCE);
+    vigil::api::Response resp;
+    return call(socket, req, &resp);
+  }
+  if (args[0] == "policy" && args.size() >= 2 && args[1] == "add") {
+    return policyAdd(socket, {args.begin() + 2, args.end()});
+  }
+  if (args[0] == "policy" && args.size() == 3 && args[1] == "delete") {
+    vigil::api::Request req;
+    req.mutable_delete_policy()->set_name(args[2]);
     vigil::api::Response resp;
     return call(socket, req, &resp);
   }

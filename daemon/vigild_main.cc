@@ -53,6 +53,10 @@ Options:
                       serve Prometheus metrics at http://ADDR:PORT/metrics
                       (events by type and policy, kernel losses and denials,
                       exporter queues and drops, policy load errors)
+  --no-bpf-stats      do not turn the kernel's BPF run-time stats on for
+                      vigild's lifetime (they cost some ns per program run);
+                      /metrics then shows vigil_bpf_run_* only when the sysctl
+                      kernel.bpf_stats_enabled is 1
   --node-name NAME    node_name in events (default: the host name)
   --log-level LEVEL   trace|debug|info|warn|error (default info)
   --log-target TARGET auto|stderr|journal (default auto): where log lines go;
@@ -119,6 +123,8 @@ int main(int argc, char** argv) {
       opts.audit_all = true;
     } else if (a == "--allow-degraded") {
       opts.allow_degraded = true;
+    } else if (a == "--no-bpf-stats") {
+      opts.bpf_stats = false;
     } else if (a == "--no-process-events") {
       opts.process_events = false;
     } else if (a == "--ring-buffer-kb") {

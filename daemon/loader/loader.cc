@@ -596,4 +596,36 @@ vg_counters Loader::counters(uint32_t hook) const {
   return total;
 }
 
+std::vector<Loader::ProgramStats> Loader::programStats() const {
+  std::vector<std::pair<std::string, int>> progs;
+  const std::pair<bpf_program*, bpf_link*> fixed[] = {
+      {skel_->progs.vg_tp_exec, skel_->links.vg_tp_exec},
+      {skel_->progs.vg_tp_fork, skel_->links.vg_tp_fork},
+      {skel_->progs.vg_tp_exit, skel_->links.vg_tp_exit},
+      {skel_->progs.vg_lsm_bprm_check, skel_->links.vg_lsm_bprm_check},
+      {skel_->progs.vg_lsm_file_open, skel_->links.vg_lsm_file_open},
+      {skel_->progs.vg_fmod_bprm_check, skel_->links.vg_fmod_bprm_check},
+      {skel_->progs.vg_fmod_file_open, skel_->links.vg_fmod_file_open}};
+  for (const auto& [prog, link] : fixed) {
+    if (link) progs.emplace_back(bpf_program__section_name(prog), bpf_program__fd(prog));
+  }
+  for (const auto& [id, h] : generic_) {
+    if (h->link) progs.emplace_back(h->program, bpf_program__fd(h->prog));
+  }
+  std::vector<ProgramStats> out;
+  for (const auto& [name, fd] : progs) {
+    bpf_prog_info info{};
+    __u32 len = sizeof(info);
+    if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) != 0) continue;
+    out.push_back({name, info.run_time_ns, info.run_cnt});
+  }
+  return out;
+}
+
+absl::StatusOr<int> enableRunTimeStats() {
+  int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+  if (fd < 0) return errnoStatus("BPF_ENABLE_STATS", -fd);
+  return fd;
+}
+
 }  // namespace vigil::loader

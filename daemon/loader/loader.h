@@ -77,6 +77,15 @@ class Loader {
   // Sum of per-CPU counters for a hook.
   vg_counters counters(uint32_t hook) const;
   std::vector<std::string> attachedPrograms() const { return attached_; }
+  // Run time and run count of each attached program ("lsm/file_open"), from
+  // the kernel's program info. The kernel counts only while its BPF stats are
+  // on (sysctl kernel.bpf_stats_enabled, or an enableRunTimeStats() fd held).
+  struct ProgramStats {
+    std::string program;
+    uint64_t run_time_ns = 0;
+    uint64_t run_cnt = 0;
+  };
+  std::vector<ProgramStats> programStats() const;
 
  private:
   Loader() = default;
@@ -101,6 +110,10 @@ class Loader {
   std::vector<std::string> attached_;
   int adopted_generation_ = -1;
 };
+
+// Turns the kernel's BPF run-time stats on for as long as the returned fd is
+// open (BPF_ENABLE_STATS); an error if the kernel refuses.
+absl::StatusOr<int> enableRunTimeStats();
 
 // Routes libbpf's log into spdlog (debug level, warnings as warnings).
 void routeLibbpfLogs();

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# BPF run-time stats in /metrics on the host (tp_btf programs only, nothing
+# enforcing): vigild turns the kernel's stats on for its lifetime, exports run
+# time and count per program, and the kernel's setting is back as it was
+# after the stop; --no-bpf-stats leaves them off (when the sysctl is 0).
+. "$(dirname "$0")/lib/common.sh"
+need_tp_btf
+sysctl=/proc/sys/kernel/bpf_stats_enabled
+before=$(cat $sysctl)
+mkdir "$tmp/empty"
+scrape() {  # scrape ARG...: start vigild with ARG, run 3 execs, fetch /metrics into $tmp/m.txt
+  start_vigild /dev/null --policy-dir "$tmp/empty" --metrics-listen 127.0.0.1:0 "$@"
+  local port
+  port=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$tmp/log")
+  for _ in 1 2 3; do /bin/true; done
+  sleep 1.5
+  curl -fsS "http://127.0.0.1:$port/metrics" >"$tmp/m.txt" || echo "FAIL: scrape"
+  stop_vigild >/dev/null
+}
+fail=0
+check() { if [[ $2 == "$3" ]]; then echo "ok:   $1"; else echo "FAIL: $1: got '$2', want '$3'"; fail=1; fi; }
+scrape
+grep '^vigil_bpf' "$tmp/m.txt"
+check "stats on" "$(sed -n 's/^vigil_bpf_stats_enabled //p' "$tmp/m.txt")" 1
+cnt=$(sed -n 's/^vigil_bpf_run_count_total{program="tp_btf\/sched_process_exec"} //p' "$tmp/m.txt")
+tim=$(sed -n 's/^vigil_bpf_run_time_seconds_total{program="tp_btf\/sched_process_exec"} //p' "$tmp/m.txt")
+check "exec program ran at least 3 times" "$([[ ${cnt:-0} -ge 3 ]] && echo yes)" yes
+check "exec program run time > 0" "$(awk -v t="${tim:-0}" 'BEGIN { print (t > 0) ? "yes" : "no" }')" yes
+check "kernel setting restored after stop" "$(cat $sysctl)" "$before"
+if [[ $before == 0 ]]; then
+  scrape --no-bpf-stats
+  check "--no-bpf-stats: stats off" "$(sed -n 's/^vigil_bpf_stats_enabled //p' "$tmp/m.txt")" 0
+  check "--no-bpf-stats: no run metrics" "$(grep -c '^vigil_bpf_run' "$tmp/m.txt")" 0
+fi
+exit $fail
