@@ -207,6 +207,31 @@ void ecsFullProcess(JsonNode& doc, const api::Process& pr, const api::Process* p
   ecsContainer(doc, pr);
 }
 
+// The decision of a policy event, in ECS's vigil.lsm/vigil.kprobe and OCSF's
+// unmapped (where "action" is taken: policy_action).
+void policyDecision(JsonNode& o, const PolicyEvent& e, const char* action_key) {
+  o.set(e.kprobe ? "function_name" : "hook", e.hook);
+  o.set("selector", e.selector);
+  o.set(action_key, actionShort(e.action));
+  o.set("outcome", outcomeShort(e.outcome));
+  o.set("mode", modeShort(e.mode));
+  o.set("return_errno", static_cast<int64_t>(e.return_errno));
+  o.setNonEmpty("mechanism", e.mechanism);
+  if (e.signal != 0) {
+    o.set("signal", static_cast<int64_t>(e.signal));
+    o.set("signal_name", signalName(e.signal));
+  }
+}
+
+// The declared arguments and a return probe's value.
+void policyArgs(JsonNode& o, const PolicyEvent& e) {
+  if (e.args->size()) {
+    JsonNode& args = o.arr("args");
+    for (const auto& a : *e.args) argValue(args.pushObject(), a);
+  }
+  if (e.ret) argValue(o.obj("return"), *e.ret);
+}
+
 // ECS category and type of what a policy event is about: the hook or function
 // name and the kinds of its arguments.
 struct EcsKind {
@@ -251,10 +276,10 @@ void ecsPolicy(JsonNode& doc, const PolicyEvent& e) {
   doc.set("event.action", outcome);
   doc.set("event.outcome", denied ? "failure" : "success");
   ecsFullProcess(doc, *e.process, e.parent);
-  doc.setNonEmpty("message", std::string(e.message));
-  doc.set("rule.name", std::string(e.policy_name));
+  doc.setNonEmpty("message", e.message);
+  doc.set("rule.name", e.policy_name);
   doc.set("rule.ruleset", "vigil");
-  doc.setNonEmpty("rule.description", std::string(e.message));
+  doc.setNonEmpty("rule.description", e.message);
   if (!e.path.empty()) {
     doc.set("file.path", std::string(e.path));
     doc.set("file.name", baseName(std::string(e.path)));
@@ -264,23 +289,9 @@ void ecsPolicy(JsonNode& doc, const PolicyEvent& e) {
     for (const auto& t : *e.tags) tags.push(t);
   }
   JsonNode& l = doc.obj("vigil").obj(e.kprobe ? "kprobe" : "lsm");
-  l.set(e.kprobe ? "function_name" : "hook", std::string(e.hook));
-  l.set("selector", e.selector);
-  l.set("action", actionShort(e.action));
-  l.set("outcome", outcome);
-  l.set("mode", modeShort(e.mode));
-  l.set("return_errno", static_cast<int64_t>(e.return_errno));
-  l.setNonEmpty("mechanism", std::string(e.mechanism));
-  if (e.signal != 0) {
-    l.set("signal", static_cast<int64_t>(e.signal));
-    l.set("signal_name", signalName(e.signal));
-  }
+  policyDecision(l, e, "action");
   if (e.path_truncated) l.set("path_truncated", true);
-  if (e.args->size()) {
-    JsonNode& args = l.arr("args");
-    for (const auto& a : *e.args) argValue(args.pushObject(), a);
-  }
-  if (e.ret) argValue(l.obj("return"), *e.ret);
+  policyArgs(l, e);
 }
 
 }  // namespace
@@ -508,26 +519,12 @@ void ocsfPolicy(JsonNode& doc, const api::Event& ev, const PolicyEvent& e) {
   }
   ocsfProcessObj(doc.obj("actor").obj("process"), *e.process, nullptr);
   JsonNode& u = doc.obj("unmapped");
-  u.set(e.kprobe ? "function_name" : "hook", hook);
-  u.set("selector", e.selector);
-  u.set("policy_action", actionShort(e.action));
-  u.set("outcome", outcome);
-  u.set("mode", modeShort(e.mode));
-  u.set("return_errno", static_cast<int64_t>(e.return_errno));
-  u.setNonEmpty("mechanism", std::string(e.mechanism));
-  if (e.signal != 0) {
-    u.set("signal", static_cast<int64_t>(e.signal));
-    u.set("signal_name", signalName(e.signal));
-  }
+  policyDecision(u, e, "policy_action");
   if (e.tags->size()) {
     JsonNode& t = u.arr("tags");
     for (const auto& tag : *e.tags) t.push(tag);
   }
-  if (e.args->size()) {
-    JsonNode& args = u.arr("args");
-    for (const auto& a : *e.args) argValue(args.pushObject(), a);
-  }
-  if (e.ret) argValue(u.obj("return"), *e.ret);
+  policyArgs(u, e);
   ocsfUnmappedProcess(u.obj("process"), *e.process);
 }
 
