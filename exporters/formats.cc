@@ -250,6 +250,7 @@ EcsKind ecsKind(const PolicyEvent& p) {
   }
   if (sock) return {"network", contains(h, "connect") ? "connection" : contains(h, "bind") || contains(h, "listen") ? "start" : "info"};
   if (file) {
+    if (contains(h, "readlink")) return {"file", "access"};
     if (contains(h, "unlink") || contains(h, "rmdir")) return {"file", "deletion"};
     if (contains(h, "mkdir") || contains(h, "link") || contains(h, "mknod") || contains(h, "creat"))
       return {"file", "creation"};

@@ -456,6 +456,16 @@ TEST(ExportersFormat, EcsLsmGenericHooks) {
   Struct u = parse(renderEcs(rm));
   EXPECT_EQ(strs(u, "event.category"), std::vector<std::string>{"file"});
   EXPECT_EQ(strs(u, "event.type"), (std::vector<std::string>{"deletion", "allowed"}));
+
+  // Kprobes are classed by function name too: readlink reads, mkdir creates.
+  const std::pair<const char*, const char*> kinds[] = {
+      {"sys_readlinkat", "access"}, {"sys_unlinkat", "deletion"}, {"sys_mkdirat", "creation"},
+      {"sys_renameat2", "change"}, {"security_file_permission", "access"}};
+  for (const auto& [fn, type] : kinds) {
+    api::Event k = kprobeEvent(api::ACTION_POST, api::OUTCOME_POSTED, api::POLICY_MODE_ENFORCE);
+    k.mutable_process_kprobe()->set_function_name(fn);
+    EXPECT_EQ(strs(parse(renderEcs(k)), "event.type"), (std::vector<std::string>{type, "allowed"})) << fn;
+  }
 }
 
 TEST(ExportersFormat, OcsfKprobeAndSignal) {
