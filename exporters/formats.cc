@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "daemon/events/json_writer.h"
@@ -232,6 +233,60 @@ void policyArgs(JsonNode& o, const PolicyEvent& e) {
   if (e.ret) argValue(o.obj("return"), *e.ret);
 }
 
+// The network endpoints of a policy event, from its sock_args as vigild writes
+// them: a socket "tcp 10.0.0.1:40000 -> 1.2.3.4:443" (source -> destination;
+// 0.0.0.0:0 is not known yet) or a sockaddr "inet 1.2.3.4:80" / "inet6
+// [::2]:53" (the address connect or bind names: the destination). The first
+// of each kind counts; anything else is left out.
+struct Endpoint {
+  std::string ip;
+  int64_t port = 0;
+  bool known() const { return !ip.empty() && !(port == 0 && (ip == "0.0.0.0" || ip == "::")); }
+};
+struct SockInfo {
+  std::string transport;  // tcp, udp, ...
+  std::string type;       // ipv4 | ipv6
+  Endpoint src, dst;
+};
+bool parseEndpoint(std::string_view s, Endpoint* e) {
+  auto colon = s.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view host = s.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty() || !absl::SimpleAtoi(std::string(s.substr(colon + 1)), &e->port)) return false;
+  e->ip = std::string(host);
+  return true;
+}
+SockInfo sockInfo(const PolicyEvent& e) {
+  SockInfo info;
+  bool have_addr = false, have_sock = false;
+  for (const auto& a : *e.args) {
+    if (a.value_case() != api::Arg::kSockArg) continue;
+    std::string_view v = a.sock_arg();
+    auto sp = v.find(' ');
+    if (sp == std::string_view::npos) continue;
+    std::string_view kind = v.substr(0, sp), rest = v.substr(sp + 1);
+    Endpoint src, dst;
+    if (kind == "inet" || kind == "inet6") {
+      if (have_addr || !parseEndpoint(rest, &dst)) continue;
+      have_addr = true;
+      info.dst = dst;
+      info.type = kind == "inet" ? "ipv4" : "ipv6";
+      continue;
+    }
+    auto arrow = rest.find(" -> ");
+    if (have_sock || arrow == std::string_view::npos || !parseEndpoint(rest.substr(0, arrow), &src) ||
+        !parseEndpoint(rest.substr(arrow + 4), &dst))
+      continue;
+    have_sock = true;
+    info.transport = std::string(kind);
+    if (src.known()) info.src = src;
+    if (!have_addr && dst.known()) info.dst = dst;
+    if (info.type.empty()) info.type = src.ip.find(':') == std::string::npos ? "ipv4" : "ipv6";
+  }
+  return info;
+}
+
 // ECS category and type of what a policy event is about: the hook or function
 // name and the kinds of its arguments.
 struct EcsKind {
@@ -277,6 +332,14 @@ void ecsPolicy(JsonNode& doc, const PolicyEvent& e) {
   doc.set("event.action", outcome);
   doc.set("event.outcome", denied ? "failure" : "success");
   ecsFullProcess(doc, *e.process, e.parent);
+  SockInfo net = sockInfo(e);
+  for (const auto& [prefix, ep] : {std::pair{"source", &net.src}, std::pair{"destination", &net.dst}}) {
+    if (!ep->known()) continue;
+    doc.set(absl::StrCat(prefix, ".ip"), ep->ip);
+    doc.set(absl::StrCat(prefix, ".port"), ep->port);
+  }
+  doc.setNonEmpty("network.transport", net.transport);
+  doc.setNonEmpty("network.type", net.type);
   doc.setNonEmpty("message", e.message);
   doc.set("rule.name", e.policy_name);
   doc.set("rule.ruleset", "vigil");
@@ -518,6 +581,13 @@ void ocsfPolicy(JsonNode& doc, const api::Event& ev, const PolicyEvent& e) {
     evid.set("file.type_id", static_cast<int64_t>(1));
     evid.set("file.type", "Regular File");
   }
+  SockInfo net = sockInfo(e);
+  for (const auto& [key, ep] : {std::pair{"src_endpoint", &net.src}, std::pair{"dst_endpoint", &net.dst}}) {
+    if (!ep->known()) continue;
+    evid.set(absl::StrCat(key, ".ip"), ep->ip);
+    evid.set(absl::StrCat(key, ".port"), ep->port);
+  }
+  evid.setNonEmpty("connection_info.protocol_name", net.transport);
   ocsfProcessObj(doc.obj("actor").obj("process"), *e.process, nullptr);
   JsonNode& u = doc.obj("unmapped");
   policyDecision(u, e, "policy_action");
@@ -727,6 +797,16 @@ std::string renderCef(const api::Event& ev) {
       x.add("outcome", isDeny(e.outcome) ? "failure" : "success");
       x.add("filePath", e.path);
       if (!e.path.empty()) x.add("fname", baseName(std::string(e.path)));
+      SockInfo net = sockInfo(e);
+      if (net.src.known()) {
+        x.add("src", net.src.ip);
+        x.addNum("spt", net.src.port);
+      }
+      if (net.dst.known()) {
+        x.add("dst", net.dst.ip);
+        x.addNum("dpt", net.dst.port);
+      }
+      x.add("proto", absl::AsciiStrToUpper(net.transport));
       x.labeled(1, "execId", e.process->exec_id());
       x.labeled(2, "arguments", e.process->arguments());
       if (e.parent) x.labeled(3, "parentBinary", e.parent->binary());

@@ -84,6 +84,17 @@ void collect(const Value& v, const std::string& path, std::set<std::string>* lea
 
 api::Event lsmSignalEvent(api::Outcome outcome, api::PolicyMode mode);
 
+// A kprobe with a socket and a sockaddr argument (endpoints in every format).
+api::Event kprobeSocketEvent() {
+  api::Event ev = kprobeEvent(api::ACTION_OVERRIDE, api::OUTCOME_DENIED, api::POLICY_MODE_ENFORCE);
+  auto* k = ev.mutable_process_kprobe();
+  k->set_function_name("security_socket_connect");
+  k->clear_args();
+  k->add_args()->set_sock_arg("tcp 10.0.0.5:41234 -> 0.0.0.0:0");
+  k->add_args()->set_sock_arg("inet 203.0.113.9:4444");
+  return ev;
+}
+
 std::vector<api::Event> allSamples() {
   return {execEvent(),
           exitEvent(),
@@ -96,6 +107,7 @@ std::vector<api::Event> allSamples() {
           kprobeEvent(api::ACTION_OVERRIDE, api::OUTCOME_DENIED, api::POLICY_MODE_ENFORCE),
           kprobeEvent(api::ACTION_SIGKILL, api::OUTCOME_WOULD_KILL, api::POLICY_MODE_MONITOR),
           kprobeEvent(api::ACTION_POST, api::OUTCOME_POSTED, api::POLICY_MODE_ENFORCE),
+          kprobeSocketEvent(),
           statusEvent(),
           ruleAlertEvent()};
 }
@@ -447,6 +459,10 @@ TEST(ExportersFormat, EcsLsmGenericHooks) {
   Struct c = parse(renderEcs(conn));
   EXPECT_EQ(strs(c, "event.category"), std::vector<std::string>{"network"});
   EXPECT_EQ(strs(c, "event.type"), (std::vector<std::string>{"connection", "denied"}));
+  EXPECT_EQ(str(c, "destination.ip"), "10.1.2.3");
+  EXPECT_EQ(num(c, "destination.port"), 80);
+  EXPECT_EQ(str(c, "network.type"), "ipv4");
+  EXPECT_EQ(at(c, "source.ip"), nullptr);
   const Value* ca = at(c, "vigil.lsm.args");
   ASSERT_TRUE(ca && ca->list_value().values_size() == 1);
   EXPECT_EQ(str(ca->list_value().values(0).struct_value(), "sock_arg"), "inet 10.1.2.3:80");
@@ -466,6 +482,53 @@ TEST(ExportersFormat, EcsLsmGenericHooks) {
     k.mutable_process_kprobe()->set_function_name(fn);
     EXPECT_EQ(strs(parse(renderEcs(k)), "event.type"), (std::vector<std::string>{type, "allowed"})) << fn;
   }
+}
+
+TEST(ExportersFormat, SocketArgumentsAreEndpoints) {
+  // A kprobe with a socket: source and destination, transport; a sockaddr
+  // argument wins as the destination.
+  api::Event ev = kprobeEvent(api::ACTION_POST, api::OUTCOME_POSTED, api::POLICY_MODE_ENFORCE);
+  auto* k = ev.mutable_process_kprobe();
+  k->set_function_name("tcp_connect");
+  k->clear_args();
+  k->add_args()->set_sock_arg("tcp 10.0.0.5:41234 -> 203.0.113.9:4444");
+  Struct e = parse(renderEcs(ev));
+  EXPECT_EQ(strs(e, "event.category"), std::vector<std::string>{"network"});
+  EXPECT_EQ(strs(e, "event.type"), (std::vector<std::string>{"connection", "allowed"}));
+  EXPECT_EQ(str(e, "source.ip"), "10.0.0.5");
+  EXPECT_EQ(num(e, "source.port"), 41234);
+  EXPECT_EQ(str(e, "destination.ip"), "203.0.113.9");
+  EXPECT_EQ(num(e, "destination.port"), 4444);
+  EXPECT_EQ(str(e, "network.transport"), "tcp");
+  EXPECT_EQ(str(e, "network.type"), "ipv4");
+  Struct o = parse(renderOcsf(ev));
+  const Struct& ev0 = at(o, "evidences")->list_value().values(0).struct_value();
+  EXPECT_EQ(str(ev0, "src_endpoint.ip"), "10.0.0.5");
+  EXPECT_EQ(num(ev0, "dst_endpoint.port"), 4444);
+  EXPECT_EQ(str(ev0, "connection_info.protocol_name"), "tcp");
+  std::string cef = renderCef(ev);
+  EXPECT_NE(cef.find(" src=10.0.0.5 spt=41234 dst=203.0.113.9 dpt=4444 proto=TCP "), std::string::npos) << cef;
+
+  // socket_connect before the bind: an unbound socket and the sockaddr (IPv6).
+  k->clear_args();
+  k->add_args()->set_sock_arg("udp 0.0.0.0:0 -> 0.0.0.0:0");
+  k->add_args()->set_sock_arg("inet6 [2001:db8::7]:53");
+  k->add_args()->set_sock_arg("family 1");
+  Struct u = parse(renderEcs(ev));
+  EXPECT_EQ(at(u, "source.ip"), nullptr);
+  EXPECT_EQ(str(u, "destination.ip"), "2001:db8::7");
+  EXPECT_EQ(num(u, "destination.port"), 53);
+  EXPECT_EQ(str(u, "network.transport"), "udp");
+  EXPECT_EQ(str(u, "network.type"), "ipv6");
+
+  // Malformed or non-IP socket text adds no endpoint.
+  k->clear_args();
+  k->add_args()->set_sock_arg("unreadable");
+  k->add_args()->set_sock_arg("family 1");
+  k->add_args()->set_sock_arg("inet 1.2.3.4");
+  Struct m = parse(renderEcs(ev));
+  EXPECT_EQ(at(m, "destination.ip"), nullptr);
+  EXPECT_EQ(at(m, "network.type"), nullptr);
 }
 
 TEST(ExportersFormat, OcsfKprobeAndSignal) {
