@@ -287,6 +287,15 @@ SockInfo sockInfo(const PolicyEvent& e) {
   return info;
 }
 
+// KEY.ip and KEY.port of each known end.
+void setEndpoints(JsonNode& o, const SockInfo& net, const char* src_key, const char* dst_key) {
+  for (const auto& [key, ep] : {std::pair{src_key, &net.src}, std::pair{dst_key, &net.dst}}) {
+    if (!ep->known()) continue;
+    o.set(absl::StrCat(key, ".ip"), ep->ip);
+    o.set(absl::StrCat(key, ".port"), ep->port);
+  }
+}
+
 // ECS category and type of what a policy event is about: the hook or function
 // name and the kinds of its arguments.
 struct EcsKind {
@@ -333,11 +342,7 @@ void ecsPolicy(JsonNode& doc, const PolicyEvent& e) {
   doc.set("event.outcome", denied ? "failure" : "success");
   ecsFullProcess(doc, *e.process, e.parent);
   SockInfo net = sockInfo(e);
-  for (const auto& [prefix, ep] : {std::pair{"source", &net.src}, std::pair{"destination", &net.dst}}) {
-    if (!ep->known()) continue;
-    doc.set(absl::StrCat(prefix, ".ip"), ep->ip);
-    doc.set(absl::StrCat(prefix, ".port"), ep->port);
-  }
+  setEndpoints(doc, net, "source", "destination");
   doc.setNonEmpty("network.transport", net.transport);
   doc.setNonEmpty("network.type", net.type);
   doc.setNonEmpty("message", e.message);
@@ -582,11 +587,7 @@ void ocsfPolicy(JsonNode& doc, const api::Event& ev, const PolicyEvent& e) {
     evid.set("file.type", "Regular File");
   }
   SockInfo net = sockInfo(e);
-  for (const auto& [key, ep] : {std::pair{"src_endpoint", &net.src}, std::pair{"dst_endpoint", &net.dst}}) {
-    if (!ep->known()) continue;
-    evid.set(absl::StrCat(key, ".ip"), ep->ip);
-    evid.set(absl::StrCat(key, ".port"), ep->port);
-  }
+  setEndpoints(evid, net, "src_endpoint", "dst_endpoint");
   evid.setNonEmpty("connection_info.protocol_name", net.transport);
   ocsfProcessObj(doc.obj("actor").obj("process"), *e.process, nullptr);
   JsonNode& u = doc.obj("unmapped");
