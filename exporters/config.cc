@@ -126,9 +126,11 @@ class Parser {
         !st.ok())
       return st;
     static const std::set<std::string> kTypes = {"process_exec", "process_exit", "process_lsm",
-                                                 "status", "rule_alert"};
-    static const std::set<std::string> kActions = {"post", "override", "sigkill", "posted",
-                                                   "denied", "killed", "would_deny", "would_kill"};
+                                                 "process_kprobe", "status", "rule_alert"};
+    static const std::set<std::string> kActions = {"post",       "override",   "sigkill",
+                                                   "signal",     "posted",     "denied",
+                                                   "killed",     "signaled",   "would_deny",
+                                                   "would_kill", "would_signal"};
     for (const auto& kv : n) {
       std::string k = kv.first.Scalar();
       auto list = strings(kv.second, k);
@@ -138,7 +140,7 @@ class Parser {
           if (!kTypes.count((*list)[i]))
             return err(kv.second.IsSequence() ? kv.second[i] : kv.second,
                        absl::StrCat("unknown event type \"", (*list)[i],
-                                    "\" (process_exec | process_exit | process_lsm | status | rule_alert)"));
+                                    "\" (process_exec | process_exit | process_lsm | process_kprobe | status | rule_alert)"));
         f.event_types = *list;
       } else if (k == "policies") {
         f.policies = *list;
@@ -149,8 +151,8 @@ class Parser {
           if (!kActions.count((*list)[i]))
             return err(kv.second.IsSequence() ? kv.second[i] : kv.second,
                        absl::StrCat("unknown action \"", (*list)[i],
-                                    "\" (post | override | sigkill | posted | denied | killed | "
-                                    "would_deny | would_kill)"));
+                                    "\" (post | override | sigkill | signal | posted | denied | killed | "
+                                    "signaled | would_deny | would_kill | would_signal)"));
         f.actions = *list;
       } else if (k == "namespaces") {
         for (size_t i = 0; i < list->size(); ++i) {

@@ -19,10 +19,10 @@ namespace vigil::exporters {
 // An event passes `allow` when every non-empty list matches; it is dropped by
 // `deny` when any non-empty list matches.
 struct FilterSpec {
-  std::vector<std::string> event_types;  // process_exec | process_exit | process_lsm | status | rule_alert
+  std::vector<std::string> event_types;  // process_exec | process_exit | process_lsm | process_kprobe | status | rule_alert
   std::vector<std::string> policies;     // policy (or rule) name, exact
   std::vector<std::string> binaries;     // process binary: exact, or a prefix when ending in '*'
-  std::vector<std::string> actions;      // post | override | sigkill | posted | denied | killed | would_deny | would_kill
+  std::vector<std::string> actions;      // post | override | sigkill | signal | posted | denied | killed | signaled | would_*
   std::vector<std::string> namespaces;   // host | container | <ns>:<inum> (e.g. pid:4026531836)
   bool empty() const {
     return event_types.empty() && policies.empty() && binaries.empty() && actions.empty() &&

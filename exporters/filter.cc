@@ -15,6 +15,7 @@ const api::Process* mainProcess(const api::Event& ev) {
     case api::Event::kProcessExec: return &ev.process_exec().process();
     case api::Event::kProcessExit: return &ev.process_exit().process();
     case api::Event::kProcessLsm: return &ev.process_lsm().process();
+    case api::Event::kProcessKprobe: return &ev.process_kprobe().process();
     case api::Event::kRuleAlert: return &ev.rule_alert().process();
     default: return nullptr;
   }
@@ -32,7 +33,7 @@ bool matchEventType(const std::vector<std::string>& list, const api::Event& ev) 
 
 bool matchPolicy(const std::vector<std::string>& list, const api::Event& ev) {
   std::string name;
-  if (ev.has_process_lsm()) name = ev.process_lsm().policy_name();
+  if (auto p = policyEvent(ev)) name = p->policy_name;
   else if (ev.has_rule_alert()) name = ev.rule_alert().rule();
   else return false;
   return std::find(list.begin(), list.end(), name) != list.end();
@@ -53,10 +54,10 @@ bool matchBinary(const std::vector<std::string>& list, const api::Event& ev) {
 }
 
 bool matchAction(const std::vector<std::string>& list, const api::Event& ev) {
-  if (!ev.has_process_lsm()) return false;
-  const auto& l = ev.process_lsm();
-  std::string action = lower(api::Action_Name(l.action()).substr(7));     // ACTION_
-  std::string outcome = lower(api::Outcome_Name(l.outcome()).substr(8));  // OUTCOME_
+  auto p = policyEvent(ev);
+  if (!p) return false;
+  std::string action = lower(api::Action_Name(p->action).substr(7));     // ACTION_
+  std::string outcome = lower(api::Outcome_Name(p->outcome).substr(8));  // OUTCOME_
   for (const auto& a : list)
     if (a == action || a == outcome) return true;
   return false;

@@ -1,8 +1,11 @@
 #include "exporters/formats.h"
 
+#include <string.h>
+
 #include <functional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "daemon/events/json_writer.h"
@@ -48,7 +51,15 @@ std::string statusKindShort(api::Status::Kind k) {
   return shortEnum(api::Status::Kind_Name(k), "KIND_");
 }
 
-bool isDeny(api::Outcome o) { return o == api::OUTCOME_DENIED || o == api::OUTCOME_KILLED; }
+bool isDeny(api::Outcome o) { return isDenyOutcome(o); }
+
+// "SIGUSR1" for 10; "signal 64" where glibc has no abbreviation.
+std::string signalName(int32_t sig) {
+  const char* abbrev = sig > 0 ? sigabbrev_np(sig) : nullptr;
+  return abbrev ? absl::StrCat("SIG", abbrev) : absl::StrCat("signal ", sig);
+}
+
+bool contains(std::string_view s, std::string_view part) { return s.find(part) != std::string_view::npos; }
 
 int64_t rfc3339ToNs(const std::string& s) {
   if (s.empty()) return 0;
@@ -197,6 +208,161 @@ void ecsFullProcess(JsonNode& doc, const api::Process& pr, const api::Process* p
   ecsContainer(doc, pr);
 }
 
+// The decision of a policy event, in ECS's vigil.lsm/vigil.kprobe and OCSF's
+// unmapped (where "action" is taken: policy_action).
+void policyDecision(JsonNode& o, const PolicyEvent& e, const char* action_key) {
+  o.set(e.kprobe ? "function_name" : "hook", e.hook);
+  o.set("selector", e.selector);
+  o.set(action_key, actionShort(e.action));
+  o.set("outcome", outcomeShort(e.outcome));
+  o.set("mode", modeShort(e.mode));
+  o.set("return_errno", static_cast<int64_t>(e.return_errno));
+  o.setNonEmpty("mechanism", e.mechanism);
+  if (e.signal != 0) {
+    o.set("signal", static_cast<int64_t>(e.signal));
+    o.set("signal_name", signalName(e.signal));
+  }
+}
+
+// The declared arguments and a return probe's value.
+void policyArgs(JsonNode& o, const PolicyEvent& e) {
+  if (e.args->size()) {
+    JsonNode& args = o.arr("args");
+    for (const auto& a : *e.args) argValue(args.pushObject(), a);
+  }
+  if (e.ret) argValue(o.obj("return"), *e.ret);
+}
+
+// The network endpoints of a policy event, from its sock_args as vigild writes
+// them: a socket "tcp 10.0.0.1:40000 -> 1.2.3.4:443" (source -> destination;
+// 0.0.0.0:0 is not known yet) or a sockaddr "inet 1.2.3.4:80" / "inet6
+// [::2]:53" (the address connect or bind names: the destination). The first
+// of each kind counts; anything else is left out.
+struct Endpoint {
+  std::string ip;
+  int64_t port = 0;
+  bool known() const { return !ip.empty() && !(port == 0 && (ip == "0.0.0.0" || ip == "::")); }
+};
+struct SockInfo {
+  std::string transport;  // tcp, udp, ...
+  std::string type;       // ipv4 | ipv6
+  Endpoint src, dst;
+};
+bool parseEndpoint(std::string_view s, Endpoint* e) {
+  auto colon = s.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view host = s.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty() || !absl::SimpleAtoi(std::string(s.substr(colon + 1)), &e->port)) return false;
+  e->ip = std::string(host);
+  return true;
+}
+SockInfo sockInfo(const PolicyEvent& e) {
+  SockInfo info;
+  bool have_addr = false, have_sock = false;
+  for (const auto& a : *e.args) {
+    if (a.value_case() != api::Arg::kSockArg) continue;
+    std::string_view v = a.sock_arg();
+    auto sp = v.find(' ');
+    if (sp == std::string_view::npos) continue;
+    std::string_view kind = v.substr(0, sp), rest = v.substr(sp + 1);
+    Endpoint src, dst;
+    if (kind == "inet" || kind == "inet6") {
+      if (have_addr || !parseEndpoint(rest, &dst)) continue;
+      have_addr = true;
+      info.dst = dst;
+      info.type = kind == "inet" ? "ipv4" : "ipv6";
+      continue;
+    }
+    auto arrow = rest.find(" -> ");
+    if (have_sock || arrow == std::string_view::npos || !parseEndpoint(rest.substr(0, arrow), &src) ||
+        !parseEndpoint(rest.substr(arrow + 4), &dst))
+      continue;
+    have_sock = true;
+    info.transport = std::string(kind);
+    if (src.known()) info.src = src;
+    if (!have_addr && dst.known()) info.dst = dst;
+    if (info.type.empty()) info.type = src.ip.find(':') == std::string::npos ? "ipv4" : "ipv6";
+  }
+  return info;
+}
+
+// KEY.ip and KEY.port of each known end.
+void setEndpoints(JsonNode& o, const SockInfo& net, const char* src_key, const char* dst_key) {
+  for (const auto& [key, ep] : {std::pair{src_key, &net.src}, std::pair{dst_key, &net.dst}}) {
+    if (!ep->known()) continue;
+    o.set(absl::StrCat(key, ".ip"), ep->ip);
+    o.set(absl::StrCat(key, ".port"), ep->port);
+  }
+}
+
+// ECS category and type of what a policy event is about: the hook or function
+// name and the kinds of its arguments.
+struct EcsKind {
+  const char* category;
+  const char* type;
+};
+EcsKind ecsKind(const PolicyEvent& p) {
+  std::string_view h = p.hook;
+  if (h == "bprm_check_security" || contains(h, "execve")) return {"process", "start"};
+  bool sock = contains(h, "socket") || contains(h, "connect") || contains(h, "bind") ||
+              contains(h, "listen") || contains(h, "accept");
+  bool file = !p.path.empty() || h.rfind("file_", 0) == 0 || h.rfind("path_", 0) == 0;
+  for (const auto& a : *p.args) {
+    sock |= a.value_case() == api::Arg::kSockArg;
+    file |= a.value_case() == api::Arg::kFileArg;
+  }
+  if (sock) return {"network", contains(h, "connect") ? "connection" : contains(h, "bind") || contains(h, "listen") ? "start" : "info"};
+  if (file) {
+    if (contains(h, "readlink")) return {"file", "access"};
+    if (contains(h, "unlink") || contains(h, "rmdir")) return {"file", "deletion"};
+    if (contains(h, "mkdir") || contains(h, "link") || contains(h, "mknod") || contains(h, "creat"))
+      return {"file", "creation"};
+    if (contains(h, "rename") || contains(h, "chmod") || contains(h, "chown") || contains(h, "truncate") ||
+        contains(h, "setattr"))
+      return {"file", "change"};
+    return {"file", "access"};
+  }
+  if (contains(h, "kill")) return {"process", "end"};
+  return {"process", "info"};
+}
+
+// process_lsm and process_kprobe: an alert on the policy's decision; Vigil's
+// own fields under vigil.lsm or vigil.kprobe.
+void ecsPolicy(JsonNode& doc, const PolicyEvent& e) {
+  EcsKind kind = ecsKind(e);
+  bool denied = isDeny(e.outcome);
+  std::string outcome = outcomeShort(e.outcome);
+  doc.set("event.kind", "alert");
+  doc.arr("event.category").push(kind.category);
+  JsonNode& ty = doc.arr("event.type");
+  ty.push(kind.type);
+  ty.push(denied ? "denied" : "allowed");
+  doc.set("event.action", outcome);
+  doc.set("event.outcome", denied ? "failure" : "success");
+  ecsFullProcess(doc, *e.process, e.parent);
+  SockInfo net = sockInfo(e);
+  setEndpoints(doc, net, "source", "destination");
+  doc.setNonEmpty("network.transport", net.transport);
+  doc.setNonEmpty("network.type", net.type);
+  doc.setNonEmpty("message", e.message);
+  doc.set("rule.name", e.policy_name);
+  doc.set("rule.ruleset", "vigil");
+  doc.setNonEmpty("rule.description", e.message);
+  if (!e.path.empty()) {
+    doc.set("file.path", std::string(e.path));
+    doc.set("file.name", baseName(std::string(e.path)));
+  }
+  if (e.tags->size()) {
+    JsonNode& tags = doc.arr("tags");
+    for (const auto& t : *e.tags) tags.push(t);
+  }
+  JsonNode& l = doc.obj("vigil").obj(e.kprobe ? "kprobe" : "lsm");
+  policyDecision(l, e, "action");
+  if (e.path_truncated) l.set("path_truncated", true);
+  policyArgs(l, e);
+}
+
 }  // namespace
 
 std::string renderEcs(const api::Event& ev) {
@@ -237,46 +403,10 @@ std::string renderEcs(const api::Event& ev) {
       doc.setNonEmpty("vigil.exit.signal", e.signal());
       break;
     }
-    case api::Event::kProcessLsm: {
-      const auto& e = ev.process_lsm();
-      bool file_hook = e.hook().rfind("file_", 0) == 0;
-      bool denied = isDeny(e.outcome());
-      std::string outcome = outcomeShort(e.outcome());
-      doc.set("event.kind", "alert");
-      doc.arr("event.category").push(file_hook ? "file" : "process");
-      JsonNode& ty = doc.arr("event.type");
-      ty.push(file_hook ? "access" : "start");
-      ty.push(denied ? "denied" : "allowed");
-      doc.set("event.action", outcome);
-      doc.set("event.outcome", denied ? "failure" : "success");
-      ecsFullProcess(doc, e.process(), e.has_parent() ? &e.parent() : nullptr);
-      doc.setNonEmpty("message", e.message());
-      doc.set("rule.name", e.policy_name());
-      doc.set("rule.ruleset", "vigil");
-      doc.setNonEmpty("rule.description", e.message());
-      if (!e.path().empty()) {
-        doc.set("file.path", e.path());
-        doc.set("file.name", baseName(e.path()));
-      }
-      if (e.tags_size()) {
-        JsonNode& tags = doc.arr("tags");
-        for (const auto& t : e.tags()) tags.push(t);
-      }
-      JsonNode& l = doc.obj("vigil").obj("lsm");
-      l.set("hook", e.hook());
-      l.set("selector", e.selector());
-      l.set("action", actionShort(e.action()));
-      l.set("outcome", outcome);
-      l.set("mode", modeShort(e.mode()));
-      l.set("return_errno", static_cast<int64_t>(e.return_errno()));
-      l.setNonEmpty("mechanism", e.mechanism());
-      if (e.path_truncated()) l.set("path_truncated", true);
-      if (e.args_size()) {
-        JsonNode& args = l.arr("args");
-        for (const auto& a : e.args()) argValue(args.pushObject(), a);
-      }
+    case api::Event::kProcessLsm:
+    case api::Event::kProcessKprobe:
+      ecsPolicy(doc, *policyEvent(ev));
       break;
-    }
     case api::Event::kStatus: {
       const auto& s = ev.status();
       bool loss = s.kind() == api::Status::KIND_LOST_EVENTS ||
@@ -400,6 +530,76 @@ std::string findingUid(const api::Event& ev, const std::string& a, const std::st
   return absl::StrCat(absl::Hex(h, absl::kZeroPad16));
 }
 
+// Security control profile of a policy decision: what the control did (action)
+// and the final disposition.
+struct OcsfControl {
+  int action_id;
+  const char* action;
+  int disposition_id;
+  const char* disposition;
+};
+OcsfControl ocsfControl(api::Outcome o) {
+  switch (o) {
+    case api::OUTCOME_DENIED:
+    case api::OUTCOME_KILLED: return {2, "Denied", 2, "Blocked"};
+    // The operation went ahead; the caller got a signal: a custom action.
+    case api::OUTCOME_SIGNALED: return {99, "Other", 7, "Custom Action"};
+    case api::OUTCOME_WOULD_DENY:
+    case api::OUTCOME_WOULD_KILL:
+    case api::OUTCOME_WOULD_SIGNAL: return {1, "Allowed", 15, "Detected"};
+    default: return {1, "Allowed", 17, "Logged"};
+  }
+}
+
+// process_lsm and process_kprobe: a Detection Finding.
+void ocsfPolicy(JsonNode& doc, const api::Event& ev, const PolicyEvent& e) {
+  ocsfCommon(doc, ev, 2004, "Detection Finding", 2, "Findings", 1, "Create");
+  std::string outcome = outcomeShort(e.outcome);
+  std::string policy(e.policy_name), hook(e.hook), path(e.path);
+  OcsfControl c = ocsfControl(e.outcome);
+  doc.set("action_id", static_cast<int64_t>(c.action_id));
+  doc.set("action", c.action);
+  doc.set("disposition_id", static_cast<int64_t>(c.disposition_id));
+  doc.set("disposition", c.disposition);
+  doc.set("status_id", static_cast<int64_t>(1));
+  doc.set("status", "New");
+  std::string title = e.message.empty()
+                          ? absl::StrCat(policy, ": ", outcome, " ", hook, path.empty() ? "" : " ", path)
+                          : std::string(e.message);
+  doc.set("message", title);
+  JsonNode& fi = doc.obj("finding_info");
+  fi.set("uid", findingUid(ev, e.process->exec_id(), policy));
+  fi.set("title", title);
+  fi.set("desc", absl::StrCat("policy ", policy, " selector ", e.selector, " on ", hook, " (",
+                              modeShort(e.mode), " mode): ", outcome));
+  fi.arr("types").push("Vigil Policy");
+  fi.set("analytic.name", policy);
+  fi.set("analytic.type_id", static_cast<int64_t>(1));
+  fi.set("analytic.type", "Rule");
+  fi.set("analytic.uid", absl::StrCat(policy, "/", e.selector));
+  fi.set("created_time", rfc3339ToMs(ev.time()));
+  JsonNode& evid = doc.arr("evidences").pushObject();
+  ocsfProcessObj(evid.obj("process"), *e.process, e.parent);
+  if (!path.empty()) {
+    evid.set("file.path", path);
+    evid.set("file.name", baseName(path));
+    evid.set("file.type_id", static_cast<int64_t>(1));
+    evid.set("file.type", "Regular File");
+  }
+  SockInfo net = sockInfo(e);
+  setEndpoints(evid, net, "src_endpoint", "dst_endpoint");
+  evid.setNonEmpty("connection_info.protocol_name", net.transport);
+  ocsfProcessObj(doc.obj("actor").obj("process"), *e.process, nullptr);
+  JsonNode& u = doc.obj("unmapped");
+  policyDecision(u, e, "policy_action");
+  if (e.tags->size()) {
+    JsonNode& t = u.arr("tags");
+    for (const auto& tag : *e.tags) t.push(tag);
+  }
+  policyArgs(u, e);
+  ocsfUnmappedProcess(u.obj("process"), *e.process);
+}
+
 }  // namespace
 
 std::string renderOcsf(const api::Event& ev) {
@@ -429,77 +629,10 @@ std::string renderOcsf(const api::Event& ev) {
       ocsfUnmappedProcess(doc.obj("unmapped").obj("process"), pr);
       break;
     }
-    case api::Event::kProcessLsm: {
-      const auto& e = ev.process_lsm();
-      ocsfCommon(doc, ev, 2004, "Detection Finding", 2, "Findings", 1, "Create");
-      std::string outcome = outcomeShort(e.outcome());
-      // Security control profile: what was done (action) and the final disposition.
-      int action_id = 1, disposition_id = 17;
-      const char* action = "Allowed";
-      const char* disposition = "Logged";
-      switch (e.outcome()) {
-        case api::OUTCOME_DENIED:
-        case api::OUTCOME_KILLED:
-          action_id = 2; action = "Denied"; disposition_id = 2; disposition = "Blocked";
-          break;
-        case api::OUTCOME_WOULD_DENY:
-        case api::OUTCOME_WOULD_KILL:
-          action_id = 1; action = "Allowed"; disposition_id = 15; disposition = "Detected";
-          break;
-        default:
-          break;
-      }
-      doc.set("action_id", static_cast<int64_t>(action_id));
-      doc.set("action", action);
-      doc.set("disposition_id", static_cast<int64_t>(disposition_id));
-      doc.set("disposition", disposition);
-      doc.set("status_id", static_cast<int64_t>(1));
-      doc.set("status", "New");
-      std::string title = e.message().empty()
-                              ? absl::StrCat(e.policy_name(), ": ", outcome, " ", e.hook(),
-                                             e.path().empty() ? "" : " ", e.path())
-                              : e.message();
-      doc.set("message", title);
-      JsonNode& fi = doc.obj("finding_info");
-      fi.set("uid", findingUid(ev, e.process().exec_id(), e.policy_name()));
-      fi.set("title", title);
-      fi.set("desc", absl::StrCat("policy ", e.policy_name(), " selector ", e.selector(), " on ",
-                                  e.hook(), " (", modeShort(e.mode()), " mode): ", outcome));
-      fi.arr("types").push("Vigil Policy");
-      fi.set("analytic.name", e.policy_name());
-      fi.set("analytic.type_id", static_cast<int64_t>(1));
-      fi.set("analytic.type", "Rule");
-      fi.set("analytic.uid", absl::StrCat(e.policy_name(), "/", e.selector()));
-      int64_t ms = rfc3339ToMs(ev.time());
-      fi.set("created_time", ms);
-      JsonNode& evid = doc.arr("evidences").pushObject();
-      ocsfProcessObj(evid.obj("process"), e.process(), e.has_parent() ? &e.parent() : nullptr);
-      if (!e.path().empty()) {
-        evid.set("file.path", e.path());
-        evid.set("file.name", baseName(e.path()));
-        evid.set("file.type_id", static_cast<int64_t>(1));
-        evid.set("file.type", "Regular File");
-      }
-      ocsfProcessObj(doc.obj("actor").obj("process"), e.process(), nullptr);
-      JsonNode& u = doc.obj("unmapped");
-      u.set("hook", e.hook());
-      u.set("selector", e.selector());
-      u.set("policy_action", actionShort(e.action()));
-      u.set("outcome", outcome);
-      u.set("mode", modeShort(e.mode()));
-      u.set("return_errno", static_cast<int64_t>(e.return_errno()));
-      u.setNonEmpty("mechanism", e.mechanism());
-      if (e.tags_size()) {
-        JsonNode& t = u.arr("tags");
-        for (const auto& tag : e.tags()) t.push(tag);
-      }
-      if (e.args_size()) {
-        JsonNode& args = u.arr("args");
-        for (const auto& a : e.args()) argValue(args.pushObject(), a);
-      }
-      ocsfUnmappedProcess(u.obj("process"), e.process());
+    case api::Event::kProcessLsm:
+    case api::Event::kProcessKprobe:
+      ocsfPolicy(doc, ev, *policyEvent(ev));
       break;
-    }
     case api::Event::kRuleAlert: {
       const auto& r = ev.rule_alert();
       ocsfCommon(doc, ev, 2004, "Detection Finding", 2, "Findings", 1, "Create");
@@ -606,6 +739,17 @@ class CefExt {
   std::string out_;
 };
 
+void argText(const api::Arg& a, std::string& out) {
+  switch (a.value_case()) {
+    case api::Arg::kFileArg: out = a.file_arg(); break;
+    case api::Arg::kStringArg: out = a.string_arg(); break;
+    case api::Arg::kSockArg: out = a.sock_arg(); break;
+    case api::Arg::kIntArg: out = std::to_string(a.int_arg()); break;
+    case api::Arg::kUintArg: out = std::to_string(a.uint_arg()); break;
+    default: out.clear(); break;
+  }
+}
+
 void cefProcess(CefExt& x, const api::Process& p) {
   if (p.pid() != 0) x.add("spid", static_cast<uint64_t>(p.pid()));
   x.add("sproc", p.binary().empty() ? p.comm() : p.binary());
@@ -643,25 +787,43 @@ std::string renderCef(const api::Event& ev) {
       }
       break;
     }
-    case api::Event::kProcessLsm: {
-      const auto& e = ev.process_lsm();
-      std::string outcome = outcomeShort(e.outcome());
-      signature = absl::StrCat("policy:", e.policy_name());
-      name = e.message().empty() ? absl::StrCat(outcome, " ", e.hook()) : e.message();
-      cefProcess(x, e.process());
+    case api::Event::kProcessLsm:
+    case api::Event::kProcessKprobe: {
+      PolicyEvent e = *policyEvent(ev);
+      std::string outcome = outcomeShort(e.outcome);
+      signature = absl::StrCat("policy:", std::string(e.policy_name));
+      name = e.message.empty() ? absl::StrCat(outcome, " ", std::string(e.hook)) : std::string(e.message);
+      cefProcess(x, *e.process);
       x.add("act", outcome);
-      x.add("outcome", isDeny(e.outcome()) ? "failure" : "success");
-      x.add("filePath", e.path());
-      if (!e.path().empty()) x.add("fname", baseName(e.path()));
-      x.labeled(1, "execId", e.process().exec_id());
-      x.labeled(2, "arguments", e.process().arguments());
-      x.labeled(3, "parentBinary", e.parent().binary());
-      x.labeled(4, "policy", e.policy_name());
-      x.labeled(5, "hook", e.hook());
-      x.labeled(6, "mode", modeShort(e.mode()));
-      x.labeled(1, "returnErrno", std::to_string(e.return_errno()), true);
-      x.labeled(2, "selector", std::to_string(e.selector()), true);
-      x.add("msg", e.message());
+      x.add("outcome", isDeny(e.outcome) ? "failure" : "success");
+      x.add("filePath", e.path);
+      if (!e.path.empty()) x.add("fname", baseName(std::string(e.path)));
+      SockInfo net = sockInfo(e);
+      if (net.src.known()) {
+        x.add("src", net.src.ip);
+        x.addNum("spt", net.src.port);
+      }
+      if (net.dst.known()) {
+        x.add("dst", net.dst.ip);
+        x.addNum("dpt", net.dst.port);
+      }
+      x.add("proto", absl::AsciiStrToUpper(net.transport));
+      x.labeled(1, "execId", e.process->exec_id());
+      x.labeled(2, "arguments", e.process->arguments());
+      if (e.parent) x.labeled(3, "parentBinary", e.parent->binary());
+      x.labeled(4, "policy", e.policy_name);
+      x.labeled(5, e.kprobe ? "function" : "hook", e.hook);
+      x.labeled(6, "mode", modeShort(e.mode));
+      x.labeled(1, "returnErrno", std::to_string(e.return_errno), true);
+      x.labeled(2, "selector", std::to_string(e.selector), true);
+      if (e.signal != 0) x.labeled(3, "signal", std::to_string(e.signal), true);
+      if (e.ret) {
+        std::string ret;
+        argText(*e.ret, ret);
+        x.add("flexString1Label", "return");
+        x.add("flexString1", ret);
+      }
+      x.add("msg", e.message);
       break;
     }
     case api::Event::kStatus: {
@@ -731,6 +893,7 @@ std::string eventTypeName(const api::Event& ev) {
     case api::Event::kProcessExec: return "process_exec";
     case api::Event::kProcessExit: return "process_exit";
     case api::Event::kProcessLsm: return "process_lsm";
+    case api::Event::kProcessKprobe: return "process_kprobe";
     case api::Event::kStatus: return "status";
     case api::Event::kRuleAlert: return "rule_alert";
     default: return "unknown";
@@ -743,11 +906,14 @@ int syslogSeverity(const api::Event& ev) {
     case api::Event::kProcessExit:
       return 6;
     case api::Event::kProcessLsm:
-      switch (ev.process_lsm().outcome()) {
+    case api::Event::kProcessKprobe:
+      switch (policyEvent(ev)->outcome) {
         case api::OUTCOME_KILLED: return 2;
-        case api::OUTCOME_DENIED: return 3;
+        case api::OUTCOME_DENIED:
+        case api::OUTCOME_SIGNALED: return 3;
         case api::OUTCOME_WOULD_DENY:
-        case api::OUTCOME_WOULD_KILL: return 4;
+        case api::OUTCOME_WOULD_KILL:
+        case api::OUTCOME_WOULD_SIGNAL: return 4;
         default: return 5;
       }
     case api::Event::kStatus:
@@ -771,6 +937,55 @@ int syslogSeverity(const api::Event& ev) {
     default:
       return 6;
   }
+}
+
+bool isDenyOutcome(api::Outcome o) { return o == api::OUTCOME_DENIED || o == api::OUTCOME_KILLED; }
+
+namespace {
+template <typename Msg>
+PolicyEvent policyFields(const Msg& m, bool kprobe) {
+  PolicyEvent p;
+  p.kprobe = kprobe;
+  p.process = &m.process();
+  p.parent = m.has_parent() ? &m.parent() : nullptr;
+  p.policy_name = m.policy_name();
+  p.selector = m.selector();
+  p.action = m.action();
+  p.outcome = m.outcome();
+  p.mode = m.mode();
+  p.return_errno = m.return_errno();
+  p.signal = m.signal();
+  p.mechanism = m.mechanism();
+  p.message = m.message();
+  p.args = &m.args();
+  p.tags = &m.tags();
+  return p;
+}
+}  // namespace
+
+std::optional<PolicyEvent> policyEvent(const api::Event& ev) {
+  if (ev.has_process_lsm()) {
+    const auto& l = ev.process_lsm();
+    PolicyEvent p = policyFields(l, false);
+    p.hook = l.hook();
+    p.path = l.path();
+    p.path_truncated = l.path_truncated();
+    return p;
+  }
+  if (ev.has_process_kprobe()) {
+    const auto& k = ev.process_kprobe();
+    PolicyEvent p = policyFields(k, true);
+    p.hook = k.function_name();
+    for (const auto& a : k.args()) {
+      if (a.value_case() == api::Arg::kFileArg && !a.file_arg().empty()) {
+        p.path = a.file_arg();
+        break;
+      }
+    }
+    if (k.has_return_()) p.ret = &k.return_();
+    return p;
+  }
+  return std::nullopt;
 }
 
 int cefSeverity(int s) {

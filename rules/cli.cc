@@ -46,7 +46,7 @@ int check(const std::vector<std::string>& files) {
     by_state[r.state]++;
     dormant += r.dormant;
   }
-  printf("%zu rules: %d compiled (%d can never match Vigil's events), %d failed, %d skipped, %d disabled\n",
+  printf("%zu rules: %d compiled (%d need a TracingPolicy for their event types), %d failed, %d skipped, %d disabled\n",
          (*engine)->rules().size(), by_state[RuleInfo::State::kCompiled], dormant,
          by_state[RuleInfo::State::kFailed], by_state[RuleInfo::State::kSkipped],
          by_state[RuleInfo::State::kDisabled]);

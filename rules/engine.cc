@@ -1445,9 +1445,10 @@ absl::StatusOr<std::unique_ptr<RuleEngine::Impl>> build(const RuleSet& set, cons
                               [](const std::string& t) { return isEmittedEventType(t); });
       if (!live) {
         info.dormant = true;
-        std::string why = "Vigil emits no " + absl::StrJoin(info.event_types, "/") + " events";
+        std::string why = "Vigil's built-in hooks emit no " + absl::StrJoin(info.event_types, "/") +
+                          " events; a policy on " + eventTypeSources(info.event_types) + " does";
         info.problems.push_back(why);
-        diags.push_back({true, r.pos, "rule '" + r.name + "': can never match: " + why});
+        diags.push_back({true, r.pos, "rule '" + r.name + "': matches only with a TracingPolicy: " + why});
       }
     } else {
       diags.push_back({true, r.pos, "rule '" + r.name +

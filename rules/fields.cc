@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 
 namespace vigil::rules {
@@ -132,9 +133,9 @@ bool unspecified(const IpNet& ip, int64_t port) {
 void ensureSock(EventView& v) {
   if (v.sock_done) return;
   v.sock_done = true;
-  if (v.lsm == nullptr) return;
+  if (v.args == nullptr) return;
   bool have_addr = false;
-  for (const auto& a : v.lsm->args()) {
+  for (const auto& a : *v.args) {
     if (a.value_case() != api::Arg::kSockArg) continue;
     std::string_view s = sv(a.sock_arg());
     auto sp = s.find(' ');
@@ -193,12 +194,12 @@ void ensureSock(EventView& v) {
   }
 }
 
-const api::Arg* lsmArg(const EventView& v, const FieldRef& f) {
-  if (v.lsm == nullptr) return nullptr;
+const api::Arg* policyArg(const EventView& v, const FieldRef& f) {
+  if (v.args == nullptr) return nullptr;
   if (f.index >= 0) {
-    return f.index < v.lsm->args_size() ? &v.lsm->args(f.index) : nullptr;
+    return f.index < v.args->size() ? &v.args->Get(f.index) : nullptr;
   }
-  for (const auto& a : v.lsm->args()) {
+  for (const auto& a : *v.args) {
     if (a.label() == f.arg) return &a;
   }
   return nullptr;
@@ -295,21 +296,28 @@ EX(exEvtSource) {
   (void)v;
   o.s.push_back("syscall");
 }
-int32_t lsmErrno(const EventView& v) {
-  int32_t e = v.lsm->return_errno();
-  return e < 0 ? -e : e;
+// The result of a policy event as a syscall's: a return probe's integer
+// return value, else -return_errno (0 when the operation was allowed).
+int64_t policyRawres(const EventView& v) {
+  if (v.kprobe != nullptr && v.kprobe->has_return_()) {
+    const api::Arg& r = v.kprobe->return_();
+    if (r.value_case() == api::Arg::kIntArg) return r.int_arg();
+    if (r.value_case() == api::Arg::kUintArg) return static_cast<int64_t>(r.uint_arg());
+  }
+  int32_t e = v.lsm ? v.lsm->return_errno() : v.kprobe->return_errno();
+  return e < 0 ? e : -static_cast<int64_t>(e);
 }
 EX(exEvtRes) {
   (void)f;
   if (v.kind == Kind::kExec) {
     o.s.push_back("SUCCESS");
-  } else if (v.kind == Kind::kLsm) {
-    int32_t e = lsmErrno(v);
-    if (e == 0) {
+  } else if (v.policy) {
+    int64_t r = policyRawres(v);
+    if (r >= 0) {
       o.s.push_back("SUCCESS");
     } else {
-      const char* name = strerrorname_np(e);
-      o.buf = name ? name : absl::StrCat("E", e);
+      const char* name = r >= -4095 ? strerrorname_np(static_cast<int>(-r)) : nullptr;
+      o.buf = name ? name : absl::StrCat("E", -r);
       o.s.push_back(o.buf);
     }
   }
@@ -317,25 +325,25 @@ EX(exEvtRes) {
 EX(exEvtRawres) {
   (void)f;
   if (v.kind == Kind::kExec) o.n.push_back(0);
-  if (v.kind == Kind::kLsm) o.n.push_back(-static_cast<int64_t>(lsmErrno(v)));
+  if (v.policy) o.n.push_back(policyRawres(v));
 }
 EX(exEvtFailed) {
   (void)f;
   if (v.kind == Kind::kExec) o.n.push_back(0);
-  if (v.kind == Kind::kLsm) o.n.push_back(lsmErrno(v) != 0);
+  if (v.policy) o.n.push_back(policyRawres(v) < 0);
 }
 EX(exEvtArg) {
-  const api::Arg* a = lsmArg(v, f);
+  const api::Arg* a = policyArg(v, f);
   if (a == nullptr || a->value_case() == api::Arg::VALUE_NOT_SET) return;
   argText(*a, o.buf);
   o.s.push_back(o.buf);
 }
 EX(exEvtArgs) {
   (void)f;
-  if (v.lsm == nullptr || v.lsm->args_size() == 0) return;
+  if (v.args == nullptr || v.args->empty()) return;
   std::string one;
   o.buf.clear();
-  for (const auto& a : v.lsm->args()) {
+  for (const auto& a : *v.args) {
     argText(a, one);
     if (!o.buf.empty()) o.buf += ' ';
     absl::StrAppend(&o.buf, a.label().empty() ? "arg" : a.label(), "=", one);
@@ -503,11 +511,11 @@ EX(exCaps) {
 }
 
 // fd.*: the file of an LSM event (resolved path), or its socket (sock_arg).
-bool hasPath(const EventView& v) { return v.lsm != nullptr && !v.lsm->path().empty(); }
+bool hasPath(const EventView& v) { return !v.path.empty(); }
 EX(exFdName) {
   (void)f;
   if (hasPath(v)) {
-    o.s.push_back(sv(v.lsm->path()));
+    o.s.push_back(v.path);
     return;
   }
   ensureSock(v);
@@ -522,11 +530,11 @@ EX(exFdName) {
 }
 EX(exFdDirectory) {
   (void)f;
-  if (hasPath(v)) o.s.push_back(dirName(sv(v.lsm->path())));
+  if (hasPath(v)) o.s.push_back(dirName(v.path));
 }
 EX(exFdFilename) {
   (void)f;
-  if (hasPath(v)) o.s.push_back(baseName(sv(v.lsm->path())));
+  if (hasPath(v)) o.s.push_back(baseName(v.path));
 }
 EX(exFdType) {
   (void)f;
@@ -653,55 +661,78 @@ EX(exContainerImage) {
   o.s.push_back(Which == 0 ? sv(c->image()) : Which == 1 ? repo : tag);
 }
 
-// Vigil's own fields: the kernel policy decision behind an LSM event.
+// Vigil's own fields: the kernel policy decision behind an LSM or kprobe
+// event. withPolicy calls fn with whichever of the two the event is.
+template <typename Fn>
+void withPolicy(const EventView& v, Fn&& fn) {
+  if (v.lsm) fn(*v.lsm);
+  else if (v.kprobe) fn(*v.kprobe);
+}
 EX(exPolicyName) {
   (void)f;
-  if (v.lsm && !v.lsm->policy_name().empty()) o.s.push_back(sv(v.lsm->policy_name()));
+  withPolicy(v, [&](const auto& m) {
+    if (!m.policy_name().empty()) o.s.push_back(sv(m.policy_name()));
+  });
 }
 EX(exPolicyAction) {
   (void)f;
-  if (!v.lsm) return;
-  switch (v.lsm->action()) {
-    case api::ACTION_POST: o.s.push_back("Post"); break;
-    case api::ACTION_OVERRIDE: o.s.push_back("Override"); break;
-    case api::ACTION_SIGKILL: o.s.push_back("Sigkill"); break;
-    default: break;
-  }
+  withPolicy(v, [&](const auto& m) {
+    switch (m.action()) {
+      case api::ACTION_POST: o.s.push_back("Post"); break;
+      case api::ACTION_OVERRIDE: o.s.push_back("Override"); break;
+      case api::ACTION_SIGKILL: o.s.push_back("Sigkill"); break;
+      case api::ACTION_SIGNAL: o.s.push_back("Signal"); break;
+      default: break;
+    }
+  });
 }
 EX(exPolicyMode) {
   (void)f;
-  if (!v.lsm) return;
-  if (v.lsm->mode() == api::POLICY_MODE_ENFORCE) o.s.push_back("enforce");
-  if (v.lsm->mode() == api::POLICY_MODE_MONITOR) o.s.push_back("monitor");
+  withPolicy(v, [&](const auto& m) {
+    if (m.mode() == api::POLICY_MODE_ENFORCE) o.s.push_back("enforce");
+    if (m.mode() == api::POLICY_MODE_MONITOR) o.s.push_back("monitor");
+  });
 }
 EX(exPolicyOutcome) {
   (void)f;
-  if (!v.lsm) return;
-  switch (v.lsm->outcome()) {
-    case api::OUTCOME_POSTED: o.s.push_back("posted"); break;
-    case api::OUTCOME_DENIED: o.s.push_back("denied"); break;
-    case api::OUTCOME_KILLED: o.s.push_back("killed"); break;
-    case api::OUTCOME_WOULD_DENY: o.s.push_back("would_deny"); break;
-    case api::OUTCOME_WOULD_KILL: o.s.push_back("would_kill"); break;
-    default: break;
-  }
+  withPolicy(v, [&](const auto& m) {
+    switch (m.outcome()) {
+      case api::OUTCOME_POSTED: o.s.push_back("posted"); break;
+      case api::OUTCOME_DENIED: o.s.push_back("denied"); break;
+      case api::OUTCOME_KILLED: o.s.push_back("killed"); break;
+      case api::OUTCOME_SIGNALED: o.s.push_back("signaled"); break;
+      case api::OUTCOME_WOULD_DENY: o.s.push_back("would_deny"); break;
+      case api::OUTCOME_WOULD_KILL: o.s.push_back("would_kill"); break;
+      case api::OUTCOME_WOULD_SIGNAL: o.s.push_back("would_signal"); break;
+      default: break;
+    }
+  });
 }
 EX(exPolicySelector) {
   (void)f;
-  if (v.lsm) o.n.push_back(v.lsm->selector());
+  withPolicy(v, [&](const auto& m) { o.n.push_back(m.selector()); });
+}
+EX(exPolicySignal) {
+  (void)f;
+  withPolicy(v, [&](const auto& m) {
+    if (m.signal() != 0) o.n.push_back(m.signal());
+  });
 }
 EX(exPolicyMessage) {
   (void)f;
-  if (v.lsm && !v.lsm->message().empty()) o.s.push_back(sv(v.lsm->message()));
+  withPolicy(v, [&](const auto& m) {
+    if (!m.message().empty()) o.s.push_back(sv(m.message()));
+  });
 }
 EX(exPolicyTags) {
   (void)f;
-  if (!v.lsm) return;
-  for (const auto& t : v.lsm->tags()) o.s.push_back(sv(t));
+  withPolicy(v, [&](const auto& m) {
+    for (const auto& t : m.tags()) o.s.push_back(sv(t));
+  });
 }
 EX(exHook) {
   (void)f;
-  if (v.lsm && !v.lsm->hook().empty()) o.s.push_back(sv(v.lsm->hook()));
+  if (!v.hook.empty()) o.s.push_back(v.hook);
 }
 
 #undef EX
@@ -711,8 +742,9 @@ using AK = ArgKind;
 
 constexpr FieldDef kFieldDefs[] = {
     {"evt.type", FT::kString, AK::kNone, exEvtType,
-     "execve (process_exec), procexit (process_exit), openat (process_lsm file_open), connect "
-     "(process_lsm socket_connect), else the LSM hook name"},
+     "execve (process_exec), procexit (process_exit); process_lsm: the system call of the hook "
+     "(file_open: openat, socket_connect: connect, path_mkdir: mkdir, ...: the table in rules.md), else the hook name; "
+     "process_kprobe: function_name, a system call's without sys_ (sys_linkat: linkat)"},
     {"evt.dir", FT::kString, AK::kNone, exEvtDir, "always `<`: events describe completed or decided operations"},
     {"evt.num", FT::kNumber, AK::kNone, exEvtNum, "1-based count of events this engine has evaluated"},
     {"evt.time", FT::kString, AK::kNone, exEvtTime, "Event.time as HH:MM:SS.nnnnnnnnn"},
@@ -722,12 +754,15 @@ constexpr FieldDef kFieldDefs[] = {
     {"evt.hostname", FT::kString, AK::kNone, exEvtHostname, "Event.node_name"},
     {"evt.source", FT::kString, AK::kNone, exEvtSource, "always `syscall`"},
     {"evt.res", FT::kString, AK::kNone, exEvtRes,
-     "process_exec: SUCCESS; process_lsm: SUCCESS, or the errno name of return_errno (EPERM)"},
-    {"evt.rawres", FT::kNumber, AK::kNone, exEvtRawres, "process_exec: 0; process_lsm: -return_errno"},
-    {"evt.failed", FT::kNumber, AK::kNone, exEvtFailed, "process_lsm: return_errno != 0"},
+     "process_exec: SUCCESS; process_lsm/process_kprobe: SUCCESS, or the errno name of evt.rawres < 0 (EPERM)"},
+    {"evt.rawres", FT::kNumber, AK::kNone, exEvtRawres,
+     "process_exec: 0; process_lsm: -return_errno; process_kprobe: the return probe's integer `return`, "
+     "else -return_errno"},
+    {"evt.failed", FT::kNumber, AK::kNone, exEvtFailed, "process_lsm/process_kprobe: evt.rawres < 0"},
     {"evt.arg", FT::kString, AK::kName, exEvtArg,
-     "process_lsm args: evt.arg.LABEL (or evt.arg[LABEL]) is the arg with that label, evt.arg[N] the N-th"},
-    {"evt.args", FT::kString, AK::kNone, exEvtArgs, "process_lsm args as `label=value ...`"},
+     "process_lsm/process_kprobe args: evt.arg.LABEL (or evt.arg[LABEL]) is the arg with that label, "
+     "evt.arg[N] the N-th"},
+    {"evt.args", FT::kString, AK::kNone, exEvtArgs, "process_lsm/process_kprobe args as `label=value ...`"},
     {"proc.name", FT::kString, AK::kNone, exName<0>, "process.comm (else basename of process.binary)"},
     {"proc.exe", FT::kString, AK::kNone, exExe<0>,
      "process.binary (Falco: argv[0]; Vigil records the resolved path, not argv[0])"},
@@ -766,9 +801,10 @@ constexpr FieldDef kFieldDefs[] = {
     {"thread.cap_permitted", FT::kString, AK::kNone, exCaps<1>, "process.cap.permitted"},
     {"thread.cap_inheritable", FT::kString, AK::kNone, exCaps<2>, "process.cap.inheritable"},
     {"fd.name", FT::kString, AK::kNone, exFdName,
-     "process_lsm.path; for a socket `cip:cport->sip:sport`, or `sip:sport` when the source is not known yet"},
-    {"fd.directory", FT::kString, AK::kNone, exFdDirectory, "dirname of process_lsm.path"},
-    {"fd.filename", FT::kString, AK::kNone, exFdFilename, "basename of process_lsm.path"},
+     "process_lsm.path (process_kprobe: the first file_arg); for a socket `cip:cport->sip:sport`, or "
+     "`sip:sport` when the source is not known yet"},
+    {"fd.directory", FT::kString, AK::kNone, exFdDirectory, "dirname of fd.name's path"},
+    {"fd.filename", FT::kString, AK::kNone, exFdFilename, "basename of fd.name's path"},
     {"fd.type", FT::kString, AK::kNone, exFdType, "`file` with a path; `ipv4`/`ipv6` with a socket address"},
     {"fd.typechar", FT::kString, AK::kNone, exFdTypechar, "`f` with a path; `4`/`6` with a socket address"},
     {"evt.is_open_read", FT::kString, AK::kNone, exOpenFlag<0>, "file_open: file_flags open for reading"},
@@ -803,16 +839,20 @@ constexpr FieldDef kFieldDefs[] = {
      "process.container.image without tag and digest"},
     {"container.image.tag", FT::kString, AK::kNone, exContainerImage<2>, "tag of process.container.image"},
     {"container.type", FT::kString, AK::kNone, exContainerRuntime, "process.container.runtime"},
-    {"policy.name", FT::kString, AK::kNone, exPolicyName, "process_lsm.policy_name (Vigil)"},
-    {"policy.action", FT::kString, AK::kNone, exPolicyAction, "process_lsm.action: Post, Override, Sigkill (Vigil)"},
-    {"policy.mode", FT::kString, AK::kNone, exPolicyMode, "process_lsm.mode: enforce, monitor (Vigil)"},
+    {"policy.name", FT::kString, AK::kNone, exPolicyName, "process_lsm/process_kprobe.policy_name (Vigil)"},
+    {"policy.action", FT::kString, AK::kNone, exPolicyAction,
+     "process_lsm/process_kprobe.action: Post, Override, Sigkill, Signal (Vigil)"},
+    {"policy.mode", FT::kString, AK::kNone, exPolicyMode, "process_lsm/process_kprobe.mode: enforce, monitor (Vigil)"},
     {"policy.outcome", FT::kString, AK::kNone, exPolicyOutcome,
-     "process_lsm.outcome: posted, denied, killed, would_deny, would_kill (Vigil)"},
-    {"policy.selector", FT::kNumber, AK::kNone, exPolicySelector, "process_lsm.selector (Vigil)"},
-    {"policy.message", FT::kString, AK::kNone, exPolicyMessage, "process_lsm.message (Vigil)"},
-    {"policy.tags", FT::kString, AK::kNone, exPolicyTags, "process_lsm.tags, one value each (Vigil)"},
-    {"hook", FT::kString, AK::kNone, exHook, "process_lsm.hook (Vigil)"},
-    {"policy.hook", FT::kString, AK::kNone, exHook, "process_lsm.hook (Vigil)"},
+     "process_lsm/process_kprobe.outcome: posted, denied, killed, signaled, would_deny, would_kill, "
+     "would_signal (Vigil)"},
+    {"policy.selector", FT::kNumber, AK::kNone, exPolicySelector, "process_lsm/process_kprobe.selector (Vigil)"},
+    {"policy.signal", FT::kNumber, AK::kNone, exPolicySignal,
+     "process_lsm/process_kprobe.signal: the Signal action's signal number (Vigil)"},
+    {"policy.message", FT::kString, AK::kNone, exPolicyMessage, "process_lsm/process_kprobe.message (Vigil)"},
+    {"policy.tags", FT::kString, AK::kNone, exPolicyTags, "process_lsm/process_kprobe.tags, one value each (Vigil)"},
+    {"hook", FT::kString, AK::kNone, exHook, "process_lsm.hook, process_kprobe.function_name (Vigil)"},
+    {"policy.hook", FT::kString, AK::kNone, exHook, "process_lsm.hook, process_kprobe.function_name (Vigil)"},
 };
 
 // Falco fields Vigil's schema cannot provide, and what is missing.
@@ -952,16 +992,45 @@ std::string FieldValues::render(size_t i) const {
   return {};
 }
 
+namespace {
+// Generic LSM hooks and the Falco system call each stands for. The hook cannot
+// tell mkdir from mkdirat: the older name is given, and Falco's own rules list
+// both (`evt.type in (mkdir, mkdirat)`).
+struct HookType {
+  std::string_view hook, type;
+};
+constexpr HookType kLsmHookTypes[] = {
+    {"file_open", "openat"},        {"socket_connect", "connect"}, {"path_unlink", "unlink"},
+    {"path_rmdir", "rmdir"},        {"path_mkdir", "mkdir"},       {"path_rename", "rename"},
+    {"path_link", "link"},          {"path_symlink", "symlink"},   {"path_chmod", "chmod"},
+    {"path_chown", "chown"},        {"path_truncate", "truncate"}, {"socket_create", "socket"},
+    {"socket_bind", "bind"},        {"socket_listen", "listen"},   {"task_kill", "kill"},
+    {"ptrace_access_check", "ptrace"}, {"sb_mount", "mount"},      {"file_mprotect", "mprotect"},
+    {"mmap_file", "mmap"},          {"bpf", "bpf"},
+};
+constexpr std::string_view kSyscallPrefixes[] = {"sys_", "__x64_sys_", "__arm64_sys_", "__ia32_sys_"};
+}  // namespace
+
+std::string_view lsmHookEventType(std::string_view hook) {
+  for (const auto& h : kLsmHookTypes) {
+    if (h.hook == hook) return h.type;
+  }
+  return hook;
+}
+
+std::string_view kprobeEventType(std::string_view function) {
+  for (std::string_view p : kSyscallPrefixes) {
+    if (function.size() > p.size() && function.substr(0, p.size()) == p) return function.substr(p.size());
+  }
+  return function;
+}
+
 std::string_view eventTypeOf(const api::Event& ev) {
   switch (ev.event_case()) {
     case api::Event::kProcessExec: return "execve";
     case api::Event::kProcessExit: return "procexit";
-    case api::Event::kProcessLsm: {
-      const std::string& h = ev.process_lsm().hook();
-      if (h == "file_open") return "openat";
-      if (h == "socket_connect") return "connect";
-      return sv(h);
-    }
+    case api::Event::kProcessLsm: return lsmHookEventType(sv(ev.process_lsm().hook()));
+    case api::Event::kProcessKprobe: return kprobeEventType(sv(ev.process_kprobe().function_name()));
     default: return {};
   }
 }
@@ -969,6 +1038,18 @@ std::string_view eventTypeOf(const api::Event& ev) {
 bool isEmittedEventType(std::string_view t) {
   return t == "execve" || t == "procexit" || t == "openat" || t == "connect" ||
          t == "bprm_check_security";
+}
+
+std::string eventTypeSources(const std::vector<std::string>& types) {
+  std::vector<std::string> hooks, kprobes;
+  for (const auto& t : types) {
+    for (const auto& h : kLsmHookTypes) {
+      if (h.type == t) hooks.emplace_back(h.hook);
+    }
+    kprobes.push_back("sys_" + t);
+  }
+  std::string k = absl::StrCat("kprobes ", absl::StrJoin(kprobes, ", "));
+  return hooks.empty() ? k : absl::StrCat("lsmhooks ", absl::StrJoin(hooks, ", "), " or ", k);
 }
 
 void EventView::reset(const api::Event& e, uint64_t seq) {
@@ -993,6 +1074,25 @@ void EventView::reset(const api::Event& e, uint64_t seq) {
       lsm = &e.process_lsm();
       proc = &lsm->process();
       parent = &lsm->parent();
+      policy = true;
+      args = &lsm->args();
+      hook = sv(lsm->hook());
+      path = sv(lsm->path());
+      break;
+    case api::Event::kProcessKprobe:
+      kind = Kind::kKprobe;
+      kprobe = &e.process_kprobe();
+      proc = &kprobe->process();
+      parent = &kprobe->parent();
+      policy = true;
+      args = &kprobe->args();
+      hook = sv(kprobe->function_name());
+      for (const auto& a : kprobe->args()) {
+        if (a.value_case() == api::Arg::kFileArg && !a.file_arg().empty()) {
+          path = sv(a.file_arg());
+          break;
+        }
+      }
       break;
     default: break;
   }

@@ -52,13 +52,19 @@ struct FieldValues {
 
 // The event being evaluated, with what the extractors derive lazily.
 struct EventView {
-  enum class Kind { kOther, kExec, kExit, kLsm };
+  enum class Kind { kOther, kExec, kExit, kLsm, kKprobe };
   const api::Event* ev = nullptr;
   Kind kind = Kind::kOther;
   const api::Process* proc = nullptr;
   const api::Process* parent = nullptr;
   const google::protobuf::RepeatedPtrField<api::Process>* ancestors = nullptr;
-  const api::ProcessLsm* lsm = nullptr;
+  const api::ProcessLsm* lsm = nullptr;        // process_lsm only
+  const api::ProcessKprobe* kprobe = nullptr;  // process_kprobe only
+  // A policy's decision (process_lsm or process_kprobe): what both carry.
+  bool policy = false;
+  const google::protobuf::RepeatedPtrField<api::Arg>* args = nullptr;
+  std::string_view hook;  // process_lsm.hook, process_kprobe.function_name
+  std::string_view path;  // process_lsm.path; a kprobe's first file argument
   std::string_view evt_type;
   uint64_t num = 0;          // evt.num: 1-based count of events the engine saw
   uint32_t extract_errors = 0;  // malformed values met while extracting (runtime errors)
@@ -107,10 +113,24 @@ absl::StatusOr<FieldRef> resolveField(const std::string& name, bool has_arg, con
 absl::StatusOr<FieldRef> resolveFieldToken(const std::string& token);
 
 // The event type Vigil gives an event (Falco's evt.type): "execve", "procexit",
-// "openat", "connect", or the LSM hook name. Empty for status and rule alerts.
+// the system call an LSM hook stands for ("openat", "connect", "mkdir", ...:
+// lsmHookEventType), else the LSM hook name; for a kprobe the function name,
+// a system call's without its sys_ prefix ("sys_linkat" -> "linkat"). Empty
+// for status and rule alerts.
 std::string_view eventTypeOf(const api::Event& ev);
-// The evt.type values Vigil's events can have (for dormant-rule warnings).
+// The Falco evt.type of a generic LSM hook's events ("path_mkdir" -> "mkdir"),
+// or the hook itself where no system call fits.
+std::string_view lsmHookEventType(std::string_view hook);
+// The evt.type of a kprobe on `function`: sys_X, __x64_sys_X, __arm64_sys_X
+// and __ia32_sys_X give X; any other function its own name.
+std::string_view kprobeEventType(std::string_view function);
+// The evt.type values Vigil's built-in hooks emit with no policy (execve,
+// procexit, openat, connect, bprm_check_security).
 bool isEmittedEventType(std::string_view t);
+// The policies whose events have one of `types`, which the built-in hooks do
+// not emit: "lsmhooks path_mkdir or kprobes sys_mkdir, sys_mkdirat" (for
+// dormant-rule warnings).
+std::string eventTypeSources(const std::vector<std::string>& types);
 
 // Markdown table of every mapped and every unavailable field.
 std::string fieldTableMarkdown();

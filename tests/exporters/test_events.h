@@ -101,6 +101,40 @@ inline api::Event lsmEvent(api::Outcome outcome, api::PolicyMode mode) {
   return ev;
 }
 
+// A kprobe on a system call with a file and an int argument, a return value
+// and the Signal action (as hooks_enforce.sh's events).
+inline api::Event kprobeEvent(api::Action action, api::Outcome outcome, api::PolicyMode mode) {
+  api::Event ev;
+  auto* k = ev.mutable_process_kprobe();
+  fillProcess(k->mutable_process(), "ZXhlYw", 812, "/usr/bin/bash");
+  fillProcess(k->mutable_parent(), "cGFyZW50", 790, "/usr/sbin/sshd");
+  k->set_function_name("sys_linkat");
+  k->set_policy_name("no-links|to=etc");
+  k->set_selector(1);
+  k->set_action(action);
+  k->set_outcome(outcome);
+  k->set_mode(mode);
+  k->set_return_errno(outcome == api::OUTCOME_DENIED ? -1 : 0);
+  k->set_mechanism(action == api::ACTION_OVERRIDE ? "fmod_ret" : "fentry");
+  if (action == api::ACTION_SIGNAL) k->set_signal(10);
+  k->set_message("hard link to /etc");
+  k->add_tags("mitre:T1222");
+  auto* a = k->add_args();
+  a->set_label("olddfd");
+  a->set_int_arg(-100);
+  a = k->add_args();
+  a->set_label("oldname");
+  a->set_file_arg("/etc/shadow");
+  a = k->add_args();
+  a->set_label("newname");
+  a->set_string_arg("/tmp/x=y");
+  k->mutable_return_()->set_int_arg(-1);
+  ev.set_node_name("web-1");
+  ev.set_time("2026-11-23T18:40:12.123456789Z");
+  ev.set_schema_version(1);
+  return ev;
+}
+
 inline api::Event statusEvent() {
   api::Event ev;
   auto* s = ev.mutable_status();

@@ -82,6 +82,19 @@ void collect(const Value& v, const std::string& path, std::set<std::string>* lea
   }
 }
 
+api::Event lsmSignalEvent(api::Outcome outcome, api::PolicyMode mode);
+
+// A kprobe with a socket and a sockaddr argument (endpoints in every format).
+api::Event kprobeSocketEvent() {
+  api::Event ev = kprobeEvent(api::ACTION_OVERRIDE, api::OUTCOME_DENIED, api::POLICY_MODE_ENFORCE);
+  auto* k = ev.mutable_process_kprobe();
+  k->set_function_name("security_socket_connect");
+  k->clear_args();
+  k->add_args()->set_sock_arg("tcp 10.0.0.5:41234 -> 0.0.0.0:0");
+  k->add_args()->set_sock_arg("inet 203.0.113.9:4444");
+  return ev;
+}
+
 std::vector<api::Event> allSamples() {
   return {execEvent(),
           exitEvent(),
@@ -89,8 +102,30 @@ std::vector<api::Event> allSamples() {
           lsmEvent(api::OUTCOME_WOULD_DENY, api::POLICY_MODE_MONITOR),
           lsmEvent(api::OUTCOME_KILLED, api::POLICY_MODE_ENFORCE),
           lsmEvent(api::OUTCOME_POSTED, api::POLICY_MODE_ENFORCE),
+          lsmSignalEvent(api::OUTCOME_SIGNALED, api::POLICY_MODE_ENFORCE),
+          kprobeEvent(api::ACTION_SIGNAL, api::OUTCOME_SIGNALED, api::POLICY_MODE_ENFORCE),
+          kprobeEvent(api::ACTION_OVERRIDE, api::OUTCOME_DENIED, api::POLICY_MODE_ENFORCE),
+          kprobeEvent(api::ACTION_SIGKILL, api::OUTCOME_WOULD_KILL, api::POLICY_MODE_MONITOR),
+          kprobeEvent(api::ACTION_POST, api::OUTCOME_POSTED, api::POLICY_MODE_ENFORCE),
+          kprobeSocketEvent(),
           statusEvent(),
           ruleAlertEvent()};
+}
+
+// An LSM event with the Signal action (generic hook task_kill).
+api::Event lsmSignalEvent(api::Outcome outcome, api::PolicyMode mode) {
+  api::Event ev = lsmEvent(outcome, mode);
+  auto* l = ev.mutable_process_lsm();
+  l->set_hook("task_kill");
+  l->set_action(api::ACTION_SIGNAL);
+  l->set_signal(10);
+  l->set_return_errno(0);
+  l->clear_path();
+  l->clear_args();
+  auto* a = l->add_args();
+  a->set_label("target");
+  a->set_int_arg(4242);
+  return ev;
 }
 
 TEST(ExportersFormat, JsonIsTheCanonicalRendering) {
@@ -330,6 +365,264 @@ TEST(ExportersFormat, Severities) {
   EXPECT_EQ(cefSeverity(2), 8);
   EXPECT_EQ(ocsfSeverityId(3), 4);
   EXPECT_EQ(eventTimeNs(execEvent()), 1795459212123456789LL);
+}
+
+TEST(ExportersFormat, JsonKprobe) {
+  api::Event ev = kprobeEvent(api::ACTION_SIGNAL, api::OUTCOME_SIGNALED, api::POLICY_MODE_ENFORCE);
+  Struct s = parse(render(Format::kJson, ev));
+  EXPECT_EQ(str(s, "process_kprobe.function_name"), "sys_linkat");
+  EXPECT_EQ(str(s, "process_kprobe.outcome"), "OUTCOME_SIGNALED");
+  EXPECT_EQ(num(s, "process_kprobe.signal"), 10);
+  EXPECT_EQ(str(s, "process_kprobe.return.int_arg"), "-1");
+  EXPECT_EQ(eventTypeName(ev), "process_kprobe");
+}
+
+TEST(ExportersFormat, EcsKprobe) {
+  Struct d = parse(renderEcs(kprobeEvent(api::ACTION_OVERRIDE, api::OUTCOME_DENIED, api::POLICY_MODE_ENFORCE)));
+  EXPECT_EQ(str(d, "event.kind"), "alert");
+  EXPECT_EQ(str(d, "event.dataset"), "vigil.process_kprobe");
+  EXPECT_EQ(strs(d, "event.category"), std::vector<std::string>{"file"});
+  EXPECT_EQ(strs(d, "event.type"), (std::vector<std::string>{"creation", "denied"}));
+  EXPECT_EQ(str(d, "event.action"), "denied");
+  EXPECT_EQ(str(d, "event.outcome"), "failure");
+  EXPECT_EQ(num(d, "event.severity"), 3);
+  EXPECT_EQ(str(d, "process.executable"), "/usr/bin/bash");
+  EXPECT_EQ(num(d, "process.pid"), 812);
+  EXPECT_EQ(str(d, "process.parent.executable"), "/usr/sbin/sshd");
+  EXPECT_EQ(str(d, "rule.name"), "no-links|to=etc");
+  EXPECT_EQ(str(d, "rule.ruleset"), "vigil");
+  EXPECT_EQ(str(d, "rule.description"), "hard link to /etc");
+  EXPECT_EQ(str(d, "message"), "hard link to /etc");
+  EXPECT_EQ(str(d, "file.path"), "/etc/shadow");  // the first file argument
+  EXPECT_EQ(str(d, "file.name"), "shadow");
+  EXPECT_EQ(strs(d, "tags"), std::vector<std::string>{"mitre:T1222"});
+  EXPECT_EQ(str(d, "vigil.kprobe.function_name"), "sys_linkat");
+  EXPECT_EQ(num(d, "vigil.kprobe.selector"), 1);
+  EXPECT_EQ(str(d, "vigil.kprobe.action"), "override");
+  EXPECT_EQ(str(d, "vigil.kprobe.outcome"), "denied");
+  EXPECT_EQ(str(d, "vigil.kprobe.mode"), "enforce");
+  EXPECT_EQ(num(d, "vigil.kprobe.return_errno"), -1);
+  EXPECT_EQ(str(d, "vigil.kprobe.mechanism"), "fmod_ret");
+  EXPECT_EQ(num(d, "vigil.kprobe.return.int_arg"), -1);
+  EXPECT_EQ(at(d, "vigil.kprobe.signal"), nullptr);
+  EXPECT_EQ(at(d, "vigil.lsm"), nullptr);
+  const Value* args = at(d, "vigil.kprobe.args");
+  ASSERT_TRUE(args && args->list_value().values_size() == 3);
+  const Struct& a1 = args->list_value().values(1).struct_value();
+  EXPECT_EQ(str(a1, "label"), "oldname");
+  EXPECT_EQ(str(a1, "file_arg"), "/etc/shadow");
+  EXPECT_EQ(num(args->list_value().values(0).struct_value(), "int_arg"), -100);
+
+  Struct g = parse(renderEcs(kprobeEvent(api::ACTION_SIGNAL, api::OUTCOME_SIGNALED, api::POLICY_MODE_ENFORCE)));
+  EXPECT_EQ(strs(g, "event.type"), (std::vector<std::string>{"creation", "allowed"}));
+  EXPECT_EQ(str(g, "event.action"), "signaled");
+  EXPECT_EQ(str(g, "event.outcome"), "success");
+  EXPECT_EQ(num(g, "event.severity"), 3);
+  EXPECT_EQ(str(g, "vigil.kprobe.action"), "signal");
+  EXPECT_EQ(num(g, "vigil.kprobe.signal"), 10);
+  EXPECT_EQ(str(g, "vigil.kprobe.signal_name"), "SIGUSR1");
+  EXPECT_EQ(str(g, "vigil.kprobe.mechanism"), "fentry");
+
+  Struct w = parse(renderEcs(kprobeEvent(api::ACTION_SIGKILL, api::OUTCOME_WOULD_KILL, api::POLICY_MODE_MONITOR)));
+  EXPECT_EQ(str(w, "event.action"), "would_kill");
+  EXPECT_EQ(str(w, "event.outcome"), "success");
+  EXPECT_EQ(str(w, "vigil.kprobe.mode"), "monitor");
+  EXPECT_EQ(num(w, "event.severity"), 4);
+
+  // A kprobe on a function with no file or socket argument is about the process.
+  api::Event plain = kprobeEvent(api::ACTION_POST, api::OUTCOME_POSTED, api::POLICY_MODE_ENFORCE);
+  plain.mutable_process_kprobe()->set_function_name("sys_getpgid");
+  plain.mutable_process_kprobe()->mutable_args()->DeleteSubrange(1, 2);
+  Struct p = parse(renderEcs(plain));
+  EXPECT_EQ(strs(p, "event.category"), std::vector<std::string>{"process"});
+  EXPECT_EQ(strs(p, "event.type"), (std::vector<std::string>{"info", "allowed"}));
+  EXPECT_EQ(at(p, "file.path"), nullptr);
+  EXPECT_EQ(num(p, "event.severity"), 5);
+}
+
+TEST(ExportersFormat, EcsLsmGenericHooks) {
+  Struct k = parse(renderEcs(lsmSignalEvent(api::OUTCOME_SIGNALED, api::POLICY_MODE_ENFORCE)));
+  EXPECT_EQ(strs(k, "event.category"), std::vector<std::string>{"process"});
+  EXPECT_EQ(strs(k, "event.type"), (std::vector<std::string>{"end", "allowed"}));
+  EXPECT_EQ(str(k, "event.action"), "signaled");
+  EXPECT_EQ(str(k, "vigil.lsm.hook"), "task_kill");
+  EXPECT_EQ(str(k, "vigil.lsm.action"), "signal");
+  EXPECT_EQ(str(k, "vigil.lsm.signal_name"), "SIGUSR1");
+  EXPECT_EQ(at(k, "file.path"), nullptr);
+
+  api::Event conn = lsmEvent(api::OUTCOME_DENIED, api::POLICY_MODE_ENFORCE);
+  auto* l = conn.mutable_process_lsm();
+  l->set_hook("socket_connect");
+  l->clear_path();
+  l->clear_args();
+  l->add_args()->set_sock_arg("inet 10.1.2.3:80");
+  Struct c = parse(renderEcs(conn));
+  EXPECT_EQ(strs(c, "event.category"), std::vector<std::string>{"network"});
+  EXPECT_EQ(strs(c, "event.type"), (std::vector<std::string>{"connection", "denied"}));
+  EXPECT_EQ(str(c, "destination.ip"), "10.1.2.3");
+  EXPECT_EQ(num(c, "destination.port"), 80);
+  EXPECT_EQ(str(c, "network.type"), "ipv4");
+  EXPECT_EQ(at(c, "source.ip"), nullptr);
+  const Value* ca = at(c, "vigil.lsm.args");
+  ASSERT_TRUE(ca && ca->list_value().values_size() == 1);
+  EXPECT_EQ(str(ca->list_value().values(0).struct_value(), "sock_arg"), "inet 10.1.2.3:80");
+
+  api::Event rm = lsmEvent(api::OUTCOME_WOULD_DENY, api::POLICY_MODE_MONITOR);
+  rm.mutable_process_lsm()->set_hook("path_unlink");
+  Struct u = parse(renderEcs(rm));
+  EXPECT_EQ(strs(u, "event.category"), std::vector<std::string>{"file"});
+  EXPECT_EQ(strs(u, "event.type"), (std::vector<std::string>{"deletion", "allowed"}));
+
+  // Kprobes are classed by function name too: readlink reads, mkdir creates.
+  const std::pair<const char*, const char*> kinds[] = {
+      {"sys_readlinkat", "access"}, {"sys_unlinkat", "deletion"}, {"sys_mkdirat", "creation"},
+      {"sys_renameat2", "change"}, {"security_file_permission", "access"}};
+  for (const auto& [fn, type] : kinds) {
+    api::Event k = kprobeEvent(api::ACTION_POST, api::OUTCOME_POSTED, api::POLICY_MODE_ENFORCE);
+    k.mutable_process_kprobe()->set_function_name(fn);
+    EXPECT_EQ(strs(parse(renderEcs(k)), "event.type"), (std::vector<std::string>{type, "allowed"})) << fn;
+  }
+}
+
+TEST(ExportersFormat, SocketArgumentsAreEndpoints) {
+  // A kprobe with a socket: source and destination, transport; a sockaddr
+  // argument wins as the destination.
+  api::Event ev = kprobeEvent(api::ACTION_POST, api::OUTCOME_POSTED, api::POLICY_MODE_ENFORCE);
+  auto* k = ev.mutable_process_kprobe();
+  k->set_function_name("tcp_connect");
+  k->clear_args();
+  k->add_args()->set_sock_arg("tcp 10.0.0.5:41234 -> 203.0.113.9:4444");
+  Struct e = parse(renderEcs(ev));
+  EXPECT_EQ(strs(e, "event.category"), std::vector<std::string>{"network"});
+  EXPECT_EQ(strs(e, "event.type"), (std::vector<std::string>{"connection", "allowed"}));
+  EXPECT_EQ(str(e, "source.ip"), "10.0.0.5");
+  EXPECT_EQ(num(e, "source.port"), 41234);
+  EXPECT_EQ(str(e, "destination.ip"), "203.0.113.9");
+  EXPECT_EQ(num(e, "destination.port"), 4444);
+  EXPECT_EQ(str(e, "network.transport"), "tcp");
+  EXPECT_EQ(str(e, "network.type"), "ipv4");
+  Struct o = parse(renderOcsf(ev));
+  const Struct& ev0 = at(o, "evidences")->list_value().values(0).struct_value();
+  EXPECT_EQ(str(ev0, "src_endpoint.ip"), "10.0.0.5");
+  EXPECT_EQ(num(ev0, "dst_endpoint.port"), 4444);
+  EXPECT_EQ(str(ev0, "connection_info.protocol_name"), "tcp");
+  std::string cef = renderCef(ev);
+  EXPECT_NE(cef.find(" src=10.0.0.5 spt=41234 dst=203.0.113.9 dpt=4444 proto=TCP "), std::string::npos) << cef;
+
+  // socket_connect before the bind: an unbound socket and the sockaddr (IPv6).
+  k->clear_args();
+  k->add_args()->set_sock_arg("udp 0.0.0.0:0 -> 0.0.0.0:0");
+  k->add_args()->set_sock_arg("inet6 [2001:db8::7]:53");
+  k->add_args()->set_sock_arg("family 1");
+  Struct u = parse(renderEcs(ev));
+  EXPECT_EQ(at(u, "source.ip"), nullptr);
+  EXPECT_EQ(str(u, "destination.ip"), "2001:db8::7");
+  EXPECT_EQ(num(u, "destination.port"), 53);
+  EXPECT_EQ(str(u, "network.transport"), "udp");
+  EXPECT_EQ(str(u, "network.type"), "ipv6");
+
+  // Malformed or non-IP socket text adds no endpoint.
+  k->clear_args();
+  k->add_args()->set_sock_arg("unreadable");
+  k->add_args()->set_sock_arg("family 1");
+  k->add_args()->set_sock_arg("inet 1.2.3.4");
+  Struct m = parse(renderEcs(ev));
+  EXPECT_EQ(at(m, "destination.ip"), nullptr);
+  EXPECT_EQ(at(m, "network.type"), nullptr);
+}
+
+TEST(ExportersFormat, OcsfKprobeAndSignal) {
+  Struct d = parse(renderOcsf(kprobeEvent(api::ACTION_OVERRIDE, api::OUTCOME_DENIED, api::POLICY_MODE_ENFORCE)));
+  EXPECT_EQ(num(d, "class_uid"), 2004);
+  EXPECT_EQ(str(d, "class_name"), "Detection Finding");
+  EXPECT_EQ(num(d, "type_uid"), 200401);
+  EXPECT_EQ(num(d, "action_id"), 2);
+  EXPECT_EQ(str(d, "action"), "Denied");
+  EXPECT_EQ(num(d, "disposition_id"), 2);
+  EXPECT_EQ(str(d, "disposition"), "Blocked");
+  EXPECT_EQ(num(d, "severity_id"), 4);
+  EXPECT_EQ(str(d, "message"), "hard link to /etc");
+  EXPECT_EQ(str(d, "finding_info.title"), "hard link to /etc");
+  EXPECT_EQ(str(d, "finding_info.desc"), "policy no-links|to=etc selector 1 on sys_linkat (enforce mode): denied");
+  EXPECT_EQ(str(d, "finding_info.analytic.name"), "no-links|to=etc");
+  EXPECT_EQ(str(d, "finding_info.analytic.uid"), "no-links|to=etc/1");
+  EXPECT_EQ(str(d, "finding_info.uid").size(), 16u);
+  EXPECT_EQ(str(d, "unmapped.function_name"), "sys_linkat");
+  EXPECT_EQ(str(d, "unmapped.policy_action"), "override");
+  EXPECT_EQ(str(d, "unmapped.outcome"), "denied");
+  EXPECT_EQ(str(d, "unmapped.mechanism"), "fmod_ret");
+  EXPECT_EQ(num(d, "unmapped.return_errno"), -1);
+  EXPECT_EQ(num(d, "unmapped.return.int_arg"), -1);
+  EXPECT_EQ(strs(d, "unmapped.tags"), std::vector<std::string>{"mitre:T1222"});
+  EXPECT_EQ(at(d, "unmapped.hook"), nullptr);
+  const Value* ev = at(d, "evidences");
+  ASSERT_TRUE(ev && ev->list_value().values_size() == 1);
+  const Struct& e0 = ev->list_value().values(0).struct_value();
+  EXPECT_EQ(str(e0, "file.path"), "/etc/shadow");
+  EXPECT_EQ(str(e0, "process.file.path"), "/usr/bin/bash");
+  EXPECT_EQ(str(e0, "process.parent_process.file.path"), "/usr/sbin/sshd");
+  EXPECT_EQ(str(d, "actor.process.file.path"), "/usr/bin/bash");
+
+  Struct g = parse(renderOcsf(kprobeEvent(api::ACTION_SIGNAL, api::OUTCOME_SIGNALED, api::POLICY_MODE_ENFORCE)));
+  EXPECT_EQ(num(g, "action_id"), 99);
+  EXPECT_EQ(str(g, "action"), "Other");
+  EXPECT_EQ(num(g, "disposition_id"), 7);
+  EXPECT_EQ(str(g, "disposition"), "Custom Action");
+  EXPECT_EQ(num(g, "severity_id"), 4);
+  EXPECT_EQ(num(g, "unmapped.signal"), 10);
+  EXPECT_EQ(str(g, "unmapped.signal_name"), "SIGUSR1");
+
+  Struct w = parse(renderOcsf(lsmSignalEvent(api::OUTCOME_WOULD_SIGNAL, api::POLICY_MODE_MONITOR)));
+  EXPECT_EQ(num(w, "action_id"), 1);
+  EXPECT_EQ(str(w, "action"), "Allowed");
+  EXPECT_EQ(num(w, "disposition_id"), 15);
+  EXPECT_EQ(str(w, "disposition"), "Detected");
+  EXPECT_EQ(num(w, "severity_id"), 3);
+  EXPECT_EQ(str(w, "unmapped.hook"), "task_kill");
+  EXPECT_EQ(str(w, "unmapped.outcome"), "would_signal");
+
+  Struct p = parse(renderOcsf(kprobeEvent(api::ACTION_POST, api::OUTCOME_POSTED, api::POLICY_MODE_ENFORCE)));
+  EXPECT_EQ(str(p, "action"), "Allowed");
+  EXPECT_EQ(str(p, "disposition"), "Logged");
+}
+
+TEST(ExportersFormat, CefKprobe) {
+  api::Event ev = kprobeEvent(api::ACTION_SIGNAL, api::OUTCOME_SIGNALED, api::POLICY_MODE_ENFORCE);
+  ev.mutable_process_kprobe()->mutable_return_()->set_string_arg("a=b\nc");
+  EXPECT_EQ(renderCef(ev),
+            "CEF:0|Vigil|vigild|" VIGIL_VERSION "|policy:no-links\\|to=etc|hard link to /etc|7|"
+            "rt=1795459212123 dvchost=web-1 cat=process_kprobe spid=812 sproc=/usr/bin/bash suid=1000 "
+            "suser=root act=signaled outcome=success filePath=/etc/shadow fname=shadow "
+            "cs1Label=execId cs1=ZXhlYw cs2Label=arguments cs2=-c 'echo a\\=b|c' cs3Label=parentBinary "
+            "cs3=/usr/sbin/sshd cs4Label=policy cs4=no-links|to\\=etc cs5Label=function cs5=sys_linkat "
+            "cs6Label=mode cs6=enforce cn1Label=returnErrno cn1=0 cn2Label=selector cn2=1 "
+            "cn3Label=signal cn3=10 flexString1Label=return flexString1=a\\=b\\nc msg=hard link to /etc");
+
+  api::Event d = kprobeEvent(api::ACTION_OVERRIDE, api::OUTCOME_DENIED, api::POLICY_MODE_ENFORCE);
+  d.mutable_process_kprobe()->clear_message();
+  std::string cef = renderCef(d);
+  EXPECT_EQ(cef.rfind("CEF:0|Vigil|vigild|" VIGIL_VERSION "|policy:no-links\\|to=etc|denied sys_linkat|7|", 0), 0u)
+      << cef;
+  EXPECT_NE(cef.find(" act=denied outcome=failure "), std::string::npos) << cef;
+  EXPECT_NE(cef.find(" cn1Label=returnErrno cn1=-1 "), std::string::npos) << cef;
+  EXPECT_NE(cef.find(" flexString1Label=return flexString1=-1"), std::string::npos) << cef;
+  EXPECT_EQ(cef.find("cn3Label"), std::string::npos) << cef;
+
+  std::string k = renderCef(lsmSignalEvent(api::OUTCOME_WOULD_SIGNAL, api::POLICY_MODE_MONITOR));
+  EXPECT_NE(k.find("|policy:no-exec-from-tmp|exec from /tmp|6|"), std::string::npos) << k;
+  EXPECT_NE(k.find(" act=would_signal outcome=success "), std::string::npos) << k;
+  EXPECT_NE(k.find(" cs5Label=hook cs5=task_kill "), std::string::npos) << k;
+  EXPECT_NE(k.find(" cn3Label=signal cn3=10 "), std::string::npos) << k;
+}
+
+TEST(ExportersFormat, SignalSeverities) {
+  EXPECT_EQ(syslogSeverity(kprobeEvent(api::ACTION_SIGKILL, api::OUTCOME_KILLED, api::POLICY_MODE_ENFORCE)), 2);
+  EXPECT_EQ(syslogSeverity(kprobeEvent(api::ACTION_SIGNAL, api::OUTCOME_SIGNALED, api::POLICY_MODE_ENFORCE)), 3);
+  EXPECT_EQ(syslogSeverity(kprobeEvent(api::ACTION_OVERRIDE, api::OUTCOME_DENIED, api::POLICY_MODE_ENFORCE)), 3);
+  EXPECT_EQ(syslogSeverity(kprobeEvent(api::ACTION_SIGNAL, api::OUTCOME_WOULD_SIGNAL, api::POLICY_MODE_MONITOR)), 4);
+  EXPECT_EQ(syslogSeverity(kprobeEvent(api::ACTION_POST, api::OUTCOME_POSTED, api::POLICY_MODE_ENFORCE)), 5);
+  EXPECT_EQ(syslogSeverity(lsmSignalEvent(api::OUTCOME_SIGNALED, api::POLICY_MODE_ENFORCE)), 3);
+  EXPECT_EQ(syslogSeverity(lsmSignalEvent(api::OUTCOME_WOULD_SIGNAL, api::POLICY_MODE_MONITOR)), 4);
 }
 
 TEST(ExportersFormat, JsonStringEscapesAndRepairsUtf8) {

@@ -60,9 +60,10 @@ std::string compatMarkdown(const RuleEngine& e) {
                   "Regenerate: `VIGIL_UPDATE_DOCS=1 build-rules/tests/rules_corpus_test`.\n\n",
                   "**", compiled, " of ", total, " rules compile (", compiled * 100 / total,
                   "%)** against Vigil's fields (target: 80%). Of those, ", live,
-                  " can fire on the event types Vigil emits (execve, procexit, openat, connect, ",
-                  "bprm_check_security); ", compiled - live,
-                  " compile but wait for event types Vigil does not emit.\n\n",
+                  " can fire on the event types Vigil's built-in hooks emit (execve, procexit, openat, ",
+                  "connect, bprm_check_security); ", compiled - live,
+                  " compile and fire once a TracingPolicy hooks their system calls (spec.lsmhooks or ",
+                  "spec.kprobes; see rules.md).\n\n",
                   "A rule compiles when every field in its condition (macros expanded) and its\n",
                   "output maps onto `vigil::api::Event`; see [rules.md](rules.md) for the mapping.\n\n",
                   "## Rules\n\n| rule | line | status | missing field or construct |\n| --- | --- | --- | --- |\n");

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "rules/engine.h"
+#include "rules/fields.h"
 
 namespace vigil::rules {
 namespace {
@@ -251,6 +252,108 @@ TEST(RulesFields, LsmEventsAndVigilFields) {
   for (const auto& c : cases) EXPECT_EQ(matches(c.cond, ev), c.want) << c.cond;
   // Vigil fields have no value on events that are not policy decisions.
   EXPECT_FALSE(matches("policy.name exists", execEvent()));
+}
+
+// A kprobe on linkat as vigild reports it (hooks_enforce.sh's shape), with a
+// return probe's value.
+api::Event kprobeEvent(const std::string& function = "sys_linkat") {
+  return fromJson(R"({"process_kprobe":{
+    "process":{"pid":400,"ppid":100,"uid":1000,"binary":"/usr/bin/ln","arguments":"/etc/shadow /tmp/s","comm":"ln"},
+    "parent":{"pid":100,"comm":"bash","binary":"/usr/bin/bash"},
+    "function_name":")" + function + R"(","policy_name":"no-links","selector":2,"action":"ACTION_SIGNAL",
+    "outcome":"OUTCOME_SIGNALED","mode":"POLICY_MODE_ENFORCE","mechanism":"fexit","signal":10,
+    "message":"link to /etc","tags":["mitre:T1222","files"],
+    "args":[{"label":"olddfd","int_arg":"-100"},{"label":"oldname","file_arg":"/etc/shadow"},
+            {"label":"newname","string_arg":"/tmp/s"},{"label":"peer","sock_arg":"tcp 10.0.0.5:41234 -> 203.0.113.9:4444"}],
+    "return":{"int_arg":"-1"}},
+    "node_name":"web-1","time":"2026-11-23T18:43:00Z"})");
+}
+
+TEST(RulesFields, KprobeEventsAndVigilFields) {
+  auto ev = kprobeEvent();
+  const Case cases[] = {
+      {"evt.type = linkat", true},
+      {"evt.type in (link, linkat)", true},
+      {"evt.type = sys_linkat", false},
+      {"hook = sys_linkat and policy.hook = sys_linkat", true},
+      {"proc.name = ln and proc.pname = bash and proc.pid = 400 and user.uid = 1000", true},
+      {"proc.cmdline = \"ln /etc/shadow /tmp/s\"", true},
+      {"fd.name = /etc/shadow and fd.directory = /etc and fd.filename = shadow and fd.type = file", true},
+      {"evt.arg.oldname = /etc/shadow and evt.arg.newname = /tmp/s and evt.arg.olddfd = -100", true},
+      {"evt.arg[1] = /etc/shadow", true},
+      {"evt.args contains \"oldname=/etc/shadow\"", true},
+      {"fd.sip = 203.0.113.9 and fd.rport = 4444 and fd.sport = 4444 and fd.cip = 10.0.0.5 and fd.cport = 41234", true},
+      {"fd.l4proto = tcp", true},
+      {"evt.rawres = -1 and evt.res = EPERM and evt.failed = true", true},
+      {"policy.name = no-links and policy.action = Signal and policy.mode = enforce", true},
+      {"policy.outcome = signaled and policy.selector = 2 and policy.signal = 10", true},
+      {"policy.message = \"link to /etc\" and policy.tags = files", true},
+      {"evt.is_open_read exists or fd.num exists", false},
+  };
+  for (const auto& c : cases) EXPECT_EQ(matches(c.cond, ev), c.want) << c.cond;
+  // Without a return value evt.rawres is -return_errno.
+  auto noret = kprobeEvent();
+  noret.mutable_process_kprobe()->clear_return_();
+  EXPECT_TRUE(matches("evt.rawres = 0 and evt.res = SUCCESS and evt.failed = false", noret));
+  noret.mutable_process_kprobe()->set_return_errno(-2);
+  EXPECT_TRUE(matches("evt.rawres = -2 and evt.res = ENOENT", noret));
+  EXPECT_TRUE(matches("policy.outcome = would_signal",
+                      [] {
+                        auto w = kprobeEvent();
+                        w.mutable_process_kprobe()->set_outcome(api::OUTCOME_WOULD_SIGNAL);
+                        return w;
+                      }()));
+}
+
+TEST(RulesFields, KprobeAndLsmEventTypes) {
+  EXPECT_EQ(kprobeEventType("sys_linkat"), "linkat");
+  EXPECT_EQ(kprobeEventType("__x64_sys_openat"), "openat");
+  EXPECT_EQ(kprobeEventType("__arm64_sys_ptrace"), "ptrace");
+  EXPECT_EQ(kprobeEventType("security_file_permission"), "security_file_permission");
+  EXPECT_EQ(kprobeEventType("sys_"), "sys_");
+  EXPECT_EQ(eventTypeOf(kprobeEvent("security_file_permission")), "security_file_permission");
+  EXPECT_EQ(eventTypeOf(kprobeEvent("__x64_sys_unlinkat")), "unlinkat");
+  EXPECT_TRUE(matches("evt.type = security_file_permission and fd.name = /etc/shadow",
+                      kprobeEvent("security_file_permission")));
+  const std::pair<const char*, const char*> lsm[] = {
+      {"path_unlink", "unlink"}, {"path_rmdir", "rmdir"},   {"path_mkdir", "mkdir"},
+      {"path_rename", "rename"}, {"path_symlink", "symlink"}, {"path_link", "link"},
+      {"task_kill", "kill"},     {"socket_bind", "bind"},   {"socket_listen", "listen"},
+      {"sb_mount", "mount"},     {"ptrace_access_check", "ptrace"}, {"socket_connect", "connect"},
+      {"file_open", "openat"},   {"socket_create", "socket"}, {"file_permission", "file_permission"},
+      {"bprm_check_security", "bprm_check_security"}, {"capable", "capable"},
+  };
+  for (const auto& [hook, type] : lsm) {
+    auto ev = openEvent();
+    ev.mutable_process_lsm()->set_hook(hook);
+    EXPECT_EQ(eventTypeOf(ev), type) << hook;
+    EXPECT_TRUE(matches(std::string("evt.type = ") + type + " and hook = " + hook, ev)) << hook;
+  }
+  // A rule on a type only policies yield is dormant, and says which policy gives it.
+  std::vector<Diagnostic> d;
+  auto e = mustLoad(ruleYaml("evt.type in (symlink, symlinkat)"), &d);
+  ASSERT_TRUE(e);
+  EXPECT_TRUE(e->rules()[0].dormant);
+  ASSERT_FALSE(e->rules()[0].problems.empty());
+  EXPECT_EQ(e->rules()[0].problems.back(),
+            "Vigil's built-in hooks emit no symlink/symlinkat events; a policy on lsmhooks path_symlink or "
+            "kprobes sys_symlink, sys_symlinkat does");
+  auto sym = openEvent();
+  sym.mutable_process_lsm()->set_hook("path_symlink");
+  EXPECT_EQ(run(*e, sym).size(), 1u);
+  EXPECT_EQ(run(*e, kprobeEvent("sys_symlinkat")).size(), 1u);
+  EXPECT_TRUE(run(*e, kprobeEvent("sys_linkat")).empty());
+}
+
+TEST(RulesOutput, KprobeAlertNamesItsSource) {
+  auto e = mustLoad(ruleYaml("evt.type = linkat", "%proc.name %evt.type %fd.name %policy.name"));
+  ASSERT_TRUE(e);
+  auto a = run(*e, kprobeEvent());
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].rule_alert().output(), "ln linkat /etc/shadow no-links");
+  EXPECT_EQ(a[0].rule_alert().source(), "process_kprobe");
+  EXPECT_EQ(a[0].rule_alert().process().binary(), "/usr/bin/ln");
+  EXPECT_EQ(a[0].rule_alert().parent().binary(), "/usr/bin/bash");
 }
 
 TEST(RulesCompile, UnknownAndUnavailableFieldsNameRuleAndField) {
