@@ -477,10 +477,10 @@ TEST(PolicyParserTest, UnknownAndMisspelledFields) {
       "fields of spec: lsmhooks, kprobes, options");
   expectError(kFileOpen + "    - matchargs: []\n",
               "p.yaml:12:7: spec.lsmhooks[0].selectors[0].matchargs: unknown field (did you mean "
-              "\"matchArgs\"?); supported selectors: matchArgs, matchReturnArgs, matchBinaries, matchActions");
+              "\"matchArgs\"?); supported selectors: matchArgs, matchReturnArgs, matchBinaries, matchPIDs, matchNamespaces, matchCapabilities, matchActions");
   expectError(kFileOpen + "    - matchpids: []\n",
               "p.yaml:12:7: spec.lsmhooks[0].selectors[0].matchpids: unknown field (did you mean "
-              "\"matchPIDs\"?); supported selectors: matchArgs, matchReturnArgs, matchBinaries, matchActions");
+              "\"matchPIDs\"?); supported selectors: matchArgs, matchReturnArgs, matchBinaries, matchPIDs, matchNamespaces, matchCapabilities, matchActions");
   expectError(kHead + "  - hook: file_open\n    call: security_file_open\n    selectors: [{}]\n",
               "p.yaml:8:5: spec.lsmhooks[0].call: unknown field; supported fields of an lsmhook: "
               "hook, args, selectors, message, tags");
@@ -688,16 +688,51 @@ TEST(PolicyParserTest, UnsupportedSelectors) {
                         "      matchCapabilityChanges: []\n"  // 19
                         "      matchReturnActions: []\n");    // 20
   const std::string supported =
-      "not supported yet; supported selectors: matchArgs, matchReturnArgs, matchBinaries, matchActions";
+      "not supported yet; supported selectors: matchArgs, matchReturnArgs, matchBinaries, "
+      "matchPIDs, matchNamespaces, matchCapabilities, matchActions";
   const std::string sel = "spec.lsmhooks[0].selectors[0].";
-  EXPECT_THAT(errors(r), ElementsAre("p.yaml:12:7: " + sel + "matchPIDs: " + supported,
-                                     "p.yaml:15:7: " + sel + "matchNamespaces: " + supported,
-                                     "p.yaml:16:7: " + sel + "matchReturnArgs: only for return probes (return: true)",
-                                     "p.yaml:17:7: " + sel + "matchCapabilities: " + supported,
-                                     "p.yaml:18:7: " + sel + "matchNamespaceChanges: " + supported,
-                                     "p.yaml:19:7: " + sel + "matchCapabilityChanges: " + supported,
-                                     "p.yaml:20:7: " + sel + "matchReturnActions: " + supported));
+  EXPECT_THAT(errors(r),
+              ElementsAre("p.yaml:16:7: " + sel + "matchReturnArgs: only for return probes (return: true)",
+                          "p.yaml:18:7: " + sel + "matchNamespaceChanges: " + supported,
+                          "p.yaml:19:7: " + sel + "matchCapabilityChanges: " + supported,
+                          "p.yaml:20:7: " + sel + "matchReturnActions: " + supported));
   EXPECT_FALSE(r.policy.has_value());
+}
+
+TEST(PolicyParserTest, TaskSelectors) {
+  ParseResult r = parse(kFileOpen +
+                        "    - matchPIDs:\n"
+                        "      - {operator: NotIn, followForks: true, isNamespacePID: true, values: [1, \"2\"]}\n"
+                        "      matchNamespaces:\n"
+                        "      - {namespace: Mnt, operator: In, values: [host_ns, \"4026531840\"]}\n"
+                        "      matchCapabilities:\n"
+                        "      - {type: Permitted, operator: In, values: [CAP_SYS_ADMIN, NET_RAW]}\n");
+  EXPECT_THAT(errors(r), IsEmpty());
+  ASSERT_TRUE(r.policy.has_value());
+  const auto& t = r.policy->hooks[0].selectors[0].match_task;
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[0].kind, TaskFilter::Kind::kPids);
+  EXPECT_TRUE(t[0].not_in && t[0].follow_forks && t[0].namespace_pid);
+  EXPECT_THAT(t[0].values, ElementsAre(1u, 2u));
+  EXPECT_EQ(t[1].kind, TaskFilter::Kind::kNamespaces);
+  EXPECT_EQ(t[1].which, VG_NS_MNT);
+  EXPECT_TRUE(t[1].host_ns);
+  EXPECT_THAT(t[1].values, ElementsAre(4026531840u));
+  EXPECT_EQ(t[2].kind, TaskFilter::Kind::kCapabilities);
+  EXPECT_EQ(t[2].which, 1);
+  EXPECT_THAT(t[2].values, ElementsAre(21u, 13u));
+  expectError(kFileOpen + "    - matchNamespaces:\n      - {namespace: Mount, operator: In, values: [1]}\n",
+              "p.yaml:13:21: spec.lsmhooks[0].selectors[0].matchNamespaces[0].namespace: unknown "
+              "namespace \"Mount\"; supported: Uts, Ipc, Mnt, Pid, PidForChildren, Net, Time, "
+              "TimeForChildren, Cgroup, User");
+  expectError(kFileOpen + "    - matchCapabilities:\n      - {operator: In, values: [CAP_FLY]}\n",
+              "p.yaml:13:33: spec.lsmhooks[0].selectors[0].matchCapabilities[0].values[0]: "
+              "\"CAP_FLY\" is not a capability (CAP_SYS_ADMIN, CAP_NET_RAW, ...)");
+  expectError(kFileOpen + "    - matchPIDs:\n      - {operator: Equal, values: [1]}\n",
+              "p.yaml:13:20: spec.lsmhooks[0].selectors[0].matchPIDs[0].operator: unknown operator "
+              "\"Equal\"; supported: In, NotIn");
+  expectError(kFileOpen + "    - matchPIDs:\n      - {operator: In, values: [-4]}\n",
+              "p.yaml:13:33: spec.lsmhooks[0].selectors[0].matchPIDs[0].values[0]: \"-4\" is not a pid");
 }
 
 TEST(PolicyParserTest, SelectorTypeErrors) {
@@ -903,10 +938,15 @@ TEST(PolicyParserTest, OverrideArgError) {
                   "[-2147483648, 2147483647]");
   expectError(sel + "Override\n        argError:\n",
               "p.yaml:14:9: " + at + ".argError: expected an integer, got null");
-  expectError(sel + "Post\n        argError: -1\n",
-              "p.yaml:14:9: " + at + ".argError: only valid with action Override, not Post");
-  expectError(sel + "Sigkill\n        argError: -1\n",
-              "p.yaml:14:9: " + at + ".argError: only valid with action Override, not Sigkill");
+  // Tetragon ignores argError outside Override: a warning, and the policy loads.
+  for (const char* action : {"Post", "Sigkill"}) {
+    ParseResult r = parse(sel + action + "\n        argError: -1\n");
+    EXPECT_THAT(errors(r), IsEmpty());
+    ASSERT_EQ(r.warnings.size(), 1u);
+    EXPECT_EQ(r.warnings[0].str(), "p.yaml:14:9: " + at +
+                                       ".argError: ignored: argError only applies to Override, not " +
+                                       action);
+  }
 }
 
 // ---- several errors at once --------------------------------------------------------
@@ -956,8 +996,6 @@ TEST(PolicyParserTest, AllErrorsAreReportedInFileOrder) {
           "p.yaml:23:18: spec.lsmhooks[1].selectors[0].matchBinaries[0].values[0]: \"bash\" is "
           "not an absolute path; matchBinaries values are absolute paths of executables, so it "
           "must start with '/'",
-          "p.yaml:24:7: spec.lsmhooks[1].selectors[0].matchPIDs: not supported yet; supported "
-          "selectors: matchArgs, matchReturnArgs, matchBinaries, matchActions",
           "p.yaml:26:9: spec.lsmhooks[1].selectors[0].matchActions[0]: Signal requires argSig, "
           "the signal number (e.g. 10 for SIGUSR1)"));
   EXPECT_FALSE(r.policy.has_value());
