@@ -33,7 +33,7 @@ struct vg_gen_ctx {
 	__u32 matched_policy;
 	__u8 audit_all;
 	long ret;
-	struct vg_arg_val retval; /* return probes: the return value, for matchReturnArgs */
+	__u64 args_hash; /* rateLimit: what makes two calls the same event */
 };
 
 /* A load from ctx at a constant offset, in one instruction: clang would turn a
@@ -279,7 +279,7 @@ static __always_inline bool vg_gen_match_filter(struct vg_gen_ctx *c, __u32 slot
 	__u32 ai = af->arg;
 	const struct vg_arg_val *a;
 	if (ai == VG_ARG_RETURN)
-		a = &c->retval;
+		a = &c->sc->retval;
 	else if (ai < VG_HOOK_ARGS)
 		a = &c->sc->ev.args[ai];
 	else
@@ -363,7 +363,7 @@ static __always_inline void vg_gen_emit(struct vg_gen_ctx *c, const struct vg_se
 	ev->mechanism = vg_gen_mech;
 	ev->signal = sel->signal;
 	ev->has_ret = vg_gen_ret_kind != VG_ARG_NONE;
-	ev->retval = (__s64)c->retval.num;
+	ev->retval = (__s64)c->sc->retval.num;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	if (c->proc) {
 		__builtin_memcpy(c->sc->bin, c->proc->bin, VG_BIN_MAX);
@@ -388,6 +388,22 @@ static __always_inline void vg_gen_emit(struct vg_gen_ctx *c, const struct vg_se
 	vg_count(vg_gen_hook, 0);
 	if (bpf_ringbuf_output(&vg_events, ev, size, 0))
 		vg_count(vg_gen_hook, 1);
+}
+
+/* What makes two calls the same event for rateLimit: their argument values
+ * (strings by hash) and the return value. */
+static __always_inline __u64 vg_gen_args_hash(const struct vg_hook_scratch *sc, const __u64 *str_hash)
+{
+	__u64 h = str_hash[0] * 31 + str_hash[1];
+#pragma unroll
+	for (int i = 0; i < VG_HOOK_ARGS; i++) {
+		const struct vg_arg_val *a = &sc->ev.args[i];
+		h = h * VG_FNV_PRIME ^ a->num;
+		h = h * VG_FNV_PRIME ^ ((__u64)a->family << 32 | (__u64)a->sport << 16 | a->dport);
+		h = h * VG_FNV_PRIME ^ *(const __u64 *)a->saddr ^ (*(const __u64 *)(a->saddr + 8) << 1);
+		h = h * VG_FNV_PRIME ^ *(const __u64 *)a->daddr ^ (*(const __u64 *)(a->daddr + 8) << 1);
+	}
+	return h * VG_FNV_PRIME ^ sc->retval.num;
 }
 
 static long vg_gen_eval_selector(__u32 i, struct vg_gen_ctx *c)
@@ -415,7 +431,7 @@ static long vg_gen_eval_selector(__u32 i, struct vg_gen_ctx *c)
 				 vg_gen_hook, &err);
 	if (err && !c->ret)
 		c->ret = err;
-	if (!sel->nopost)
+	if (!sel->nopost && !vg_rate_limited(sel, slot, c->args_hash))
 		vg_gen_emit(c, sel, outcome, -err);
 	return 0;
 }
@@ -448,19 +464,22 @@ static __always_inline long vg_gen_run(__u64 *ctx)
 		__u32 len = sc->ev.args[i].str_len & (VG_PATH_MAX - 1);
 		c.str_hash[s] = len ? vg_hash_str(sc->str[s], len) : 0;
 	}
+	struct vg_arg_val *rv = &sc->retval;
+	rv->kind = vg_gen_ret_kind;
+	rv->num = 0;
 	if (vg_gen_ret_kind != VG_ARG_NONE) {
 		__u64 raw = (__u64)vg_ctx_ret(ctx);
-		c.retval.kind = vg_gen_ret_kind;
 		switch (vg_gen_ret_kind) {
-		case VG_ARG_S8: c.retval.num = (__s64)(__s8)raw; break;
-		case VG_ARG_U8: c.retval.num = (__u8)raw; break;
-		case VG_ARG_S16: c.retval.num = (__s64)(__s16)raw; break;
-		case VG_ARG_U16: c.retval.num = (__u16)raw; break;
-		case VG_ARG_S32: c.retval.num = (__s64)(__s32)raw; break;
-		case VG_ARG_U32: c.retval.num = (__u32)raw; break;
-		default: c.retval.num = raw; break;
+		case VG_ARG_S8: rv->num = (__s64)(__s8)raw; break;
+		case VG_ARG_U8: rv->num = (__u8)raw; break;
+		case VG_ARG_S16: rv->num = (__s64)(__s16)raw; break;
+		case VG_ARG_U16: rv->num = (__u16)raw; break;
+		case VG_ARG_S32: rv->num = (__s64)(__s32)raw; break;
+		case VG_ARG_U32: rv->num = (__u32)raw; break;
+		default: rv->num = raw; break;
 		}
 	}
+	c.args_hash = vg_gen_args_hash(sc, c.str_hash);
 	bpf_loop(VG_MAX_HOOK_SELECTORS, vg_gen_eval_selector, &c, 0);
 	long ret = c.ret;
 	if (ret < -4095 || ret > 0)

@@ -135,6 +135,7 @@ struct vg_hook_scratch {
 	char bin[VG_BIN_MAX];
 	char str[VG_HOOK_STR_SLOTS][VG_PATH_MAX];
 	char walk[2 * VG_PATH_MAX];
+	struct vg_arg_val retval; /* return probes, for matchReturnArgs (kept off the stack) */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -142,3 +143,11 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vg_hook_scratch);
 } vg_hook_scratch SEC(".maps");
+
+/* rateLimit: when each (selector, thread/process, arguments) last posted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 32768);
+	__type(key, struct vg_rate_key);
+	__type(value, __u64);
+} vg_rate SEC(".maps");

@@ -66,13 +66,13 @@ static __always_inline void vg_emit(struct vg_hook_ctx *c, const struct vg_selec
 
 /* Apply a matched selector's action, honouring the policy's mode. */
 static __always_inline void vg_act(struct vg_hook_ctx *c, const struct vg_selector *sel,
-				   const struct vg_policy_state *ps)
+				   __u32 slot, const struct vg_policy_state *ps)
 {
 	int err;
 	__u8 outcome = vg_decide(sel, c->audit_all || ps->mode == VG_MODE_MONITOR, true, c->hook, &err);
 	if (err && !c->ret)
 		c->ret = err;
-	if (!sel->nopost)
+	if (!sel->nopost && !vg_rate_limited(sel, slot, c->path_hash))
 		vg_emit(c, sel, outcome, -err);
 }
 
@@ -116,7 +116,7 @@ static long vg_eval_selector(__u32 i, struct vg_hook_ctx *c)
 			return 0;
 	}
 	c->matched_policy = sel->policy + 1;
-	vg_act(c, sel, ps);
+	vg_act(c, sel, slot, ps);
 	return 0;
 }
 

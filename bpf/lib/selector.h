@@ -207,3 +207,27 @@ static __always_inline __u8 vg_decide(const struct vg_selector *sel, bool monito
 		vg_count(hook, outcome == VG_OUT_KILLED ? 3 : 2);
 	return outcome;
 }
+
+/* rateLimit: true when this selector already posted an event with the same
+ * arguments (args: their hash) for the same thread, process or anyone within
+ * its window; otherwise records this one. Actions still run: only the event
+ * is held back, as in Tetragon. */
+static __always_inline bool vg_rate_limited(const struct vg_selector *sel, __u32 slot, __u64 args)
+{
+	if (!sel->rate_ns)
+		return false;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct vg_rate_key key = {
+		.selector = slot,
+		.id = sel->rate_scope == VG_RATE_GLOBAL  ? 0
+		      : sel->rate_scope == VG_RATE_PROCESS ? (__u32)(pid_tgid >> 32)
+							  : (__u32)pid_tgid,
+		.args = args,
+	};
+	__u64 now = bpf_ktime_get_boot_ns();
+	__u64 *last = bpf_map_lookup_elem(&vg_rate, &key);
+	if (last && now - *last < sel->rate_ns)
+		return true;
+	bpf_map_update_elem(&vg_rate, &key, &now, BPF_ANY);
+	return false;
+}

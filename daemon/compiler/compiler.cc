@@ -363,6 +363,10 @@ class Compiler {
         case policy::ActionKind::kSignal: k = VG_ACT_SIGNAL; sel.signal = static_cast<uint8_t>(a.arg_sig); break;
       }
       if (rank(k) > rank(sel.action)) sel.action = k;
+      if (a.rate_limit_ns) {
+        sel.rate_ns = a.rate_limit_ns;
+        sel.rate_scope = a.rate_scope;
+      }
     }
     if (sel.action == VG_ACT_SIGKILL && sel.error == 0) sel.error = -kEperm;
     for (size_t f = 0; f < s.match_args.size(); f++) {

@@ -174,6 +174,12 @@ std::string describeJson(const std::vector<policy::Policy>& policies, const Comp
     }
     if (sel.action == VG_ACT_SIGNAL) absl::StrAppend(&s, ",\"signal\":", sel.signal);
     if (sel.nopost) absl::StrAppend(&s, ",\"nopost\":true");
+    if (sel.rate_ns) {
+      absl::StrAppend(&s, ",\"rate_limit_ns\":", sel.rate_ns, ",\"rate_limit_scope\":",
+                      jsonString(sel.rate_scope == VG_RATE_GLOBAL    ? "global"
+                                 : sel.rate_scope == VG_RATE_PROCESS ? "process"
+                                                                     : "thread"));
+    }
     if (sel.binaries != VG_OP_NONE) {
       absl::StrAppend(&s, ",\"binaries\":{\"op\":", jsonString(opName(sel.binaries)),
                       ",\"negate\":", sel.bin_negate ? "true" : "false", ",\"hash_entries\":",

@@ -76,6 +76,8 @@ struct Action {
   ActionKind kind = ActionKind::kPost;
   int arg_error = 0;  // Override: negative errno as written in the policy (-1 = EPERM)
   int arg_sig = 0;    // Signal: the signal number
+  uint64_t rate_limit_ns = 0;  // rateLimit: at most one identical event per window (0: none)
+  uint8_t rate_scope = 0;      // rateLimitScope: enum vg_rate_scope (thread, process, global)
   SourcePos pos;
 };
 

@@ -310,9 +310,9 @@ const Schema kBinaryFilterSchema{
 
 const Schema kActionSchema{
     "fields of matchActions",
-    {"action", "argError", "argSig"},
+    {"action", "argError", "argSig", "rateLimit", "rateLimitScope"},
     {"argFd", "argName", "argUrl", "argFqdn", "argSock", "argIndex", "argValue",
-     "rateLimit", "rateLimitScope", "kernelStackTrace", "userStackTrace", "imaHash"}};
+     "kernelStackTrace", "userStackTrace", "imaHash"}};
 
 class Fields {
  public:
@@ -1475,6 +1475,39 @@ class Parser {
       // Tetragon ignores it there; a warning keeps such policies loading.
       warning(posOf(err->key_node), epath,
               cat("ignored: argError only applies to Override, not ", *name));
+    }
+    if (const Entry* rl = f->find("rateLimit"); rl && !rl->value.IsNull()) {
+      const std::string rpath = child(path, "rateLimit");
+      auto v = getString(*rl, rpath);
+      if (!v) return std::nullopt;
+      // "30s", "1m", "2h", "500ms", or seconds as a number.
+      std::string_view t = *v;
+      uint64_t unit = 1'000'000'000;
+      if (t.ends_with("ms")) { unit = 1'000'000; t.remove_suffix(2); }
+      else if (t.ends_with("s")) { t.remove_suffix(1); }
+      else if (t.ends_with("m")) { unit = 60'000'000'000; t.remove_suffix(1); }
+      else if (t.ends_with("h")) { unit = 3'600'000'000'000; t.remove_suffix(1); }
+      auto n = parseNumber(t);
+      if (!n || *n == 0 || static_cast<int64_t>(*n) < 0 || *n > 1'000'000) {
+        error(posOf(*rl), rpath,
+              cat("invalid rate ", shortQuoted(*v), "; a duration such as \"30s\", \"1m\", "
+                  "\"2h\" or \"500ms\""));
+        return std::nullopt;
+      }
+      a.rate_limit_ns = *n * unit;
+    }
+    if (const Entry* rs = f->find("rateLimitScope"); rs && !rs->value.IsNull()) {
+      const std::string spath2 = child(path, "rateLimitScope");
+      auto v = getString(*rs, spath2);
+      if (!v) return std::nullopt;
+      if (*v == "thread") a.rate_scope = VG_RATE_THREAD;
+      else if (*v == "process") a.rate_scope = VG_RATE_PROCESS;
+      else if (*v == "global") a.rate_scope = VG_RATE_GLOBAL;
+      else {
+        error(posOf(*rs), spath2,
+              cat("unknown scope ", shortQuoted(*v), "; supported: thread, process, global"));
+        return std::nullopt;
+      }
     }
     const Entry* sig = f->find("argSig");
     const std::string spath = child(path, "argSig");

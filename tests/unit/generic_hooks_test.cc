@@ -265,6 +265,16 @@ TEST(GenericHooks, CompiledPlanDescribesProgramsSelectorsAndEntries) {
   EXPECT_EQ(jsonString("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
 }
 
+TEST(GenericHooks, RateLimitIsPerSelector) {
+  auto p = ok(getpgid("    - matchActions:\n      - {action: Post, rateLimit: 30s, rateLimitScope: global}\n"));
+  auto s = compile({p}, {});
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->selectors[0].second.rate_ns, 30'000'000'000u);
+  EXPECT_EQ(s->selectors[0].second.rate_scope, VG_RATE_GLOBAL);
+  EXPECT_THAT(describeJson({p}, *s),
+              HasSubstr("\"rate_limit_ns\":30000000000,\"rate_limit_scope\":\"global\""));
+}
+
 TEST(GenericHooksParser, OperatorsMustFitTheArgumentAndValuesTheirOperator) {
   const std::string at = "p.yaml:12:9: spec.kprobes[0].selectors[0].matchArgs[0]";
   auto r = parse(getpgid("    - matchArgs:\n      - {index: 0, operator: Prefix, values: [/x]}\n"));

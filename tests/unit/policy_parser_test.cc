@@ -906,9 +906,24 @@ TEST(PolicyParserTest, MatchActionsUnsupportedAndUnknown) {
   expectError(sel + "Sigkill\n        argSig: 9\n",
               "p.yaml:14:9: spec.lsmhooks[0].selectors[0].matchActions[0].argSig: only valid with "
               "action Signal, not Sigkill");
-  expectError(sel + "Post\n        rateLimit: 1m\n",
-              "p.yaml:14:9: spec.lsmhooks[0].selectors[0].matchActions[0].rateLimit: not "
-              "supported yet; supported fields of matchActions: action, argError, argSig");
+  expectError(sel + "Post\n        imaHash: true\n",
+              "p.yaml:14:9: spec.lsmhooks[0].selectors[0].matchActions[0].imaHash: not "
+              "supported yet; supported fields of matchActions: action, argError, argSig, "
+              "rateLimit, rateLimitScope");
+  expectError(sel + "Post\n        rateLimit: soon\n",
+              "p.yaml:14:20: spec.lsmhooks[0].selectors[0].matchActions[0].rateLimit: invalid rate "
+              "\"soon\"; a duration such as \"30s\", \"1m\", \"2h\" or \"500ms\"");
+  expectError(sel + "Post\n        rateLimit: 1m\n        rateLimitScope: cluster\n",
+              "p.yaml:15:25: spec.lsmhooks[0].selectors[0].matchActions[0].rateLimitScope: unknown "
+              "scope \"cluster\"; supported: thread, process, global");
+  {
+    ParseResult r = parse(sel + "Post\n        rateLimit: \"2m\"\n        rateLimitScope: process\n");
+    EXPECT_THAT(errors(r), IsEmpty());
+    ASSERT_TRUE(r.policy.has_value());
+    const Action& a = r.policy->hooks[0].selectors[0].match_actions[0];
+    EXPECT_EQ(a.rate_limit_ns, 120'000'000'000u);
+    EXPECT_EQ(a.rate_scope, VG_RATE_PROCESS);
+  }
   expectError(sel + "Post\n      - action: Post\n",
               "p.yaml:14:9: spec.lsmhooks[0].selectors[0].matchActions[1]: action Post appears "
               "twice in this selector (first at line 13, column 9)");

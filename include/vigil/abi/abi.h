@@ -187,8 +187,20 @@ struct vg_selector {
 	__u32 bin_len_set; /* matchBinaries Prefix/Postfix: its length set */
 	struct vg_arg_filter filters[VG_MAX_ARG_FILTERS];
 	__u8 ntask;        /* used entries of task[] */
-	__u8 pad2[7];
+	__u8 rate_scope;   /* rateLimit: enum vg_rate_scope */
+	__u8 pad2[6];
 	struct vg_task_filter task[VG_MAX_TASK_FILTERS];
+	__u64 rate_ns;     /* rateLimit: at most one event per this many ns (0: none) */
+};
+
+/* rateLimitScope: whose identical events a rateLimit counts together. */
+enum vg_rate_scope { VG_RATE_THREAD = 0, VG_RATE_PROCESS = 1, VG_RATE_GLOBAL = 2 };
+
+/* Key of the rate limiter: one entry per selector, scope and argument values. */
+struct vg_rate_key {
+	__u32 selector;
+	__u32 id;    /* tid, tgid or 0 by scope */
+	__u64 args;  /* hash of the event's arguments */
 };
 
 /* Key of the LPM trie of SAddr/DAddr prefixes. prefixlen counts the bits
@@ -448,7 +460,8 @@ VG_STATIC_ASSERT(sizeof(struct vg_str_key) == 16, "vg_str_key layout");
 VG_STATIC_ASSERT(sizeof(struct vg_len_set) == 8 + VG_LEN_BITMAP_BYTES, "vg_len_set layout");
 VG_STATIC_ASSERT(sizeof(struct vg_arg_filter) == 24, "vg_arg_filter layout");
 VG_STATIC_ASSERT(sizeof(struct vg_task_filter) == 16, "vg_task_filter layout");
-VG_STATIC_ASSERT(sizeof(struct vg_selector) == 24 + 24 * VG_MAX_ARG_FILTERS + 8 + 16 * VG_MAX_TASK_FILTERS, "vg_selector layout");
+VG_STATIC_ASSERT(sizeof(struct vg_selector) == 24 + 24 * VG_MAX_ARG_FILTERS + 8 + 16 * VG_MAX_TASK_FILTERS + 8, "vg_selector layout");
+VG_STATIC_ASSERT(sizeof(struct vg_rate_key) == 16, "vg_rate_key layout");
 VG_STATIC_ASSERT(sizeof(struct vg_cidr_key) == 28, "vg_cidr_key layout");
 VG_STATIC_ASSERT(sizeof(struct vg_hook_meta) == 256, "vg_hook_meta layout");
 VG_STATIC_ASSERT(sizeof(struct vg_arg_val) == 56, "vg_arg_val layout");

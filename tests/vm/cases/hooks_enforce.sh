@@ -78,6 +78,10 @@ expect "getpgid 4243: Sigkill" "$($TRY getpgid 4243)" "signal=KILL"
 expect "getpgid 4244: NoPost" "$($TRY getpgid 4244)" "ok"
 expect "getpgid 4245: Post" "$($TRY getpgid 4245)" "ok"
 expect "getpgid 4246: excluded by NotEqual" "$($TRY getpgid 4246)" "ok"
+# rateLimit (global scope): three identical calls post one event; other
+# arguments are another event.
+for i in 1 2 3; do $TRY getpgid 4260 >/dev/null; done
+$TRY getpgid 4261 >/dev/null
 # Return probe (fexit): matchArgs AND matchReturnArgs on the returned value.
 expect "getpgid 4247 returns -ESRCH: Sigkill after the call" "$($TRY getpgid 4247)" "signal=KILL"
 expect "getpgid 0 returns a pgid: Post" "$($TRY getpgid 0)" "ok"
@@ -122,6 +126,10 @@ expect_event "return probe Sigkill" '"function_name":"sys_getpgid"' '"int_arg":"
 	'"mechanism":"fexit"' '"return":{"int_arg":"-3"}' '"outcome":"OUTCOME_KILLED"'
 expect_event "return probe Post" '"mechanism":"fexit"' '"label":"pid","int_arg":"0"' '"return":{"int_arg":"'
 expect_no_event "for NoPost" '"int_arg":"4244"'
+expect "rateLimit: one event for three identical calls" \
+	"$(grep '"process_kprobe"' $EVENTS | grep -c '"label":"pid","int_arg":"4260"')" "1"
+expect "rateLimit: other arguments post their own event" \
+	"$(grep '"process_kprobe"' $EVENTS | grep -c '"label":"pid","int_arg":"4261"')" "1"
 expect_no_event "for a NotEqual exclusion" '"int_arg":"4246"'
 expect_event "monitor mkdir" '"policy_name":"test-hooks-monitor"' '"path":"/tmp/watched"' \
 	'"outcome":"OUTCOME_WOULD_DENY"' '"mode":"POLICY_MODE_MONITOR"'
