@@ -175,6 +175,22 @@ static __always_inline void vg_gen_dentry(__u64 *ctx, struct vg_hook_scratch *sc
 	vg_gen_path(sc, &p, buf, out, false);
 }
 
+/* An integer register value at its argument's width: sign-extended for the
+ * signed kinds, zero-extended for the others (the compiler's atWidth()
+ * encodes policy values the same way). */
+static __always_inline __u64 vg_at_width(__u8 kind, __u64 raw)
+{
+	switch (kind) {
+	case VG_ARG_S8: return (__s64)(__s8)raw;
+	case VG_ARG_U8: return (__u8)raw;
+	case VG_ARG_S16: return (__s64)(__s16)raw;
+	case VG_ARG_U16: return (__u16)raw;
+	case VG_ARG_S32: return (__s64)(__s32)raw;
+	case VG_ARG_U32: return (__u32)raw;
+	}
+	return raw;
+}
+
 /* Reads argument i (a constant after unrolling) into the event. */
 static __always_inline void vg_gen_read_arg(__u64 *ctx, struct vg_hook_scratch *sc, int i)
 {
@@ -191,14 +207,14 @@ static __always_inline void vg_gen_read_arg(__u64 *ctx, struct vg_hook_scratch *
 	__u64 raw = vg_ctx_arg(ctx, i);
 	long n;
 	switch (kind) {
-	case VG_ARG_S8: out->num = (__s64)(__s8)raw; break;
-	case VG_ARG_U8: out->num = (__u8)raw; break;
-	case VG_ARG_S16: out->num = (__s64)(__s16)raw; break;
-	case VG_ARG_U16: out->num = (__u16)raw; break;
-	case VG_ARG_S32: out->num = (__s64)(__s32)raw; break;
-	case VG_ARG_U32: out->num = (__u32)raw; break;
+	case VG_ARG_S8:
+	case VG_ARG_U8:
+	case VG_ARG_S16:
+	case VG_ARG_U16:
+	case VG_ARG_S32:
+	case VG_ARG_U32:
 	case VG_ARG_S64:
-	case VG_ARG_U64: out->num = raw; break;
+	case VG_ARG_U64: out->num = vg_at_width(kind, raw); break;
 	case VG_ARG_STR:
 	case VG_ARG_USTR:
 		if (kind == VG_ARG_STR && !vg_can_read_kernel) {
@@ -467,18 +483,8 @@ static __always_inline long vg_gen_run(__u64 *ctx)
 	struct vg_arg_val *rv = &sc->retval;
 	rv->kind = vg_gen_ret_kind;
 	rv->num = 0;
-	if (vg_gen_ret_kind != VG_ARG_NONE) {
-		__u64 raw = (__u64)vg_ctx_ret(ctx);
-		switch (vg_gen_ret_kind) {
-		case VG_ARG_S8: rv->num = (__s64)(__s8)raw; break;
-		case VG_ARG_U8: rv->num = (__u8)raw; break;
-		case VG_ARG_S16: rv->num = (__s64)(__s16)raw; break;
-		case VG_ARG_U16: rv->num = (__u16)raw; break;
-		case VG_ARG_S32: rv->num = (__s64)(__s32)raw; break;
-		case VG_ARG_U32: rv->num = (__u32)raw; break;
-		default: rv->num = raw; break;
-		}
-	}
+	if (vg_gen_ret_kind != VG_ARG_NONE)
+		rv->num = vg_at_width(vg_gen_ret_kind, (__u64)vg_ctx_ret(ctx));
 	c.args_hash = vg_gen_args_hash(sc, c.str_hash);
 	bpf_loop(VG_MAX_HOOK_SELECTORS, vg_gen_eval_selector, &c, 0);
 	long ret = c.ret;

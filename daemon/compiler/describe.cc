@@ -104,7 +104,7 @@ std::string describeJson(const std::vector<policy::Policy>& policies, const Comp
   for (uint32_t id : {uint32_t{VG_HOOK_BPRM_CHECK_SECURITY}, uint32_t{VG_HOOK_FILE_OPEN}}) {
     if (!set.usesHook(id)) continue;
     const std::string name = hookName(id);
-    const std::string fn = id == VG_HOOK_FILE_OPEN ? "security_file_open" : "security_bprm_check";
+    const std::string fn(policy::findLsmHook(name)->function);
     progs.push_back(absl::StrCat(
         "{\"hook\":", jsonString(set.hook_refs.at(id)), ",\"id\":", id,
         ",\"program\":\"built-in\",\"attach\":{\"bpf_lsm\":", jsonString("lsm/" + name),
