@@ -97,7 +97,10 @@ enum vg_arg_kind {
 	VG_ARG_CRED = 17,    /* struct cred *: num = euid, sport/dport unused */
 	VG_ARG_TASK = 18,    /* struct task_struct *: num = tgid */
 	VG_ARG_DENTRY = 19,  /* struct dentry *: its name within the mount */
-	VG_ARG_KIND_MAX,
+	/* Reserved so parallel work does not collide; each range is filled by its
+	 * feature: 20..31 kernel argument types (char_buf, skb, module, bpf_attr,
+	 * kiocb, ...), 32..39 tracepoint fields, 40..47 uprobe arguments. */
+	VG_ARG_KIND_MAX = 48,
 };
 
 enum vg_action {
@@ -105,6 +108,9 @@ enum vg_action {
 	VG_ACT_OVERRIDE = 1, /* deny: the hook returns the selector's error */
 	VG_ACT_SIGKILL = 2,  /* SIGKILL the caller (and deny, so the op never completes) */
 	VG_ACT_SIGNAL = 3,   /* send selector.signal to the caller; the op goes on */
+	VG_ACT_NOTIFY_ENFORCER = 4, /* tell the policy's enforcer to deny/kill at the syscall */
+	VG_ACT_GETURL = 5,   /* user space fetches the selector's URL (a notification) */
+	VG_ACT_DNSLOOKUP = 6, /* user space resolves the selector's name (a notification) */
 };
 
 enum vg_mode {
@@ -159,6 +165,7 @@ enum vg_task_filter_kind {
 	VG_TF_PID = 1,  /* matchPIDs: values in vg_str_match (op VG_OP_INT_IN) */
 	VG_TF_NS = 2,   /* matchNamespaces: inode numbers in vg_str_match */
 	VG_TF_CAP = 3,  /* matchCapabilities: any of mask's bits held */
+	/* 4..7 reserved: matchParentBinaries, matchNamespaceChanges, matchCapabilityChanges */
 };
 #define VG_TF_FOLLOW_FORKS 1 /* matchPIDs: the process or any of its ancestors */
 #define VG_TF_NS_PID 2       /* matchPIDs: pids as the task's own pid namespace numbers them */
@@ -307,6 +314,11 @@ enum vg_mechanism {
 	VG_MECH_FMOD_RET = 2, /* fmod_ret on security_<hook> (or an error-injectable function) */
 	VG_MECH_FENTRY = 3,   /* fentry on a kernel function: observe, signal, kill */
 	VG_MECH_FEXIT = 4,    /* fexit: a return probe, with the return value */
+	VG_MECH_KPROBE = 5,   /* kprobe: where fentry is refused; observe, signal, kill */
+	VG_MECH_KRETPROBE = 6, /* kretprobe: return probe where fexit is refused */
+	VG_MECH_TRACEPOINT = 7, /* a tracepoint (classic, raw or BTF-typed) */
+	VG_MECH_UPROBE = 8,   /* uprobe on a user-space function */
+	VG_MECH_URETPROBE = 9, /* uretprobe */
 };
 
 /* One argument of a generic hook event, as the kernel read it. */
