@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/policy/hook_catalog.h"
+#include "daemon/policy/tracepoints.h"
 
 namespace vigil::compiler {
 namespace {
@@ -61,6 +62,8 @@ OpCode opCode(ArgOp op, bool string_arg) {
     case ArgOp::kProtocol: return {VG_OP_INT_IN, VG_FIELD_PROTOCOL, false};
     case ArgOp::kFamily: return {VG_OP_INT_IN, VG_FIELD_FAMILY, false};
     case ArgOp::kState: return {VG_OP_INT_IN, VG_FIELD_STATE, false};
+    case ArgOp::kInMap: return {VG_OP_INT_IN, VG_FIELD_VALUE, false};
+    case ArgOp::kNotInMap: return {VG_OP_INT_IN, VG_FIELD_VALUE, true};
   }
   return {VG_OP_NONE, VG_FIELD_VALUE, false};
 }
@@ -99,7 +102,10 @@ class HookPlanner {
       spec.skip_if_missing = h.skip_if_missing;
       spec.ret_kind = h.return_probe ? h.return_arg.kind : uint8_t{VG_ARG_NONE};
       spec.pos = h.pos;
-      if (h.kind == policy::HookKind::kLsm) {
+      spec.generated = h.generated;
+      if (h.kind == policy::HookKind::kTracepoint) {
+        spec.function = h.event;  // tp_btf attaches by event name (btf_trace_EVENT)
+      } else if (h.kind == policy::HookKind::kLsm) {
         const policy::LsmHookInfo* info = policy::findLsmHook(h.hook);
         if (!info) return errorAt(h.pos, absl::StrCat("unknown LSM hook ", h.hook));
         spec.function = std::string(info->function);
@@ -136,6 +142,7 @@ class HookPlanner {
                                            std::string(policy::kindName(a.kind))));
       }
       k = a.kind;
+      spec.src[a.index] = a.src;
     }
     for (const auto& s : h.selectors) {
       for (const auto& act : s.match_actions) {
@@ -227,6 +234,19 @@ class Compiler {
     st.mode = p.effectiveMode() == policy::Mode::kMonitor ? VG_MODE_MONITOR : VG_MODE_ENFORCE;
     st.enabled = 1;
     out_.policies.emplace_back(id, st);
+    for (const auto& e : p.enforcers) {
+      for (const auto& call : e.calls) {
+        const std::string fn = policy::syscallSymbol(call);
+        auto it = std::find_if(out_.enforcers.begin(), out_.enforcers.end(),
+                               [&](const EnforcerSpec& x) { return x.function == fn; });
+        if (it == out_.enforcers.end()) {
+          out_.enforcers.push_back(EnforcerSpec{call, fn, {}, e.pos});
+          it = out_.enforcers.end() - 1;
+        }
+        if (std::find(it->policies.begin(), it->policies.end(), p.name) == it->policies.end())
+          it->policies.push_back(p.name);
+      }
+    }
     for (const auto& hook : p.hooks) {
       const uint32_t h = planner_.idOf(hook);
       std::array<uint8_t, VG_HOOK_ARGS> kinds{};
@@ -348,7 +368,8 @@ class Compiler {
     auto rank = [](uint8_t k) {
       switch (k) {
         case VG_ACT_SIGKILL: return 3;
-        case VG_ACT_OVERRIDE: return 2;
+        case VG_ACT_OVERRIDE:
+        case VG_ACT_NOTIFY_ENFORCER: return 2;
         case VG_ACT_SIGNAL: return 1;
       }
       return 0;
@@ -361,6 +382,11 @@ class Compiler {
         case policy::ActionKind::kOverride: k = VG_ACT_OVERRIDE; sel.error = a.arg_error; break;
         case policy::ActionKind::kSigkill: k = VG_ACT_SIGKILL; break;
         case policy::ActionKind::kSignal: k = VG_ACT_SIGNAL; sel.signal = static_cast<uint8_t>(a.arg_sig); break;
+        case policy::ActionKind::kNotifyEnforcer:
+          k = VG_ACT_NOTIFY_ENFORCER;
+          sel.error = a.arg_error;
+          sel.signal = static_cast<uint8_t>(a.arg_sig);
+          break;
       }
       if (rank(k) > rank(sel.action)) sel.action = k;
       if (a.rate_limit_ns) {
@@ -466,7 +492,10 @@ class Compiler {
 }  // namespace
 
 std::string HookSpec::key() const {
-  std::string k = absl::StrCat(kind == policy::HookKind::kLsm ? "lsm:" : "kprobe:", function,
+  std::string k = absl::StrCat(kind == policy::HookKind::kLsm      ? "lsm:"
+                               : kind == policy::HookKind::kKprobe ? "kprobe:"
+                                                                   : "tracepoint:",
+                               function,
                                syscall ? ":syscall" : "",
                                kind == policy::HookKind::kKprobe && overrides ? ":override" : "",
                                ret_kind ? ":return=" : "",
@@ -474,12 +503,16 @@ std::string HookSpec::key() const {
   for (int i = 0; i < VG_HOOK_ARGS; i++) {
     if (i) k += ",";
     k += std::string(policy::kindName(kinds[i]));
+    if (src[i]) k += absl::StrCat("@", src[i]);
   }
   return k + ")";
 }
 
 std::string HookSpec::ref() const {
-  return std::string(kind == policy::HookKind::kLsm ? "lsm/" : "kprobe/") + name +
+  return std::string(kind == policy::HookKind::kLsm      ? "lsm/"
+                     : kind == policy::HookKind::kKprobe ? "kprobe/"
+                                                         : "tracepoint/") +
+         name +
          (ret_kind ? "#return" : "");
 }
 

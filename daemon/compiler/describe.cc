@@ -51,6 +51,7 @@ const char* actionName(uint8_t a) {
     case VG_ACT_OVERRIDE: return "Override";
     case VG_ACT_SIGKILL: return "Sigkill";
     case VG_ACT_SIGNAL: return "Signal";
+    case VG_ACT_NOTIFY_ENFORCER: return "NotifyEnforcer";
   }
   return "unknown";
 }
@@ -64,6 +65,9 @@ std::string cidrText(const vg_cidr_key& k) {
 // Where a hook's program can attach, by mechanism; the loader picks one from
 // the kernel's features.
 std::string attachPoints(const HookSpec& h) {
+  if (h.kind == policy::HookKind::kTracepoint) {
+    return absl::StrCat("{\"tp_btf\":", jsonString("tp_btf/" + h.function), "}");
+  }
   if (h.kind == policy::HookKind::kLsm) {
     return absl::StrCat("{\"bpf_lsm\":", jsonString("lsm/" + h.name),
                         ",\"fmod_ret\":", jsonString("fmod_ret/" + h.function), "}");

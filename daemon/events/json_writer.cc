@@ -17,6 +17,7 @@ api::Action actionOf(uint8_t a) {
     case VG_ACT_OVERRIDE: return api::ACTION_OVERRIDE;
     case VG_ACT_SIGKILL: return api::ACTION_SIGKILL;
     case VG_ACT_SIGNAL: return api::ACTION_SIGNAL;
+    case VG_ACT_NOTIFY_ENFORCER: return api::ACTION_NOTIFY_ENFORCER;
   }
   return api::ACTION_UNSPECIFIED;
 }
@@ -40,6 +41,7 @@ const char* mechanismOf(uint8_t m) {
     case VG_MECH_FMOD_RET: return "fmod_ret";
     case VG_MECH_FENTRY: return "fentry";
     case VG_MECH_FEXIT: return "fexit";
+    case VG_MECH_TRACEPOINT: return "tp_btf";
   }
   return "unknown";
 }
@@ -142,7 +144,7 @@ void fillPolicyEvent(const HookEvent& ev, const PolicyInfo::Hook* info, Msg* m) 
   m->set_outcome(outcomeOf(ev.outcome));
   m->set_return_errno(ev.error);
   m->set_mechanism(mechanismOf(ev.mechanism));
-  if (ev.action == VG_ACT_SIGNAL) m->set_signal(ev.signal);
+  if (ev.action == VG_ACT_SIGNAL || ev.action == VG_ACT_NOTIFY_ENFORCER) m->set_signal(ev.signal);
   if (info) {
     if (!info->message.empty()) m->set_message(info->message);
     for (const auto& t : info->tags) m->add_tags(t);
@@ -172,6 +174,12 @@ void fillPolicyEvent(const HookEvent& ev, const PolicyInfo::Hook* info, Msg* m) 
       case VG_ARG_SOCK:
       case VG_ARG_SOCKET:
       case VG_ARG_SOCKADDR: arg->set_sock_arg(describeSocket(a)); break;
+      case VG_ARG_SYSCALL64: {
+        auto* id = arg->mutable_syscall_id();
+        id->set_id(static_cast<uint32_t>(a.num & ~uint64_t{VG_SYSCALL_IA32}));
+        id->set_abi(a.num & VG_SYSCALL_IA32 ? "i386" : "x64");
+        break;
+      }
     }
   }
 }
@@ -191,7 +199,14 @@ api::Event JsonRenderer::toProto(const HookEvent& ev) const {
     monitor |= policies_[ev.policy].mode == policy::Mode::kMonitor;
   }
   const api::PolicyMode mode = monitor ? api::POLICY_MODE_MONITOR : api::POLICY_MODE_ENFORCE;
-  if (ref.starts_with("kprobe/")) {
+  if (ref.starts_with("tracepoint/")) {
+    auto* t = out.mutable_process_tracepoint();
+    fillPolicyEvent(ev, info, t);
+    t->set_subsys(name.substr(0, name.find('/')));
+    t->set_event(name.substr(name.find('/') + 1));
+    t->set_policy_name(policy_name);
+    t->set_mode(mode);
+  } else if (ref.starts_with("kprobe/")) {
     auto* k = out.mutable_process_kprobe();
     fillPolicyEvent(ev, info, k);
     k->set_function_name(name.substr(0, name.find('#')));

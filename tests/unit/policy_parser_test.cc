@@ -507,9 +507,9 @@ TEST(PolicyParserTest, UnsupportedSpecSections) {
       "  podSelector:\n"                  // 6
       "    matchLabels: {app: x}\n"       // 7
       "  containerSelector: {}\n"         // 8
-      "  lists: []\n"                     // 9
-      "  enforcers: []\n"                 // 10
-      "  tracepoints: []\n"               // 11
+      "  # lists, enforcers and\n"         // 9
+      "  # tracepoints are supported\n"    // 10
+      "  #\n"                             // 11
       "  uprobes: []\n"                   // 12
       "  usdts: []\n"                     // 13
       "  loader: true\n"                  // 14
@@ -520,14 +520,14 @@ TEST(PolicyParserTest, UnsupportedSpecSections) {
       "  lsmhooks:\n"                     // 19
       "  - hook: file_open\n"             // 20
       "    selectors: [{}]\n");           // 21
-  const std::string supported = "not supported yet; supported fields of spec: lsmhooks, kprobes, options";
+  const std::string supported =
+      "not supported yet; supported fields of spec: lsmhooks, kprobes, tracepoints (+3 more)";
   EXPECT_THAT(
       errors(r),
       ElementsAre(
           "p.yaml:6:3: spec.podSelector: " + supported,
           "p.yaml:8:3: spec.containerSelector: " + supported,
-          "p.yaml:9:3: spec.lists: " + supported, "p.yaml:10:3: spec.enforcers: " + supported,
-          "p.yaml:11:3: spec.tracepoints: " + supported, "p.yaml:12:3: spec.uprobes: " + supported,
+          "p.yaml:12:3: spec.uprobes: " + supported,
           "p.yaml:13:3: spec.usdts: " + supported, "p.yaml:14:3: spec.loader: " + supported));
   EXPECT_FALSE(r.policy.has_value());
 }
@@ -760,7 +760,9 @@ TEST(PolicyParserTest, MatchArgsOperators) {
               path + "operator GT does not apply to argument 0 (type file); " + for_files);
   expectError(pre + "DPort" + post,
               path + "operator DPort does not apply to argument 0 (type file); " + for_files);
-  expectError(pre + "InMap" + post, path + "unsupported operator \"InMap\"; " + for_files);
+  expectError(pre + "InMap" + post,
+              path + "operator InMap does not apply to argument 0 (type file); " + for_files);
+  expectError(pre + "FileType" + post, path + "unsupported operator \"FileType\"; " + for_files);
   expectError(pre + "Equals" + post, path + "unknown operator \"Equals\"; " + for_files);
   expectError(pre + "prefix" + post,
               path + "unknown operator \"prefix\" (did you mean \"Prefix\"?); " + for_files);
@@ -887,8 +889,8 @@ TEST(PolicyParserTest, MatchBinaries) {
 TEST(PolicyParserTest, MatchActionsUnsupportedAndUnknown) {
   const std::string sel = kFileOpen + "    - matchActions:\n      - action: ";  // line 13
   const std::string at = "p.yaml:13:17: spec.lsmhooks[0].selectors[0].matchActions[0].action: ";
-  const std::string supported = "supported: Post, NoPost, Override, Sigkill, Signal";
-  for (const char* a : {"NotifyEnforcer", "GetUrl", "FollowFD", "DnsLookup"}) {
+  const std::string supported = "supported: Post, NoPost, Override, Sigkill, Signal, NotifyEnforcer";
+  for (const char* a : {"GetUrl", "FollowFD", "DnsLookup"}) {
     expectError(sel + a + "\n", at + "action \"" + a + "\" is not supported yet; " + supported);
   }
   expectError(sel + "Deny\n", at + "unknown action \"Deny\"; " + supported);
