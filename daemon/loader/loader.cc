@@ -262,11 +262,11 @@ uint8_t Loader::applyEnforcers(const compiler::CompiledSet& set) {
       enforcer_deny_[e.function] = deny;
       if (!deny) {
         enforcer_notes_.push_back(absl::StrCat(
-            who, ": ", why, "; attached as fentry: argSig is enforced, argError is not"));
+            who, ": ", why, "; attached as fentry: argError is not enforced, argSig is"));
       }
     } else if (!enforcer_deny_[e.function]) {
       enforcer_notes_.push_back(absl::StrCat(
-          who, ": attached as fentry (fmod_ret refused): argSig is enforced, argError is not"));
+          who, ": attached as fentry (fmod_ret refused): argError is not enforced, argSig is"));
     }
     all_deny = all_deny && enforcers_.count(e.function) && enforcer_deny_[e.function];
   }

@@ -474,7 +474,7 @@ TEST(PolicyParserTest, UnknownAndMisspelledFields) {
       "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata: {name: a}\n"
       "spec:\n  lsmHooks: [{hook: file_open, selectors: [{}]}]\n",
       "p.yaml:5:3: spec.lsmHooks: unknown field (did you mean \"lsmhooks\"?); supported "
-      "fields of spec: lsmhooks, kprobes, options");
+      "fields of spec: lsmhooks, kprobes, tracepoints, options, lists, enforcers");
   expectError(kFileOpen + "    - matchargs: []\n",
               "p.yaml:12:7: spec.lsmhooks[0].selectors[0].matchargs: unknown field (did you mean "
               "\"matchArgs\"?); supported selectors: matchArgs, matchReturnArgs, matchBinaries, matchPIDs, matchNamespaces, matchCapabilities, matchActions");
@@ -521,7 +521,8 @@ TEST(PolicyParserTest, UnsupportedSpecSections) {
       "  - hook: file_open\n"             // 20
       "    selectors: [{}]\n");           // 21
   const std::string supported =
-      "not supported yet; supported fields of spec: lsmhooks, kprobes, tracepoints (+3 more)";
+      "not supported yet; supported fields of spec: lsmhooks, kprobes, tracepoints, options, lists, "
+      "enforcers";
   EXPECT_THAT(
       errors(r),
       ElementsAre(
@@ -536,7 +537,7 @@ TEST(PolicyParserTest, SpecWithoutHooks) {
   const std::string head =
       "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata: {name: a}\n";
   expectError(head + "spec: {}\n",
-              "p.yaml:4:7: spec: no lsmhooks or kprobes: the policy does nothing");
+              "p.yaml:4:7: spec: no lsmhooks, kprobes or tracepoints: the policy does nothing");
   expectError(head + "spec:\n  lsmhooks: []\n",
               "p.yaml:5:13: spec.lsmhooks: empty: the policy does nothing");
   expectError(head + "spec:\n  lsmhooks:\n    hook: file_open\n",
@@ -907,7 +908,7 @@ TEST(PolicyParserTest, MatchActionsUnsupportedAndUnknown) {
               "field \"action\"");
   expectError(sel + "Sigkill\n        argSig: 9\n",
               "p.yaml:14:9: spec.lsmhooks[0].selectors[0].matchActions[0].argSig: only valid with "
-              "action Signal, not Sigkill");
+              "actions Signal and NotifyEnforcer, not Sigkill");
   expectError(sel + "Post\n        imaHash: true\n",
               "p.yaml:14:9: spec.lsmhooks[0].selectors[0].matchActions[0].imaHash: not "
               "supported yet; supported fields of matchActions: action, argError, argSig, "

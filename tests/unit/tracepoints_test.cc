@@ -186,19 +186,19 @@ TEST(Tracepoints, ErrorsWithPositions) {
       "p.yaml:10:15: spec.tracepoints[0].args[0].index: field 5 of raw_syscalls/sys_enter (args, "
       "unsigned long[6]) is not readable by Vigil yet");
   one(tp + "    event: sys_enter\n    args:\n    - {index: 3, type: syscall64}\n",
-      "p.yaml:10:30: spec.tracepoints[0].args[0].type: syscall64 reads a system call number; "
+      "p.yaml:10:24: spec.tracepoints[0].args[0].type: syscall64 reads a system call number; "
       "field 3 of raw_syscalls/sys_enter is common_pid");
   one(tp + "    event: sys_enter\n    args:\n    - {index: 4, type: string}\n",
-      "p.yaml:10:30: spec.tracepoints[0].args[0].type: field 4 of raw_syscalls/sys_enter (id) is "
+      "p.yaml:10:24: spec.tracepoints[0].args[0].type: field 4 of raw_syscalls/sys_enter (id) is "
       "an integer (long); read it as int, int64, uint64, long, ... or syscall64 (the id), not "
       "\"string\"");
   const std::string sel = tp + "    event: sys_enter\n    args:\n    - {index: 4, type: int64}\n"
                                "    selectors:\n    - matchArgs:\n";  // 11, 12
   one(sel + "      - {index: 0, operator: InMap, values: [\"list:nope\"]}\n",
-      "p.yaml:13:51: spec.tracepoints[0].selectors[0].matchArgs[0].values[0]: list \"nope\" is "
+      "p.yaml:13:46: spec.tracepoints[0].selectors[0].matchArgs[0].values[0]: list \"nope\" is "
       "not defined in spec.lists");
   one(sel + "      - {index: 0, operator: InMap, values: [x]}\n",
-      "p.yaml:13:51: spec.tracepoints[0].selectors[0].matchArgs[0].values[0]: \"x\" is not an "
+      "p.yaml:13:46: spec.tracepoints[0].selectors[0].matchArgs[0].values[0]: \"x\" is not an "
       "integer");
   one(tp + "    event: sys_enter\n    selectors:\n    - matchActions:\n"
            "      - {action: Override, argError: -1}\n",
@@ -209,17 +209,18 @@ TEST(Tracepoints, ErrorsWithPositions) {
            "      - {action: NotifyEnforcer, argSig: 9}\n",
       "p.yaml:11:18: spec.tracepoints[0].selectors[0].matchActions[0].action: NotifyEnforcer "
       "needs spec.enforcers, the system calls where its decision applies");
-  one(tp + "    event: sys_enter\n    selectors:\n    - matchActions:\n"
-           "      - {action: NotifyEnforcer}\n",
-      "p.yaml:11:9: spec.tracepoints[0].selectors[0].matchActions[0]: NotifyEnforcer requires "
+  one(kHead + "  enforcers: [{calls: [sys_dup]}]\n  tracepoints:\n  - subsystem: raw_syscalls\n"
+              "    event: sys_enter\n    selectors:\n    - matchActions:\n"
+              "      - {action: NotifyEnforcer}\n",
+      "p.yaml:12:9: spec.tracepoints[0].selectors[0].matchActions[0]: NotifyEnforcer requires "
       "argError (the negative errno the system call returns) and/or argSig (the signal sent to "
       "the caller)");
   one(kHead + "  lists:\n  - {name: l, type: syscalls, values: [sys_nope]}\n"
               "  kprobes:\n  - {call: fd_install}\n",
-      "p.yaml:7:46: spec.lists[0].values[0]: \"sys_nope\" is not an x86_64 system call "
+      "p.yaml:7:40: spec.lists[0].values[0]: \"sys_nope\" is not an x86_64 system call "
       "(sys_NAME, __x64_sys_NAME or __ia32_sys_NAME)");
   one(kHead + "  lists:\n  - {name: l, type: bogus, values: [a]}\n  kprobes:\n  - {call: x}\n",
-      "p.yaml:7:23: spec.lists[0].type: unknown list type \"bogus\"; supported: syscalls, "
+      "p.yaml:7:21: spec.lists[0].type: unknown list type \"bogus\"; supported: syscalls, "
       "generated_syscalls, generated_ftrace (or no type)");
   one(kHead + "  lists:\n  - {name: l, values: [\"1\"]}\n  enforcers:\n  - calls: [\"list:l\"]\n"
               "  kprobes:\n  - {call: x}\n",
