@@ -645,6 +645,7 @@ int runDaemon(const DaemonOptions& options) {
   Pipeline pipeline{events::JsonRenderer(node, std::move(infos), options.audit_all, boot_offset),
                     process::ProcessCache(cache_opts), options.process_events};
   pipeline.renderer.setHookRefs(compiled->hook_refs);
+  pipeline.renderer.setTracepointSlots(compiled->tp_slots);
   if (int adopted = (*loader)->adoptedGeneration(); adopted >= 0) {
     // Events the previous daemon's policies produced while no one read them.
     for (const auto& [id, meta] : (*loader)->policyMeta(adopted)) {
@@ -776,6 +777,7 @@ int runDaemon(const DaemonOptions& options) {
     auto refs = compiled->hook_refs;
     for (const auto& [id, ref] : next->hook_refs) refs[id] = ref;
     pipeline.renderer.setHookRefs(std::move(refs));
+    pipeline.renderer.setTracepointSlots(next->tp_slots);
     compiled = std::move(*next);
     *policies = std::move(next_policies);
     generation = 1 - generation;
@@ -901,6 +903,7 @@ int runDaemon(const DaemonOptions& options) {
       for (const auto* f : features.all()) {
         if (!f->ok) st->add_degraded(f->name + ": " + f->detail);
       }
+      for (const auto& note : (*loader)->enforcerNotes()) st->add_degraded(note);
       for (const auto& [name, c] : kernelCounters(**loader, *compiled)) {
         auto* hc = st->add_hooks();
         hc->set_hook(name);

@@ -132,8 +132,22 @@ class HookPlanner {
                                            " at ", spec.pos.str()));
       }
     }
+    if (h.kind == policy::HookKind::kTracepoint) {
+      auto& slots = tp_slots_[ref];
+      for (const auto& a : h.args) {
+        auto [it, fresh] = slots.try_emplace({a.field, a.kind}, static_cast<int>(slots.size()));
+        if (it->second >= VG_HOOK_ARGS) {
+          return errorAt(a.pos, absl::StrCat("tracepoint ", h.hook, " is read in more than ",
+                                             VG_HOOK_ARGS,
+                                             " distinct (field, type) ways across the loaded "
+                                             "policies"));
+        }
+        spec.kinds[it->second] = a.kind;
+        spec.src[it->second] = a.src;
+      }
+    }
     for (const auto& a : h.args) {
-      if (a.kind == VG_ARG_NONE) continue;
+      if (a.kind == VG_ARG_NONE || h.kind == policy::HookKind::kTracepoint) continue;
       uint8_t& k = spec.kinds[a.index];
       if (k != VG_ARG_NONE && k != a.kind) {
         return errorAt(a.pos, absl::StrCat("argument ", a.index, " of ", h.hook,
@@ -193,11 +207,16 @@ class HookPlanner {
     for (const auto& spec : out.generic) ids_[spec.ref()] = spec.id;
   }
   const HookSpec& spec(const policy::Hook& h) const { return specs_.at(h.ref()); }
+  // Tracepoints: the program's slot of an argument.
+  int tpSlot(const policy::Hook& h, const policy::HookArg& a) const {
+    return tp_slots_.at(h.ref()).at({a.field, a.kind});
+  }
 
  private:
   std::unordered_map<std::string, HookSpec> specs_;
   std::vector<std::string> order_;
   std::unordered_map<std::string, uint32_t> ids_;
+  std::unordered_map<std::string, std::map<std::pair<int, uint8_t>, int>> tp_slots_;
 };
 
 class Compiler {
@@ -252,8 +271,17 @@ class Compiler {
       std::array<uint8_t, VG_HOOK_ARGS> kinds{};
       for (const auto& a : hook.args) kinds[a.index] = a.kind;
       const uint8_t ret_kind = hook.return_probe ? hook.return_arg.kind : uint8_t{VG_ARG_NONE};
+      std::array<uint8_t, VG_HOOK_ARGS> slot_of{0, 1, 2, 3, 4, 5};
+      if (hook.kind == policy::HookKind::kTracepoint) {
+        auto& slots = out_.tp_slots[id][hook.ref()];
+        for (const auto& a : hook.args) {
+          slot_of[a.index] = static_cast<uint8_t>(planner_.tpSlot(hook, a));
+          slots.push_back(slot_of[a.index]);
+        }
+      }
       for (size_t i = 0; i < hook.selectors.size(); i++) {
-        if (auto s = addSelector(id, h, hook.hook, kinds, ret_kind, i, hook.selectors[i]); !s.ok())
+        if (auto s = addSelector(id, h, hook.hook, kinds, ret_kind, i, hook.selectors[i], slot_of);
+            !s.ok())
           return s;
       }
     }
@@ -345,7 +373,8 @@ class Compiler {
 
   absl::Status addSelector(uint32_t policy_id, uint32_t hook, const std::string& hook_name,
                            const std::array<uint8_t, VG_HOOK_ARGS>& kinds, uint8_t ret_kind,
-                           size_t index, const policy::Selector& s) {
+                           size_t index, const policy::Selector& s,
+                           const std::array<uint8_t, VG_HOOK_ARGS>& slot_of) {
     vg_hook_selectors& hs = out_.hooks[hook];
     if (hs.count >= VG_MAX_HOOK_SELECTORS) {
       return errorAt(s.pos, absl::StrCat("hook ", hook_name, " has more than ",
@@ -400,6 +429,7 @@ class Compiler {
       if (auto st = addFilter(slot, static_cast<uint8_t>(f), kinds[ma.index], ma, sel.filters[f]);
           !st.ok())
         return st;
+      sel.filters[f].arg = slot_of[ma.index];
       sel.nfilters++;
       hs.need_path = 1;
     }

@@ -81,6 +81,11 @@ struct CompiledSet {
   std::array<vg_hook_selectors, VG_HOOK_MAX> hooks{};          // hook -> slots
   std::vector<HookSpec> generic;                               // hooks of the generic program
   std::vector<EnforcerSpec> enforcers;                         // by function, in first-use order
+  // Tracepoints: each distinct (field, type) of a tracepoint is one argument
+  // slot of its program, shared by the policies reading it so; per policy id
+  // and hook ref, the slot of each of the policy's args[] (events show a
+  // policy its own arguments, in its order).
+  std::map<uint32_t, std::map<std::string, std::vector<int>>> tp_slots;
   std::map<uint32_t, std::string> hook_refs;                   // id -> Hook::ref(), all hooks
   std::vector<std::string> policy_names;                       // in policy order
   uint32_t policy_base = 0;                                    // id of the first policy

@@ -133,6 +133,9 @@ const PolicyInfo::Hook* JsonRenderer::hookInfo(uint32_t policy, const std::strin
   return it == hooks.end() ? nullptr : &it->second;
 }
 
+// One argument's value as the kernel read it (its label is the caller's).
+void fillArg(const HookArgValue& a, api::Arg* arg);
+
 namespace {
 
 // Fills the fields process_lsm and process_kprobe share.
@@ -154,6 +157,13 @@ void fillPolicyEvent(const HookEvent& ev, const PolicyInfo::Hook* info, Msg* m) 
     if (info) {
       if (auto l = info->labels.find(a.index); l != info->labels.end()) arg->set_label(l->second);
     }
+    fillArg(a, arg);
+  }
+}
+
+}  // namespace
+
+void fillArg(const HookArgValue& a, api::Arg* arg) {
     switch (a.kind) {
       case VG_ARG_S8:
       case VG_ARG_S16:
@@ -181,10 +191,7 @@ void fillPolicyEvent(const HookEvent& ev, const PolicyInfo::Hook* info, Msg* m) 
         break;
       }
     }
-  }
 }
-
-}  // namespace
 
 api::Event JsonRenderer::toProto(const HookEvent& ev) const {
   api::Event out;
@@ -202,6 +209,22 @@ api::Event JsonRenderer::toProto(const HookEvent& ev) const {
   if (ref.starts_with("tracepoint/")) {
     auto* t = out.mutable_process_tracepoint();
     fillPolicyEvent(ev, info, t);
+    // The policy's own args[], in its order, from the slots it reads.
+    if (auto p = tp_slots_.find(ev.policy); p != tp_slots_.end()) {
+      if (auto s = p->second.find(ref); s != p->second.end()) {
+        t->clear_args();
+        for (size_t pos = 0; pos < s->second.size(); pos++) {
+          auto* arg = t->add_args();
+          if (info) {
+            if (auto l = info->labels.find(static_cast<int>(pos)); l != info->labels.end())
+              arg->set_label(l->second);
+          }
+          for (const auto& a : ev.args) {
+            if (a.index == s->second[pos]) fillArg(a, arg);
+          }
+        }
+      }
+    }
     t->set_subsys(name.substr(0, name.find('/')));
     t->set_event(name.substr(name.find('/') + 1));
     t->set_policy_name(policy_name);

@@ -108,6 +108,8 @@ TEST(Tracepoints, KillerParsesAndCompiles) {
   EXPECT_EQ(enter.key(), "tracepoint:sys_enter(syscall64@2,s32@16,nop,nop,nop,nop)");
   EXPECT_EQ(c->generic[1].src[0], VG_SRC_CTX0 + 1);  // sys_exit's ret
   EXPECT_EQ(c->generic[1].src[1], VG_SRC_REGS_NR);   // sys_exit's id
+  const uint32_t pid = c->policies[0].first;
+  EXPECT_THAT(c->tp_slots[pid]["tracepoint/raw_syscalls/sys_enter"], ElementsAre(0, 1));
   ASSERT_EQ(c->enforcers.size(), 2u);
   EXPECT_EQ(c->enforcers[0].function, "__x64_sys_dup");
   EXPECT_EQ(c->enforcers[1].function, "__x64_sys_dup2");
@@ -128,6 +130,30 @@ TEST(Tracepoints, KillerParsesAndCompiles) {
   const std::string json = describeJson({p}, *c);
   EXPECT_THAT(json, HasSubstr("\"tp_btf\":\"tp_btf/sys_enter\""));
   EXPECT_THAT(json, HasSubstr("\"NotifyEnforcer\""));
+}
+
+// killer.yaml reads id as syscall64, list-syscalls-tracepoint.yaml as uint64:
+// one program, one slot per reading, each policy's selectors on its own.
+TEST(Tracepoints, PoliciesReadingAFieldDifferentlyShareTheProgram) {
+  auto mk = [](const std::string& name, const std::string& args, const std::string& value) {
+    return parse(kHead.substr(0, kHead.find("name: tp")) + "name: " + name + "\nspec:\n" +
+                 "  tracepoints:\n  - subsystem: raw_syscalls\n    event: sys_enter\n    args: " +
+                 args + "\n    selectors:\n    - matchArgs: [{index: 0, operator: Equal, values: [\"" +
+                 value + "\"]}]\n");
+  };
+  auto a = mk("a", "[{index: 4, type: syscall64}]", "32");
+  auto b = mk("b", "[{index: 3, type: int}, {index: 4, type: uint64}]", "33");
+  ASSERT_THAT(errors(a), IsEmpty());
+  ASSERT_THAT(errors(b), IsEmpty());
+  auto c = compile({*a.policy, *b.policy}, {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->generic.size(), 1u);
+  EXPECT_EQ(c->generic[0].key(), "tracepoint:sys_enter(syscall64@2,s32@16,u64@2,nop,nop,nop)");
+  EXPECT_THAT(c->tp_slots[c->policies[0].first]["tracepoint/raw_syscalls/sys_enter"], ElementsAre(0));
+  EXPECT_THAT(c->tp_slots[c->policies[1].first]["tracepoint/raw_syscalls/sys_enter"],
+              ElementsAre(1, 2));
+  EXPECT_EQ(c->selectors[0].second.filters[0].arg, 0);
+  EXPECT_EQ(c->selectors[1].second.filters[0].arg, 1);  // b's args[0] is common_pid: slot 1
 }
 
 TEST(Tracepoints, KprobeCallFromAList) {
@@ -255,6 +281,7 @@ TEST(Tracepoints, RecordRendersAsProcessTracepoint) {
   ASSERT_TRUE(ev.ok()) << ev.status();
   events::JsonRenderer renderer("n", {events::PolicyInfo::from(*r.policy)}, false, 0);
   renderer.setHookRefs(c->hook_refs);
+  renderer.setTracepointSlots(c->tp_slots);
   api::Event out = renderer.toProto(*ev);
   ASSERT_TRUE(out.has_process_tracepoint());
   const auto& t = out.process_tracepoint();
