@@ -215,6 +215,15 @@ std::string describeJson(const std::vector<policy::Policy>& policies, const Comp
     absl::StrAppend(&s, ",\"filters\":[", absl::StrJoin(filters, ","), "]}");
     sels.push_back(s);
   }
+  // spec.enforcers: fmod_ret where the kernel allows it on the call, else fentry (signal only).
+  for (const auto& e : set.enforcers) {
+    progs.push_back(absl::StrCat("{\"enforcer\":", jsonString(e.call), ",\"policies\":[",
+                                 absl::StrJoin(e.policies, ",", [](std::string* o, const std::string& n) {
+                                   o->append(jsonString(n));
+                                 }),
+                                 "],\"attach\":{\"fmod_ret\":", jsonString("fmod_ret/" + e.function),
+                                 ",\"fentry\":", jsonString("fentry/" + e.function), "}}"));
+  }
   return absl::StrCat("{\"policies\":[", absl::StrJoin(pols, ","), "],\"programs\":[",
                       absl::StrJoin(progs, ","), "],\"selectors\":[", absl::StrJoin(sels, ","),
                       "],\"map_entries\":{\"vg_selectors\":", set.selectors.size(),

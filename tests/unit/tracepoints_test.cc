@@ -130,6 +130,8 @@ TEST(Tracepoints, KillerParsesAndCompiles) {
   const std::string json = describeJson({p}, *c);
   EXPECT_THAT(json, HasSubstr("\"tp_btf\":\"tp_btf/sys_enter\""));
   EXPECT_THAT(json, HasSubstr("\"NotifyEnforcer\""));
+  EXPECT_THAT(json, HasSubstr("{\"enforcer\":\"sys_dup\",\"policies\":[\"tp\"],\"attach\":{"
+                              "\"fmod_ret\":\"fmod_ret/__x64_sys_dup\",\"fentry\":\"fentry/__x64_sys_dup\"}}"));
 }
 
 // killer.yaml reads id as syscall64, list-syscalls-tracepoint.yaml as uint64:
