@@ -21,6 +21,7 @@ const volatile __u8 vg_gen_syscall = 0; /* a syscall wrapper: arguments are in i
 const volatile __u8 vg_gen_mech = 0;    /* enum vg_mechanism */
 const volatile __u8 vg_gen_dpath = 0;   /* paths through bpf_d_path (else the dentry walk) */
 const volatile __u8 vg_gen_ret_kind = 0; /* return probes: how the return value reads */
+const volatile __u8 vg_gen_src[VG_HOOK_ARGS] = {}; /* tracepoints: enum vg_tp_src per argument */
 
 #define VG_AF_INET 2
 #define VG_AF_INET6 10
@@ -69,6 +70,26 @@ static __always_inline __u64 vg_ctx_arg(__u64 *ctx, int i)
 	}
 	return 0;
 }
+
+/* A tracepoint field (tp_btf): from the tracepoint's arguments (TP_PROTO),
+ * the calling thread, or the system call's pt_regs, as the record's
+ * TP_fast_assign takes it (daemon/policy/tracepoints.cc). */
+static __always_inline __u64 vg_tp_raw(__u64 *ctx, __u8 src)
+{
+	switch (src) {
+	case VG_SRC_CTX0 + 0: return VG_CTX_AT(ctx, 0);
+	case VG_SRC_CTX0 + 1: return VG_CTX_AT(ctx, 1);
+	case VG_SRC_CTX0 + 2: return VG_CTX_AT(ctx, 2);
+	case VG_SRC_CTX0 + 3: return VG_CTX_AT(ctx, 3);
+	case VG_SRC_CTX0 + 4: return VG_CTX_AT(ctx, 4);
+	case VG_SRC_CTX0 + 5: return VG_CTX_AT(ctx, 5);
+	case VG_SRC_TID: return (__u32)bpf_get_current_pid_tgid();
+	case VG_SRC_REGS_NR: return ((struct pt_regs *)VG_CTX_AT(ctx, 0))->orig_ax;
+	}
+	return 0;
+}
+
+#define VG_TS_COMPAT 0x0002 /* thread_info.status: in a 32-bit (ia32) system call */
 
 /* LSM, fmod_ret and fexit programs see the return value (so far) after the
  * arguments: 64 bits, as the function returns it. */
@@ -203,7 +224,7 @@ static __always_inline void vg_gen_read_arg(__u64 *ctx, struct vg_hook_scratch *
 	out->kind = kind;
 	out->str_off = vg_gen_slot[i] ? VG_PATH_MAX : 0;
 	char *buf = sc->str[vg_gen_slot[i] & 1];
-	__u64 raw = vg_ctx_arg(ctx, i);
+	__u64 raw = vg_gen_src[i] ? vg_tp_raw(ctx, vg_gen_src[i]) : vg_ctx_arg(ctx, i);
 	long n;
 	switch (kind) {
 	case VG_ARG_S8:
@@ -214,6 +235,11 @@ static __always_inline void vg_gen_read_arg(__u64 *ctx, struct vg_hook_scratch *
 	case VG_ARG_U32:
 	case VG_ARG_S64:
 	case VG_ARG_U64: out->num = vg_at_width(kind, raw); break;
+	case VG_ARG_SYSCALL64:
+		out->num = (__u32)raw;
+		if (bpf_get_current_task_btf()->thread_info.status & VG_TS_COMPAT)
+			out->num |= VG_SYSCALL_IA32;
+		break;
 	case VG_ARG_STR:
 	case VG_ARG_USTR:
 		if (kind == VG_ARG_STR && !vg_can_read_kernel) {
@@ -466,8 +492,12 @@ static long vg_gen_eval_selector(__u32 i, struct vg_gen_ctx *c)
 				 vg_gen_hook, &err);
 	if (err && !c->ret)
 		c->ret = err;
+	/* NotifyEnforcer: the errno the enforcer makes the system call return. */
+	int shown = err;
+	if (sel->action == VG_ACT_NOTIFY_ENFORCER && outcome == VG_OUT_DENIED)
+		shown = sel->error;
 	if (!sel->nopost && !vg_rate_limited(sel, slot, c->args_hash))
-		vg_gen_emit(c, sel, outcome, -err);
+		vg_gen_emit(c, sel, outcome, -shown);
 	return 0;
 }
 
@@ -545,5 +575,54 @@ SEC("fexit")
 int vg_gen_fexit(__u64 *ctx)
 {
 	vg_gen_run(ctx);
+	return 0;
+}
+
+/* Tracepoints (spec.tracepoints) as BTF-typed raw tracepoints: they load
+ * under lockdown, where classic tracepoints (tracefs ids) are out of reach.
+ * Fields come from the tracepoint's arguments (vg_gen_src). Observe, signal,
+ * kill, NotifyEnforcer. */
+SEC("tp_btf")
+int vg_gen_tp(__u64 *ctx)
+{
+	vg_gen_run(ctx);
+	return 0;
+}
+
+/* Enforcers (spec.enforcers): on a listed system call, carry out what a
+ * NotifyEnforcer selector noted for this thread (vg_enforce), once. */
+static __always_inline int vg_enforce_apply(bool can_deny)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct vg_enforce_note *n = bpf_map_lookup_elem(&vg_enforce, &id);
+	if (!n)
+		return 0;
+	int err = n->error;
+	__u32 sig = n->signal;
+	bpf_map_delete_elem(&vg_enforce, &id);
+	if (sig)
+		bpf_send_signal(sig);
+	if (sig == VG_SIGKILL)
+		vg_count(vg_gen_hook, 3);
+	if (!can_deny || !err)
+		return 0;
+	vg_count(vg_gen_hook, 2);
+	return err < -4095 || err > 0 ? -VG_EPERM : err;
+}
+
+SEC("fmod_ret")
+int vg_enf_fmod(__u64 *ctx)
+{
+	int ret = (int)vg_ctx_ret(ctx);
+	if (ret)
+		return ret;
+	return vg_enforce_apply(true);
+}
+
+/* Where the kernel refuses fmod_ret on system calls: the signal only. */
+SEC("fentry")
+int vg_enf_fentry(__u64 *ctx)
+{
+	vg_enforce_apply(false);
 	return 0;
 }

@@ -68,9 +68,19 @@ void onHangup(int) { g_reload = true; }
 
 // Whether a set needs programs on hooks (LSM, fmod_ret, fentry), beyond
 // the process tracepoints.
+// Hooks that need trampolines (LSM, fentry, fmod_ret); tracepoints (tp_btf)
+// do not.
 bool usesHooks(const compiler::CompiledSet& set) {
   return set.usesHook(VG_HOOK_FILE_OPEN) || set.usesHook(VG_HOOK_BPRM_CHECK_SECURITY) ||
-         !set.generic.empty();
+         std::any_of(set.generic.begin(), set.generic.end(), [](const compiler::HookSpec& h) {
+           return h.kind != policy::HookKind::kTracepoint;
+         });
+}
+
+bool onlyTracepoints(const policy::Policy& p) {
+  return std::all_of(p.hooks.begin(), p.hooks.end(), [](const policy::Hook& h) {
+    return h.kind == policy::HookKind::kTracepoint;
+  });
 }
 
 // Kernel records in, events out (exporters, or JSON lines on stdout), in ring
@@ -100,6 +110,9 @@ struct Pipeline {
     } else if (ev.has_process_kprobe()) {
       const auto& k = ev.process_kprobe();
       by_policy[{k.policy_name(), k.function_name(), api::Outcome_Name(k.outcome())}]++;
+    } else if (ev.has_process_tracepoint()) {
+      const auto& t = ev.process_tracepoint();
+      by_policy[{t.policy_name(), t.subsys() + "/" + t.event(), api::Outcome_Name(t.outcome())}]++;
     }
     if (ev.has_status() && ev.status().kind() == api::Status::KIND_POLICY_FAILED) {
       policy_load_errors++;
@@ -160,13 +173,17 @@ int onRecord(void* ctx, void* data, size_t size) {
       auto ev = events::decodeHookEvent(data, size);
       if (!p->decoded(ev)) return 0;
       api::Event out = p->renderer.toProto(*ev);
-      api::Process* proc = out.has_process_kprobe() ? out.mutable_process_kprobe()->mutable_process()
-                                                    : out.mutable_process_lsm()->mutable_process();
-      api::Process* parent = out.has_process_kprobe() ? out.mutable_process_kprobe()->mutable_parent()
-                                                      : out.mutable_process_lsm()->mutable_parent();
+      api::Process* proc = out.has_process_kprobe()       ? out.mutable_process_kprobe()->mutable_process()
+                           : out.has_process_tracepoint() ? out.mutable_process_tracepoint()->mutable_process()
+                                                          : out.mutable_process_lsm()->mutable_process();
+      api::Process* parent = out.has_process_kprobe()       ? out.mutable_process_kprobe()->mutable_parent()
+                             : out.has_process_tracepoint() ? out.mutable_process_tracepoint()->mutable_parent()
+                                                            : out.mutable_process_lsm()->mutable_parent();
       p->cache.enrich(ev->pid, proc, parent);
       if (!parent->pid()) {
-        if (out.has_process_kprobe()) {
+        if (out.has_process_tracepoint()) {
+          out.mutable_process_tracepoint()->clear_parent();
+        } else if (out.has_process_kprobe()) {
           out.mutable_process_kprobe()->clear_parent();
         } else {
           out.mutable_process_lsm()->clear_parent();
@@ -505,7 +522,9 @@ int runDaemon(const DaemonOptions& options) {
     std::string why = features.lsmUnusableReason();
     for (const auto& p : *policies) {
       std::set<std::string> hooks;
-      for (const auto& h : p.hooks) hooks.insert(h.hook);
+      for (const auto& h : p.hooks) {
+        if (h.kind != policy::HookKind::kTracepoint) hooks.insert(h.hook);
+      }
       if (hooks.empty()) continue;
       std::string msg = fmt::format("{}: policy {}: {} {} cannot be enforced on this kernel: {}",
                                     p.file, p.name,
@@ -524,8 +543,15 @@ int runDaemon(const DaemonOptions& options) {
     spdlog::warn("DEGRADED MODE: running without the policies above; process events only");
     startup_status.push_back(statusEvent(node, api::Status::KIND_DEGRADED, "bpf_lsm",
                                          "lsmhooks policies not loaded: " + why));
-    policies->clear();
-    compiled = compiler::compile({}, copts);
+    // Tracepoints need no trampolines: those policies still run.
+    policies->erase(std::remove_if(policies->begin(), policies->end(),
+                                   [](const policy::Policy& p) { return !onlyTracepoints(p); }),
+                    policies->end());
+    compiled = compiler::compile(*policies, copts);
+    if (!compiled.ok()) {
+      spdlog::error("{}", std::string(compiled.status().message()));
+      return kExitPolicyError;
+    }
     need_lsm = false;
   }
   if (!features.tp_btf.ok && mechanism == loader::HookMechanism::kNone) {
@@ -599,6 +625,9 @@ int runDaemon(const DaemonOptions& options) {
     spdlog::error("{}", std::string(s.message()));
     return kExitKernelError;
   }
+  for (const auto& note : (*loader)->enforcerNotes()) {
+    startup_status.push_back(statusEvent(node, api::Status::KIND_DEGRADED, "enforcer", note));
+  }
   if (int adopted = (*loader)->adoptedGeneration(); adopted >= 0) {
     usleep(50 * 1000);  // in-flight readers of the old selectors finish first
     (*loader)->retireGeneration(adopted);
@@ -619,6 +648,7 @@ int runDaemon(const DaemonOptions& options) {
   Pipeline pipeline{events::JsonRenderer(node, std::move(infos), options.audit_all, boot_offset),
                     process::ProcessCache(cache_opts), options.process_events};
   pipeline.renderer.setHookRefs(compiled->hook_refs);
+  pipeline.renderer.setTracepointSlots(compiled->tp_slots);
   if (int adopted = (*loader)->adoptedGeneration(); adopted >= 0) {
     // Events the previous daemon's policies produced while no one read them.
     for (const auto& [id, meta] : (*loader)->policyMeta(adopted)) {
@@ -750,6 +780,7 @@ int runDaemon(const DaemonOptions& options) {
     auto refs = compiled->hook_refs;
     for (const auto& [id, ref] : next->hook_refs) refs[id] = ref;
     pipeline.renderer.setHookRefs(std::move(refs));
+    pipeline.renderer.setTracepointSlots(next->tp_slots);
     compiled = std::move(*next);
     *policies = std::move(next_policies);
     generation = 1 - generation;
@@ -875,6 +906,7 @@ int runDaemon(const DaemonOptions& options) {
       for (const auto* f : features.all()) {
         if (!f->ok) st->add_degraded(f->name + ": " + f->detail);
       }
+      for (const auto& note : (*loader)->enforcerNotes()) st->add_degraded(note);
       for (const auto& [name, c] : kernelCounters(**loader, *compiled)) {
         auto* hc = st->add_hooks();
         hc->set_hook(name);

@@ -86,6 +86,12 @@ void argValue(JsonNode& o, const api::Arg& a) {
     case api::Arg::kIntArg: o.set("int_arg", static_cast<int64_t>(a.int_arg())); break;
     case api::Arg::kUintArg: o.set("uint_arg", static_cast<uint64_t>(a.uint_arg())); break;
     case api::Arg::kSockArg: o.set("sock_arg", a.sock_arg()); break;
+    case api::Arg::kSyscallId: {
+      JsonNode& id = o.obj("syscall_id");
+      id.set("id", static_cast<uint64_t>(a.syscall_id().id()));
+      id.set("abi", a.syscall_id().abi());
+      break;
+    }
     default: break;
   }
 }
@@ -211,7 +217,12 @@ void ecsFullProcess(JsonNode& doc, const api::Process& pr, const api::Process* p
 // The decision of a policy event, in ECS's vigil.lsm/vigil.kprobe and OCSF's
 // unmapped (where "action" is taken: policy_action).
 void policyDecision(JsonNode& o, const PolicyEvent& e, const char* action_key) {
-  o.set(e.kprobe ? "function_name" : "hook", e.hook);
+  if (e.tracepoint) {
+    o.set("subsys", e.subsys);
+    o.set("event", e.hook);
+  } else {
+    o.set(e.kprobe ? "function_name" : "hook", e.hook);
+  }
   o.set("selector", e.selector);
   o.set(action_key, actionShort(e.action));
   o.set("outcome", outcomeShort(e.outcome));
@@ -357,7 +368,7 @@ void ecsPolicy(JsonNode& doc, const PolicyEvent& e) {
     JsonNode& tags = doc.arr("tags");
     for (const auto& t : *e.tags) tags.push(t);
   }
-  JsonNode& l = doc.obj("vigil").obj(e.kprobe ? "kprobe" : "lsm");
+  JsonNode& l = doc.obj("vigil").obj(e.tracepoint ? "tracepoint" : e.kprobe ? "kprobe" : "lsm");
   policyDecision(l, e, "action");
   if (e.path_truncated) l.set("path_truncated", true);
   policyArgs(l, e);
@@ -405,6 +416,7 @@ std::string renderEcs(const api::Event& ev) {
     }
     case api::Event::kProcessLsm:
     case api::Event::kProcessKprobe:
+    case api::Event::kProcessTracepoint:
       ecsPolicy(doc, *policyEvent(ev));
       break;
     case api::Event::kStatus: {
@@ -631,6 +643,7 @@ std::string renderOcsf(const api::Event& ev) {
     }
     case api::Event::kProcessLsm:
     case api::Event::kProcessKprobe:
+    case api::Event::kProcessTracepoint:
       ocsfPolicy(doc, ev, *policyEvent(ev));
       break;
     case api::Event::kRuleAlert: {
@@ -746,6 +759,7 @@ void argText(const api::Arg& a, std::string& out) {
     case api::Arg::kSockArg: out = a.sock_arg(); break;
     case api::Arg::kIntArg: out = std::to_string(a.int_arg()); break;
     case api::Arg::kUintArg: out = std::to_string(a.uint_arg()); break;
+    case api::Arg::kSyscallId: out = std::to_string(a.syscall_id().id()); break;
     default: out.clear(); break;
   }
 }
@@ -788,7 +802,8 @@ std::string renderCef(const api::Event& ev) {
       break;
     }
     case api::Event::kProcessLsm:
-    case api::Event::kProcessKprobe: {
+    case api::Event::kProcessKprobe:
+    case api::Event::kProcessTracepoint: {
       PolicyEvent e = *policyEvent(ev);
       std::string outcome = outcomeShort(e.outcome);
       signature = absl::StrCat("policy:", std::string(e.policy_name));
@@ -812,7 +827,11 @@ std::string renderCef(const api::Event& ev) {
       x.labeled(2, "arguments", e.process->arguments());
       if (e.parent) x.labeled(3, "parentBinary", e.parent->binary());
       x.labeled(4, "policy", e.policy_name);
-      x.labeled(5, e.kprobe ? "function" : "hook", e.hook);
+      if (e.tracepoint) {
+        x.labeled(5, "tracepoint", absl::StrCat(std::string(e.subsys), "/", std::string(e.hook)));
+      } else {
+        x.labeled(5, e.kprobe ? "function" : "hook", e.hook);
+      }
       x.labeled(6, "mode", modeShort(e.mode));
       x.labeled(1, "returnErrno", std::to_string(e.return_errno), true);
       x.labeled(2, "selector", std::to_string(e.selector), true);
@@ -894,6 +913,7 @@ std::string eventTypeName(const api::Event& ev) {
     case api::Event::kProcessExit: return "process_exit";
     case api::Event::kProcessLsm: return "process_lsm";
     case api::Event::kProcessKprobe: return "process_kprobe";
+    case api::Event::kProcessTracepoint: return "process_tracepoint";
     case api::Event::kStatus: return "status";
     case api::Event::kRuleAlert: return "rule_alert";
     default: return "unknown";
@@ -907,6 +927,7 @@ int syslogSeverity(const api::Event& ev) {
       return 6;
     case api::Event::kProcessLsm:
     case api::Event::kProcessKprobe:
+    case api::Event::kProcessTracepoint:
       switch (policyEvent(ev)->outcome) {
         case api::OUTCOME_KILLED: return 2;
         case api::OUTCOME_DENIED:
@@ -983,6 +1004,14 @@ std::optional<PolicyEvent> policyEvent(const api::Event& ev) {
       }
     }
     if (k.has_return_()) p.ret = &k.return_();
+    return p;
+  }
+  if (ev.has_process_tracepoint()) {
+    const auto& t = ev.process_tracepoint();
+    PolicyEvent p = policyFields(t, false);
+    p.tracepoint = true;
+    p.subsys = t.subsys();
+    p.hook = t.event();
     return p;
   }
   return std::nullopt;

@@ -34,6 +34,8 @@ std::string eventTypeName(const api::Event& ev);
 // fields both carry, so that every format and filter treats them alike.
 struct PolicyEvent {
   bool kprobe = false;                 // process_kprobe (else process_lsm)
+  bool tracepoint = false;             // process_tracepoint: hook is its event
+  std::string_view subsys;             // process_tracepoint.subsys
   const api::Process* process = nullptr;
   const api::Process* parent = nullptr;  // null when the event has none
   std::string_view policy_name;

@@ -212,6 +212,7 @@ void argText(const api::Arg& a, std::string& out) {
     case api::Arg::kSockArg: out = a.sock_arg(); break;
     case api::Arg::kIntArg: out = std::to_string(a.int_arg()); break;
     case api::Arg::kUintArg: out = std::to_string(a.uint_arg()); break;
+    case api::Arg::kSyscallId: out = std::to_string(a.syscall_id().id()); break;
     default: out.clear(); break;
   }
 }
@@ -304,7 +305,9 @@ int64_t policyRawres(const EventView& v) {
     if (r.value_case() == api::Arg::kIntArg) return r.int_arg();
     if (r.value_case() == api::Arg::kUintArg) return static_cast<int64_t>(r.uint_arg());
   }
-  int32_t e = v.lsm ? v.lsm->return_errno() : v.kprobe->return_errno();
+  int32_t e = v.lsm ? v.lsm->return_errno()
+              : v.kprobe ? v.kprobe->return_errno()
+                         : v.tracepoint->return_errno();
   return e < 0 ? e : -static_cast<int64_t>(e);
 }
 EX(exEvtRes) {
@@ -667,6 +670,7 @@ template <typename Fn>
 void withPolicy(const EventView& v, Fn&& fn) {
   if (v.lsm) fn(*v.lsm);
   else if (v.kprobe) fn(*v.kprobe);
+  else if (v.tracepoint) fn(*v.tracepoint);
 }
 EX(exPolicyName) {
   (void)f;
@@ -682,6 +686,7 @@ EX(exPolicyAction) {
       case api::ACTION_OVERRIDE: o.s.push_back("Override"); break;
       case api::ACTION_SIGKILL: o.s.push_back("Sigkill"); break;
       case api::ACTION_SIGNAL: o.s.push_back("Signal"); break;
+      case api::ACTION_NOTIFY_ENFORCER: o.s.push_back("NotifyEnforcer"); break;
       default: break;
     }
   });
@@ -1031,6 +1036,8 @@ std::string_view eventTypeOf(const api::Event& ev) {
     case api::Event::kProcessExit: return "procexit";
     case api::Event::kProcessLsm: return lsmHookEventType(sv(ev.process_lsm().hook()));
     case api::Event::kProcessKprobe: return kprobeEventType(sv(ev.process_kprobe().function_name()));
+    // A tracepoint event's type is its event name ("sys_enter").
+    case api::Event::kProcessTracepoint: return sv(ev.process_tracepoint().event());
     default: return {};
   }
 }
@@ -1093,6 +1100,15 @@ void EventView::reset(const api::Event& e, uint64_t seq) {
           break;
         }
       }
+      break;
+    case api::Event::kProcessTracepoint:
+      kind = Kind::kTracepoint;
+      tracepoint = &e.process_tracepoint();
+      proc = &tracepoint->process();
+      parent = &tracepoint->parent();
+      policy = true;
+      args = &tracepoint->args();
+      hook = sv(tracepoint->event());
       break;
     default: break;
   }

@@ -155,3 +155,12 @@ struct {
 	__type(key, struct vg_rate_key);
 	__type(value, __u64);
 } vg_rate SEC(".maps");
+
+/* NotifyEnforcer: pid_tgid -> what the enforcer programs do at the thread's
+ * next listed system call (written by selectors, consumed by enforcers). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 32768);
+	__type(key, __u64);
+	__type(value, struct vg_enforce_note);
+} vg_enforce SEC(".maps");

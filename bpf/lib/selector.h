@@ -171,6 +171,36 @@ vg_selector_at(const struct vg_hook_selectors *hs, __u32 i, __u32 matched_policy
 	return sel;
 }
 
+/* NotifyEnforcer: note for this thread what the enforcer programs on the
+ * policy's system calls do at its next one (Tetragon's model). What they can
+ * do is in vg_config.enforcer_caps (the loader says which attached); with no
+ * enforcer attached at all the signal is sent from here, the error is lost
+ * (the loader reported that as degraded). */
+static __always_inline __u8 vg_notify_enforcer(const struct vg_selector *sel, bool monitor)
+{
+	bool kill = sel->signal == VG_SIGKILL;
+	if (monitor)
+		return kill ? VG_OUT_WOULD_KILL : sel->error ? VG_OUT_WOULD_DENY : VG_OUT_WOULD_SIGNAL;
+	__u32 zero = 0;
+	const struct vg_config *cfg = bpf_map_lookup_elem(&vg_config, &zero);
+	__u8 caps = cfg ? cfg->enforcer_caps : 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	struct vg_enforce_note note = {
+		.error = (caps & VG_ENF_DENY) ? sel->error : 0,
+		.signal = (caps & VG_ENF_SIGNAL) ? sel->signal : 0,
+		.policy = sel->policy,
+	};
+	if (note.error || note.signal)
+		bpf_map_update_elem(&vg_enforce, &id, &note, BPF_ANY);
+	if (!(caps & VG_ENF_SIGNAL) && sel->signal)
+		bpf_send_signal(sel->signal);
+	if (sel->signal && kill)
+		return VG_OUT_KILLED;
+	if (note.error)
+		return VG_OUT_DENIED;
+	return sel->signal ? VG_OUT_SIGNALED : VG_OUT_POSTED;
+}
+
 /* Carries out a matched selector's action in its policy's mode; returns the
  * outcome and sets *err to the errno the hook returns (0: allow). can_deny:
  * the program decides a return value (LSM, fmod_ret), not fentry. */
@@ -209,6 +239,9 @@ static __always_inline __u8 vg_decide(const struct vg_selector *sel, bool monito
 			bpf_send_signal(sel->signal);
 			outcome = VG_OUT_SIGNALED;
 		}
+		break;
+	case VG_ACT_NOTIFY_ENFORCER:
+		outcome = vg_notify_enforcer(sel, monitor);
 		break;
 	}
 	if (outcome == VG_OUT_DENIED || outcome == VG_OUT_KILLED)

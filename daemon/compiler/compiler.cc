@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/policy/hook_catalog.h"
+#include "daemon/policy/tracepoints.h"
 
 namespace vigil::compiler {
 namespace {
@@ -61,6 +62,8 @@ OpCode opCode(ArgOp op, bool string_arg) {
     case ArgOp::kProtocol: return {VG_OP_INT_IN, VG_FIELD_PROTOCOL, false};
     case ArgOp::kFamily: return {VG_OP_INT_IN, VG_FIELD_FAMILY, false};
     case ArgOp::kState: return {VG_OP_INT_IN, VG_FIELD_STATE, false};
+    case ArgOp::kInMap: return {VG_OP_INT_IN, VG_FIELD_VALUE, false};
+    case ArgOp::kNotInMap: return {VG_OP_INT_IN, VG_FIELD_VALUE, true};
   }
   return {VG_OP_NONE, VG_FIELD_VALUE, false};
 }
@@ -99,7 +102,10 @@ class HookPlanner {
       spec.skip_if_missing = h.skip_if_missing;
       spec.ret_kind = h.return_probe ? h.return_arg.kind : uint8_t{VG_ARG_NONE};
       spec.pos = h.pos;
-      if (h.kind == policy::HookKind::kLsm) {
+      spec.generated = h.generated;
+      if (h.kind == policy::HookKind::kTracepoint) {
+        spec.function = h.event;  // tp_btf attaches by event name (btf_trace_EVENT)
+      } else if (h.kind == policy::HookKind::kLsm) {
         const policy::LsmHookInfo* info = policy::findLsmHook(h.hook);
         if (!info) return errorAt(h.pos, absl::StrCat("unknown LSM hook ", h.hook));
         spec.function = std::string(info->function);
@@ -126,8 +132,22 @@ class HookPlanner {
                                            " at ", spec.pos.str()));
       }
     }
+    if (h.kind == policy::HookKind::kTracepoint) {
+      auto& slots = tp_slots_[ref];
+      for (const auto& a : h.args) {
+        auto [it, fresh] = slots.try_emplace({a.field, a.kind}, static_cast<int>(slots.size()));
+        if (it->second >= VG_HOOK_ARGS) {
+          return errorAt(a.pos, absl::StrCat("tracepoint ", h.hook, " is read in more than ",
+                                             VG_HOOK_ARGS,
+                                             " distinct (field, type) ways across the loaded "
+                                             "policies"));
+        }
+        spec.kinds[it->second] = a.kind;
+        spec.src[it->second] = a.src;
+      }
+    }
     for (const auto& a : h.args) {
-      if (a.kind == VG_ARG_NONE) continue;
+      if (a.kind == VG_ARG_NONE || h.kind == policy::HookKind::kTracepoint) continue;
       uint8_t& k = spec.kinds[a.index];
       if (k != VG_ARG_NONE && k != a.kind) {
         return errorAt(a.pos, absl::StrCat("argument ", a.index, " of ", h.hook,
@@ -136,6 +156,7 @@ class HookPlanner {
                                            std::string(policy::kindName(a.kind))));
       }
       k = a.kind;
+      spec.src[a.index] = a.src;
     }
     for (const auto& s : h.selectors) {
       for (const auto& act : s.match_actions) {
@@ -186,11 +207,16 @@ class HookPlanner {
     for (const auto& spec : out.generic) ids_[spec.ref()] = spec.id;
   }
   const HookSpec& spec(const policy::Hook& h) const { return specs_.at(h.ref()); }
+  // Tracepoints: the program's slot of an argument.
+  int tpSlot(const policy::Hook& h, const policy::HookArg& a) const {
+    return tp_slots_.at(h.ref()).at({a.field, a.kind});
+  }
 
  private:
   std::unordered_map<std::string, HookSpec> specs_;
   std::vector<std::string> order_;
   std::unordered_map<std::string, uint32_t> ids_;
+  std::unordered_map<std::string, std::map<std::pair<int, uint8_t>, int>> tp_slots_;
 };
 
 class Compiler {
@@ -229,13 +255,35 @@ class Compiler {
     st.mode = p.effectiveMode() == policy::Mode::kMonitor ? VG_MODE_MONITOR : VG_MODE_ENFORCE;
     st.enabled = 1;
     out_.policies.emplace_back(id, st);
+    for (const auto& e : p.enforcers) {
+      for (const auto& call : e.calls) {
+        const std::string fn = policy::syscallSymbol(call);
+        auto it = std::find_if(out_.enforcers.begin(), out_.enforcers.end(),
+                               [&](const EnforcerSpec& x) { return x.function == fn; });
+        if (it == out_.enforcers.end()) {
+          out_.enforcers.push_back(EnforcerSpec{call, fn, {}, e.pos});
+          it = out_.enforcers.end() - 1;
+        }
+        if (std::find(it->policies.begin(), it->policies.end(), p.name) == it->policies.end())
+          it->policies.push_back(p.name);
+      }
+    }
     for (const auto& hook : p.hooks) {
       const uint32_t h = planner_.idOf(hook);
       std::array<uint8_t, VG_HOOK_ARGS> kinds{};
       for (const auto& a : hook.args) kinds[a.index] = a.kind;
       const uint8_t ret_kind = hook.return_probe ? hook.return_arg.kind : uint8_t{VG_ARG_NONE};
+      std::array<uint8_t, VG_HOOK_ARGS> slot_of{0, 1, 2, 3, 4, 5};
+      if (hook.kind == policy::HookKind::kTracepoint) {
+        auto& slots = out_.tp_slots[id][hook.ref()];
+        for (const auto& a : hook.args) {
+          slot_of[a.index] = static_cast<uint8_t>(planner_.tpSlot(hook, a));
+          slots.push_back(slot_of[a.index]);
+        }
+      }
       for (size_t i = 0; i < hook.selectors.size(); i++) {
-        if (auto s = addSelector(id, h, hook.hook, kinds, ret_kind, i, hook.selectors[i]); !s.ok())
+        if (auto s = addSelector(id, h, hook.hook, kinds, ret_kind, i, hook.selectors[i], slot_of);
+            !s.ok())
           return s;
       }
     }
@@ -329,7 +377,8 @@ class Compiler {
 
   absl::Status addSelector(uint32_t policy_id, uint32_t hook, const std::string& hook_name,
                            const std::array<uint8_t, VG_HOOK_ARGS>& kinds, uint8_t ret_kind,
-                           size_t index, const policy::Selector& s) {
+                           size_t index, const policy::Selector& s,
+                           const std::array<uint8_t, VG_HOOK_ARGS>& slot_of) {
     vg_hook_selectors& hs = out_.hooks[hook];
     if (hs.count >= VG_MAX_HOOK_SELECTORS) {
       return errorAt(s.pos, absl::StrCat("hook ", hook_name, " has more than ",
@@ -352,7 +401,8 @@ class Compiler {
     auto rank = [](uint8_t k) {
       switch (k) {
         case VG_ACT_SIGKILL: return 3;
-        case VG_ACT_OVERRIDE: return 2;
+        case VG_ACT_OVERRIDE:
+        case VG_ACT_NOTIFY_ENFORCER: return 2;
         case VG_ACT_SIGNAL: return 1;
       }
       return 0;
@@ -365,6 +415,11 @@ class Compiler {
         case policy::ActionKind::kOverride: k = VG_ACT_OVERRIDE; sel.error = a.arg_error; break;
         case policy::ActionKind::kSigkill: k = VG_ACT_SIGKILL; break;
         case policy::ActionKind::kSignal: k = VG_ACT_SIGNAL; sel.signal = static_cast<uint8_t>(a.arg_sig); break;
+        case policy::ActionKind::kNotifyEnforcer:
+          k = VG_ACT_NOTIFY_ENFORCER;
+          sel.error = a.arg_error;
+          sel.signal = static_cast<uint8_t>(a.arg_sig);
+          break;
       }
       if (rank(k) > rank(sel.action)) sel.action = k;
       if (a.rate_limit_ns) {
@@ -378,6 +433,7 @@ class Compiler {
       if (auto st = addFilter(slot, static_cast<uint8_t>(f), kinds[ma.index], ma, sel.filters[f]);
           !st.ok())
         return st;
+      sel.filters[f].arg = slot_of[ma.index];
       sel.nfilters++;
       hs.need_path = 1;
     }
@@ -470,7 +526,10 @@ class Compiler {
 }  // namespace
 
 std::string HookSpec::key() const {
-  std::string k = absl::StrCat(kind == policy::HookKind::kLsm ? "lsm:" : "kprobe:", function,
+  std::string k = absl::StrCat(kind == policy::HookKind::kLsm      ? "lsm:"
+                               : kind == policy::HookKind::kKprobe ? "kprobe:"
+                                                                   : "tracepoint:",
+                               function,
                                syscall ? ":syscall" : "",
                                kind == policy::HookKind::kKprobe && overrides ? ":override" : "",
                                ret_kind ? ":return=" : "",
@@ -478,12 +537,16 @@ std::string HookSpec::key() const {
   for (int i = 0; i < VG_HOOK_ARGS; i++) {
     if (i) k += ",";
     k += std::string(policy::kindName(kinds[i]));
+    if (src[i]) k += absl::StrCat("@", src[i]);
   }
   return k + ")";
 }
 
 std::string HookSpec::ref() const {
-  return std::string(kind == policy::HookKind::kLsm ? "lsm/" : "kprobe/") + name +
+  return std::string(kind == policy::HookKind::kLsm      ? "lsm/"
+                     : kind == policy::HookKind::kKprobe ? "kprobe/"
+                                                         : "tracepoint/") +
+         name +
          (ret_kind ? "#return" : "");
 }
 

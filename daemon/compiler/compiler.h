@@ -55,12 +55,23 @@ struct HookSpec {
   std::array<uint8_t, VG_HOOK_ARGS> kinds{};  // enum vg_arg_kind per argument index
   std::array<uint8_t, VG_HOOK_ARGS> slots{};  // string slot of string-like arguments
   std::array<int8_t, VG_HOOK_ARGS> mount_of{-1, -1, -1, -1, -1, -1};  // dentries: their mount's path arg
+  std::array<uint8_t, VG_HOOK_ARGS> src{};    // tracepoints: enum vg_tp_src per argument
+  bool generated = false;                     // from a generated_ftrace list: failures skip it
   policy::SourcePos pos;                      // first policy that names it
 
   // Identity of the program instance: what it attaches to and how it reads.
   std::string key() const;
   // "lsm/file_permission", "kprobe/sys_symlinkat", "kprobe/x#return" (policy::Hook::ref()).
   std::string ref() const;
+};
+
+// An enforcer program (spec.enforcers) on one system call, shared by every
+// policy that lists it.
+struct EnforcerSpec {
+  std::string call;      // as written: "sys_dup"
+  std::string function;  // "__x64_sys_dup"
+  std::vector<std::string> policies;
+  policy::SourcePos pos;
 };
 
 struct CompiledSet {
@@ -72,6 +83,12 @@ struct CompiledSet {
   std::vector<vg_cidr_key> cidrs;                              // SAddr/DAddr prefixes
   std::array<vg_hook_selectors, VG_HOOK_MAX> hooks{};          // hook -> slots
   std::vector<HookSpec> generic;                               // hooks of the generic program
+  std::vector<EnforcerSpec> enforcers;                         // by function, in first-use order
+  // Tracepoints: each distinct (field, type) of a tracepoint is one argument
+  // slot of its program, shared by the policies reading it so; per policy id
+  // and hook ref, the slot of each of the policy's args[] (events show a
+  // policy its own arguments, in its order).
+  std::map<uint32_t, std::map<std::string, std::vector<int>>> tp_slots;
   std::map<uint32_t, std::string> hook_refs;                   // id -> Hook::ref(), all hooks
   std::vector<std::string> policy_names;                       // in policy order
   uint32_t policy_base = 0;                                    // id of the first policy

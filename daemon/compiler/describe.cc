@@ -51,6 +51,7 @@ const char* actionName(uint8_t a) {
     case VG_ACT_OVERRIDE: return "Override";
     case VG_ACT_SIGKILL: return "Sigkill";
     case VG_ACT_SIGNAL: return "Signal";
+    case VG_ACT_NOTIFY_ENFORCER: return "NotifyEnforcer";
   }
   return "unknown";
 }
@@ -64,6 +65,9 @@ std::string cidrText(const vg_cidr_key& k) {
 // Where a hook's program can attach, by mechanism; the loader picks one from
 // the kernel's features.
 std::string attachPoints(const HookSpec& h) {
+  if (h.kind == policy::HookKind::kTracepoint) {
+    return absl::StrCat("{\"tp_btf\":", jsonString("tp_btf/" + h.function), "}");
+  }
   if (h.kind == policy::HookKind::kLsm) {
     return absl::StrCat("{\"bpf_lsm\":", jsonString("lsm/" + h.name),
                         ",\"fmod_ret\":", jsonString("fmod_ret/" + h.function), "}");
@@ -210,6 +214,15 @@ std::string describeJson(const std::vector<policy::Policy>& policies, const Comp
     if (!task.empty()) absl::StrAppend(&s, ",\"task_filters\":[", absl::StrJoin(task, ","), "]");
     absl::StrAppend(&s, ",\"filters\":[", absl::StrJoin(filters, ","), "]}");
     sels.push_back(s);
+  }
+  // spec.enforcers: fmod_ret where the kernel allows it on the call, else fentry (signal only).
+  for (const auto& e : set.enforcers) {
+    progs.push_back(absl::StrCat("{\"enforcer\":", jsonString(e.call), ",\"policies\":[",
+                                 absl::StrJoin(e.policies, ",", [](std::string* o, const std::string& n) {
+                                   o->append(jsonString(n));
+                                 }),
+                                 "],\"attach\":{\"fmod_ret\":", jsonString("fmod_ret/" + e.function),
+                                 ",\"fentry\":", jsonString("fentry/" + e.function), "}}"));
   }
   return absl::StrCat("{\"policies\":[", absl::StrJoin(pols, ","), "],\"programs\":[",
                       absl::StrJoin(progs, ","), "],\"selectors\":[", absl::StrJoin(sels, ","),

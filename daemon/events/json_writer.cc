@@ -17,6 +17,7 @@ api::Action actionOf(uint8_t a) {
     case VG_ACT_OVERRIDE: return api::ACTION_OVERRIDE;
     case VG_ACT_SIGKILL: return api::ACTION_SIGKILL;
     case VG_ACT_SIGNAL: return api::ACTION_SIGNAL;
+    case VG_ACT_NOTIFY_ENFORCER: return api::ACTION_NOTIFY_ENFORCER;
   }
   return api::ACTION_UNSPECIFIED;
 }
@@ -40,6 +41,7 @@ const char* mechanismOf(uint8_t m) {
     case VG_MECH_FMOD_RET: return "fmod_ret";
     case VG_MECH_FENTRY: return "fentry";
     case VG_MECH_FEXIT: return "fexit";
+    case VG_MECH_TRACEPOINT: return "tp_btf";
   }
   return "unknown";
 }
@@ -131,6 +133,9 @@ const PolicyInfo::Hook* JsonRenderer::hookInfo(uint32_t policy, const std::strin
   return it == hooks.end() ? nullptr : &it->second;
 }
 
+// One argument's value as the kernel read it (its label is the caller's).
+void fillArg(const HookArgValue& a, api::Arg* arg);
+
 namespace {
 
 // Fills the fields process_lsm and process_kprobe share.
@@ -142,7 +147,7 @@ void fillPolicyEvent(const HookEvent& ev, const PolicyInfo::Hook* info, Msg* m) 
   m->set_outcome(outcomeOf(ev.outcome));
   m->set_return_errno(ev.error);
   m->set_mechanism(mechanismOf(ev.mechanism));
-  if (ev.action == VG_ACT_SIGNAL) m->set_signal(ev.signal);
+  if (ev.action == VG_ACT_SIGNAL || ev.action == VG_ACT_NOTIFY_ENFORCER) m->set_signal(ev.signal);
   if (info) {
     if (!info->message.empty()) m->set_message(info->message);
     for (const auto& t : info->tags) m->add_tags(t);
@@ -152,6 +157,13 @@ void fillPolicyEvent(const HookEvent& ev, const PolicyInfo::Hook* info, Msg* m) 
     if (info) {
       if (auto l = info->labels.find(a.index); l != info->labels.end()) arg->set_label(l->second);
     }
+    fillArg(a, arg);
+  }
+}
+
+}  // namespace
+
+void fillArg(const HookArgValue& a, api::Arg* arg) {
     switch (a.kind) {
       case VG_ARG_S8:
       case VG_ARG_S16:
@@ -172,11 +184,14 @@ void fillPolicyEvent(const HookEvent& ev, const PolicyInfo::Hook* info, Msg* m) 
       case VG_ARG_SOCK:
       case VG_ARG_SOCKET:
       case VG_ARG_SOCKADDR: arg->set_sock_arg(describeSocket(a)); break;
+      case VG_ARG_SYSCALL64: {
+        auto* id = arg->mutable_syscall_id();
+        id->set_id(static_cast<uint32_t>(a.num & ~uint64_t{VG_SYSCALL_IA32}));
+        id->set_abi(a.num & VG_SYSCALL_IA32 ? "i386" : "x64");
+        break;
+      }
     }
-  }
 }
-
-}  // namespace
 
 api::Event JsonRenderer::toProto(const HookEvent& ev) const {
   api::Event out;
@@ -191,7 +206,30 @@ api::Event JsonRenderer::toProto(const HookEvent& ev) const {
     monitor |= policies_[ev.policy].mode == policy::Mode::kMonitor;
   }
   const api::PolicyMode mode = monitor ? api::POLICY_MODE_MONITOR : api::POLICY_MODE_ENFORCE;
-  if (ref.starts_with("kprobe/")) {
+  if (ref.starts_with("tracepoint/")) {
+    auto* t = out.mutable_process_tracepoint();
+    fillPolicyEvent(ev, info, t);
+    // The policy's own args[], in its order, from the slots it reads.
+    if (auto p = tp_slots_.find(ev.policy); p != tp_slots_.end()) {
+      if (auto s = p->second.find(ref); s != p->second.end()) {
+        t->clear_args();
+        for (size_t pos = 0; pos < s->second.size(); pos++) {
+          auto* arg = t->add_args();
+          if (info) {
+            if (auto l = info->labels.find(static_cast<int>(pos)); l != info->labels.end())
+              arg->set_label(l->second);
+          }
+          for (const auto& a : ev.args) {
+            if (a.index == s->second[pos]) fillArg(a, arg);
+          }
+        }
+      }
+    }
+    t->set_subsys(name.substr(0, name.find('/')));
+    t->set_event(name.substr(name.find('/') + 1));
+    t->set_policy_name(policy_name);
+    t->set_mode(mode);
+  } else if (ref.starts_with("kprobe/")) {
     auto* k = out.mutable_process_kprobe();
     fillPolicyEvent(ev, info, k);
     k->set_function_name(name.substr(0, name.find('#')));

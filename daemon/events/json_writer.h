@@ -42,6 +42,11 @@ class JsonRenderer {
   // What each hook id stands for (CompiledSet::hook_refs) in the set in force;
   // ids keep their meaning across reloads, so one table serves both generations.
   void setHookRefs(std::map<uint32_t, std::string> refs) { hook_refs_ = std::move(refs); }
+  // Tracepoints: per policy id and hook ref, the kernel slot of each of the
+  // policy's args[] (CompiledSet::tp_slots); merged, ids are per generation.
+  void setTracepointSlots(const std::map<uint32_t, std::map<std::string, std::vector<int>>>& slots) {
+    for (const auto& [id, m] : slots) tp_slots_[id] = m;
+  }
 
   api::Event toProto(const LsmEvent& ev) const;
   // An lsmhook event becomes process_lsm, a kprobe event process_kprobe.
@@ -53,6 +58,7 @@ class JsonRenderer {
   const PolicyInfo::Hook* hookInfo(uint32_t policy, const std::string& ref) const;
   std::vector<PolicyInfo> policies_;
   std::map<uint32_t, std::string> hook_refs_;
+  std::map<uint32_t, std::map<std::string, std::vector<int>>> tp_slots_;
   bool audit_all_;
   int64_t boot_to_realtime_ns_;
 };

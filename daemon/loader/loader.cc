@@ -14,6 +14,8 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "daemon/policy/tracepoints.h"
 #include "daemon/process/proc_bootstrap.h"
 #include "hook.skel.h"
 #include "vigil.skel.h"
@@ -145,6 +147,39 @@ absl::StatusOr<int> functionArgCount(const std::string& fn) {
   return static_cast<int>(btf_vlen(proto));
 }
 
+// The record layout daemon/policy/tracepoints.cc describes, checked against
+// the kernel's own: BTF struct trace_event_raw_EVENT holds ent (the common_*
+// fields), then one member per field of the format, in format order.
+absl::Status checkTracepointLayout(const compiler::HookSpec& spec) {
+  static btf* vmlinux = btf__load_vmlinux_btf();
+  if (!vmlinux) return absl::UnavailableError("the kernel's BTF (/sys/kernel/btf/vmlinux) is unreadable");
+  const size_t slash = spec.name.find('/');
+  const policy::TracepointInfo* info =
+      slash == std::string::npos ? nullptr
+                                 : policy::findTracepoint(std::string_view(spec.name).substr(0, slash),
+                                                          std::string_view(spec.name).substr(slash + 1));
+  if (!info) return absl::InvalidArgumentError(absl::StrCat(spec.pos.str(), ": unknown tracepoint ", spec.name));
+  const std::string record = "trace_event_raw_" + spec.function;
+  int id = btf__find_by_name_kind(vmlinux, record.c_str(), BTF_KIND_STRUCT);
+  if (id < 0) {
+    return absl::NotFoundError(absl::StrCat(spec.pos.str(), ": tracepoint ", spec.name,
+                                            ": no struct ", record, " in the kernel's BTF"));
+  }
+  const btf_type* t = btf__type_by_id(vmlinux, id);
+  const btf_member* m = btf_members(t);
+  for (size_t f = 4; f < info->fields.size(); f++) {
+    const size_t mi = f - 3;
+    const char* name = mi < btf_vlen(t) ? btf__name_by_offset(vmlinux, m[mi].name_off) : nullptr;
+    if (!name || info->fields[f].name != name) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          spec.pos.str(), ": tracepoint ", spec.name, ": the kernel's record (", record,
+          ") has ", name ? name : "no member", " where Vigil expects field ", f, " ",
+          std::string(info->fields[f].name)));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status Loader::initHashKey() {
@@ -166,6 +201,101 @@ absl::Status Loader::initHashKey() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadEnforcer(
+    const compiler::EnforcerSpec& e, bool* deny, std::string* why) {
+  auto n = functionArgCount(e.function);
+  if (!n.ok()) return n.status();
+  for (bool fmod : {true, false}) {
+    auto h = std::make_unique<GenericHook>();
+    h->spec.name = e.call;
+    h->spec.function = e.function;
+    h->skel = vigil_hook_bpf__open();
+    if (!h->skel) return errnoStatus("opening the generic hook object", errno);
+    bpf_program* prog = fmod ? h->skel->progs.vg_enf_fmod : h->skel->progs.vg_enf_fentry;
+    bpf_program* p;
+    bpf_object__for_each_program(p, h->skel->obj) bpf_program__set_autoload(p, p == prog);
+    h->skel->rodata->vg_gen_nargs = static_cast<uint8_t>(*n);
+    h->skel->rodata->vg_can_read_kernel = plan_.can_read_kernel;
+    h->prog = prog;
+    h->program = absl::StrCat(fmod ? "fmod_ret/" : "fentry/", e.function);
+    absl::Status st = absl::OkStatus();
+    if (bpf_program__set_attach_target(prog, 0, e.function.c_str()) != 0) {
+      st = errnoStatus("attach target " + e.function, errno);
+    }
+    bpf_map* map;
+    bpf_object__for_each_map(map, h->skel->obj) {
+      if (!st.ok() || bpf_map__is_internal(map)) continue;
+      bpf_map* main = bpf_object__find_map_by_name(skel_->obj, bpf_map__name(map));
+      if (!main || bpf_map__reuse_fd(map, bpf_map__fd(main)) != 0) {
+        st = errnoStatus(absl::StrCat("sharing map ", bpf_map__name(map)), errno);
+      }
+    }
+    if (st.ok()) {
+      g_verifier_verdict.clear();
+      g_quiet_load = fmod;
+      int err = vigil_hook_bpf__load(h->skel);
+      g_quiet_load = false;
+      if (err != 0) {
+        st = absl::FailedPreconditionError(
+            g_verifier_verdict.empty() ? std::string(strerror(-err)) : g_verifier_verdict);
+      }
+    }
+    if (st.ok()) {
+      h->link = bpf_program__attach(prog);
+      if (!h->link) st = errnoStatus("attaching " + h->program, errno);
+    }
+    if (st.ok()) {
+      *deny = fmod;
+      return h;
+    }
+    vigil_hook_bpf__destroy(h->skel);
+    if (fmod) {
+      *why = absl::StrCat("fmod_ret/", e.function, " refused (", st.message(), ")");
+    } else {
+      *why += absl::StrCat("; fentry/", e.function, " refused (", st.message(), ")");
+      return st;
+    }
+  }
+  return absl::InternalError("unreachable");
+}
+
+uint8_t Loader::applyEnforcers(const compiler::CompiledSet& set) {
+  enforcer_notes_.clear();
+  if (set.enforcers.empty()) return 0;
+  bool all_deny = true, all_signal = true;
+  for (const auto& e : set.enforcers) {
+    const std::string who = absl::StrCat("enforcer ", e.call, " (policy ",
+                                         absl::StrJoin(e.policies, ", "), ")");
+    if (!enforcers_.count(e.function)) {
+      bool deny = false;
+      std::string why;
+      auto h = loadEnforcer(e, &deny, &why);
+      if (!h.ok()) {
+        all_deny = all_signal = false;
+        enforcer_notes_.push_back(absl::StrCat(
+            who, ": not attached (", why.empty() ? std::string(h.status().message()) : why,
+            "): NotifyEnforcer's argError is not enforced; argSig is sent from the notifying "
+            "selector instead"));
+        continue;
+      }
+      spdlog::info("attached {} for {}", (*h)->program, who);
+      attached_.push_back((*h)->program);
+      enforcers_[e.function] = std::move(*h);
+      enforcer_deny_[e.function] = deny;
+      if (!deny) {
+        enforcer_notes_.push_back(absl::StrCat(
+            who, ": ", why, "; attached as fentry: argError is not enforced, argSig is"));
+      }
+    } else if (!enforcer_deny_[e.function]) {
+      enforcer_notes_.push_back(absl::StrCat(
+          who, ": attached as fentry (fmod_ret refused): argError is not enforced, argSig is"));
+    }
+    all_deny = all_deny && enforcers_.count(e.function) && enforcer_deny_[e.function];
+  }
+  for (const auto& n : enforcer_notes_) spdlog::warn("{}", n);
+  return static_cast<uint8_t>((all_deny ? VG_ENF_DENY : 0) | (all_signal ? VG_ENF_SIGNAL : 0));
+}
+
 std::string Loader::hookPin(uint32_t id) const {
   return plan_.pin_dir.empty() ? std::string() : absl::StrCat(plan_.pin_dir, "/link_hook_", id);
 }
@@ -175,7 +305,8 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
   auto h = std::make_unique<GenericHook>();
   h->spec = spec;
   const bool lsm = spec.kind == policy::HookKind::kLsm;
-  if (plan_.hooks == HookMechanism::kNone) {
+  const bool tp = spec.kind == policy::HookKind::kTracepoint;
+  if (plan_.hooks == HookMechanism::kNone && !tp) {
     return absl::FailedPreconditionError(absl::StrCat(
         spec.pos.str(), ": ", spec.ref(), ": this kernel refuses the programs ",
         lsm ? "lsmhooks" : "kprobes", " attach with (BPF LSM, fentry, fmod_ret)"));
@@ -183,10 +314,15 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
   // Which program, on which function: BPF LSM for lsmhooks where it is on,
   // else fmod_ret on the security_* function; fentry for kprobes, fmod_ret
   // where a selector overrides the return value.
-  enum { kLsmProg, kFmodProg, kFentryProg, kFexitProg } which;
+  enum { kLsmProg, kFmodProg, kFentryProg, kFexitProg, kTpProg } which;
   std::string target;
   uint8_t mech;
-  if (lsm && plan_.hooks == HookMechanism::kLsm) {
+  if (tp) {
+    // tp_btf: attaches by name, loads under lockdown (classic tracepoints
+    // need the tracefs id, which lockdown withholds).
+    which = kTpProg, target = spec.function, mech = VG_MECH_TRACEPOINT;
+    if (auto s = checkTracepointLayout(spec); !s.ok()) return s;
+  } else if (lsm && plan_.hooks == HookMechanism::kLsm) {
     which = kLsmProg, target = spec.name, mech = VG_MECH_LSM;
   } else if (lsm || spec.overrides) {
     which = kFmodProg, target = spec.function, mech = VG_MECH_FMOD_RET;
@@ -196,7 +332,8 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
     which = kFentryProg, target = spec.function, mech = VG_MECH_FENTRY;
   }
   int nargs = spec.nargs;
-  if (mech != VG_MECH_LSM) {
+  if (tp) nargs = 0;
+  if (mech != VG_MECH_LSM && !tp) {
     auto n = functionArgCount(target);
     if (!n.ok()) return absl::Status(n.status().code(), absl::StrCat(spec.pos.str(), ": ", n.status().message()));
     if (spec.syscall && *n != 1) {
@@ -220,6 +357,7 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
     bpf_program* prog = which == kLsmProg     ? progs.vg_gen_lsm
                         : which == kFmodProg  ? progs.vg_gen_fmod_ret
                         : which == kFexitProg ? progs.vg_gen_fexit
+                        : which == kTpProg    ? progs.vg_gen_tp
                                               : progs.vg_gen_fentry;
     h->prog = prog;
     auto* ro = h->skel->rodata;
@@ -228,6 +366,7 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
       ro->vg_gen_kind[i] = spec.kinds[i];
       ro->vg_gen_slot[i] = spec.slots[i];
       ro->vg_gen_mount_of[i] = spec.mount_of[i];
+      ro->vg_gen_src[i] = spec.src[i];
     }
     ro->vg_gen_nargs = static_cast<uint8_t>(nargs);
     ro->vg_gen_syscall = spec.syscall;
@@ -235,10 +374,8 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
     ro->vg_gen_dpath = d_path;
     ro->vg_gen_ret_kind = spec.ret_kind;
     ro->vg_can_read_kernel = plan_.can_read_kernel;
-    for (bpf_program* p :
-         {progs.vg_gen_lsm, progs.vg_gen_fmod_ret, progs.vg_gen_fentry, progs.vg_gen_fexit}) {
-      bpf_program__set_autoload(p, p == prog);
-    }
+    bpf_program* p;
+    bpf_object__for_each_program(p, h->skel->obj) bpf_program__set_autoload(p, p == prog);
     h->program = absl::StrCat(bpf_program__section_name(prog), "/", target);
     auto fail = [&](absl::Status st) {
       vigil_hook_bpf__destroy(h->skel);
@@ -454,6 +591,7 @@ void Loader::unpinAll() {
 
 Loader::~Loader() {
   for (auto& [id, h] : generic_) destroyGeneric(*h, false);
+  for (auto& [fn, h] : enforcers_) destroyGeneric(*h, false);
   if (skel_) vigil_bpf__destroy(skel_);
 }
 
@@ -489,7 +627,7 @@ absl::Status Loader::apply(const compiler::CompiledSet& set) {
     }
     auto h = loadGeneric(spec);
     if (!h.ok()) {
-      if (spec.skip_if_missing && absl::IsNotFound(h.status())) {
+      if ((spec.skip_if_missing && absl::IsNotFound(h.status())) || spec.generated) {
         skipped.push_back(std::string(h.status().message()));
         spdlog::warn("{}: skipped (ignore.callNotFound): {}", spec.pos.str(),
                      std::string(h.status().message()));
@@ -518,7 +656,9 @@ absl::Status Loader::apply(const compiler::CompiledSet& set) {
   }
   in_use_ = std::move(in_use);
   skipped_ = std::move(skipped);
-  if (auto s = updateElem(m.vg_config, &zero, sizeof(zero), &set.config, sizeof(set.config)); !s.ok())
+  vg_config config = set.config;
+  config.enforcer_caps = applyEnforcers(set);
+  if (auto s = updateElem(m.vg_config, &zero, sizeof(zero), &config, sizeof(config)); !s.ok())
     return s;
   for (const auto& [id, st] : set.policies) {
     if (auto s = updateElem(m.vg_policies, &id, sizeof(id), &st, sizeof(st)); !s.ok()) return s;

@@ -57,6 +57,10 @@ class Loader {
   std::map<std::string, uint32_t> hookIds() const;
   // Generic hooks the last apply skipped (ignore.callNotFound), with why.
   const std::vector<std::string>& skippedHooks() const { return skipped_; }
+  // What the enforcers (spec.enforcers) of the last apply cannot do on this
+  // kernel ("sys_dup: fmod_ret refused (...): argError not enforced, ..."),
+  // for warnings and status; empty when they enforce everything.
+  const std::vector<std::string>& enforcerNotes() const { return enforcer_notes_; }
   // Seeds the process table with processes that started before Vigil.
   void seedProcesses();
   // The secret keys of the string hashes: those of the pinned maps a previous
@@ -106,12 +110,21 @@ class Loader {
   };
   absl::StatusOr<std::unique_ptr<GenericHook>> loadGeneric(const compiler::HookSpec& spec);
   void destroyGeneric(GenericHook& h, bool unpin);
+  // An enforcer program on a system call: fmod_ret (deny and signal), else
+  // fentry (signal only); *deny says which.
+  absl::StatusOr<std::unique_ptr<GenericHook>> loadEnforcer(const compiler::EnforcerSpec& e,
+                                                            bool* deny, std::string* why);
+  // Loads the enforcers a set needs; returns VG_ENF_* caps.
+  uint8_t applyEnforcers(const compiler::CompiledSet& set);
   std::string hookPin(uint32_t id) const;
   vigil_bpf* skel_ = nullptr;
   std::map<uint32_t, std::unique_ptr<GenericHook>> generic_;
   std::map<std::string, uint32_t> adopted_hooks_;  // from a previous daemon's pinned meta
   std::set<uint32_t> in_use_;                      // generic ids of the last applied set
   std::vector<std::string> skipped_;
+  std::map<std::string, std::unique_ptr<GenericHook>> enforcers_;  // by function
+  std::map<std::string, bool> enforcer_deny_;                      // function -> fmod_ret
+  std::vector<std::string> enforcer_notes_;
   LoadPlan plan_;
   std::vector<std::string> attached_;
   int adopted_generation_ = -1;

@@ -181,6 +181,7 @@ std::string_view kindName(uint8_t k) {
     case VG_ARG_CRED: return "cred";
     case VG_ARG_TASK: return "task";
     case VG_ARG_DENTRY: return "dentry";
+    case VG_ARG_SYSCALL64: return "syscall64";
   }
   return "unknown";
 }

@@ -47,6 +47,8 @@ std::string_view argOpName(ArgOp op) {
     case ArgOp::kProtocol: return "Protocol";
     case ArgOp::kFamily: return "Family";
     case ArgOp::kState: return "State";
+    case ArgOp::kInMap: return "InMap";
+    case ArgOp::kNotInMap: return "NotInMap";
   }
   return "unknown";
 }
@@ -70,16 +72,20 @@ std::string_view actionName(ActionKind kind) {
     case ActionKind::kSigkill: return "Sigkill";
     case ActionKind::kSignal: return "Signal";
     case ActionKind::kNoPost: return "NoPost";
+    case ActionKind::kNotifyEnforcer: return "NotifyEnforcer";
   }
   return "unknown";
 }
 
 std::string_view hookKindName(HookKind kind) {
-  return kind == HookKind::kLsm ? "lsmhook" : "kprobe";
+  return kind == HookKind::kLsm ? "lsmhook" : kind == HookKind::kKprobe ? "kprobe" : "tracepoint";
 }
 
 std::string Hook::ref() const {
-  return std::string(kind == HookKind::kLsm ? "lsm/" : "kprobe/") + hook +
+  return std::string(kind == HookKind::kLsm      ? "lsm/"
+                     : kind == HookKind::kKprobe ? "kprobe/"
+                                                 : "tracepoint/") +
+         hook +
          (return_probe ? "#return" : "");
 }
 

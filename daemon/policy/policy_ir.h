@@ -31,14 +31,15 @@ enum class ArgOp {
   kGT, kLT, kMask, kInRange, kNotInRange,                         // numbers
   kSPort, kNotSPort, kDPort, kNotDPort, kSPortPriv, kNotSPortPriv, kDPortPriv, kNotDPortPriv,
   kSAddr, kNotSAddr, kDAddr, kNotDAddr, kProtocol, kFamily, kState,  // sockets
+  kInMap, kNotInMap,  // integer sets, values may be list:NAME (spec.lists)
 };
 using StrOp = ArgOp;  // the first slice's name
 
 enum class BinOp { kIn, kNotIn, kPrefix, kNotPrefix, kPostfix, kNotPostfix };
 
-enum class ActionKind { kPost, kOverride, kSigkill, kSignal, kNoPost };
+enum class ActionKind { kPost, kOverride, kSigkill, kSignal, kNoPost, kNotifyEnforcer };
 
-enum class HookKind { kLsm, kKprobe };
+enum class HookKind { kLsm, kKprobe, kTracepoint };
 
 // Names as written in policies ("monitor", "Equal", "In", "Override").
 std::string_view modeName(Mode mode);
@@ -46,7 +47,7 @@ std::string_view argOpName(ArgOp op);
 inline std::string_view strOpName(ArgOp op) { return argOpName(op); }
 std::string_view binOpName(BinOp op);
 std::string_view actionName(ActionKind kind);
-std::string_view hookKindName(HookKind kind);  // "lsmhook", "kprobe"
+std::string_view hookKindName(HookKind kind);  // "lsmhook", "kprobe", "tracepoint"
 
 // An address prefix of SAddr/DAddr values ("10.0.0.0/8", "::1").
 struct Cidr {
@@ -74,8 +75,8 @@ struct BinaryFilter {
 
 struct Action {
   ActionKind kind = ActionKind::kPost;
-  int arg_error = 0;  // Override: negative errno as written in the policy (-1 = EPERM)
-  int arg_sig = 0;    // Signal: the signal number
+  int arg_error = 0;  // Override, NotifyEnforcer: negative errno as written (-1 = EPERM)
+  int arg_sig = 0;    // Signal, NotifyEnforcer: the signal number
   uint64_t rate_limit_ns = 0;  // rateLimit: at most one identical event per window (0: none)
   uint8_t rate_scope = 0;      // rateLimitScope: enum vg_rate_scope (thread, process, global)
   SourcePos pos;
@@ -103,17 +104,23 @@ struct Selector {
 };
 
 struct HookArg {
-  int index = 0;
+  int index = 0;  // tracepoints: position in args[] (what matchArgs' index names)
+  int field = -1; // tracepoints: the record field index as written (index:)
+  uint8_t src = 0; // tracepoints: enum vg_tp_src, where the kernel takes the field
   std::string type;  // "file", "linux_binprm", ...
   uint8_t kind = 0;  // enum vg_arg_kind: how the kernel reads it (VG_ARG_NONE for "nop")
   std::string label;
   SourcePos pos;
 };
 
-// One lsmhook or kprobe of a policy.
+// One lsmhook, kprobe or tracepoint of a policy.
 struct Hook {
   HookKind kind = HookKind::kLsm;
-  std::string hook;      // LSM hook ("file_open") or kernel function as written ("sys_symlinkat")
+  // LSM hook ("file_open"), kernel function as written ("sys_symlinkat"), or
+  // tracepoint "SUBSYSTEM/EVENT" ("raw_syscalls/sys_enter").
+  std::string hook;
+  std::string subsystem, event;  // tracepoints
+  bool generated = false;        // kprobes from a generated_ftrace list: a load failure skips it
   bool syscall = false;  // kprobes: call names a system call
   bool skip_if_missing = false;  // kprobes: ignore.callNotFound, a warning instead of an error
   bool return_probe = false;     // kprobes: return: true (fexit; returnArg, matchReturnArgs)
@@ -130,11 +137,28 @@ struct Hook {
 };
 using LsmHook = Hook;
 
+// spec.lists: named sets of functions, system calls or values.
+struct List {
+  std::string name;
+  std::string type;                 // "", "syscalls", "generated_syscalls", "generated_ftrace"
+  std::vector<std::string> values;  // generated lists: filled in by the parser
+  std::string pattern;              // generated_ftrace: the regular expression
+  SourcePos pos;
+};
+
+// spec.enforcers: the system calls where NotifyEnforcer's decisions apply.
+struct Enforcer {
+  std::vector<std::string> calls;  // system call names ("sys_dup"), lists expanded
+  SourcePos pos;
+};
+
 struct Policy {
   std::string name;  // metadata.name
   std::string file;
   std::optional<Mode> mode;  // spec.options policy-mode; unset = enforce
-  std::vector<Hook> hooks;  // lsmhooks, then kprobes, each in file order
+  std::vector<Hook> hooks;  // lsmhooks, then kprobes, then tracepoints, each in file order
+  std::vector<List> lists;
+  std::vector<Enforcer> enforcers;
   SourcePos pos;
 
   Mode effectiveMode() const { return mode.value_or(Mode::kEnforce); }

@@ -5,6 +5,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <map>
+#include <regex>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
@@ -20,6 +22,7 @@
 #include <utility>
 
 #include "daemon/policy/hook_catalog.h"
+#include "daemon/policy/tracepoints.h"
 #include "vigil/abi/abi.h"
 
 namespace vigil::policy {
@@ -78,8 +81,8 @@ constexpr size_t kMaxNameLen = 253;  // Kubernetes object names (DNS subdomain)
 // Names Tetragon defines that Vigil does not implement yet: using one is a
 // "not supported yet" error rather than an "unknown" one, so users can tell a
 // typo from a missing feature.
-constexpr std::string_view kTetragonArgOperators[] = {"InMap", "NotInMap", "CapabilitiesGained",
-                                                      "FileType", "NotFileType"};
+constexpr std::string_view kTetragonArgOperators[] = {"CapabilitiesGained", "FileType",
+                                                      "NotFileType"};
 constexpr std::string_view kTetragonActions[] = {"FollowFD",
                                                  "UnfollowFD",
                                                  "CopyFD",
@@ -87,7 +90,6 @@ constexpr std::string_view kTetragonActions[] = {"FollowFD",
                                                  "DnsLookup",
                                                  "TrackSock",
                                                  "UntrackSock",
-                                                 "NotifyEnforcer",
                                                  "CleanupEnforcerNotification",
                                                  "Set"};
 
@@ -110,7 +112,8 @@ constexpr OpName kArgOps[] = {
     {"SAddr", ArgOp::kSAddr},         {"NotSAddr", ArgOp::kNotSAddr},
     {"DAddr", ArgOp::kDAddr},         {"NotDAddr", ArgOp::kNotDAddr},
     {"Protocol", ArgOp::kProtocol},   {"Family", ArgOp::kFamily},
-    {"State", ArgOp::kState},
+    {"State", ArgOp::kState},         {"InMap", ArgOp::kInMap},
+    {"NotInMap", ArgOp::kNotInMap},
 };
 
 struct BinOpName {
@@ -270,9 +273,18 @@ const Schema kMetadataSchema{
 
 const Schema kSpecSchema{
     "fields of spec",
-    {"lsmhooks", "kprobes", "options"},
-    {"tracepoints", "uprobes", "usdts", "loader", "lists", "enforcers", "podSelector",
-     "containerSelector", "hostSelector", "selectorsMacros"}};
+    {"lsmhooks", "kprobes", "tracepoints", "options", "lists", "enforcers"},
+    {"uprobes", "usdts", "loader", "podSelector", "containerSelector", "hostSelector",
+     "selectorsMacros"}};
+
+const Schema kTracepointSchema{
+    "fields of a tracepoint", {"subsystem", "event", "args", "selectors", "message", "tags"},
+    {"raw"}};
+
+const Schema kListSchema{"fields of a list", {"name", "type", "values", "pattern"}, {},
+                         {"validated"}};
+
+const Schema kEnforcerSchema{"fields of an enforcer", {"calls"}, {}};
 
 const Schema kOptionSchema{"fields of an option", {"name", "value"}, {}};
 
@@ -601,6 +613,7 @@ class Parser {
     auto f = readMap(e.value, pos, "spec", kSpecSchema);
     if (!f) return;
     if (const Entry* o = f->find("options")) parseOptions(*o, p);
+    if (const Entry* l = f->find("lists")) parseLists(*l, p);
     const Entry* lsm = f->find("lsmhooks");
     if (lsm != nullptr && isList(*lsm, "spec.lsmhooks")) {
       size_t i = 0;
@@ -613,16 +626,219 @@ class Parser {
         parseHook(h, item("spec.kprobes", i++), HookKind::kKprobe, p);
       }
     }
+    const Entry* tps = f->find("tracepoints");
+    if (tps != nullptr && isList(*tps, "spec.tracepoints")) {
+      size_t i = 0;
+      for (const auto& h : tps->value) {
+        parseHook(h, item("spec.tracepoints", i++), HookKind::kTracepoint, p);
+      }
+    }
+    if (const Entry* e = f->find("enforcers")) parseEnforcers(*e, p);
+    if (p.enforcers.empty()) {
+      for (const auto& at : notify_actions_) {
+        error(at.first, at.second,
+              "NotifyEnforcer needs spec.enforcers, the system calls where its decision applies");
+      }
+    }
     // A policy with nothing to enforce is a mistake; say so unless the spec
-    // already failed for another reason (e.g. it only has tracepoints).
+    // already failed for another reason.
     if (p.hooks.empty() && errors_.size() == errors_before) {
-      if (lsm == nullptr && kprobes == nullptr) {
-        error(pos, "spec", "no lsmhooks or kprobes: the policy does nothing");
+      if (lsm == nullptr && kprobes == nullptr && tps == nullptr) {
+        error(pos, "spec", "no lsmhooks, kprobes or tracepoints: the policy does nothing");
       } else {
-        const Entry* where = lsm ? lsm : kprobes;
-        error(posOf(*where), lsm ? "spec.lsmhooks" : "spec.kprobes",
+        const Entry* where = lsm ? lsm : kprobes ? kprobes : tps;
+        error(posOf(*where), lsm ? "spec.lsmhooks" : kprobes ? "spec.kprobes" : "spec.tracepoints",
               "empty: the policy does nothing");
       }
+    }
+  }
+
+  // ---- lists and enforcers -----------------------------------------------------
+
+  void parseLists(const Entry& e, Policy& p) {
+    if (!isList(e, "spec.lists")) return;
+    size_t i = 0;
+    for (const auto& n : e.value) {
+      const std::string path = item("spec.lists", i++);
+      const SourcePos pos = posOf(n);
+      auto f = readMap(n, pos, path, kListSchema);
+      if (!f) continue;
+      List l;
+      l.pos = pos;
+      auto name = requiredString(*f, pos, path, "name");
+      if (!name) continue;
+      l.name = *name;
+      const SourcePos npos = posOf(*f->find("name"));
+      if (l.name.empty() || l.name.find(':') != std::string::npos) {
+        error(npos, child(path, "name"), cat("invalid list name ", shortQuoted(l.name)));
+        continue;
+      }
+      if (auto it = lists_.find(l.name); it != lists_.end()) {
+        error(npos, child(path, "name"),
+              cat("list ", shortQuoted(l.name), " is defined twice (first at line ",
+                  it->second.pos.line, ", column ", it->second.pos.col, ")"));
+        continue;
+      }
+      if (const Entry* t = f->find("type"); t && !t->value.IsNull()) {
+        auto type = getString(*t, child(path, "type"));
+        if (!type) continue;
+        if (*type != "syscalls" && *type != "generated_syscalls" && *type != "generated_ftrace") {
+          error(posOf(*t), child(path, "type"),
+                cat("unknown list type ", shortQuoted(*type),
+                    "; supported: syscalls, generated_syscalls, generated_ftrace (or no type)"));
+          continue;
+        }
+        l.type = *type;
+      }
+      const Entry* pat = f->find("pattern");
+      const Entry* vals = f->find("values");
+      bool ok = true;
+      if (l.type == "generated_ftrace") {
+        auto pattern = pat ? getString(*pat, child(path, "pattern")) : std::nullopt;
+        if (!pat) missing(pos, path, "pattern");
+        if (!pattern) continue;
+        l.pattern = *pattern;
+        auto fns = ftraceFunctions(l.pattern, posOf(*pat), child(path, "pattern"));
+        if (!fns) continue;
+        l.values = std::move(*fns);
+      } else if (pat) {
+        error(posOf(pat->key_node), child(path, "pattern"), "only for type generated_ftrace");
+        ok = false;
+      }
+      if (l.type == "generated_syscalls") {
+        l.values = allSyscalls();
+      } else if (l.type != "generated_ftrace") {
+        auto values = requiredValues(*f, pos, path, ValueRules{});
+        if (!values) continue;
+        if (l.type == "syscalls") {
+          for (size_t k = 0; k < values->size(); k++) {
+            if (!syscallNumber((*values)[k])) {
+              const Node& list = vals->value;
+              error(k < list.size() ? posOf(list[k]) : posOf(*vals), item(child(path, "values"), k),
+                    cat(shortQuoted((*values)[k]),
+                        " is not an x86_64 system call (sys_NAME, __x64_sys_NAME or "
+                        "__ia32_sys_NAME)"));
+              ok = false;
+            }
+          }
+        }
+        l.values = std::move(*values);
+      } else if (vals) {
+        error(posOf(vals->key_node), child(path, "values"),
+              "a generated list takes no values (they are generated)");
+        ok = false;
+      }
+      if (!ok) continue;
+      lists_.emplace(l.name, l);
+      p.lists.push_back(std::move(l));
+    }
+  }
+
+  // Kernel functions matching a generated_ftrace pattern. Tetragon reads
+  // tracefs' available_filter_functions, which lockdown refuses; the function
+  // names of /proc/kallsyms are readable there (addresses hidden), so those.
+  std::optional<std::vector<std::string>> ftraceFunctions(const std::string& pattern,
+                                                          const SourcePos& pos,
+                                                          const std::string& path) {
+    std::regex re;
+    try {
+      re = std::regex(pattern, std::regex::extended);
+    } catch (const std::regex_error& e) {
+      error(pos, path, cat("invalid regular expression ", shortQuoted(pattern), ": ", e.what()));
+      return std::nullopt;
+    }
+    const char* env = getenv("VIGIL_KALLSYMS");
+    std::ifstream in(env && *env ? env : "/proc/kallsyms");
+    if (!in) {
+      error(pos, path,
+            cat("cannot read ", env && *env ? env : "/proc/kallsyms",
+                " to generate the list of kernel functions"));
+      return std::nullopt;
+    }
+    std::vector<std::string> out;
+    std::string addr, type, name;
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream ls(line);
+      if (!(ls >> addr >> type >> name)) continue;
+      // Text symbols of vmlinux only (no [module]), no compiler clones
+      // (name.constprop.0) and no __init functions' usual names.
+      if ((type != "t" && type != "T") || line.find('[') != std::string::npos ||
+          name.find('.') != std::string::npos)
+        continue;
+      if (std::regex_search(name, re) &&
+          std::find(out.begin(), out.end(), name) == out.end()) {
+        out.push_back(name);
+      }
+    }
+    if (out.empty()) {
+      error(pos, path, cat("no kernel function matches ", shortQuoted(pattern)));
+      return std::nullopt;
+    }
+    return out;
+  }
+
+  // "list:NAME": the list, or an error at pos.
+  const List* listRef(std::string_view ref, const SourcePos& pos, const std::string& path) {
+    std::string name(ref.substr(strlen("list:")));
+    auto it = lists_.find(name);
+    if (it == lists_.end()) {
+      std::vector<std::string> names;
+      for (const auto& [k, v] : lists_) names.push_back(k);
+      error(pos, path,
+            cat("list ", shortQuoted(name), " is not defined in spec.lists",
+                names.empty() ? std::string() : cat(" (defined: ", join(names, ", "), ")")));
+      return nullptr;
+    }
+    return &it->second;
+  }
+
+  void parseEnforcers(const Entry& e, Policy& p) {
+    if (!isList(e, "spec.enforcers")) return;
+    size_t i = 0;
+    for (const auto& n : e.value) {
+      const std::string path = item("spec.enforcers", i++);
+      const SourcePos pos = posOf(n);
+      auto f = readMap(n, pos, path, kEnforcerSchema);
+      if (!f) continue;
+      Enforcer enf;
+      enf.pos = pos;
+      auto calls = requiredValues(*f, pos, path, ValueRules{}, "calls");
+      if (!calls) continue;
+      const Node& list = f->find("calls")->value;
+      bool ok = true;
+      for (size_t k = 0; k < calls->size(); k++) {
+        const std::string& c = (*calls)[k];
+        const SourcePos cpos = k < list.size() ? posOf(list[k]) : pos;
+        const std::string cpath = item(child(path, "calls"), k);
+        std::vector<std::string> names{c};
+        if (c.starts_with("list:")) {
+          const List* l = listRef(c, cpos, cpath);
+          if (!l) {
+            ok = false;
+            continue;
+          }
+          if (l->type != "syscalls" && l->type != "generated_syscalls") {
+            error(cpos, cpath,
+                  cat("list ", shortQuoted(l->name), " is not a list of system calls (type: "
+                      "syscalls)"));
+            ok = false;
+            continue;
+          }
+          names = l->values;
+        }
+        for (const auto& nm : names) {
+          if (!syscallNumber(nm)) {
+            error(cpos, cpath, cat(shortQuoted(nm), " is not an x86_64 system call"));
+            ok = false;
+          } else if (!std::string_view(nm).starts_with("__ia32")) {
+            // Compat entry points are not enforced (x86_64 only); Tetragon
+            // attaches to them where the kernel has them.
+            enf.calls.push_back(nm);
+          }
+        }
+      }
+      if (ok) p.enforcers.push_back(std::move(enf));
     }
   }
 
@@ -679,11 +895,17 @@ class Parser {
     std::string name;
     std::unordered_map<int64_t, DeclaredArg> declared;
     std::optional<DeclaredArg> return_arg;  // return probes
+    const TracepointInfo* tp = nullptr;     // tracepoints: the record's fields
+    size_t tp_args = 0;                     // tracepoints: arguments declared so far
+    const List* list = nullptr;             // kprobes: call: list:NAME
   };
 
   void parseHook(const Node& n, const std::string& path, HookKind kind, Policy& p) {
     const SourcePos pos = posOf(n);
-    auto f = readMap(n, pos, path, kind == HookKind::kLsm ? kHookSchema : kKprobeSchema);
+    auto f = readMap(n, pos, path,
+                     kind == HookKind::kLsm      ? kHookSchema
+                     : kind == HookKind::kKprobe ? kKprobeSchema
+                                                 : kTracepointSchema);
     if (!f) return;
     Hook h;
     h.kind = kind;
@@ -692,8 +914,10 @@ class Parser {
     ctx.kind = kind;
     if (kind == HookKind::kLsm) {
       parseLsmName(*f, pos, path, h, ctx);
-    } else {
+    } else if (kind == HookKind::kKprobe) {
       parseKprobeCall(*f, pos, path, h, ctx);
+    } else {
+      parseTracepointName(*f, pos, path, h, ctx);
     }
 
     if (const Entry* args = f->find("args"); args && isList(*args, child(path, "args"))) {
@@ -744,7 +968,102 @@ class Parser {
       all.pos = sels ? posOf(*sels) : pos;
       h.selectors.push_back(std::move(all));
     }
+    if (ctx.list) {
+      // call: list:NAME is one kprobe per member of the list.
+      for (const auto& fn : ctx.list->values) {
+        // x86_64 entry points only: __ia32_sys_X would name the same one.
+        if (h.syscall && std::string_view(fn).starts_with("__ia32")) continue;
+        Hook one = h;
+        one.hook = fn;
+        one.generated = ctx.list->type == "generated_ftrace";
+        p.hooks.push_back(std::move(one));
+      }
+      return;
+    }
     p.hooks.push_back(std::move(h));
+  }
+
+  void parseTracepointName(const Fields& f, const SourcePos& pos, const std::string& path,
+                           Hook& h, HookCtx& ctx) {
+    auto subsys = requiredString(f, pos, path, "subsystem");
+    auto event = requiredString(f, pos, path, "event");
+    if (!subsys || !event) return;
+    h.subsystem = *subsys;
+    h.event = *event;
+    h.hook = cat(*subsys, "/", *event);
+    ctx.name = h.hook;
+    ctx.tp = findTracepoint(*subsys, *event);
+    ctx.known = ctx.tp != nullptr;
+    if (ctx.tp) return;
+    std::vector<std::string> names;
+    for (const auto& t : tracepoints()) names.push_back(cat(t.subsystem, "/", t.event));
+    error(posOf(*f.find("event")), child(path, "event"),
+          cat("tracepoint ", h.hook, " is not supported yet; supported: ", join(names, ", ")));
+  }
+
+  // A tracepoint argument: index is the record field (format order).
+  std::optional<HookArg> parseTracepointArg(const Fields& f, const SourcePos& pos,
+                                            const std::string& path, HookCtx& ctx) {
+    HookArg a;
+    a.pos = pos;
+    a.index = static_cast<int>(ctx.tp_args++);
+    const Entry* ie = f.find("index");
+    if (!ie) {
+      missing(pos, path, "index");
+      return std::nullopt;
+    }
+    auto field = getInt(*ie, child(path, "index"), 0, UINT32_MAX);
+    auto type = requiredString(f, pos, path, "type");
+    if (!field || !type) return std::nullopt;
+    a.field = static_cast<int>(*field);
+    a.type = *type;
+    if (const Entry* l = f.find("label"); l && !l->value.IsNull()) {
+      if (auto s = getString(*l, child(path, "label"))) a.label = *s;
+    }
+    if (a.index >= VG_HOOK_ARGS) {
+      error(pos, path, cat("a tracepoint reads at most ", VG_HOOK_ARGS, " fields"));
+      return std::nullopt;
+    }
+    if (!ctx.tp) return std::nullopt;
+    const auto& fields = ctx.tp->fields;
+    if (*field >= static_cast<int64_t>(fields.size())) {
+      std::vector<std::string> fmt;
+      for (size_t i = 0; i < fields.size(); i++) {
+        fmt.push_back(cat(i, ": ", fields[i].name, " (", fields[i].type, ")"));
+      }
+      error(posOf(*ie), child(path, "index"),
+            cat("tracepoint ", ctx.name, " has no field ", *field, "; its fields are ",
+                join(fmt, ", ")));
+      return std::nullopt;
+    }
+    const TracepointField& tf = fields[*field];
+    if (tf.src == 0) {
+      error(posOf(*ie), child(path, "index"),
+            cat("field ", *field, " of ", ctx.name, " (", tf.name, ", ", tf.type,
+                ") is not readable by Vigil yet"));
+      return std::nullopt;
+    }
+    const SourcePos tpos = posOf(*f.find("type"));
+    if (a.type == "syscall64") {
+      if (tf.name != "id") {
+        error(tpos, child(path, "type"),
+              cat("syscall64 reads a system call number; field ", *field, " of ", ctx.name,
+                  " is ", tf.name));
+        return std::nullopt;
+      }
+      a.kind = VG_ARG_SYSCALL64;
+    } else if (auto k = argKindOf(a.type, false); k && isIntegerKind(*k)) {
+      a.kind = *k;
+    } else {
+      error(tpos, child(path, "type"),
+            cat("field ", *field, " of ", ctx.name, " (", tf.name, ") is an integer (", tf.type,
+                "); read it as int, int64, uint64, long, ... or syscall64 (the id), not ",
+                shortQuoted(a.type)));
+      return std::nullopt;
+    }
+    a.src = tf.src;
+    ctx.declared.emplace(a.index, DeclaredArg{posOf(*ie), a.kind, a.type});
+    return a;
   }
 
   void parseLsmName(const Fields& f, const SourcePos& pos, const std::string& path, Hook& h,
@@ -824,8 +1143,22 @@ class Parser {
       return;
     }
     if (std::string_view(*call).starts_with("list:")) {
-      error(cpos, child(path, "call"),
-            "calls from spec.lists are not supported yet; write one kprobe per function");
+      const List* l = listRef(*call, cpos, child(path, "call"));
+      if (!l) return;
+      if (l->type.empty()) {
+        error(cpos, child(path, "call"),
+              cat("list ", shortQuoted(l->name),
+                  " has no type; a call list is of type syscalls, generated_syscalls or "
+                  "generated_ftrace"));
+        return;
+      }
+      // Tetragon: a list of system calls makes syscall kprobes.
+      if (l->type != "generated_ftrace") h.syscall = true;
+      ctx.syscall = h.syscall;
+      ctx.list = l;
+      h.hook = *call;
+      ctx.name = *call;
+      ctx.known = true;
       return;
     }
     auto ident = [](char ch) {
@@ -856,6 +1189,7 @@ class Parser {
     const SourcePos pos = posOf(n);
     auto f = readMap(n, pos, path, kArgSchema);
     if (!f) return std::nullopt;
+    if (ctx.kind == HookKind::kTracepoint) return parseTracepointArg(*f, pos, path, ctx);
     HookArg a;
     a.pos = pos;
     bool ok = true;
@@ -1048,7 +1382,9 @@ class Parser {
       case ArgOp::kLT:
       case ArgOp::kMask:
       case ArgOp::kInRange:
-      case ArgOp::kNotInRange: return OpClass::kNumber;
+      case ArgOp::kNotInRange:
+      case ArgOp::kInMap:
+      case ArgOp::kNotInMap: return OpClass::kNumber;
       case ArgOp::kSAddr:
       case ArgOp::kNotSAddr:
       case ArgOp::kDAddr:
@@ -1058,7 +1394,8 @@ class Parser {
   }
   static bool opFits(ArgOp op, uint8_t kind) {
     const bool str = isStringKind(kind);
-    const bool num = isIntegerKind(kind) || kind == VG_ARG_CRED || kind == VG_ARG_TASK;
+    const bool num = isIntegerKind(kind) || kind == VG_ARG_CRED || kind == VG_ARG_TASK ||
+                     kind == VG_ARG_SYSCALL64;
     const bool sock = isSocketKind(kind);
     switch (opClass(op)) {
       case OpClass::kString: return str;
@@ -1202,6 +1539,34 @@ class Parser {
             ok = false;
           } else {
             af.cidrs.push_back(*c);
+          }
+          continue;
+        }
+        case ArgOp::kInMap:
+        case ArgOp::kNotInMap: {
+          if (!v.starts_with("list:")) break;
+          const List* l = listRef(v, at(i), item(vpath, i));
+          if (!l) {
+            ok = false;
+            continue;
+          }
+          const bool sys = l->type == "syscalls" || l->type == "generated_syscalls";
+          if (l->type == "generated_ftrace") {
+            error(at(i), item(vpath, i),
+                  cat("list ", shortQuoted(l->name), " holds kernel functions, not numbers"));
+            ok = false;
+            continue;
+          }
+          for (const auto& lv : l->values) {
+            auto n = sys ? syscallNumber(lv) : parseNumber(lv);
+            if (!n) {
+              error(at(i), item(vpath, i),
+                    cat("list ", shortQuoted(l->name), " value ", shortQuoted(lv), " is not ",
+                        sys ? "a system call" : "an integer"));
+              ok = false;
+              break;
+            }
+            af.numbers.push_back(*n);
           }
           continue;
         }
@@ -1415,7 +1780,8 @@ class Parser {
     auto name = requiredString(*f, pos, path, "action");
     if (!name) return std::nullopt;
     const SourcePos name_pos = posOf(*f->find("action"));
-    constexpr std::string_view kSupported[] = {"Post", "NoPost", "Override", "Sigkill", "Signal"};
+    constexpr std::string_view kSupported[] = {"Post",   "NoPost", "Override",
+                                               "Sigkill", "Signal", "NotifyEnforcer"};
     if (*name == "Post") {
       a.kind = ActionKind::kPost;
     } else if (*name == "NoPost") {
@@ -1426,6 +1792,9 @@ class Parser {
       a.kind = ActionKind::kSigkill;
     } else if (*name == "Signal") {
       a.kind = ActionKind::kSignal;
+    } else if (*name == "NotifyEnforcer") {
+      a.kind = ActionKind::kNotifyEnforcer;
+      notify_actions_.emplace_back(name_pos, child(path, "action"));
     } else {
       if (contains(kTetragonActions, *name)) {
         error(name_pos, child(path, "action"),
@@ -1436,6 +1805,12 @@ class Parser {
               cat("unknown action ", shortQuoted(*name), didYouMean(kSupported, *name),
                   "; supported: ", join(kSupported, ", ")));
       }
+      return std::nullopt;
+    }
+    if (a.kind == ActionKind::kOverride && ctx.kind == HookKind::kTracepoint) {
+      error(name_pos, child(path, "action"),
+            "Override on a tracepoint: a tracepoint cannot change what the traced code returns; "
+            "use NotifyEnforcer (spec.enforcers) to deny at the system call, or Sigkill");
       return std::nullopt;
     }
     if (a.kind == ActionKind::kOverride && ctx.return_arg) {
@@ -1454,7 +1829,14 @@ class Parser {
     }
     const Entry* err = f->find("argError");
     const std::string epath = child(path, "argError");
-    if (a.kind == ActionKind::kOverride) {
+    const bool notify = a.kind == ActionKind::kNotifyEnforcer;
+    if (notify && err == nullptr && f->find("argSig") == nullptr) {
+      error(pos, path,
+            "NotifyEnforcer requires argError (the negative errno the system call returns) "
+            "and/or argSig (the signal sent to the caller)");
+      return std::nullopt;
+    }
+    if (a.kind == ActionKind::kOverride || (notify && err != nullptr)) {
       if (err == nullptr) {
         error(pos, path,
               "Override requires argError, the negative errno the hook returns (e.g. -1 for "
@@ -1511,7 +1893,11 @@ class Parser {
     }
     const Entry* sig = f->find("argSig");
     const std::string spath = child(path, "argSig");
-    if (a.kind == ActionKind::kSignal) {
+    if (notify && sig != nullptr) {
+      auto v = getInt(*sig, spath, 1, 64);
+      if (!v) return std::nullopt;
+      a.arg_sig = static_cast<int>(*v);
+    } else if (a.kind == ActionKind::kSignal) {
       if (sig == nullptr) {
         error(pos, path, "Signal requires argSig, the signal number (e.g. 10 for SIGUSR1)");
         return std::nullopt;
@@ -1520,7 +1906,8 @@ class Parser {
       if (!v) return std::nullopt;
       a.arg_sig = static_cast<int>(*v);
     } else if (sig != nullptr) {
-      error(posOf(sig->key_node), spath, cat("only valid with action Signal, not ", *name));
+      error(posOf(sig->key_node), spath,
+            cat("only valid with actions Signal and NotifyEnforcer, not ", *name));
       return std::nullopt;
     }
     return a;
@@ -1529,13 +1916,14 @@ class Parser {
   // The values list of matchArgs/matchBinaries: non-empty, of non-empty strings.
   std::optional<std::vector<std::string>> requiredValues(const Fields& f, const SourcePos& map_pos,
                                                          const std::string& path,
-                                                         const ValueRules& rules) {
-    const Entry* e = f.find("values");
+                                                         const ValueRules& rules,
+                                                         std::string_view key = "values") {
+    const Entry* e = f.find(key);
     if (e == nullptr) {
-      missing(map_pos, path, "values");
+      missing(map_pos, path, key);
       return std::nullopt;
     }
-    const std::string vpath = child(path, "values");
+    const std::string vpath = child(path, key);
     if (!isList(*e, vpath)) return std::nullopt;
     if (e->value.IsNull() || e->value.size() == 0) {
       error(posOf(*e), vpath, "must be a non-empty list");
@@ -1613,6 +2001,8 @@ class Parser {
   }
 
   std::string file_;
+  std::map<std::string, List> lists_;  // spec.lists by name
+  std::vector<std::pair<SourcePos, std::string>> notify_actions_;  // NotifyEnforcer uses
   std::vector<Diagnostic> errors_;
   std::vector<Diagnostic> warnings_;
 };

@@ -633,3 +633,94 @@ TEST(ExportersFormat, JsonStringEscapesAndRepairsUtf8) {
 
 }  // namespace
 }  // namespace vigil::exporters
+
+namespace vigil::exporters {
+namespace {
+
+// A NotifyEnforcer on raw_syscalls/sys_enter that killed the caller at dup.
+api::Event tracepointEvent(api::Outcome outcome, api::PolicyMode mode) {
+  api::Event ev;
+  auto* t = ev.mutable_process_tracepoint();
+  testing::fillProcess(t->mutable_process(), "ZXhlYw", 812, "/usr/bin/bash");
+  testing::fillProcess(t->mutable_parent(), "cGFyZW50", 790, "/usr/sbin/sshd");
+  t->set_subsys("raw_syscalls");
+  t->set_event("sys_enter");
+  t->set_policy_name("kill-syscalls");
+  t->set_selector(0);
+  t->set_action(api::ACTION_NOTIFY_ENFORCER);
+  t->set_outcome(outcome);
+  t->set_mode(mode);
+  t->set_return_errno(outcome == api::OUTCOME_DENIED ? -1 : 0);
+  t->set_mechanism("tp_btf");
+  t->set_signal(9);
+  t->set_message("dup");
+  t->add_tags("t1");
+  auto* a = t->add_args();
+  a->set_label("id");
+  a->mutable_syscall_id()->set_id(32);
+  a->mutable_syscall_id()->set_abi("x64");
+  ev.set_node_name("web-1");
+  ev.set_time("2026-11-23T18:40:12.123456789Z");
+  ev.set_schema_version(1);
+  return ev;
+}
+
+TEST(ExportersFormat, JsonTracepoint) {
+  api::Event ev = tracepointEvent(api::OUTCOME_KILLED, api::POLICY_MODE_ENFORCE);
+  EXPECT_EQ(eventTypeName(ev), "process_tracepoint");
+  Struct s = parse(render(Format::kJson, ev));
+  EXPECT_EQ(str(s, "process_tracepoint.subsys"), "raw_syscalls");
+  EXPECT_EQ(str(s, "process_tracepoint.event"), "sys_enter");
+  EXPECT_EQ(str(s, "process_tracepoint.policy_name"), "kill-syscalls");
+  EXPECT_EQ(str(s, "process_tracepoint.action"), "ACTION_NOTIFY_ENFORCER");
+  EXPECT_EQ(str(s, "process_tracepoint.outcome"), "OUTCOME_KILLED");
+  EXPECT_EQ(str(s, "process_tracepoint.mode"), "POLICY_MODE_ENFORCE");
+  EXPECT_EQ(str(s, "process_tracepoint.mechanism"), "tp_btf");
+  EXPECT_EQ(num(s, "process_tracepoint.signal"), 9);
+  EXPECT_EQ(str(s, "process_tracepoint.process.binary"), "/usr/bin/bash");
+  EXPECT_EQ(str(s, "process_tracepoint.parent.binary"), "/usr/sbin/sshd");
+  const Value* args = at(s, "process_tracepoint.args");
+  ASSERT_TRUE(args && args->list_value().values_size() == 1);
+  const Struct& a0 = args->list_value().values(0).struct_value();
+  EXPECT_EQ(str(a0, "label"), "id");
+  EXPECT_EQ(num(a0, "syscall_id.id"), 32);
+  EXPECT_EQ(str(a0, "syscall_id.abi"), "x64");
+  EXPECT_EQ(syslogSeverity(ev), 2);
+  EXPECT_EQ(syslogSeverity(tracepointEvent(api::OUTCOME_WOULD_KILL, api::POLICY_MODE_MONITOR)), 4);
+}
+
+TEST(ExportersFormat, EcsOcsfCefTracepoint) {
+  api::Event ev = tracepointEvent(api::OUTCOME_DENIED, api::POLICY_MODE_ENFORCE);
+  Struct d = parse(renderEcs(ev));
+  EXPECT_EQ(str(d, "event.kind"), "alert");
+  EXPECT_EQ(str(d, "event.dataset"), "vigil.process_tracepoint");
+  EXPECT_EQ(str(d, "event.action"), "denied");
+  EXPECT_EQ(str(d, "event.outcome"), "failure");
+  EXPECT_EQ(str(d, "rule.name"), "kill-syscalls");
+  EXPECT_EQ(str(d, "vigil.tracepoint.subsys"), "raw_syscalls");
+  EXPECT_EQ(str(d, "vigil.tracepoint.event"), "sys_enter");
+  EXPECT_EQ(str(d, "vigil.tracepoint.action"), "notify_enforcer");
+  EXPECT_EQ(num(d, "vigil.tracepoint.return_errno"), -1);
+  EXPECT_EQ(str(d, "vigil.tracepoint.signal_name"), "SIGKILL");
+  EXPECT_EQ(at(d, "vigil.kprobe"), nullptr);
+
+  Struct o = parse(renderOcsf(ev));
+  EXPECT_EQ(num(o, "class_uid"), 2004);
+  EXPECT_EQ(str(o, "action"), "Denied");
+  EXPECT_EQ(str(o, "unmapped.subsys"), "raw_syscalls");
+  EXPECT_EQ(str(o, "unmapped.event"), "sys_enter");
+  EXPECT_EQ(str(o, "unmapped.policy_action"), "notify_enforcer");
+  EXPECT_EQ(str(o, "unmapped.mechanism"), "tp_btf");
+  EXPECT_EQ(at(o, "unmapped.function_name"), nullptr);
+
+  std::string cef = renderCef(ev);
+  EXPECT_EQ(cef.rfind("CEF:0|Vigil|vigild|" VIGIL_VERSION "|policy:kill-syscalls|dup|7|", 0), 0u) << cef;
+  EXPECT_NE(cef.find(" cat=process_tracepoint "), std::string::npos) << cef;
+  EXPECT_NE(cef.find(" act=denied outcome=failure "), std::string::npos) << cef;
+  EXPECT_NE(cef.find(" cs5Label=tracepoint cs5=raw_syscalls/sys_enter "), std::string::npos) << cef;
+  EXPECT_NE(cef.find(" cn1Label=returnErrno cn1=-1 "), std::string::npos) << cef;
+  EXPECT_NE(cef.find(" cn3Label=signal cn3=9 "), std::string::npos) << cef;
+}
+
+}  // namespace
+}  // namespace vigil::exporters

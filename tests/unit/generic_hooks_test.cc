@@ -303,7 +303,7 @@ TEST(GenericHooksParser, OperatorsMustFitTheArgumentAndValuesTheirOperator) {
 
 TEST(GenericHooksParser, KprobeFieldsAndTheirErrors) {
   auto r = parse(head() + "  kprobes:\n  - call: \"list:ksys\"\n    selectors: [{}]\n");
-  EXPECT_THAT(errors(r), ElementsAre(HasSubstr("calls from spec.lists are not supported yet")));
+  EXPECT_THAT(errors(r), ElementsAre(HasSubstr("list \"ksys\" is not defined in spec.lists")));
   r = parse(head() + "  kprobes:\n  - call: fd_install\n    selectors:\n    - matchReturnArgs:\n"
             "      - {index: 0, operator: Equal, values: [\"0\"]}\n");
   EXPECT_THAT(errors(r), ElementsAre(HasSubstr("matchReturnArgs: only for return probes (return: "

@@ -474,7 +474,7 @@ TEST(PolicyParserTest, UnknownAndMisspelledFields) {
       "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata: {name: a}\n"
       "spec:\n  lsmHooks: [{hook: file_open, selectors: [{}]}]\n",
       "p.yaml:5:3: spec.lsmHooks: unknown field (did you mean \"lsmhooks\"?); supported "
-      "fields of spec: lsmhooks, kprobes, options");
+      "fields of spec: lsmhooks, kprobes, tracepoints, options, lists, enforcers");
   expectError(kFileOpen + "    - matchargs: []\n",
               "p.yaml:12:7: spec.lsmhooks[0].selectors[0].matchargs: unknown field (did you mean "
               "\"matchArgs\"?); supported selectors: matchArgs, matchReturnArgs, matchBinaries, matchPIDs, matchNamespaces, matchCapabilities, matchActions");
@@ -507,9 +507,9 @@ TEST(PolicyParserTest, UnsupportedSpecSections) {
       "  podSelector:\n"                  // 6
       "    matchLabels: {app: x}\n"       // 7
       "  containerSelector: {}\n"         // 8
-      "  lists: []\n"                     // 9
-      "  enforcers: []\n"                 // 10
-      "  tracepoints: []\n"               // 11
+      "  # lists, enforcers and\n"         // 9
+      "  # tracepoints are supported\n"    // 10
+      "  #\n"                             // 11
       "  uprobes: []\n"                   // 12
       "  usdts: []\n"                     // 13
       "  loader: true\n"                  // 14
@@ -520,14 +520,15 @@ TEST(PolicyParserTest, UnsupportedSpecSections) {
       "  lsmhooks:\n"                     // 19
       "  - hook: file_open\n"             // 20
       "    selectors: [{}]\n");           // 21
-  const std::string supported = "not supported yet; supported fields of spec: lsmhooks, kprobes, options";
+  const std::string supported =
+      "not supported yet; supported fields of spec: lsmhooks, kprobes, tracepoints, options, lists, "
+      "enforcers";
   EXPECT_THAT(
       errors(r),
       ElementsAre(
           "p.yaml:6:3: spec.podSelector: " + supported,
           "p.yaml:8:3: spec.containerSelector: " + supported,
-          "p.yaml:9:3: spec.lists: " + supported, "p.yaml:10:3: spec.enforcers: " + supported,
-          "p.yaml:11:3: spec.tracepoints: " + supported, "p.yaml:12:3: spec.uprobes: " + supported,
+          "p.yaml:12:3: spec.uprobes: " + supported,
           "p.yaml:13:3: spec.usdts: " + supported, "p.yaml:14:3: spec.loader: " + supported));
   EXPECT_FALSE(r.policy.has_value());
 }
@@ -536,7 +537,7 @@ TEST(PolicyParserTest, SpecWithoutHooks) {
   const std::string head =
       "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata: {name: a}\n";
   expectError(head + "spec: {}\n",
-              "p.yaml:4:7: spec: no lsmhooks or kprobes: the policy does nothing");
+              "p.yaml:4:7: spec: no lsmhooks, kprobes or tracepoints: the policy does nothing");
   expectError(head + "spec:\n  lsmhooks: []\n",
               "p.yaml:5:13: spec.lsmhooks: empty: the policy does nothing");
   expectError(head + "spec:\n  lsmhooks:\n    hook: file_open\n",
@@ -760,7 +761,9 @@ TEST(PolicyParserTest, MatchArgsOperators) {
               path + "operator GT does not apply to argument 0 (type file); " + for_files);
   expectError(pre + "DPort" + post,
               path + "operator DPort does not apply to argument 0 (type file); " + for_files);
-  expectError(pre + "InMap" + post, path + "unsupported operator \"InMap\"; " + for_files);
+  expectError(pre + "InMap" + post,
+              path + "operator InMap does not apply to argument 0 (type file); " + for_files);
+  expectError(pre + "FileType" + post, path + "unsupported operator \"FileType\"; " + for_files);
   expectError(pre + "Equals" + post, path + "unknown operator \"Equals\"; " + for_files);
   expectError(pre + "prefix" + post,
               path + "unknown operator \"prefix\" (did you mean \"Prefix\"?); " + for_files);
@@ -887,8 +890,8 @@ TEST(PolicyParserTest, MatchBinaries) {
 TEST(PolicyParserTest, MatchActionsUnsupportedAndUnknown) {
   const std::string sel = kFileOpen + "    - matchActions:\n      - action: ";  // line 13
   const std::string at = "p.yaml:13:17: spec.lsmhooks[0].selectors[0].matchActions[0].action: ";
-  const std::string supported = "supported: Post, NoPost, Override, Sigkill, Signal";
-  for (const char* a : {"NotifyEnforcer", "GetUrl", "FollowFD", "DnsLookup"}) {
+  const std::string supported = "supported: Post, NoPost, Override, Sigkill, Signal, NotifyEnforcer";
+  for (const char* a : {"GetUrl", "FollowFD", "DnsLookup"}) {
     expectError(sel + a + "\n", at + "action \"" + a + "\" is not supported yet; " + supported);
   }
   expectError(sel + "Deny\n", at + "unknown action \"Deny\"; " + supported);
@@ -905,7 +908,7 @@ TEST(PolicyParserTest, MatchActionsUnsupportedAndUnknown) {
               "field \"action\"");
   expectError(sel + "Sigkill\n        argSig: 9\n",
               "p.yaml:14:9: spec.lsmhooks[0].selectors[0].matchActions[0].argSig: only valid with "
-              "action Signal, not Sigkill");
+              "actions Signal and NotifyEnforcer, not Sigkill");
   expectError(sel + "Post\n        imaHash: true\n",
               "p.yaml:14:9: spec.lsmhooks[0].selectors[0].matchActions[0].imaHash: not "
               "supported yet; supported fields of matchActions: action, argError, argSig, "

@@ -100,6 +100,9 @@ enum vg_arg_kind {
 	/* Reserved so parallel work does not collide; each range is filled by its
 	 * feature: 20..31 kernel argument types (char_buf, skb, module, bpf_attr,
 	 * kiocb, ...), 32..39 tracepoint fields, 40..47 uprobe arguments. */
+	/* Tracepoint fields: a system call number as Tetragon's "syscall64"
+	 * reads it (VG_SYSCALL_IA32 set for a compat 32-bit call). */
+	VG_ARG_SYSCALL64 = 32,
 	VG_ARG_KIND_MAX = 48,
 };
 
@@ -255,11 +258,24 @@ struct vg_hook_meta {
 /* Global switches (array map, one entry). */
 struct vg_config {
 	__u8 audit_all; /* daemon-wide audit: behave as if every policy were monitor */
-	__u8 pad[7];
+	__u8 enforcer_caps; /* VG_ENF_*: what the loaded enforcer programs can do */
+	__u8 pad[6];
 	/* Secret keys of the string hashes (vg_hash_init): random per set of
 	 * pinned maps, so no one can craft a string that collides with a policy
 	 * value (a NotEqual allow list bypassed) without reading them. */
 	__u64 hash_key[2];
+};
+
+/* NotifyEnforcer (spec.enforcers): a selector notes, for the calling thread,
+ * what the enforcer programs on the listed system calls do at its next one. */
+#define VG_SYSCALL_IA32 0x80000000u /* syscall64: a compat (ia32) system call number */
+#define VG_ENF_DENY 1   /* enforcers attached with fmod_ret: they return the error */
+#define VG_ENF_SIGNAL 2 /* enforcers attached (fmod_ret or fentry): they send the signal */
+struct vg_enforce_note {
+	__s32 error;  /* negative errno the system call returns (0: none) */
+	__u32 signal; /* signal sent at the system call (0: none) */
+	__u32 policy;
+	__u32 pad;
 };
 
 /* Kernel process table entry, keyed by tgid. */
@@ -364,6 +380,15 @@ struct vg_hook_event {
 	char comm[VG_COMM_LEN];
 	struct vg_arg_val args[VG_HOOK_ARGS];
 };
+/* Tracepoints (tp_btf): where a generic hook instance takes argument i's raw
+ * value (rodata vg_gen_src[i]); 0 keeps the kprobe/LSM reading of ctx[i]. */
+enum vg_tp_src {
+	VG_SRC_ARG = 0,      /* ctx[i] as for functions */
+	VG_SRC_CTX0 = 1,     /* VG_SRC_CTX0 + n: the tracepoint's argument n (TP_PROTO) */
+	VG_SRC_TID = 16,     /* common_pid: the calling thread */
+	VG_SRC_REGS_NR = 17, /* the system call number in the pt_regs of TP_PROTO argument 0 */
+};
+
 /* vg_arg_filter.arg of matchReturnArgs filters: the return value. */
 #define VG_ARG_RETURN 7
 #define VG_HOOK_EVENT_MAX (sizeof(struct vg_hook_event) + VG_BIN_MAX + VG_HOOK_STR_SLOTS * VG_PATH_MAX)
