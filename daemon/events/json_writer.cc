@@ -40,6 +40,8 @@ const char* mechanismOf(uint8_t m) {
     case VG_MECH_FMOD_RET: return "fmod_ret";
     case VG_MECH_FENTRY: return "fentry";
     case VG_MECH_FEXIT: return "fexit";
+    case VG_MECH_KPROBE: return "kprobe";
+    case VG_MECH_KRETPROBE: return "kretprobe";
   }
   return "unknown";
 }

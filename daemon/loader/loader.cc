@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "daemon/process/proc_bootstrap.h"
 #include "hook.skel.h"
 #include "vigil.skel.h"
@@ -152,37 +153,61 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
     const compiler::HookSpec& spec) {
   auto h = std::make_unique<GenericHook>();
   h->spec = spec;
-  const bool lsm = spec.kind == policy::HookKind::kLsm;
-  if (plan_.hooks == HookMechanism::kNone) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        spec.pos.str(), ": ", spec.ref(), ": this kernel refuses the programs ",
-        lsm ? "lsmhooks" : "kprobes", " attach with (BPF LSM, fentry, fmod_ret)"));
+  // Which programs may serve the hook, first choice first (mechanism.h):
+  // BPF LSM or fmod_ret for lsmhooks; fmod_ret for a kprobe that overrides;
+  // fentry/fexit, else kprobe/kretprobe, for the others. The next one is
+  // tried for this function only when the kernel refuses the previous one.
+  MechanismInputs in = plan_.kprobe;
+  in.lsm = plan_.hooks;
+  auto order = hookMechanisms(spec, in);
+  if (!order.ok()) return order.status();
+  std::vector<std::string> refused;
+  absl::Status st;
+  for (size_t k = 0; k < order->size(); k++) {
+    const uint8_t mech = (*order)[k];
+    st = loadAs(*h, mech);
+    if (st.ok()) {
+      if (k > 0) {
+        std::string msg = absl::StrCat(spec.pos.str(), ": ", spec.ref(), ": attached as ",
+                                       h->program, " because the kernel refused ",
+                                       absl::StrJoin(refused, "; "));
+        spdlog::warn("{}", msg);
+        fallbacks_.push_back(std::move(msg));
+      }
+      return h;
+    }
+    refused.push_back(absl::StrCat(mechanismName(mech), ": ", st.message()));
+    if (k + 1 < order->size()) {
+      spdlog::info("{}: {} refused ({}); trying {}", spec.ref(), mechanismName(mech),
+                   std::string(st.message()), mechanismName((*order)[k + 1]));
+    }
   }
-  // Which program, on which function: BPF LSM for lsmhooks where it is on,
-  // else fmod_ret on the security_* function; fentry for kprobes, fmod_ret
-  // where a selector overrides the return value.
-  enum { kLsmProg, kFmodProg, kFentryProg, kFexitProg } which;
-  std::string target;
-  uint8_t mech;
-  if (lsm && plan_.hooks == HookMechanism::kLsm) {
-    which = kLsmProg, target = spec.name, mech = VG_MECH_LSM;
-  } else if (lsm || spec.overrides) {
-    which = kFmodProg, target = spec.function, mech = VG_MECH_FMOD_RET;
-  } else if (spec.ret_kind != VG_ARG_NONE) {
-    which = kFexitProg, target = spec.function, mech = VG_MECH_FEXIT;
-  } else {
-    which = kFentryProg, target = spec.function, mech = VG_MECH_FENTRY;
-  }
+  if (refused.size() == 1) return st;
+  // Every mechanism refused: say why for each. Not found by all of them:
+  // the function does not exist (ignore.callNotFound skips it).
+  return absl::Status(st.code(), absl::StrCat(spec.pos.str(), ": ", spec.ref(),
+                                              ": no mechanism attaches: ",
+                                              absl::StrJoin(refused, "; ")));
+}
+
+absl::Status Loader::loadAs(GenericHook& gh, uint8_t mech) {
+  GenericHook* h = &gh;
+  const compiler::HookSpec& spec = gh.spec;
+  const bool kprobe = isKprobeMechanism(mech);
+  const std::string target = mech == VG_MECH_LSM ? spec.name : spec.function;
   int nargs = spec.nargs;
   if (mech != VG_MECH_LSM) {
     auto n = functionArgCount(target);
-    if (!n.ok()) return absl::Status(n.status().code(), absl::StrCat(spec.pos.str(), ": ", n.status().message()));
-    if (spec.syscall && *n != 1) {
+    if (!n.ok() && !kprobe) {
+      return absl::Status(n.status().code(), absl::StrCat(spec.pos.str(), ": ", n.status().message()));
+    }
+    // A kprobe needs no BTF: without it the argument count is unchecked.
+    nargs = n.ok() ? *n : VG_HOOK_ARGS;
+    if (n.ok() && spec.syscall && *n != 1) {
       return absl::InvalidArgumentError(absl::StrCat(
           spec.pos.str(), ": ", target, " is not a system call wrapper taking pt_regs (", *n,
           " arguments)"));
     }
-    nargs = *n;
     for (int i = spec.syscall ? VG_HOOK_ARGS : nargs; i < VG_HOOK_ARGS; i++) {
       if (spec.kinds[i] != VG_ARG_NONE) {
         return absl::InvalidArgumentError(absl::StrCat(spec.pos.str(), ": ", target, " has ",
@@ -191,15 +216,23 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
       }
     }
   }
+  if (kprobe && spec.syscall && !plan_.can_read_kernel) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        spec.pos.str(), ": ", spec.ref(), ": a kprobe on a system call reads the caller's "
+        "registers with bpf_probe_read_kernel, which this kernel refuses (lockdown)"));
+  }
   auto tryLoad = [&](bool d_path) -> absl::Status {
     h->skel = vigil_hook_bpf__open();
     if (!h->skel) return errnoStatus("opening the generic hook object", errno);
     auto& progs = h->skel->progs;
-    bpf_program* prog = which == kLsmProg     ? progs.vg_gen_lsm
-                        : which == kFmodProg  ? progs.vg_gen_fmod_ret
-                        : which == kFexitProg ? progs.vg_gen_fexit
-                                              : progs.vg_gen_fentry;
+    bpf_program* prog = mech == VG_MECH_LSM         ? progs.vg_gen_lsm
+                        : mech == VG_MECH_FMOD_RET  ? progs.vg_gen_fmod_ret
+                        : mech == VG_MECH_FEXIT     ? progs.vg_gen_fexit
+                        : mech == VG_MECH_KPROBE    ? progs.vg_gen_kprobe_prog
+                        : mech == VG_MECH_KRETPROBE ? progs.vg_gen_kretprobe
+                                                    : progs.vg_gen_fentry;
     h->prog = prog;
+    h->mech = mech;
     auto* ro = h->skel->rodata;
     ro->vg_gen_hook = spec.id;
     for (int i = 0; i < VG_HOOK_ARGS; i++) {
@@ -213,23 +246,28 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
     ro->vg_gen_dpath = d_path;
     ro->vg_gen_ret_kind = spec.ret_kind;
     ro->vg_can_read_kernel = plan_.can_read_kernel;
-    for (bpf_program* p :
-         {progs.vg_gen_lsm, progs.vg_gen_fmod_ret, progs.vg_gen_fentry, progs.vg_gen_fexit}) {
-      bpf_program__set_autoload(p, p == prog);
+    for (bpf_program* p : {progs.vg_gen_lsm, progs.vg_gen_fmod_ret, progs.vg_gen_fentry,
+                           progs.vg_gen_fexit, progs.vg_gen_kprobe_prog, progs.vg_gen_kretprobe,
+                           progs.vg_gen_kret_entry}) {
+      bpf_program__set_autoload(
+          p, p == prog || (p == progs.vg_gen_kret_entry && mech == VG_MECH_KRETPROBE));
     }
-    h->program = absl::StrCat(bpf_program__section_name(prog), "/", target);
+    h->program = absl::StrCat(mechanismSection(mech), "/", target);
     auto fail = [&](absl::Status st) {
       vigil_hook_bpf__destroy(h->skel);
       h->skel = nullptr;
       return st;
     };
-    if (bpf_program__set_attach_target(prog, 0, target.c_str()) != 0) {
+    if (!kprobe && bpf_program__set_attach_target(prog, 0, target.c_str()) != 0) {
       return fail(errnoStatus(absl::StrCat(spec.ref(), ": attach target ", target), errno));
     }
+    // Arguments kept from a kretprobe's entry to its return: this
+    // instance's own map, sized only where it is used.
+    bpf_map__set_max_entries(h->skel->maps.vg_kret_args, mech == VG_MECH_KRETPROBE ? 8192 : 1);
     // The same maps as the main object: one set of tables for every hook.
     bpf_map* map;
     bpf_object__for_each_map(map, h->skel->obj) {
-      if (bpf_map__is_internal(map)) continue;
+      if (bpf_map__is_internal(map) || map == h->skel->maps.vg_kret_args) continue;
       bpf_map* main = bpf_object__find_map_by_name(skel_->obj, bpf_map__name(map));
       if (!main || bpf_map__reuse_fd(map, bpf_map__fd(main)) != 0) {
         return fail(errnoStatus(absl::StrCat("sharing map ", bpf_map__name(map)), errno));
@@ -254,7 +292,11 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
   const bool wants_path = std::any_of(spec.kinds.begin(), spec.kinds.end(), [](uint8_t k) {
     return k == VG_ARG_FILE || k == VG_ARG_PATH || k == VG_ARG_BINPRM;
   });
-  g_quiet_load = mech == VG_MECH_LSM && wants_path;
+  // A trampoline the kernel may refuse (a kprobe is the next choice): its
+  // verifier log is no warning.
+  g_quiet_load = (mech == VG_MECH_LSM && wants_path) ||
+                 (!kprobe && plan_.kprobe.mode == KprobeMode::kAuto && plan_.kprobe.kprobes &&
+                  spec.kind == policy::HookKind::kKprobe && !spec.overrides);
   absl::Status st = tryLoad(mech == VG_MECH_LSM && wants_path);
   g_quiet_load = false;
   if (!st.ok() && mech == VG_MECH_LSM && wants_path) {
@@ -265,36 +307,63 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
   if (!st.ok()) return st;
   bpf_program* prog = h->prog;
   // Attach now: with no selectors written for its id yet it returns at once.
+  // A kretprobe's entry half goes first, so that the return finds arguments.
   const std::string pin = hookPin(spec.id);
-  bpf_link* old = pin.empty() ? nullptr : bpf_link__open(pin.c_str());
-  if (old && libbpf_get_error(old)) old = nullptr;
-  h->link = bpf_program__attach(prog);
-  if (!h->link) {
-    int err = errno;
-    if (old) {
-      bpf_link__disconnect(old);
-      bpf_link__destroy(old);
+  const std::string entry_pin = pin.empty() ? pin : pin + "_entry";
+  auto openPinned = [](const std::string& path) -> bpf_link* {
+    if (path.empty()) return nullptr;
+    bpf_link* l = bpf_link__open(path.c_str());
+    return l && !libbpf_get_error(l) ? l : nullptr;
+  };
+  bpf_link* old = openPinned(pin);
+  bpf_link* old_entry = openPinned(entry_pin);
+  auto attachOne = [&](bpf_program* p, bool ret) -> bpf_link* {
+    if (!kprobe) return bpf_program__attach(p);
+    LIBBPF_OPTS(bpf_kprobe_opts, ko, .retprobe = ret);
+    return bpf_program__attach_kprobe_opts(p, spec.function.c_str(), &ko);
+  };
+  int err = 0;
+  if (mech == VG_MECH_KRETPROBE) {
+    h->entry_link = attachOne(h->skel->progs.vg_gen_kret_entry, false);
+    if (!h->entry_link) err = errno;
+  }
+  if (!err) {
+    h->link = attachOne(prog, mech == VG_MECH_KRETPROBE);
+    if (!h->link) err = errno;
+  }
+  if (err) {
+    for (bpf_link* o : {old, old_entry}) {
+      if (o) {
+        bpf_link__disconnect(o);  // closing ours must not detach the pinned one
+        bpf_link__destroy(o);
+      }
     }
-    vigil_hook_bpf__destroy(h->skel);
-    return errnoStatus(absl::StrCat(spec.pos.str(), ": attaching ", h->program), err);
-  }
-  if (old) {  // the previous daemon's instance of the same hook
-    bpf_link__unpin(old);
-    bpf_link__destroy(old);
-  }
-  if (!pin.empty() && bpf_link__pin(h->link, pin.c_str()) != 0) {
-    int err = errno;
     destroyGeneric(*h, false);
-    return errnoStatus("pinning " + pin, err);
+    absl::Status st = errnoStatus(absl::StrCat(spec.pos.str(), ": attaching ", h->program), err);
+    // A kprobe on a symbol the kernel does not have: not found, as for BTF.
+    return kprobe && err == ENOENT ? absl::NotFoundError(st.message()) : st;
   }
-  return h;
+  for (bpf_link* o : {old, old_entry}) {  // the previous daemon's instance of the same hook
+    if (o) {
+      bpf_link__unpin(o);
+      bpf_link__destroy(o);
+    }
+  }
+  if (!pin.empty() && (bpf_link__pin(h->link, pin.c_str()) != 0 ||
+                       (h->entry_link && bpf_link__pin(h->entry_link, entry_pin.c_str()) != 0))) {
+    int e = errno;
+    destroyGeneric(*h, true);
+    return errnoStatus("pinning " + pin, e);
+  }
+  return absl::OkStatus();
 }
 
 void Loader::destroyGeneric(GenericHook& h, bool unpin) {
-  if (h.link) {
-    if (unpin) bpf_link__unpin(h.link);
-    bpf_link__destroy(h.link);
-    h.link = nullptr;
+  for (bpf_link** l : {&h.link, &h.entry_link}) {
+    if (!*l) continue;
+    if (unpin) bpf_link__unpin(*l);
+    bpf_link__destroy(*l);
+    *l = nullptr;
   }
   if (h.skel) vigil_hook_bpf__destroy(h.skel);
   h.skel = nullptr;
@@ -369,9 +438,11 @@ void Loader::retireGeneration(int generation) {
       continue;
     }
     const std::string pin = hookPin(it->second);
-    if (bpf_link* old = bpf_link__open(pin.c_str()); old && !libbpf_get_error(old)) {
-      bpf_link__unpin(old);
-      bpf_link__destroy(old);
+    for (const std::string& p : {pin, pin + "_entry"}) {  // _entry: a kretprobe's entry half
+      if (bpf_link* old = bpf_link__open(p.c_str()); old && !libbpf_get_error(old)) {
+        bpf_link__unpin(old);
+        bpf_link__destroy(old);
+      }
     }
     vg_hook_meta none{};
     bpf_map__update_elem(m.vg_hook_meta, &it->second, sizeof(uint32_t), &none, sizeof(none),
@@ -408,6 +479,7 @@ void Loader::unpinAll() {
   }
   for (auto& [id, h] : generic_) {
     if (h->link) bpf_link__unpin(h->link);
+    if (h->entry_link) bpf_link__unpin(h->entry_link);
   }
   bpf_map* map;
   bpf_object__for_each_map(map, skel_->obj) {

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "daemon/compiler/compiler.h"
+#include "daemon/loader/mechanism.h"
 #include "daemon/loader/probe.h"
 
 struct vigil_bpf;
@@ -22,10 +23,11 @@ struct bpf_program;
 
 namespace vigil::loader {
 
-enum class HookMechanism { kNone, kLsm, kFmodRet };
-
 struct LoadPlan {
   HookMechanism hooks = HookMechanism::kNone;  // how lsmhooks attach
+  // How kprobes attach: the operator's choice and what the kernel allows
+  // (hooks.lsm is ignored: `hooks` above says it).
+  MechanismInputs kprobe;
   bool process_table = true;     // attach the tp_btf process tracking
   bool can_read_kernel = true;   // bpf_probe_read_kernel allowed (paths in exec events)
   bool btf_reads = false;        // exec paths through BTF-typed reads (bpf_rdonly_cast)
@@ -56,6 +58,10 @@ class Loader {
   std::map<std::string, uint32_t> hookIds() const;
   // Generic hooks the last apply skipped (ignore.callNotFound), with why.
   const std::vector<std::string>& skippedHooks() const { return skipped_; }
+  // Hooks the last apply attached as kprobe/kretprobe because the kernel
+  // refused fentry/fexit for them, each with the kernel's reason; taken (and
+  // cleared) by the caller, which reports them.
+  std::vector<std::string> takeFallbacks() { return std::move(fallbacks_); }
   // Seeds the process table with processes that started before Vigil.
   void seedProcesses();
   absl::Status attach();
@@ -96,8 +102,12 @@ class Loader {
     vigil_hook_bpf* skel = nullptr;
     bpf_program* prog = nullptr;  // the one of skel's programs in use
     bpf_link* link = nullptr;
+    bpf_link* entry_link = nullptr;  // kretprobe: the kprobe keeping the arguments
+    uint8_t mech = 0;                // enum vg_mechanism
     std::string program;  // "lsm/file_permission", for status
   };
+  // One attempt at a mechanism: loads and attaches, or says why not.
+  absl::Status loadAs(GenericHook& h, uint8_t mech);
   absl::StatusOr<std::unique_ptr<GenericHook>> loadGeneric(const compiler::HookSpec& spec);
   void destroyGeneric(GenericHook& h, bool unpin);
   std::string hookPin(uint32_t id) const;
@@ -106,6 +116,7 @@ class Loader {
   std::map<std::string, uint32_t> adopted_hooks_;  // from a previous daemon's pinned meta
   std::set<uint32_t> in_use_;                      // generic ids of the last applied set
   std::vector<std::string> skipped_;
+  std::vector<std::string> fallbacks_;
   LoadPlan plan_;
   std::vector<std::string> attached_;
   int adopted_generation_ = -1;
