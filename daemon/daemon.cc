@@ -522,10 +522,13 @@ int runDaemon(const DaemonOptions& options) {
   kprobe_in.trampolines_detail = features.trampolines.detail;
   kprobe_in.kprobes = features.kprobes.ok;
   kprobe_in.kprobes_detail = features.kprobes.detail;
+  std::string kprobe_how;
+  if (kprobe_mode != loader::KprobeMode::kKprobe && features.trampolines.ok) kprobe_how = "fentry/fexit";
+  if (kprobe_mode != loader::KprobeMode::kFentry && features.kprobes.ok) {
+    kprobe_how += kprobe_how.empty() ? "kprobe/kretprobe" : ", else kprobe/kretprobe per function";
+  }
   spdlog::info("kprobes attach as {} (--kprobe-mechanism {}; trampolines {}, kprobes {})",
-               kprobe_mode == loader::KprobeMode::kKprobe   ? "kprobe/kretprobe"
-               : kprobe_mode == loader::KprobeMode::kFentry ? "fentry/fexit"
-                                                            : "fentry/fexit, else kprobe/kretprobe",
+               kprobe_how.empty() ? "nothing: kprobes policies cannot load" : kprobe_how,
                loader::kprobeModeName(kprobe_mode), features.trampolines.ok ? "load" : "refused",
                features.kprobes.ok ? "present" : "absent");
   // Why a policy cannot be enforced here (its first hook no mechanism can

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -520,7 +521,10 @@ absl::Status Loader::apply(const compiler::CompiledSet& set) {
       in_use.insert(spec.id);
       continue;
     }
+    const auto t0 = std::chrono::steady_clock::now();
     auto h = loadGeneric(spec);
+    const auto load_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - t0).count();
     if (!h.ok()) {
       if (spec.skip_if_missing && absl::IsNotFound(h.status())) {
         skipped.push_back(std::string(h.status().message()));
@@ -534,7 +538,8 @@ absl::Status Loader::apply(const compiler::CompiledSet& set) {
       }
       return h.status();
     }
-    spdlog::info("attached {} for {} (hook id {})", (*h)->program, spec.ref(), spec.id);
+    spdlog::info("attached {} for {} (hook id {}, loaded in {} ms)", (*h)->program, spec.ref(),
+                 spec.id, load_ms);
     attached_.push_back((*h)->program);
     generic_[spec.id] = std::move(*h);
     added.push_back(spec.id);
