@@ -2,9 +2,8 @@
 # (forced here with --kprobe-mechanism kprobe, on a kernel that has both):
 # the same argument values as fentry (string, path, file, sockaddr, integer),
 # return probes through kretprobe with matchReturnArgs, Sigkill and Signal in
-# enforce and monitor mode, and Override refused with a clear reason. Also
-# measures the per-call cost of fentry vs kprobe on sys_getpgid and the load
-# time of each instance (docs/benchmarks.md).
+# enforce and monitor mode, and Override refused with a clear reason. The
+# per-call cost of fentry vs kprobe is measured by bench/kprobe_bench.sh.
 . /add/cases/lib.sh
 mkdir -p /tmp/kp
 echo data >/tmp/kp/file
@@ -12,8 +11,6 @@ echo data >/tmp/kp/file
 kprobes_of() { awk '/^  [a-z]+:/ { skip = ($1 == "lsmhooks:") } !skip' "$1"; }
 kprobes_of $POL/hooks.yaml >/tmp/kp-hooks.yaml
 kprobes_of $POL/hooks-monitor.yaml >/tmp/kp-monitor.yaml
-BENCH_N=${BENCH_N:-20000}
-bench() { $TRY bench-getpgid $BENCH_N 1; }
 
 # Override cannot be honoured by a kprobe: the policy load fails, naming it.
 cat >/tmp/override.yaml <<'YAML'
@@ -38,16 +35,11 @@ grep -q 'policy test-kprobe-override: kprobes sys_getpgid cannot be enforced on 
 vigild --kprobe-mechanism kretprobe --policy /tmp/override.yaml >/dev/null 2>&1
 expect "bad --kprobe-mechanism: usage error" "$?" "1"
 
-base=$(bench)
-echo "bench: getpgid without vigild: $base ns/call"
-
 # fentry (auto on this kernel): the reference events.
-start_vigild --no-process-events --policy $POL/kprobe-args.yaml --policy /tmp/kp-hooks.yaml
+start_vigild --no-process-events --policy $POL/kprobe-args.yaml
 expect "fentry: symlink" "$($TRY symlink /x/y.kp-target /tmp/kp/l1)" "ok"
 expect "fentry: open a file under /tmp/kp/" "$($TRY open /tmp/kp/file)" "ok"
 expect "fentry: connect 10.9.1.2:99 killed" "$($TRY connect udp 10.9.1.2 99)" "signal=KILL"
-fentry_ns=$(bench)
-echo "bench: getpgid with fentry: $fentry_ns ns/call"
 stop_vigild
 cp $EVENTS /tmp/fentry.json
 grep -o 'attached [^ ]* for [^ ]* (hook id [0-9]*, loaded in [0-9]* ms)' $VLOG | sed 's/^/load: /'
@@ -66,12 +58,9 @@ expect "kretprobe: getpgid 4247 returns -ESRCH: Sigkill" "$($TRY getpgid 4247)" 
 expect "kretprobe: getpgid 0 returns a pgid: Post" "$($TRY getpgid 0)" "ok"
 expect "monitor: getpgid 5242 not signalled" "$($TRY getpgid 5242)" "ok"
 expect "monitor: getpgid 5243 not killed" "$($TRY getpgid 5243)" "ok"
-kprobe_ns=$(bench)
-echo "bench: getpgid with kprobe: $kprobe_ns ns/call"
 vigilctl --socket /run/vigil-kp.sock status >/tmp/status.txt 2>&1 || true
 stop_vigild
 grep -o 'attached [^ ]* for [^ ]* (hook id [0-9]*, loaded in [0-9]* ms)' $VLOG | sed 's/^/load: /'
-echo "bench: overhead per call: fentry $((fentry_ns - base)) ns, kprobe $((kprobe_ns - base)) ns (base $base ns)"
 
 for m in kprobe/security_path_symlink kprobe/fd_install kprobe/security_socket_connect \
 	kprobe/__x64_sys_getpgid kretprobe/__x64_sys_getpgid; do
