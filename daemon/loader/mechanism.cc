@@ -76,18 +76,6 @@ const char* kprobeModeName(KprobeMode m) {
   }
 }
 
-const char* mechanismName(uint8_t mech) {
-  switch (mech) {
-    case VG_MECH_LSM: return "bpf_lsm";
-    case VG_MECH_FMOD_RET: return "fmod_ret";
-    case VG_MECH_FENTRY: return "fentry";
-    case VG_MECH_FEXIT: return "fexit";
-    case VG_MECH_KPROBE: return "kprobe";
-    case VG_MECH_KRETPROBE: return "kretprobe";
-  }
-  return "unknown";
-}
-
 const char* mechanismSection(uint8_t mech) {
   return mech == VG_MECH_LSM ? "lsm" : mechanismName(mech);
 }

@@ -35,8 +35,7 @@ struct MechanismInputs {
   std::string kprobes_detail;
 };
 
-// enum vg_mechanism -> "fentry", "kretprobe", ...
-const char* mechanismName(uint8_t mech);
+using compiler::mechanismName;  // enum vg_mechanism -> "fentry", "kretprobe", ...
 // The section a mechanism's program has: "lsm", "fmod_ret", "fentry", ...
 // (mechanismName but for bpf_lsm -> lsm).
 const char* mechanismSection(uint8_t mech);
