@@ -1,10 +1,10 @@
 # Per-call cost of a kprobes hook attached as fentry vs as kprobe, on the
-# same function (sys_getpgid, one selector that does not match the calls),
+# same function (sys_getpgid, getpgid-watch.yaml: one selector the calls miss),
 # and the load (verification + attach) time of each instance. Runs inside a
 # VM guest (busybox sh), one guest per kernel:
 #
 #   tests/vm/run --kernel 6.12 --add bench/kprobe_bench.sh --add build/tests/vigil-try \
-#       -- sh /add/kprobe_bench.sh [CALLS] [ROUNDS]
+#       --add tests/vm/policies/getpgid-watch.yaml -- sh /add/kprobe_bench.sh [CALLS] [ROUNDS]
 #
 # Prints ns per getpgid() without vigild, with the fentry instance, with the
 # kprobe instance (best of ROUNDS runs of CALLS calls each), the overhead of
@@ -13,18 +13,7 @@ set -u
 calls=${1:-50000}
 rounds=${2:-5}
 TRY=/add/vigil-try
-cat >/tmp/bench.yaml <<'YAML'
-apiVersion: cilium.io/v1alpha1
-kind: TracingPolicy
-metadata: {name: bench-kprobe}
-spec:
-  kprobes:
-  - call: sys_getpgid
-    syscall: true
-    args: [{index: 0, type: int}]
-    selectors:
-    - matchArgs: [{index: 0, operator: Equal, values: ["4242"]}]
-YAML
+POLICY=/add/getpgid-watch.yaml
 best() { # prints the lowest ns/call of $rounds runs
   b=
   i=0
@@ -36,7 +25,7 @@ best() { # prints the lowest ns/call of $rounds runs
   echo "$b"
 }
 run() { # MODE: starts vigild with --kprobe-mechanism MODE, prints "ns load_ms"
-  vigild --no-process-events --kprobe-mechanism "$1" --policy /tmp/bench.yaml >/dev/null 2>/tmp/v.log &
+  vigild --no-process-events --kprobe-mechanism "$1" --policy $POLICY >/dev/null 2>/tmp/v.log &
   pid=$!
   while ! grep -q 'ready:' /tmp/v.log; do
     kill -0 $pid 2>/dev/null || { cat /tmp/v.log; exit 1; }

@@ -47,26 +47,14 @@ rc=$?
 [[ $rc -eq 3 ]] || { echo "FAIL: --audit exit status $rc, want 3"; fail=1; }
 # kprobes: where the kernel refuses fentry and has no kprobes (this host),
 # the refusal says both. The policy only posts on getpgid(4242), harmless
-# on a kernel that does load it.
+# on a kernel that does load it (it is not loaded here unless refused).
 if "$vigilctl" probe | grep -q '^=> kprobes policies cannot be loaded'; then
-  cat >"$tmp/k.yaml" <<'YAML'
-apiVersion: cilium.io/v1alpha1
-kind: TracingPolicy
-metadata:
-  name: host-degraded-kprobe
-spec:
-  kprobes:
-  - call: sys_getpgid
-    syscall: true
-    args: [{index: 0, type: int}]
-    selectors:
-    - matchArgs: [{index: 0, operator: Equal, values: ["4242"]}]
-YAML
-  timeout 60 "$vigild" --policy "$tmp/k.yaml" >/dev/null 2>"$tmp/err3"
+  src=${VIGIL_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+  timeout 60 "$vigild" --policy "$src/tests/vm/policies/getpgid-watch.yaml" >/dev/null 2>"$tmp/err3"
   rc=$?
   cat "$tmp/err3"
   [[ $rc -eq 3 ]] || { echo "FAIL: kprobes policy: exit status $rc, want 3"; fail=1; }
-  grep -q "policy host-degraded-kprobe: kprobes sys_getpgid cannot be enforced on this kernel: kprobe/sys_getpgid: this kernel allows neither mechanism for kprobes: fentry refused (fentry/security_file_open program refused: .*) and kprobe unavailable (no kprobe PMU" "$tmp/err3" \
+  grep -q "policy getpgid-watch: kprobes sys_getpgid cannot be enforced on this kernel: kprobe/sys_getpgid: this kernel allows neither mechanism for kprobes: fentry refused (fentry/security_file_open program refused: .*) and kprobe unavailable (no kprobe PMU" "$tmp/err3" \
     || { echo "FAIL: the kprobes refusal does not name both fentry and kprobes"; fail=1; }
 else
   echo "skip: this kernel loads kprobes one way or the other"
