@@ -13,19 +13,8 @@ kprobes_of $POL/hooks.yaml >/tmp/kp-hooks.yaml
 kprobes_of $POL/hooks-monitor.yaml >/tmp/kp-monitor.yaml
 
 # Override cannot be honoured by a kprobe: the policy load fails, naming it.
-cat >/tmp/override.yaml <<'YAML'
-apiVersion: cilium.io/v1alpha1
-kind: TracingPolicy
-metadata: {name: test-kprobe-override}
-spec:
-  kprobes:
-  - call: sys_getpgid
-    syscall: true
-    args: [{index: 0, type: int}]
-    selectors:
-    - matchArgs: [{index: 0, operator: Equal, values: ["4280"]}]
-      matchActions: [{action: Override, argError: -1}]
-YAML
+{ sed 's/name: getpgid-watch/name: test-kprobe-override/' $POL/getpgid-watch.yaml
+  echo '      matchActions: [{action: Override, argError: -1}]'; } >/tmp/override.yaml
 vigild --kprobe-mechanism kprobe --policy /tmp/override.yaml >/dev/null 2>/tmp/override.log
 expect "Override with kprobes forced: exit status" "$?" "3"
 grep -q 'policy test-kprobe-override: kprobes sys_getpgid cannot be enforced on this kernel: kprobe/sys_getpgid: Override needs fmod_ret, and --kprobe-mechanism kprobe forbids trampolines: a kprobe cannot override a return value (bpf_override_return needs CONFIG_BPF_KPROBE_OVERRIDE)' /tmp/override.log \
