@@ -341,6 +341,10 @@ absl::Status Loader::loadAs(GenericHook& gh, uint8_t mech) {
     }
     destroyGeneric(*h, false);
     absl::Status st = errnoStatus(absl::StrCat(spec.pos.str(), ": attaching ", h->program), err);
+    if (kprobe && err == EPERM) {  // measured: 6.12 with lockdown=confidentiality
+      st = absl::PermissionDeniedError(absl::StrCat(
+          st.message(), " (lockdown=confidentiality refuses kprobes; see vigilctl probe)"));
+    }
     // A kprobe on a symbol the kernel does not have: not found, as for BTF.
     return kprobe && err == ENOENT ? absl::NotFoundError(st.message()) : st;
   }
