@@ -429,6 +429,8 @@ static __always_inline __u64 vg_gen_args_hash(const struct vg_hook_scratch *sc, 
 #pragma unroll
 	for (int i = 0; i < VG_HOOK_ARGS; i++) {
 		const struct vg_arg_val *a = &sc->ev.args[i];
+		if (vg_gen_kind[i] == VG_ARG_NONE)
+			continue; /* the shared scratch holds another hook's values there */
 		h = h * VG_FNV_PRIME ^ a->num;
 		h = h * VG_FNV_PRIME ^ ((__u64)a->family << 32 | (__u64)a->sport << 16 | a->dport);
 		h = h * VG_FNV_PRIME ^ *(const __u64 *)a->saddr ^ (*(const __u64 *)(a->saddr + 8) << 1);
