@@ -46,9 +46,17 @@ struct vg_gen_ctx {
 		__v;                                                                   \
 	})
 
+/* kprobe and kretprobe instances: the entry program copies the registers
+ * into an array on its stack (arguments 0..5, then the return value) and runs
+ * the same evaluator on that array instead of a trampoline's context. */
+static __always_inline bool vg_gen_kprobe(void)
+{
+	return vg_gen_mech == VG_MECH_KPROBE || vg_gen_mech == VG_MECH_KRETPROBE;
+}
+
 static __always_inline __u64 vg_ctx_arg(__u64 *ctx, int i)
 {
-	if (vg_gen_syscall) {
+	if (vg_gen_syscall && !vg_gen_kprobe()) {
 		struct pt_regs *regs = (struct pt_regs *)ctx[0];
 		switch (i) {
 		case 0: return regs->di;
@@ -95,6 +103,8 @@ static __always_inline __u64 vg_tp_raw(__u64 *ctx, __u8 src)
  * arguments: 64 bits, as the function returns it. */
 static __always_inline __s64 vg_ctx_ret(__u64 *ctx)
 {
+	if (vg_gen_kprobe())
+		return VG_CTX_AT(ctx, VG_HOOK_ARGS);
 	switch (vg_gen_nargs) {
 	case 0: return VG_CTX_AT(ctx, 0);
 	case 1: return VG_CTX_AT(ctx, 1);
@@ -263,6 +273,11 @@ static __always_inline void vg_gen_read_arg(__u64 *ctx, struct vg_hook_scratch *
 		vg_gen_path(sc, (struct path *)raw, buf, out, vg_gen_dpath);
 		break;
 	case VG_ARG_BINPRM:
+		if (vg_gen_kprobe()) { /* a plain number: read the file pointer */
+			struct file *f = vg_can_read_kernel ? BPF_CORE_READ((struct linux_binprm *)raw, file) : 0;
+			vg_gen_path(sc, &f->f_path, buf, out, false);
+			break;
+		}
 		vg_gen_path(sc, &((struct linux_binprm *)raw)->file->f_path, buf, out, vg_gen_dpath);
 		break;
 	case VG_ARG_DENTRY:
@@ -449,6 +464,8 @@ static __always_inline __u64 vg_gen_args_hash(const struct vg_hook_scratch *sc)
 		if (vg_gen_kind[i] == VG_ARG_NONE)
 			continue;
 		const struct vg_arg_val *a = &sc->ev.args[i];
+		if (vg_gen_kind[i] == VG_ARG_NONE)
+			continue; /* the shared scratch holds another hook's values there */
 		h = h * VG_FNV_PRIME ^ a->num;
 		h = h * VG_FNV_PRIME ^ ((__u64)a->family << 32 | (__u64)a->sport << 16 | a->dport);
 		h = h * VG_FNV_PRIME ^ *(const __u64 *)a->saddr ^ (*(const __u64 *)(a->saddr + 8) << 1);
@@ -624,5 +641,84 @@ SEC("fentry")
 int vg_enf_fentry(__u64 *ctx)
 {
 	vg_enforce_apply(false);
+	return 0;
+}
+
+/* ---- kprobe fallbacks ----------------------------------------------------
+ * Where the kernel refuses a trampoline on a function (no BTF for it,
+ * trampolines off or refused), the loader attaches these instead. The
+ * arguments are registers: plain numbers to the verifier, so every pointer
+ * argument is read with CO-RE probe reads (vg_gen_read_arg does for every
+ * kind but bpf_d_path, which kprobes do not have: vg_gen_dpath is 0). They
+ * never decide a return value: Override is refused at load, Sigkill and
+ * Signal work through bpf_send_signal. */
+
+/* Entry arguments for the return probe, by thread: a kretprobe sees only the
+ * return value. Sized by the loader (1 entry where unused). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u64[VG_HOOK_ARGS]);
+} vg_kret_args SEC(".maps");
+
+/* The arguments of a kprobe'd call into a[0..5]: its registers, or for a
+ * system call wrapper the user registers its pt_regs argument holds. */
+static __always_inline void vg_kprobe_args(struct pt_regs *regs, __u64 *a)
+{
+	if (vg_gen_syscall) {
+		struct pt_regs *u = (struct pt_regs *)PT_REGS_PARM1(regs);
+		if (!vg_can_read_kernel)
+			return; /* arguments read as 0 (the loader says so) */
+		a[0] = BPF_CORE_READ(u, di);
+		a[1] = BPF_CORE_READ(u, si);
+		a[2] = BPF_CORE_READ(u, dx);
+		a[3] = BPF_CORE_READ(u, r10);
+		a[4] = BPF_CORE_READ(u, r8);
+		a[5] = BPF_CORE_READ(u, r9);
+		return;
+	}
+	a[0] = PT_REGS_PARM1(regs);
+	a[1] = PT_REGS_PARM2(regs);
+	a[2] = PT_REGS_PARM3(regs);
+	a[3] = PT_REGS_PARM4(regs);
+	a[4] = PT_REGS_PARM5(regs);
+	a[5] = regs->r9; /* x86-64: the sixth argument (no PT_REGS_PARM6 in older libbpf) */
+}
+
+SEC("kprobe")
+int vg_gen_kprobe_prog(struct pt_regs *regs)
+{
+	__u64 a[VG_HOOK_ARGS + 1] = {};
+	vg_kprobe_args(regs, a);
+	vg_gen_run(a);
+	return 0;
+}
+
+/* The entry half of a return probe: keeps the arguments for the return. */
+SEC("kprobe")
+int vg_gen_kret_entry(struct pt_regs *regs)
+{
+	__u64 a[VG_HOOK_ARGS] = {};
+	__u64 id = bpf_get_current_pid_tgid();
+	vg_kprobe_args(regs, a);
+	bpf_map_update_elem(&vg_kret_args, &id, a, BPF_ANY);
+	return 0;
+}
+
+/* The return half: the arguments as they were passed (pointers read now, as
+ * fexit does), and the return value for matchReturnArgs. */
+SEC("kretprobe")
+int vg_gen_kretprobe(struct pt_regs *regs)
+{
+	__u64 a[VG_HOOK_ARGS + 1] = {};
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 *saved = bpf_map_lookup_elem(&vg_kret_args, &id);
+	if (!saved)
+		return 0; /* entered before the probe was attached */
+	__builtin_memcpy(a, saved, sizeof(__u64) * VG_HOOK_ARGS);
+	bpf_map_delete_elem(&vg_kret_args, &id);
+	a[VG_HOOK_ARGS] = PT_REGS_RC(regs);
+	vg_gen_run(a);
 	return 0;
 }

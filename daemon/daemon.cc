@@ -77,12 +77,6 @@ bool usesHooks(const compiler::CompiledSet& set) {
          });
 }
 
-bool onlyTracepoints(const policy::Policy& p) {
-  return std::all_of(p.hooks.begin(), p.hooks.end(), [](const policy::Hook& h) {
-    return h.kind == policy::HookKind::kTracepoint;
-  });
-}
-
 // Kernel records in, events out (exporters, or JSON lines on stdout), in ring
 // buffer order. Every event also meets the rules engine; its alerts follow
 // the event that raised them.
@@ -421,6 +415,7 @@ int runDaemon(const DaemonOptions& options) {
     rule_files.insert(rule_files.end(), more.begin(), more.end());
   }
   std::optional<exporters::ExportersConfig> export_cfg;
+  std::string kprobe_mechanism = options.kprobe_mechanism;
   if (!options.config_file.empty()) {
     YAML::Node cfg;
     try {
@@ -450,8 +445,17 @@ int runDaemon(const DaemonOptions& options) {
           auto more = rules::RuleEngine::ruleFilesIn(d.as<std::string>(""));
           rule_files.insert(rule_files.end(), more.begin(), more.end());
         }
+      } else if (key == "kprobe_mechanism") {
+        const std::string v = kv.second.as<std::string>("");
+        if (!loader::parseKprobeMode(v).ok()) {
+          reportError(fmt::format("{}:{}:{}: kprobe_mechanism wants auto, fentry or kprobe, got \"{}\"",
+                                  options.config_file, kv.second.Mark().line + 1,
+                                  kv.second.Mark().column + 1, v));
+          return kExitPolicyError;
+        }
+        if (kprobe_mechanism.empty()) kprobe_mechanism = v;  // --kprobe-mechanism wins
       } else {
-        reportError(fmt::format("{}:{}:{}: unknown section \"{}\" (known: exporters, rules)",
+        reportError(fmt::format("{}:{}:{}: unknown section \"{}\" (known: exporters, rules, kprobe_mechanism)",
                                 options.config_file, kv.first.Mark().line + 1,
                                 kv.first.Mark().column + 1, key));
         return kExitPolicyError;
@@ -494,6 +498,9 @@ int runDaemon(const DaemonOptions& options) {
     exporter = std::move(*ex);
   }
 
+  const loader::KprobeMode kprobe_mode =
+      loader::parseKprobeMode(kprobe_mechanism.empty() ? "auto" : kprobe_mechanism)
+          .value_or(loader::KprobeMode::kAuto);
   loader::routeLibbpfLogs();
   auto features = loader::probeKernel();
   spdlog::info("kernel {}: BPF LSM {}, trampolines {}, tp_btf {}, lockdown {}",
@@ -516,16 +523,55 @@ int runDaemon(const DaemonOptions& options) {
                       "): lsmhooks enforced through fmod_ret on security_* functions";
     spdlog::warn("{}", msg);
     startup_status.push_back(statusEvent(node, api::Status::KIND_DEGRADED, "bpf_lsm", msg));
-  } else if (need_lsm) {
+  }
+  // How kprobes attach (mechanism.h): fentry/fexit where the kernel allows
+  // it, else kprobe/kretprobe, per function; --kprobe-mechanism forces one.
+  loader::MechanismInputs kprobe_in;
+  kprobe_in.lsm = mechanism;
+  kprobe_in.mode = kprobe_mode;
+  kprobe_in.trampolines = features.trampolines.ok;
+  kprobe_in.trampolines_detail = features.trampolines.detail;
+  kprobe_in.kprobes = features.kprobes.ok;
+  kprobe_in.kprobes_detail = features.kprobes.detail;
+  kprobe_in.tp_btf = features.tp_btf.ok;
+  kprobe_in.tp_btf_detail = features.tp_btf.detail;
+  std::string kprobe_how;
+  if (kprobe_mode != loader::KprobeMode::kKprobe && features.trampolines.ok) kprobe_how = "fentry/fexit";
+  if (kprobe_mode != loader::KprobeMode::kFentry && features.kprobes.ok) {
+    kprobe_how += kprobe_how.empty() ? "kprobe/kretprobe" : ", else kprobe/kretprobe per function";
+  }
+  spdlog::info("kprobes attach as {} (--kprobe-mechanism {}; trampolines {}, kprobes {})",
+               kprobe_how.empty() ? "nothing: kprobes policies cannot load" : kprobe_how,
+               loader::kprobeModeName(kprobe_mode), features.trampolines.ok ? "load" : "refused",
+               features.kprobes.ok ? "present" : "absent");
+  // Why a policy cannot be enforced here (its first hook no mechanism can
+  // serve), or empty.
+  const std::string lsm_reason = features.lsmUnusableReason();
+  auto refusal = [&](const policy::Policy& p) -> std::string {
+    for (const auto& h : p.hooks) {
+      std::string why = loader::hookRefusal(h, kprobe_in, lsm_reason);
+      if (!why.empty()) return why;
+    }
+    return {};
+  };
+  if (need_lsm) {
     // Refuse rather than pretend: a policy that is loaded but not enforced is
     // worse than one that visibly is not loaded.
-    std::string why = features.lsmUnusableReason();
+    std::vector<policy::Policy> kept;
+    size_t refused = 0;
+    std::string last_why;
     for (const auto& p : *policies) {
+      std::string why = refusal(p);
+      if (why.empty()) {
+        kept.push_back(p);
+        continue;
+      }
+      refused++;
+      last_why = why;
       std::set<std::string> hooks;
       for (const auto& h : p.hooks) {
         if (h.kind != policy::HookKind::kTracepoint) hooks.insert(h.hook);
       }
-      if (hooks.empty()) continue;
       std::string msg = fmt::format("{}: policy {}: {} {} cannot be enforced on this kernel: {}",
                                     p.file, p.name,
                                     p.hooks[0].kind == policy::HookKind::kLsm ? "lsmhooks" : "kprobes",
@@ -534,25 +580,27 @@ int runDaemon(const DaemonOptions& options) {
       SPDLOG_ERROR("{}", msg);
       startup_status.push_back(statusEvent(node, api::Status::KIND_POLICY_FAILED, p.name, msg));
     }
-    if (!options.allow_degraded) {
+    if (refused && !options.allow_degraded) {
       spdlog::error(
           "refusing to start: the policies above would load without being enforced "
           "(degraded kernel; see `vigilctl probe`; --allow-degraded runs without them)");
       return kExitUnenforceable;
     }
-    spdlog::warn("DEGRADED MODE: running without the policies above; process events only");
-    startup_status.push_back(statusEvent(node, api::Status::KIND_DEGRADED, "bpf_lsm",
-                                         "lsmhooks policies not loaded: " + why));
-    // Tracepoints need no trampolines: those policies still run.
-    policies->erase(std::remove_if(policies->begin(), policies->end(),
-                                   [](const policy::Policy& p) { return !onlyTracepoints(p); }),
-                    policies->end());
-    compiled = compiler::compile(*policies, copts);
-    if (!compiled.ok()) {
-      spdlog::error("{}", std::string(compiled.status().message()));
-      return kExitPolicyError;
+    if (refused) {
+      spdlog::warn("DEGRADED MODE: running without the policies above{}",
+                   kept.empty() ? "; process events only" : "");
+      startup_status.push_back(statusEvent(node, api::Status::KIND_DEGRADED,
+                                           mechanism == loader::HookMechanism::kNone ? "bpf_lsm" : "kprobe",
+                                           "policies not loaded: " + last_why));
+      *policies = std::move(kept);
+      auto recompiled = compiler::compile(*policies, copts);
+      if (!recompiled.ok()) {
+        spdlog::error("{}", std::string(recompiled.status().message()));
+        return kExitPolicyError;
+      }
+      compiled = std::move(*recompiled);
+      need_lsm = usesHooks(*compiled);
     }
-    need_lsm = false;
   }
   if (!features.tp_btf.ok && mechanism == loader::HookMechanism::kNone) {
     spdlog::error("nothing to run: no enforceable policies and tp_btf programs are refused ({})",
@@ -586,6 +634,7 @@ int runDaemon(const DaemonOptions& options) {
 
   loader::LoadPlan plan;
   plan.hooks = mechanism;
+  plan.kprobe = kprobe_in;
   plan.process_table = features.tp_btf.ok;
   plan.can_read_kernel = can_read_kernel;
   plan.btf_reads = btf_reads;
@@ -627,6 +676,11 @@ int runDaemon(const DaemonOptions& options) {
   }
   for (const auto& note : (*loader)->enforcerNotes()) {
     startup_status.push_back(statusEvent(node, api::Status::KIND_DEGRADED, "enforcer", note));
+  }
+  // Hooks that run as kprobes because the kernel refused fentry for them.
+  std::vector<std::string> kprobe_fallbacks = (*loader)->takeFallbacks();
+  for (const auto& msg : kprobe_fallbacks) {
+    startup_status.push_back(statusEvent(node, api::Status::KIND_DEGRADED, "kprobe", msg));
   }
   if (int adopted = (*loader)->adoptedGeneration(); adopted >= 0) {
     usleep(50 * 1000);  // in-flight readers of the old selectors finish first
@@ -724,10 +778,15 @@ int runDaemon(const DaemonOptions& options) {
     auto c = compiler::compile(next_policies, nopts);
     if (!c.ok()) {
       errors.push_back(std::string(c.status().message()));
-    } else if (usesHooks(*c) && mechanism == loader::HookMechanism::kNone) {
-      errors.push_back("lsmhooks cannot be enforced on this kernel: " +
-                       features.lsmUnusableReason());
     } else {
+      for (const auto& p : next_policies) {
+        if (std::string why = refusal(p); !why.empty()) {
+          errors.push_back(fmt::format("{}: policy {} cannot be enforced on this kernel: {}", p.file,
+                                       p.name, why));
+        }
+      }
+    }
+    if (c.ok() && errors.empty()) {
       next = std::move(*c);
     }
     std::unique_ptr<rules::RuleEngine> next_rules;
@@ -764,6 +823,10 @@ int runDaemon(const DaemonOptions& options) {
     if (auto s = (*loader)->apply(*next); !s.ok()) {
       // Hooks are written last: a failure before them left the running set in force.
       return refuse(what, {std::string(s.message())});
+    }
+    for (auto& msg : (*loader)->takeFallbacks()) {
+      pipeline.write(statusEvent(node, api::Status::KIND_DEGRADED, "kprobe", msg));
+      kprobe_fallbacks.push_back(std::move(msg));
     }
     // Programs that read the old selectors are RCU readers running for
     // microseconds: give them time to finish before their entries go.
@@ -907,6 +970,7 @@ int runDaemon(const DaemonOptions& options) {
         if (!f->ok) st->add_degraded(f->name + ": " + f->detail);
       }
       for (const auto& note : (*loader)->enforcerNotes()) st->add_degraded(note);
+      for (const auto& msg : kprobe_fallbacks) st->add_degraded("kprobe: " + msg);
       for (const auto& [name, c] : kernelCounters(**loader, *compiled)) {
         auto* hc = st->add_hooks();
         hc->set_hook(name);

@@ -22,6 +22,9 @@ struct DaemonOptions {
   // lockdown=confidentiality), "proc" (userspace reads /proc). Hidden option
   // --exec-reads, for tests.
   std::string exec_reads = "auto";
+  // --kprobe-mechanism (or vigil.yaml kprobe_mechanism): auto | fentry |
+  // kprobe; empty: the config's, else auto.
+  std::string kprobe_mechanism;
   int ancestors = 4;
   std::string node_name;  // default: hostname
   uint32_t ringbuf_kb = 0;       // 0: default (8 MiB)

@@ -136,6 +136,18 @@ int probe(bool json) {
   } else {
     printf("=> lsmhooks policies cannot be enforced: %s\n", k.lsmUnusableReason().c_str());
   }
+  // kprobes: fentry/fexit, else kprobe/kretprobe per function (Override: fmod_ret only).
+  if (k.trampolines.ok && k.kprobes.ok) {
+    puts("=> kprobes attach as fentry/fexit, kprobe/kretprobe where a function refuses them");
+  } else if (k.trampolines.ok) {
+    printf("=> kprobes attach as fentry/fexit only (no kprobe fallback: %s)\n", k.kprobes.detail.c_str());
+  } else if (k.kprobes.ok) {
+    printf("=> kprobes attach as kprobe/kretprobe (fentry refused: %s); Override on a kprobe "
+           "cannot be enforced\n", k.trampolines.detail.c_str());
+  } else {
+    printf("=> kprobes policies cannot be loaded: fentry refused (%s) and kprobes unavailable (%s)\n",
+           k.trampolines.detail.c_str(), k.kprobes.detail.c_str());
+  }
   return 0;
 }
 

@@ -35,6 +35,15 @@ Options:
                       its programs refused), run without those policies
                       instead of exiting 3: each is reported as a status event
                       and process events still flow
+  --kprobe-mechanism auto|fentry|kprobe
+                      how kprobes attach: auto (default) uses fentry/fexit
+                      where the kernel allows it for the function and falls
+                      back to kprobe/kretprobe for that function only (logged,
+                      and reported as a status event); fentry never uses
+                      kprobes; kprobe never uses trampolines (kernels whose
+                      trampolines are broken). Override needs fmod_ret: a
+                      policy that overrides a kprobe is refused without it.
+                      Also vigil.yaml `kprobe_mechanism:`; this option wins
   --no-process-events do not write process_exec / process_exit events
   --args-max BYTES    argv bytes kept in exec events (default 1024, max 4095;
                       longer argv is flagged truncated)
@@ -158,6 +167,14 @@ int main(int argc, char** argv) {
           opts.exec_reads != "proc") {
         fprintf(stderr, "vigild: --exec-reads wants auto, helper, btf or proc, got '%s'\n",
                 opts.exec_reads.c_str());
+        return vigil::kExitUsage;
+      }
+    } else if (a == "--kprobe-mechanism") {
+      if (!takeValue(argc, argv, i, "--kprobe-mechanism", opts.kprobe_mechanism)) return vigil::kExitUsage;
+      if (opts.kprobe_mechanism != "auto" && opts.kprobe_mechanism != "fentry" &&
+          opts.kprobe_mechanism != "kprobe") {
+        fprintf(stderr, "vigild: --kprobe-mechanism wants auto, fentry or kprobe, got '%s'\n",
+                opts.kprobe_mechanism.c_str());
         return vigil::kExitUsage;
       }
     } else if (a == "--node-name") {

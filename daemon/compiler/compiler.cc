@@ -570,6 +570,21 @@ const char* hookName(uint32_t hook) {
   }
 }
 
+const char* mechanismName(uint8_t mech) {
+  switch (mech) {
+    case VG_MECH_LSM: return "bpf_lsm";
+    case VG_MECH_FMOD_RET: return "fmod_ret";
+    case VG_MECH_FENTRY: return "fentry";
+    case VG_MECH_FEXIT: return "fexit";
+    case VG_MECH_KPROBE: return "kprobe";
+    case VG_MECH_KRETPROBE: return "kretprobe";
+    case VG_MECH_TRACEPOINT: return "tp_btf";
+    case VG_MECH_UPROBE: return "uprobe";
+    case VG_MECH_URETPROBE: return "uretprobe";
+  }
+  return "unknown";
+}
+
 std::array<uint64_t, VG_NS_COUNT + 1> readHostNamespaces(const std::string& proc) {
   std::array<uint64_t, VG_NS_COUNT + 1> out{};
   for (uint8_t ns = 0; ns <= VG_NS_COUNT; ns++) {

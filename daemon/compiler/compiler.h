@@ -100,6 +100,8 @@ struct CompiledSet {
 // The built-in hooks (served by bpf/lsm/file_hooks.bpf.h) by LSM hook name <-> ABI id.
 vg_hook hookFromName(const std::string& name);
 const char* hookName(uint32_t hook);
+// enum vg_mechanism as events and messages name it: "bpf_lsm", "fentry", "kprobe", ...
+const char* mechanismName(uint8_t mech);
 
 // The host's namespace inodes from /proc/1/ns (0 where unreadable).
 std::array<uint64_t, VG_NS_COUNT + 1> readHostNamespaces(const std::string& proc = "/proc");

@@ -62,8 +62,10 @@ std::string cidrText(const vg_cidr_key& k) {
   return absl::StrCat(buf, "/", k.prefixlen - 64);
 }
 
-// Where a hook's program can attach, by mechanism; the loader picks one from
-// the kernel's features.
+// Where a hook's program can attach, by mechanism, first choice first; the
+// loader picks from the kernel's features (daemon/loader/mechanism.h): a
+// kprobe that overrides has fmod_ret only (a kprobe cannot change a return
+// value on kernels without CONFIG_BPF_KPROBE_OVERRIDE).
 std::string attachPoints(const HookSpec& h) {
   if (h.kind == policy::HookKind::kTracepoint) {
     return absl::StrCat("{\"tp_btf\":", jsonString("tp_btf/" + h.function), "}");
@@ -73,8 +75,12 @@ std::string attachPoints(const HookSpec& h) {
                         ",\"fmod_ret\":", jsonString("fmod_ret/" + h.function), "}");
   }
   if (h.overrides) return absl::StrCat("{\"fmod_ret\":", jsonString("fmod_ret/" + h.function), "}");
-  if (h.ret_kind) return absl::StrCat("{\"fexit\":", jsonString("fexit/" + h.function), "}");
-  return absl::StrCat("{\"fentry\":", jsonString("fentry/" + h.function), "}");
+  if (h.ret_kind) {
+    return absl::StrCat("{\"fexit\":", jsonString("fexit/" + h.function),
+                        ",\"kretprobe\":", jsonString("kretprobe/" + h.function), "}");
+  }
+  return absl::StrCat("{\"fentry\":", jsonString("fentry/" + h.function),
+                      ",\"kprobe\":", jsonString("kprobe/" + h.function), "}");
 }
 
 }  // namespace

@@ -35,16 +35,7 @@ api::Outcome outcomeOf(uint8_t o) {
   return api::OUTCOME_UNSPECIFIED;
 }
 
-const char* mechanismOf(uint8_t m) {
-  switch (m) {
-    case VG_MECH_LSM: return "bpf_lsm";
-    case VG_MECH_FMOD_RET: return "fmod_ret";
-    case VG_MECH_FENTRY: return "fentry";
-    case VG_MECH_FEXIT: return "fexit";
-    case VG_MECH_TRACEPOINT: return "tp_btf";
-  }
-  return "unknown";
-}
+const char* mechanismOf(uint8_t m) { return compiler::mechanismName(m); }
 
 // The caller as the kernel record names it; the process cache adds the rest.
 template <typename Ev>

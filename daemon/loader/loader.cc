@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <chrono>
 #include <cstdarg>
@@ -201,6 +202,26 @@ absl::Status Loader::initHashKey() {
   return absl::OkStatus();
 }
 
+namespace {
+
+// A generic hook instance uses the main object's maps (one set of tables for
+// every hook), except its own vg_kret_args: a kretprobe's entry arguments,
+// sized only where it is used.
+absl::Status shareMaps(bpf_object* main_obj, vigil_hook_bpf* skel, bool kretprobe) {
+  bpf_map__set_max_entries(skel->maps.vg_kret_args, kretprobe ? 8192 : 1);
+  bpf_map* map;
+  bpf_object__for_each_map(map, skel->obj) {
+    if (bpf_map__is_internal(map) || map == skel->maps.vg_kret_args) continue;
+    bpf_map* main = bpf_object__find_map_by_name(main_obj, bpf_map__name(map));
+    if (!main || bpf_map__reuse_fd(map, bpf_map__fd(main)) != 0) {
+      return errnoStatus(absl::StrCat("sharing map ", bpf_map__name(map)), errno);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadEnforcer(
     const compiler::EnforcerSpec& e, bool* deny, std::string* why) {
   auto n = functionArgCount(e.function);
@@ -222,14 +243,7 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadEnforcer(
     if (bpf_program__set_attach_target(prog, 0, e.function.c_str()) != 0) {
       st = errnoStatus("attach target " + e.function, errno);
     }
-    bpf_map* map;
-    bpf_object__for_each_map(map, h->skel->obj) {
-      if (!st.ok() || bpf_map__is_internal(map)) continue;
-      bpf_map* main = bpf_object__find_map_by_name(skel_->obj, bpf_map__name(map));
-      if (!main || bpf_map__reuse_fd(map, bpf_map__fd(main)) != 0) {
-        st = errnoStatus(absl::StrCat("sharing map ", bpf_map__name(map)), errno);
-      }
-    }
+    if (st.ok()) st = shareMaps(skel_->obj, h->skel, false);
     if (st.ok()) {
       g_verifier_verdict.clear();
       g_quiet_load = fmod;
@@ -304,44 +318,67 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
     const compiler::HookSpec& spec) {
   auto h = std::make_unique<GenericHook>();
   h->spec = spec;
-  const bool lsm = spec.kind == policy::HookKind::kLsm;
-  const bool tp = spec.kind == policy::HookKind::kTracepoint;
-  if (plan_.hooks == HookMechanism::kNone && !tp) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        spec.pos.str(), ": ", spec.ref(), ": this kernel refuses the programs ",
-        lsm ? "lsmhooks" : "kprobes", " attach with (BPF LSM, fentry, fmod_ret)"));
+  // Which programs may serve the hook, first choice first (mechanism.h):
+  // BPF LSM or fmod_ret for lsmhooks; fmod_ret for a kprobe that overrides;
+  // fentry/fexit, else kprobe/kretprobe, for the others. The next one is
+  // tried for this function only when the kernel refuses the previous one.
+  MechanismInputs in = plan_.kprobe;
+  in.lsm = plan_.hooks;
+  auto order = hookMechanisms(spec, in);
+  if (!order.ok()) return order.status();
+  std::vector<std::string> refused;
+  absl::Status st;
+  for (size_t k = 0; k < order->size(); k++) {
+    const uint8_t mech = (*order)[k];
+    st = loadAs(*h, mech);
+    if (st.ok()) {
+      if (k > 0) {
+        std::string msg = absl::StrCat(spec.pos.str(), ": ", spec.ref(), ": attached as ",
+                                       h->program, " because the kernel refused ",
+                                       absl::StrJoin(refused, "; "));
+        spdlog::warn("{}", msg);
+        fallbacks_.push_back(std::move(msg));
+      }
+      return h;
+    }
+    refused.push_back(absl::StrCat(mechanismName(mech), ": ", st.message()));
+    if (k + 1 < order->size()) {
+      spdlog::info("{}: {} refused ({}); trying {}", spec.ref(), mechanismName(mech),
+                   std::string(st.message()), mechanismName((*order)[k + 1]));
+    }
   }
-  // Which program, on which function: BPF LSM for lsmhooks where it is on,
-  // else fmod_ret on the security_* function; fentry for kprobes, fmod_ret
-  // where a selector overrides the return value.
-  enum { kLsmProg, kFmodProg, kFentryProg, kFexitProg, kTpProg } which;
-  std::string target;
-  uint8_t mech;
+  if (refused.size() == 1) return st;
+  // Every mechanism refused: say why for each. Not found by all of them:
+  // the function does not exist (ignore.callNotFound skips it).
+  return absl::Status(st.code(), absl::StrCat(spec.pos.str(), ": ", spec.ref(),
+                                              ": no mechanism attaches: ",
+                                              absl::StrJoin(refused, "; ")));
+}
+
+absl::Status Loader::loadAs(GenericHook& gh, uint8_t mech) {
+  GenericHook* h = &gh;
+  const compiler::HookSpec& spec = gh.spec;
+  const bool kprobe = isKprobeMechanism(mech);
+  const std::string target = mech == VG_MECH_LSM ? spec.name : spec.function;
+  // tp_btf: attaches by name and loads under lockdown (classic tracepoints
+  // need the tracefs id, which lockdown withholds).
+  const bool tp = mech == VG_MECH_TRACEPOINT;
   if (tp) {
-    // tp_btf: attaches by name, loads under lockdown (classic tracepoints
-    // need the tracefs id, which lockdown withholds).
-    which = kTpProg, target = spec.function, mech = VG_MECH_TRACEPOINT;
     if (auto s = checkTracepointLayout(spec); !s.ok()) return s;
-  } else if (lsm && plan_.hooks == HookMechanism::kLsm) {
-    which = kLsmProg, target = spec.name, mech = VG_MECH_LSM;
-  } else if (lsm || spec.overrides) {
-    which = kFmodProg, target = spec.function, mech = VG_MECH_FMOD_RET;
-  } else if (spec.ret_kind != VG_ARG_NONE) {
-    which = kFexitProg, target = spec.function, mech = VG_MECH_FEXIT;
-  } else {
-    which = kFentryProg, target = spec.function, mech = VG_MECH_FENTRY;
   }
-  int nargs = spec.nargs;
-  if (tp) nargs = 0;
+  int nargs = tp ? 0 : spec.nargs;
   if (mech != VG_MECH_LSM && !tp) {
     auto n = functionArgCount(target);
-    if (!n.ok()) return absl::Status(n.status().code(), absl::StrCat(spec.pos.str(), ": ", n.status().message()));
-    if (spec.syscall && *n != 1) {
+    if (!n.ok() && !kprobe) {
+      return absl::Status(n.status().code(), absl::StrCat(spec.pos.str(), ": ", n.status().message()));
+    }
+    // A kprobe needs no BTF: without it the argument count is unchecked.
+    nargs = n.ok() ? *n : VG_HOOK_ARGS;
+    if (n.ok() && spec.syscall && *n != 1) {
       return absl::InvalidArgumentError(absl::StrCat(
           spec.pos.str(), ": ", target, " is not a system call wrapper taking pt_regs (", *n,
           " arguments)"));
     }
-    nargs = *n;
     for (int i = spec.syscall ? VG_HOOK_ARGS : nargs; i < VG_HOOK_ARGS; i++) {
       if (spec.kinds[i] != VG_ARG_NONE) {
         return absl::InvalidArgumentError(absl::StrCat(spec.pos.str(), ": ", target, " has ",
@@ -350,16 +387,24 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
       }
     }
   }
+  if (kprobe && spec.syscall && !plan_.can_read_kernel) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        spec.pos.str(), ": ", spec.ref(), ": a kprobe on a system call reads the caller's "
+        "registers with bpf_probe_read_kernel, which this kernel refuses (lockdown)"));
+  }
   auto tryLoad = [&](bool d_path) -> absl::Status {
     h->skel = vigil_hook_bpf__open();
     if (!h->skel) return errnoStatus("opening the generic hook object", errno);
     auto& progs = h->skel->progs;
-    bpf_program* prog = which == kLsmProg     ? progs.vg_gen_lsm
-                        : which == kFmodProg  ? progs.vg_gen_fmod_ret
-                        : which == kFexitProg ? progs.vg_gen_fexit
-                        : which == kTpProg    ? progs.vg_gen_tp
-                                              : progs.vg_gen_fentry;
+    bpf_program* prog = mech == VG_MECH_LSM         ? progs.vg_gen_lsm
+                        : mech == VG_MECH_FMOD_RET  ? progs.vg_gen_fmod_ret
+                        : mech == VG_MECH_FEXIT     ? progs.vg_gen_fexit
+                        : mech == VG_MECH_KPROBE    ? progs.vg_gen_kprobe_prog
+                        : mech == VG_MECH_KRETPROBE ? progs.vg_gen_kretprobe
+                        : mech == VG_MECH_TRACEPOINT ? progs.vg_gen_tp
+                                                    : progs.vg_gen_fentry;
     h->prog = prog;
+    h->mech = mech;
     auto* ro = h->skel->rodata;
     ro->vg_gen_hook = spec.id;
     for (int i = 0; i < VG_HOOK_ARGS; i++) {
@@ -375,25 +420,20 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
     ro->vg_gen_ret_kind = spec.ret_kind;
     ro->vg_can_read_kernel = plan_.can_read_kernel;
     bpf_program* p;
-    bpf_object__for_each_program(p, h->skel->obj) bpf_program__set_autoload(p, p == prog);
-    h->program = absl::StrCat(bpf_program__section_name(prog), "/", target);
+    bpf_object__for_each_program(p, h->skel->obj) {
+      bpf_program__set_autoload(
+          p, p == prog || (p == progs.vg_gen_kret_entry && mech == VG_MECH_KRETPROBE));
+    }
+    h->program = absl::StrCat(mechanismSection(mech), "/", target);
     auto fail = [&](absl::Status st) {
       vigil_hook_bpf__destroy(h->skel);
       h->skel = nullptr;
       return st;
     };
-    if (bpf_program__set_attach_target(prog, 0, target.c_str()) != 0) {
+    if (!kprobe && bpf_program__set_attach_target(prog, 0, target.c_str()) != 0) {
       return fail(errnoStatus(absl::StrCat(spec.ref(), ": attach target ", target), errno));
     }
-    // The same maps as the main object: one set of tables for every hook.
-    bpf_map* map;
-    bpf_object__for_each_map(map, h->skel->obj) {
-      if (bpf_map__is_internal(map)) continue;
-      bpf_map* main = bpf_object__find_map_by_name(skel_->obj, bpf_map__name(map));
-      if (!main || bpf_map__reuse_fd(map, bpf_map__fd(main)) != 0) {
-        return fail(errnoStatus(absl::StrCat("sharing map ", bpf_map__name(map)), errno));
-      }
-    }
+    if (auto s = shareMaps(skel_->obj, h->skel, mech == VG_MECH_KRETPROBE); !s.ok()) return fail(s);
     g_verifier_verdict.clear();
     if (int err = vigil_hook_bpf__load(h->skel); err != 0) {
       std::string why =
@@ -413,7 +453,11 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
   const bool wants_path = std::any_of(spec.kinds.begin(), spec.kinds.end(), [](uint8_t k) {
     return k == VG_ARG_FILE || k == VG_ARG_PATH || k == VG_ARG_BINPRM;
   });
-  g_quiet_load = mech == VG_MECH_LSM && wants_path;
+  // A trampoline the kernel may refuse (a kprobe is the next choice): its
+  // verifier log is no warning.
+  g_quiet_load = (mech == VG_MECH_LSM && wants_path) ||
+                 (!kprobe && plan_.kprobe.mode == KprobeMode::kAuto && plan_.kprobe.kprobes &&
+                  spec.kind == policy::HookKind::kKprobe && !spec.overrides);
   const auto load_start = std::chrono::steady_clock::now();
   absl::Status st = tryLoad(mech == VG_MECH_LSM && wants_path);
   g_quiet_load = false;
@@ -438,36 +482,67 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
     }
   }
   // Attach now: with no selectors written for its id yet it returns at once.
+  // A kretprobe's entry half goes first, so that the return finds arguments.
   const std::string pin = hookPin(spec.id);
-  bpf_link* old = pin.empty() ? nullptr : bpf_link__open(pin.c_str());
-  if (old && libbpf_get_error(old)) old = nullptr;
-  h->link = bpf_program__attach(prog);
-  if (!h->link) {
-    int err = errno;
-    if (old) {
-      bpf_link__disconnect(old);
-      bpf_link__destroy(old);
+  const std::string entry_pin = pin.empty() ? pin : pin + "_entry";
+  auto openPinned = [](const std::string& path) -> bpf_link* {
+    if (path.empty()) return nullptr;
+    bpf_link* l = bpf_link__open(path.c_str());
+    return l && !libbpf_get_error(l) ? l : nullptr;
+  };
+  bpf_link* old = openPinned(pin);
+  bpf_link* old_entry = openPinned(entry_pin);
+  auto attachOne = [&](bpf_program* p, bool ret) -> bpf_link* {
+    if (!kprobe) return bpf_program__attach(p);
+    LIBBPF_OPTS(bpf_kprobe_opts, ko, .retprobe = ret);
+    return bpf_program__attach_kprobe_opts(p, spec.function.c_str(), &ko);
+  };
+  int err = 0;
+  if (mech == VG_MECH_KRETPROBE) {
+    h->entry_link = attachOne(h->skel->progs.vg_gen_kret_entry, false);
+    if (!h->entry_link) err = errno;
+  }
+  if (!err) {
+    h->link = attachOne(prog, mech == VG_MECH_KRETPROBE);
+    if (!h->link) err = errno;
+  }
+  if (err) {
+    for (bpf_link* o : {old, old_entry}) {
+      if (o) {
+        bpf_link__disconnect(o);  // closing ours must not detach the pinned one
+        bpf_link__destroy(o);
+      }
     }
-    vigil_hook_bpf__destroy(h->skel);
-    return errnoStatus(absl::StrCat(spec.pos.str(), ": attaching ", h->program), err);
-  }
-  if (old) {  // the previous daemon's instance of the same hook
-    bpf_link__unpin(old);
-    bpf_link__destroy(old);
-  }
-  if (!pin.empty() && bpf_link__pin(h->link, pin.c_str()) != 0) {
-    int err = errno;
     destroyGeneric(*h, false);
-    return errnoStatus("pinning " + pin, err);
+    absl::Status st = errnoStatus(absl::StrCat(spec.pos.str(), ": attaching ", h->program), err);
+    if (kprobe && err == EPERM) {  // measured: 6.12 with lockdown=confidentiality
+      st = absl::PermissionDeniedError(absl::StrCat(
+          st.message(), " (lockdown=confidentiality refuses kprobes; see vigilctl probe)"));
+    }
+    // A kprobe on a symbol the kernel does not have: not found, as for BTF.
+    return kprobe && err == ENOENT ? absl::NotFoundError(st.message()) : st;
   }
-  return h;
+  for (bpf_link* o : {old, old_entry}) {  // the previous daemon's instance of the same hook
+    if (o) {
+      bpf_link__unpin(o);
+      bpf_link__destroy(o);
+    }
+  }
+  if (!pin.empty() && (bpf_link__pin(h->link, pin.c_str()) != 0 ||
+                       (h->entry_link && bpf_link__pin(h->entry_link, entry_pin.c_str()) != 0))) {
+    int e = errno;
+    destroyGeneric(*h, true);
+    return errnoStatus("pinning " + pin, e);
+  }
+  return absl::OkStatus();
 }
 
 void Loader::destroyGeneric(GenericHook& h, bool unpin) {
-  if (h.link) {
-    if (unpin) bpf_link__unpin(h.link);
-    bpf_link__destroy(h.link);
-    h.link = nullptr;
+  for (bpf_link** l : {&h.link, &h.entry_link}) {
+    if (!*l) continue;
+    if (unpin) bpf_link__unpin(*l);
+    bpf_link__destroy(*l);
+    *l = nullptr;
   }
   if (h.skel) vigil_hook_bpf__destroy(h.skel);
   h.skel = nullptr;
@@ -542,9 +617,11 @@ void Loader::retireGeneration(int generation) {
       continue;
     }
     const std::string pin = hookPin(it->second);
-    if (bpf_link* old = bpf_link__open(pin.c_str()); old && !libbpf_get_error(old)) {
-      bpf_link__unpin(old);
-      bpf_link__destroy(old);
+    for (const std::string& p : {pin, pin + "_entry"}) {  // _entry: a kretprobe's entry half
+      if (bpf_link* old = bpf_link__open(p.c_str()); old && !libbpf_get_error(old)) {
+        bpf_link__unpin(old);
+        bpf_link__destroy(old);
+      }
     }
     vg_hook_meta none{};
     bpf_map__update_elem(m.vg_hook_meta, &it->second, sizeof(uint32_t), &none, sizeof(none),
@@ -581,6 +658,7 @@ void Loader::unpinAll() {
   }
   for (auto& [id, h] : generic_) {
     if (h->link) bpf_link__unpin(h->link);
+    if (h->entry_link) bpf_link__unpin(h->entry_link);
   }
   bpf_map* map;
   bpf_object__for_each_map(map, skel_->obj) {
@@ -625,7 +703,10 @@ absl::Status Loader::apply(const compiler::CompiledSet& set) {
       in_use.insert(spec.id);
       continue;
     }
+    const auto t0 = std::chrono::steady_clock::now();
     auto h = loadGeneric(spec);
+    const auto load_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - t0).count();
     if (!h.ok()) {
       if ((spec.skip_if_missing && absl::IsNotFound(h.status())) || spec.generated) {
         skipped.push_back(std::string(h.status().message()));
@@ -639,7 +720,8 @@ absl::Status Loader::apply(const compiler::CompiledSet& set) {
       }
       return h.status();
     }
-    spdlog::info("attached {} for {} (hook id {})", (*h)->program, spec.ref(), spec.id);
+    spdlog::info("attached {} for {} (hook id {}, loaded in {} ms)", (*h)->program, spec.ref(),
+                 spec.id, load_ms);
     attached_.push_back((*h)->program);
     generic_[spec.id] = std::move(*h);
     added.push_back(spec.id);

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "daemon/compiler/compiler.h"
+#include "daemon/loader/mechanism.h"
 #include "daemon/loader/probe.h"
 
 struct vigil_bpf;
@@ -23,10 +24,11 @@ struct bpf_program;
 
 namespace vigil::loader {
 
-enum class HookMechanism { kNone, kLsm, kFmodRet };
-
 struct LoadPlan {
   HookMechanism hooks = HookMechanism::kNone;  // how lsmhooks attach
+  // How kprobes attach: the operator's choice and what the kernel allows
+  // (hooks.lsm is ignored: `hooks` above says it).
+  MechanismInputs kprobe;
   bool process_table = true;     // attach the tp_btf process tracking
   bool can_read_kernel = true;   // bpf_probe_read_kernel allowed (paths in exec events)
   bool btf_reads = false;        // exec paths through BTF-typed reads (bpf_rdonly_cast)
@@ -61,6 +63,10 @@ class Loader {
   // kernel ("sys_dup: fmod_ret refused (...): argError not enforced, ..."),
   // for warnings and status; empty when they enforce everything.
   const std::vector<std::string>& enforcerNotes() const { return enforcer_notes_; }
+  // Hooks the last apply attached as kprobe/kretprobe because the kernel
+  // refused fentry/fexit for them, each with the kernel's reason; taken (and
+  // cleared) by the caller, which reports them.
+  std::vector<std::string> takeFallbacks() { return std::move(fallbacks_); }
   // Seeds the process table with processes that started before Vigil.
   void seedProcesses();
   // The secret keys of the string hashes: those of the pinned maps a previous
@@ -106,8 +112,12 @@ class Loader {
     vigil_hook_bpf* skel = nullptr;
     bpf_program* prog = nullptr;  // the one of skel's programs in use
     bpf_link* link = nullptr;
+    bpf_link* entry_link = nullptr;  // kretprobe: the kprobe keeping the arguments
+    uint8_t mech = 0;                // enum vg_mechanism
     std::string program;  // "lsm/file_permission", for status
   };
+  // One attempt at a mechanism: loads and attaches, or says why not.
+  absl::Status loadAs(GenericHook& h, uint8_t mech);
   absl::StatusOr<std::unique_ptr<GenericHook>> loadGeneric(const compiler::HookSpec& spec);
   void destroyGeneric(GenericHook& h, bool unpin);
   // An enforcer program on a system call: fmod_ret (deny and signal), else
@@ -125,6 +135,7 @@ class Loader {
   std::map<std::string, std::unique_ptr<GenericHook>> enforcers_;  // by function
   std::map<std::string, bool> enforcer_deny_;                      // function -> fmod_ret
   std::vector<std::string> enforcer_notes_;
+  std::vector<std::string> fallbacks_;
   LoadPlan plan_;
   std::vector<std::string> attached_;
   int adopted_generation_ = -1;

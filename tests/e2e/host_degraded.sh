@@ -45,4 +45,18 @@ grep -q "refusing to start" "$tmp/err" || { echo "FAIL: no refusal message"; fai
 timeout 60 "$vigild" --audit --policy "$tmp/p.yaml" >/dev/null 2>"$tmp/err2"
 rc=$?
 [[ $rc -eq 3 ]] || { echo "FAIL: --audit exit status $rc, want 3"; fail=1; }
+# kprobes: where the kernel refuses fentry and has no kprobes (this host),
+# the refusal says both. The policy only posts on getpgid(4242), harmless
+# on a kernel that does load it (it is not loaded here unless refused).
+if "$vigilctl" probe | grep -q '^=> kprobes policies cannot be loaded'; then
+  src=${VIGIL_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+  timeout 60 "$vigild" --policy "$src/tests/vm/policies/getpgid-watch.yaml" >/dev/null 2>"$tmp/err3"
+  rc=$?
+  cat "$tmp/err3"
+  [[ $rc -eq 3 ]] || { echo "FAIL: kprobes policy: exit status $rc, want 3"; fail=1; }
+  grep -q "policy getpgid-watch: kprobes sys_getpgid cannot be enforced on this kernel: kprobe/sys_getpgid: this kernel allows neither mechanism for kprobes: fentry refused (fentry/security_file_open program refused: .*) and kprobe unavailable (no kprobe PMU" "$tmp/err3" \
+    || { echo "FAIL: the kprobes refusal does not name both fentry and kprobes"; fail=1; }
+else
+  echo "skip: this kernel loads kprobes one way or the other"
+fi
 exit $fail

@@ -255,7 +255,8 @@ TEST(GenericHooks, CompiledPlanDescribesProgramsSelectorsAndEntries) {
   const std::string j = describeJson({p}, *s);
   EXPECT_THAT(j, HasSubstr("\"policies\":[{\"id\":0,\"name\":\"p\",\"file\":\"p.yaml\",\"mode\":\"enforce\"}]"));
   EXPECT_THAT(j, HasSubstr("\"hook\":\"kprobe/sys_getpgid\",\"id\":3,\"program\":\"generic\","
-                           "\"attach\":{\"fentry\":\"fentry/__x64_sys_getpgid\"},\"syscall\":true,"
+                           "\"attach\":{\"fentry\":\"fentry/__x64_sys_getpgid\",\"kprobe\":\"kprobe/__x64_sys_getpgid\"},"
+                           "\"syscall\":true,"
                            "\"args\":[{\"index\":0,\"read_as\":\"s32\"}],\"selectors\":1"));
   EXPECT_THAT(j, HasSubstr("\"action\":\"Sigkill\",\"errno\":1,\"nopost\":true,\"filters\":[{\"arg\":0,"
                            "\"field\":\"value\",\"op\":\"number_in\",\"negate\":false,"

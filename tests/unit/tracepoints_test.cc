@@ -123,7 +123,7 @@ TEST(Tracepoints, KillerParsesAndCompiles) {
   EXPECT_EQ(sel.filters[1].op, VG_OP_INT_IN);
   EXPECT_EQ(sel.filters[1].negate, 1);
   std::set<uint64_t> values;
-  for (const auto& k : c->str_keys) {
+  for (const auto& [k, check] : c->str_keys) {
     if (k.selector == slot && k.filter == 0) values.insert(k.hash);
   }
   EXPECT_EQ(values, (std::set<uint64_t>{32, 33, 41 | VG_SYSCALL_IA32, 60}));

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -114,8 +115,24 @@ static int run_op(int argc, char **argv)
 	return r < 0 ? errno : 0;
 }
 
+/* bench-getpgid N PID: N getpgid(PID) calls in this process, and the mean
+ * time per call in ns (the kprobe/fentry overhead measurement). */
+static int bench_getpgid(long n, int pid)
+{
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (long i = 0; i < n; i++)
+		syscall(SYS_getpgid, pid);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	long long ns = (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
+	printf("%lld\n", n > 0 ? ns / n : 0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 4 && !strcmp(argv[1], "bench-getpgid"))
+		return bench_getpgid(atol(argv[2]), atoi(argv[3]));
 	if (argc >= 3 && !strcmp(argv[1], "after")) {
 		char c;
 		int fd = open(argv[2], O_RDONLY);
