@@ -46,8 +46,29 @@ struct vg_gen_ctx {
 		__v;                                                                   \
 	})
 
+/* uprobes: ctx is the user task's struct pt_regs; arguments follow the x86_64
+ * SysV calling convention (rdi, rsi, rdx, rcx, r8, r9), the return value is
+ * in rax. Loaded through VG_CTX_AT at pt_regs' word offsets. */
+#define VG_REG(ctx, r) VG_CTX_AT(ctx, __builtin_offsetof(struct pt_regs, r) / 8)
+
+static __always_inline bool vg_gen_is_uprobe(void)
+{
+	return vg_gen_mech == VG_MECH_UPROBE || vg_gen_mech == VG_MECH_URETPROBE;
+}
+
 static __always_inline __u64 vg_ctx_arg(__u64 *ctx, int i)
 {
+	if (vg_gen_is_uprobe()) {
+		switch (i) {
+		case 0: return VG_REG(ctx, di);
+		case 1: return VG_REG(ctx, si);
+		case 2: return VG_REG(ctx, dx);
+		case 3: return VG_REG(ctx, cx);
+		case 4: return VG_REG(ctx, r8);
+		case 5: return VG_REG(ctx, r9);
+		}
+		return 0;
+	}
 	if (vg_gen_syscall) {
 		struct pt_regs *regs = (struct pt_regs *)ctx[0];
 		switch (i) {
@@ -75,6 +96,8 @@ static __always_inline __u64 vg_ctx_arg(__u64 *ctx, int i)
  * arguments: 64 bits, as the function returns it. */
 static __always_inline __s64 vg_ctx_ret(__u64 *ctx)
 {
+	if (vg_gen_is_uprobe())
+		return VG_REG(ctx, ax);
 	switch (vg_gen_nargs) {
 	case 0: return VG_CTX_AT(ctx, 0);
 	case 1: return VG_CTX_AT(ctx, 1);
@@ -524,5 +547,24 @@ SEC("fexit")
 int vg_gen_fexit(__u64 *ctx)
 {
 	vg_gen_run(ctx);
+	return 0;
+}
+
+/* uprobes (spec.uprobes) on a user-space function of an executable or shared
+ * library: arguments from the caller's registers, strings from its memory
+ * (bpf_probe_read_user_str). Observe, signal, kill; nothing to deny. */
+SEC("uprobe")
+int vg_gen_uprobe(struct pt_regs *ctx)
+{
+	vg_gen_run((__u64 *)ctx);
+	return 0;
+}
+
+/* uretprobes (return: true): the return value only, for returnArg and
+ * matchReturnArgs; the argument registers are gone by then. */
+SEC("uretprobe")
+int vg_gen_uret(struct pt_regs *ctx)
+{
+	vg_gen_run((__u64 *)ctx);
 	return 0;
 }

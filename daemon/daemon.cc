@@ -68,9 +68,16 @@ void onHangup(int) { g_reload = true; }
 
 // Whether a set needs programs on hooks (LSM, fmod_ret, fentry), beyond
 // the process tracepoints.
+// Hooks that need BPF LSM or trampolines (uprobes need neither).
 bool usesHooks(const compiler::CompiledSet& set) {
   return set.usesHook(VG_HOOK_FILE_OPEN) || set.usesHook(VG_HOOK_BPRM_CHECK_SECURITY) ||
-         !set.generic.empty();
+         std::any_of(set.generic.begin(), set.generic.end(),
+                     [](const auto& h) { return h.kind != policy::HookKind::kUprobe; });
+}
+
+bool onlyUprobes(const policy::Policy& p) {
+  return std::all_of(p.hooks.begin(), p.hooks.end(),
+                     [](const auto& h) { return h.kind == policy::HookKind::kUprobe; });
 }
 
 // Kernel records in, events out (exporters, or JSON lines on stdout), in ring
@@ -100,6 +107,9 @@ struct Pipeline {
     } else if (ev.has_process_kprobe()) {
       const auto& k = ev.process_kprobe();
       by_policy[{k.policy_name(), k.function_name(), api::Outcome_Name(k.outcome())}]++;
+    } else if (ev.has_process_uprobe()) {
+      const auto& u = ev.process_uprobe();
+      by_policy[{u.policy_name(), u.path() + ":" + u.symbol(), api::Outcome_Name(u.outcome())}]++;
     }
     if (ev.has_status() && ev.status().kind() == api::Status::KIND_POLICY_FAILED) {
       policy_load_errors++;
@@ -160,13 +170,22 @@ int onRecord(void* ctx, void* data, size_t size) {
       auto ev = events::decodeHookEvent(data, size);
       if (!p->decoded(ev)) return 0;
       api::Event out = p->renderer.toProto(*ev);
-      api::Process* proc = out.has_process_kprobe() ? out.mutable_process_kprobe()->mutable_process()
-                                                    : out.mutable_process_lsm()->mutable_process();
-      api::Process* parent = out.has_process_kprobe() ? out.mutable_process_kprobe()->mutable_parent()
-                                                      : out.mutable_process_lsm()->mutable_parent();
+      api::Process* proc = nullptr;
+      api::Process* parent = nullptr;
+      if (out.has_process_uprobe()) {
+        proc = out.mutable_process_uprobe()->mutable_process();
+        parent = out.mutable_process_uprobe()->mutable_parent();
+      } else {
+        proc = out.has_process_kprobe() ? out.mutable_process_kprobe()->mutable_process()
+                                        : out.mutable_process_lsm()->mutable_process();
+        parent = out.has_process_kprobe() ? out.mutable_process_kprobe()->mutable_parent()
+                                          : out.mutable_process_lsm()->mutable_parent();
+      }
       p->cache.enrich(ev->pid, proc, parent);
       if (!parent->pid()) {
-        if (out.has_process_kprobe()) {
+        if (out.has_process_uprobe()) {
+          out.mutable_process_uprobe()->clear_parent();
+        } else if (out.has_process_kprobe()) {
           out.mutable_process_kprobe()->clear_parent();
         } else {
           out.mutable_process_lsm()->clear_parent();
@@ -505,7 +524,9 @@ int runDaemon(const DaemonOptions& options) {
     std::string why = features.lsmUnusableReason();
     for (const auto& p : *policies) {
       std::set<std::string> hooks;
-      for (const auto& h : p.hooks) hooks.insert(h.hook);
+      for (const auto& h : p.hooks) {
+        if (h.kind != policy::HookKind::kUprobe) hooks.insert(h.hook);
+      }
       if (hooks.empty()) continue;
       std::string msg = fmt::format("{}: policy {}: {} {} cannot be enforced on this kernel: {}",
                                     p.file, p.name,
@@ -524,8 +545,14 @@ int runDaemon(const DaemonOptions& options) {
     spdlog::warn("DEGRADED MODE: running without the policies above; process events only");
     startup_status.push_back(statusEvent(node, api::Status::KIND_DEGRADED, "bpf_lsm",
                                          "lsmhooks policies not loaded: " + why));
-    policies->clear();
-    compiled = compiler::compile({}, copts);
+    // Policies made of uprobes only run: they need neither LSM nor trampolines.
+    std::erase_if(*policies, [](const policy::Policy& p) { return !onlyUprobes(p); });
+    auto kept = compiler::compile(*policies, copts);
+    if (!kept.ok()) {
+      spdlog::error("{}", std::string(kept.status().message()));
+      return kExitUnenforceable;
+    }
+    compiled = std::move(*kept);
     need_lsm = false;
   }
   if (!features.tp_btf.ok && mechanism == loader::HookMechanism::kNone) {

@@ -153,7 +153,20 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
   auto h = std::make_unique<GenericHook>();
   h->spec = spec;
   const bool lsm = spec.kind == policy::HookKind::kLsm;
-  if (plan_.hooks == HookMechanism::kNone) {
+  const bool uprobe = spec.kind == policy::HookKind::kUprobe;
+  if (uprobe) {
+    // Before any load: a clear error for a file that is not there.
+    struct stat st {};
+    if (stat(spec.path.c_str(), &st) != 0) {
+      return absl::NotFoundError(absl::StrCat(spec.pos.str(), ": ", spec.ref(), ": ", spec.path,
+                                              ": ", strerror(errno)));
+    }
+    if (!S_ISREG(st.st_mode)) {
+      return absl::InvalidArgumentError(absl::StrCat(spec.pos.str(), ": ", spec.ref(), ": ",
+                                                     spec.path, " is not a regular file"));
+    }
+  }
+  if (plan_.hooks == HookMechanism::kNone && !uprobe) {
     return absl::FailedPreconditionError(absl::StrCat(
         spec.pos.str(), ": ", spec.ref(), ": this kernel refuses the programs ",
         lsm ? "lsmhooks" : "kprobes", " attach with (BPF LSM, fentry, fmod_ret)"));
@@ -161,10 +174,14 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
   // Which program, on which function: BPF LSM for lsmhooks where it is on,
   // else fmod_ret on the security_* function; fentry for kprobes, fmod_ret
   // where a selector overrides the return value.
-  enum { kLsmProg, kFmodProg, kFentryProg, kFexitProg } which;
+  enum { kLsmProg, kFmodProg, kFentryProg, kFexitProg, kUprobeProg, kUretProg } which;
   std::string target;
   uint8_t mech;
-  if (lsm && plan_.hooks == HookMechanism::kLsm) {
+  if (uprobe) {
+    which = spec.ret_kind != VG_ARG_NONE ? kUretProg : kUprobeProg;
+    target = absl::StrCat(spec.path, ":", spec.name);
+    mech = which == kUretProg ? VG_MECH_URETPROBE : VG_MECH_UPROBE;
+  } else if (lsm && plan_.hooks == HookMechanism::kLsm) {
     which = kLsmProg, target = spec.name, mech = VG_MECH_LSM;
   } else if (lsm || spec.overrides) {
     which = kFmodProg, target = spec.function, mech = VG_MECH_FMOD_RET;
@@ -174,7 +191,7 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
     which = kFentryProg, target = spec.function, mech = VG_MECH_FENTRY;
   }
   int nargs = spec.nargs;
-  if (mech != VG_MECH_LSM) {
+  if (mech != VG_MECH_LSM && !uprobe) {
     auto n = functionArgCount(target);
     if (!n.ok()) return absl::Status(n.status().code(), absl::StrCat(spec.pos.str(), ": ", n.status().message()));
     if (spec.syscall && *n != 1) {
@@ -195,10 +212,12 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
     h->skel = vigil_hook_bpf__open();
     if (!h->skel) return errnoStatus("opening the generic hook object", errno);
     auto& progs = h->skel->progs;
-    bpf_program* prog = which == kLsmProg     ? progs.vg_gen_lsm
-                        : which == kFmodProg  ? progs.vg_gen_fmod_ret
-                        : which == kFexitProg ? progs.vg_gen_fexit
-                                              : progs.vg_gen_fentry;
+    bpf_program* prog = which == kLsmProg      ? progs.vg_gen_lsm
+                        : which == kFmodProg   ? progs.vg_gen_fmod_ret
+                        : which == kFexitProg  ? progs.vg_gen_fexit
+                        : which == kUprobeProg ? progs.vg_gen_uprobe
+                        : which == kUretProg   ? progs.vg_gen_uret
+                                               : progs.vg_gen_fentry;
     h->prog = prog;
     auto* ro = h->skel->rodata;
     ro->vg_gen_hook = spec.id;
@@ -213,8 +232,8 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
     ro->vg_gen_dpath = d_path;
     ro->vg_gen_ret_kind = spec.ret_kind;
     ro->vg_can_read_kernel = plan_.can_read_kernel;
-    for (bpf_program* p :
-         {progs.vg_gen_lsm, progs.vg_gen_fmod_ret, progs.vg_gen_fentry, progs.vg_gen_fexit}) {
+    for (bpf_program* p : {progs.vg_gen_lsm, progs.vg_gen_fmod_ret, progs.vg_gen_fentry,
+                           progs.vg_gen_fexit, progs.vg_gen_uprobe, progs.vg_gen_uret}) {
       bpf_program__set_autoload(p, p == prog);
     }
     h->program = absl::StrCat(bpf_program__section_name(prog), "/", target);
@@ -223,7 +242,7 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
       h->skel = nullptr;
       return st;
     };
-    if (bpf_program__set_attach_target(prog, 0, target.c_str()) != 0) {
+    if (!uprobe && bpf_program__set_attach_target(prog, 0, target.c_str()) != 0) {
       return fail(errnoStatus(absl::StrCat(spec.ref(), ": attach target ", target), errno));
     }
     // The same maps as the main object: one set of tables for every hook.
@@ -268,9 +287,21 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
   const std::string pin = hookPin(spec.id);
   bpf_link* old = pin.empty() ? nullptr : bpf_link__open(pin.c_str());
   if (old && libbpf_get_error(old)) old = nullptr;
-  h->link = bpf_program__attach(prog);
+  h->link = uprobe ? attachUprobe(spec, prog) : bpf_program__attach(prog);
   if (!h->link) {
     int err = errno;
+    if (uprobe && (err == ENOENT || err == ESRCH)) {
+      // libbpf resolves the symbol in the file's ELF symbol tables (.symtab,
+      // .dynsym); ENOENT: it is in neither.
+      if (old) {
+        bpf_link__disconnect(old);
+        bpf_link__destroy(old);
+      }
+      vigil_hook_bpf__destroy(h->skel);
+      return absl::NotFoundError(absl::StrCat(spec.pos.str(), ": ", spec.ref(), ": symbol \"",
+                                              spec.name, "\" not found in ", spec.path,
+                                              " (its ELF symbol tables)"));
+    }
     if (old) {
       bpf_link__disconnect(old);
       bpf_link__destroy(old);
@@ -288,6 +319,17 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
     return errnoStatus("pinning " + pin, err);
   }
   return h;
+}
+
+bpf_link* Loader::attachUprobe(const compiler::HookSpec& spec, bpf_program* prog) {
+  // One link per (file, symbol or offset), on every process that maps the
+  // file (pid -1); libbpf finds the symbol's file offset, in shared
+  // libraries too.
+  LIBBPF_OPTS(bpf_uprobe_opts, opts);
+  opts.retprobe = spec.ret_kind != VG_ARG_NONE;
+  opts.ref_ctr_offset = spec.ref_ctr_offset;
+  opts.func_name = spec.offset ? nullptr : spec.function.c_str();
+  return bpf_program__attach_uprobe_opts(prog, -1, spec.path.c_str(), spec.offset, &opts);
 }
 
 void Loader::destroyGeneric(GenericHook& h, bool unpin) {

@@ -99,6 +99,8 @@ class Loader {
     std::string program;  // "lsm/file_permission", for status
   };
   absl::StatusOr<std::unique_ptr<GenericHook>> loadGeneric(const compiler::HookSpec& spec);
+  // spec.uprobes: prog on spec's file and symbol (or offset); null with errno set.
+  bpf_link* attachUprobe(const compiler::HookSpec& spec, bpf_program* prog);
   void destroyGeneric(GenericHook& h, bool unpin);
   std::string hookPin(uint32_t id) const;
   vigil_bpf* skel_ = nullptr;

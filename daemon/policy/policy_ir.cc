@@ -75,10 +75,13 @@ std::string_view actionName(ActionKind kind) {
 }
 
 std::string_view hookKindName(HookKind kind) {
-  return kind == HookKind::kLsm ? "lsmhook" : "kprobe";
+  return kind == HookKind::kLsm ? "lsmhook" : kind == HookKind::kUprobe ? "uprobe" : "kprobe";
 }
 
 std::string Hook::ref() const {
+  if (kind == HookKind::kUprobe) {
+    return "uprobe/" + path + ":" + hook + (return_probe ? "#return" : "");
+  }
   return std::string(kind == HookKind::kLsm ? "lsm/" : "kprobe/") + hook +
          (return_probe ? "#return" : "");
 }
