@@ -16,6 +16,7 @@ const api::Process* mainProcess(const api::Event& ev) {
     case api::Event::kProcessExit: return &ev.process_exit().process();
     case api::Event::kProcessLsm: return &ev.process_lsm().process();
     case api::Event::kProcessKprobe: return &ev.process_kprobe().process();
+    case api::Event::kProcessUprobe: return &ev.process_uprobe().process();
     case api::Event::kRuleAlert: return &ev.rule_alert().process();
     default: return nullptr;
   }

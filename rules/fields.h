@@ -52,7 +52,7 @@ struct FieldValues {
 
 // The event being evaluated, with what the extractors derive lazily.
 struct EventView {
-  enum class Kind { kOther, kExec, kExit, kLsm, kKprobe };
+  enum class Kind { kOther, kExec, kExit, kLsm, kKprobe, kUprobe };
   const api::Event* ev = nullptr;
   Kind kind = Kind::kOther;
   const api::Process* proc = nullptr;
@@ -60,6 +60,7 @@ struct EventView {
   const google::protobuf::RepeatedPtrField<api::Process>* ancestors = nullptr;
   const api::ProcessLsm* lsm = nullptr;        // process_lsm only
   const api::ProcessKprobe* kprobe = nullptr;  // process_kprobe only
+  const api::ProcessUprobe* uprobe = nullptr;  // process_uprobe only
   // A policy's decision (process_lsm or process_kprobe): what both carry.
   bool policy = false;
   const google::protobuf::RepeatedPtrField<api::Arg>* args = nullptr;
