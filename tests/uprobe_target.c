@@ -2,7 +2,7 @@
  * and a string argument, called as the command line says. Only the tests run
  * it (from a temp dir on the host), so enforcing policies on it touch nothing
  * else.
- *   vigil-uprobe-target N NAME      one call of vg_probe_op(N, NAME), prints its result
+ *   vigil-uprobe-target N NAME      strtol(N), one call of vg_probe_op(N, NAME), prints its result
  *   vigil-uprobe-target --bench N   N calls, prints nanoseconds per call
  */
 #include <stdio.h>
@@ -45,7 +45,8 @@ int main(int argc, char **argv)
 	/* Touch the string so its page is resident when the probe reads it. */
 	volatile size_t len = strlen(argv[2]);
 	(void)len;
-	int r = vg_probe_op(atoi(argv[1]), argv[2]);
+	/* strtol from the C library: the VM case probes it in libc.so.6. */
+	int r = vg_probe_op((int)strtol(argv[1], NULL, 10), argv[2]);
 	printf("%d %ld\n", r, vg_probe_other(r));
 	fflush(stdout);
 	return 0;
