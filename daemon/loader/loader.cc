@@ -290,23 +290,18 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
   h->link = uprobe ? attachUprobe(spec, prog) : bpf_program__attach(prog);
   if (!h->link) {
     int err = errno;
-    if (uprobe && (err == ENOENT || err == ESRCH)) {
-      // libbpf resolves the symbol in the file's ELF symbol tables (.symtab,
-      // .dynsym); ENOENT: it is in neither.
-      if (old) {
-        bpf_link__disconnect(old);
-        bpf_link__destroy(old);
-      }
-      vigil_hook_bpf__destroy(h->skel);
-      return absl::NotFoundError(absl::StrCat(spec.pos.str(), ": ", spec.ref(), ": symbol \"",
-                                              spec.name, "\" not found in ", spec.path,
-                                              " (its ELF symbol tables)"));
-    }
     if (old) {
       bpf_link__disconnect(old);
       bpf_link__destroy(old);
     }
     vigil_hook_bpf__destroy(h->skel);
+    if (uprobe && err == ENOENT) {
+      // libbpf looks the symbol up in the file's ELF symbol tables (.symtab,
+      // .dynsym); ENOENT: it is in neither.
+      return absl::NotFoundError(absl::StrCat(spec.pos.str(), ": ", spec.ref(), ": symbol \"",
+                                              spec.name, "\" not found in ", spec.path,
+                                              " (its ELF symbol tables)"));
+    }
     return errnoStatus(absl::StrCat(spec.pos.str(), ": attaching ", h->program), err);
   }
   if (old) {  // the previous daemon's instance of the same hook
