@@ -7,7 +7,8 @@
 # (Equal, Prefix, GT on the two arguments), matchPIDs (followForks on this
 # script's pid; a pid no test process has), a return probe with returnArg and
 # matchReturnArgs, Sigkill and Signal in enforce mode (the process dies of the
-# signal), and in monitor mode (it lives; the event says WOULD_*).
+# signal), and in monitor mode (it lives; the event says WOULD_*); a reload
+# that drops a policy detaches its uprobe and keeps the others attached.
 . "$(dirname "$0")/lib/common.sh"
 if [[ $(id -u) -ne 0 ]]; then echo "SKIP: needs root to load BPF"; exit 77; fi
 if [[ ! -e /sys/bus/event_source/devices/uprobe/type ]]; then echo "SKIP: no uprobe PMU"; exit 77; fi
@@ -102,6 +103,19 @@ run 0 "$tgt" 9 by-pid        # matchPIDs followForks on this script
 run 0 "$tgt" 9 pid-one       # matchPIDs 1: nothing
 run 0 "$mon" 7 kill-me       # monitor: lives, WOULD_KILL
 run 0 "$mon" 4 usr1-x        # monitor: lives, WOULD_SIGNAL
+# Reload without the monitor policy: its uprobe is detached; the enforce
+# policy's stay attached (same hook ids and links, never re-attached).
+mv "$tmp/pol/monitor.yaml" "$tmp/monitor.yaml.off"
+kill -HUP "$vpid"
+for _ in $(seq 600); do grep -q 'reload: 1 policies \[uprobe-enforce\] in force' "$tmp/log" && break; sleep 0.1; done
+grep -q 'reload: 1 policies \[uprobe-enforce\] in force' "$tmp/log" && echo "ok:   reload in force" \
+  || { echo "FAIL: reload not in force"; fail=1; }
+grep -q "detaching uprobe/$mon:vg_probe_op" "$tmp/log" && echo "ok:   reload detached the monitor uprobe" \
+  || { echo "FAIL: monitor uprobe not detached"; fail=1; }
+[[ $(grep -c "attached uprobe/$tgt:vg_probe_op for" "$tmp/log") -eq 1 ]] && echo "ok:   enforce uprobe kept" \
+  || { echo "FAIL: enforce uprobe attached again"; fail=1; }
+run 0 "$tgt" 151 post        # still probed after the reload
+run 0 "$mon" 7 kill-me       # no longer probed
 sleep 1
 stop_vigild
 [[ $vrc -eq 0 ]] || { echo "FAIL: vigild exit $vrc"; fail=1; }
@@ -129,14 +143,15 @@ one "monitor Sigkill: WOULD_KILL" '.policy_name == "uprobe-monitor" and .outcome
 one "monitor Signal: WOULD_SIGNAL" '.policy_name == "uprobe-monitor" and .outcome == "OUTCOME_WOULD_SIGNAL" and .signal == 10'
 none "the monitor binary never hits the enforce policy" ".policy_name == \"uprobe-enforce\" and .process.binary == \"$mon\""
 grep -q "attached uprobe/$tgt:vg_probe_op" "$tmp/log" || { echo "FAIL: no attach line"; fail=1; }
+one "the reloaded set still posts" '.args[0].int_arg == "151" and .policy_name == "uprobe-enforce"' 
 
 # A missing file and a missing symbol: clear errors at load, no crash.
-sed "s|vg_probe_op|vg_no_such_symbol|" "$tmp/pol/monitor.yaml" >"$tmp/nosym.yaml"
+sed "s|vg_probe_op|vg_no_such_symbol|" "$tmp/monitor.yaml.off" >"$tmp/nosym.yaml"
 timeout 60 "$vigild" --policy "$tmp/nosym.yaml" >/dev/null 2>"$tmp/nosym.log"; rc=$?
 grep -q "nosym.yaml:[0-9]*:[0-9]*: .*symbol \"vg_no_such_symbol\" not found in $mon" "$tmp/nosym.log" && [[ $rc -ne 0 && $rc -lt 128 ]] \
   && echo "ok:   missing symbol: exit $rc, $(grep -o 'symbol "vg_no_such_symbol".*' "$tmp/nosym.log" | head -1)" \
   || { cat "$tmp/nosym.log"; echo "FAIL: missing symbol (exit $rc)"; fail=1; }
-sed "s|path: \"$mon\"|path: \"$tmp/bin/absent\"|" "$tmp/pol/monitor.yaml" >"$tmp/nofile.yaml"
+sed "s|path: \"$mon\"|path: \"$tmp/bin/absent\"|" "$tmp/monitor.yaml.off" >"$tmp/nofile.yaml"
 timeout 60 "$vigild" --policy "$tmp/nofile.yaml" >/dev/null 2>"$tmp/nofile.log"; rc=$?
 grep -q "nofile.yaml:[0-9]*:[0-9]*: .*$tmp/bin/absent: No such file or directory" "$tmp/nofile.log" && [[ $rc -ne 0 && $rc -lt 128 ]] \
   && echo "ok:   missing file: exit $rc" || { cat "$tmp/nofile.log"; echo "FAIL: missing file (exit $rc)"; fail=1; }
