@@ -54,8 +54,29 @@ static __always_inline bool vg_gen_kprobe(void)
 	return vg_gen_mech == VG_MECH_KPROBE || vg_gen_mech == VG_MECH_KRETPROBE;
 }
 
+/* uprobes: ctx is the user task's struct pt_regs; arguments follow the x86_64
+ * SysV calling convention (rdi, rsi, rdx, rcx, r8, r9), the return value is
+ * in rax. Loaded through VG_CTX_AT at pt_regs' word offsets. */
+#define VG_REG(ctx, r) VG_CTX_AT(ctx, __builtin_offsetof(struct pt_regs, r) / 8)
+
+static __always_inline bool vg_gen_is_uprobe(void)
+{
+	return vg_gen_mech == VG_MECH_UPROBE || vg_gen_mech == VG_MECH_URETPROBE;
+}
+
 static __always_inline __u64 vg_ctx_arg(__u64 *ctx, int i)
 {
+	if (vg_gen_is_uprobe()) {
+		switch (i) {
+		case 0: return VG_REG(ctx, di);
+		case 1: return VG_REG(ctx, si);
+		case 2: return VG_REG(ctx, dx);
+		case 3: return VG_REG(ctx, cx);
+		case 4: return VG_REG(ctx, r8);
+		case 5: return VG_REG(ctx, r9);
+		}
+		return 0;
+	}
 	if (vg_gen_syscall && !vg_gen_kprobe()) {
 		struct pt_regs *regs = (struct pt_regs *)ctx[0];
 		switch (i) {
@@ -105,6 +126,8 @@ static __always_inline __s64 vg_ctx_ret(__u64 *ctx)
 {
 	if (vg_gen_kprobe())
 		return VG_CTX_AT(ctx, VG_HOOK_ARGS);
+	if (vg_gen_is_uprobe())
+		return VG_REG(ctx, ax);
 	switch (vg_gen_nargs) {
 	case 0: return VG_CTX_AT(ctx, 0);
 	case 1: return VG_CTX_AT(ctx, 1);
@@ -720,5 +743,24 @@ int vg_gen_kretprobe(struct pt_regs *regs)
 	bpf_map_delete_elem(&vg_kret_args, &id);
 	a[VG_HOOK_ARGS] = PT_REGS_RC(regs);
 	vg_gen_run(a);
+	return 0;
+}
+
+/* uprobes (spec.uprobes) on a user-space function of an executable or shared
+ * library: arguments from the caller's registers, strings from its memory
+ * (bpf_probe_read_user_str). Observe, signal, kill; nothing to deny. */
+SEC("uprobe")
+int vg_gen_uprobe(struct pt_regs *ctx)
+{
+	vg_gen_run((__u64 *)ctx);
+	return 0;
+}
+
+/* uretprobes (return: true): the return value only, for returnArg and
+ * matchReturnArgs; the argument registers are gone by then. */
+SEC("uretprobe")
+int vg_gen_uret(struct pt_regs *ctx)
+{
+	vg_gen_run((__u64 *)ctx);
 	return 0;
 }

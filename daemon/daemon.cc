@@ -68,12 +68,12 @@ void onHangup(int) { g_reload = true; }
 
 // Whether a set needs programs on hooks (LSM, fmod_ret, fentry), beyond
 // the process tracepoints.
-// Hooks that need trampolines (LSM, fentry, fmod_ret); tracepoints (tp_btf)
-// do not.
+// Hooks that need BPF LSM or trampolines (or kprobes); tracepoints (tp_btf)
+// and uprobes need neither.
 bool usesHooks(const compiler::CompiledSet& set) {
   return set.usesHook(VG_HOOK_FILE_OPEN) || set.usesHook(VG_HOOK_BPRM_CHECK_SECURITY) ||
          std::any_of(set.generic.begin(), set.generic.end(), [](const compiler::HookSpec& h) {
-           return h.kind != policy::HookKind::kTracepoint;
+           return h.kind != policy::HookKind::kTracepoint && h.kind != policy::HookKind::kUprobe;
          });
 }
 
@@ -107,6 +107,9 @@ struct Pipeline {
     } else if (ev.has_process_tracepoint()) {
       const auto& t = ev.process_tracepoint();
       by_policy[{t.policy_name(), t.subsys() + "/" + t.event(), api::Outcome_Name(t.outcome())}]++;
+    } else if (ev.has_process_uprobe()) {
+      const auto& u = ev.process_uprobe();
+      by_policy[{u.policy_name(), u.path() + ":" + u.symbol(), api::Outcome_Name(u.outcome())}]++;
     }
     if (ev.has_status() && ev.status().kind() == api::Status::KIND_POLICY_FAILED) {
       policy_load_errors++;
@@ -167,15 +170,26 @@ int onRecord(void* ctx, void* data, size_t size) {
       auto ev = events::decodeHookEvent(data, size);
       if (!p->decoded(ev)) return 0;
       api::Event out = p->renderer.toProto(*ev);
-      api::Process* proc = out.has_process_kprobe()       ? out.mutable_process_kprobe()->mutable_process()
-                           : out.has_process_tracepoint() ? out.mutable_process_tracepoint()->mutable_process()
-                                                          : out.mutable_process_lsm()->mutable_process();
-      api::Process* parent = out.has_process_kprobe()       ? out.mutable_process_kprobe()->mutable_parent()
-                             : out.has_process_tracepoint() ? out.mutable_process_tracepoint()->mutable_parent()
-                                                            : out.mutable_process_lsm()->mutable_parent();
+      api::Process* proc = nullptr;
+      api::Process* parent = nullptr;
+      if (out.has_process_uprobe()) {
+        proc = out.mutable_process_uprobe()->mutable_process();
+        parent = out.mutable_process_uprobe()->mutable_parent();
+      } else if (out.has_process_tracepoint()) {
+        proc = out.mutable_process_tracepoint()->mutable_process();
+        parent = out.mutable_process_tracepoint()->mutable_parent();
+      } else if (out.has_process_kprobe()) {
+        proc = out.mutable_process_kprobe()->mutable_process();
+        parent = out.mutable_process_kprobe()->mutable_parent();
+      } else {
+        proc = out.mutable_process_lsm()->mutable_process();
+        parent = out.mutable_process_lsm()->mutable_parent();
+      }
       p->cache.enrich(ev->pid, proc, parent);
       if (!parent->pid()) {
-        if (out.has_process_tracepoint()) {
+        if (out.has_process_uprobe()) {
+          out.mutable_process_uprobe()->clear_parent();
+        } else if (out.has_process_tracepoint()) {
           out.mutable_process_tracepoint()->clear_parent();
         } else if (out.has_process_kprobe()) {
           out.mutable_process_kprobe()->clear_parent();
@@ -570,7 +584,9 @@ int runDaemon(const DaemonOptions& options) {
       last_why = why;
       std::set<std::string> hooks;
       for (const auto& h : p.hooks) {
-        if (h.kind != policy::HookKind::kTracepoint) hooks.insert(h.hook);
+        if (h.kind != policy::HookKind::kTracepoint && h.kind != policy::HookKind::kUprobe) {
+          hooks.insert(h.hook);
+        }
       }
       std::string msg = fmt::format("{}: policy {}: {} {} cannot be enforced on this kernel: {}",
                                     p.file, p.name,

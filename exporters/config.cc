@@ -126,7 +126,8 @@ class Parser {
         !st.ok())
       return st;
     static const std::set<std::string> kTypes = {"process_exec", "process_exit", "process_lsm",
-                                                 "process_kprobe", "process_tracepoint", "status", "rule_alert"};
+                                                 "process_kprobe", "process_tracepoint",
+                                                 "process_uprobe", "status", "rule_alert"};
     static const std::set<std::string> kActions = {"post",       "override",   "sigkill",
                                                    "signal",     "posted",     "denied",
                                                    "killed",     "signaled",   "would_deny",
@@ -140,7 +141,8 @@ class Parser {
           if (!kTypes.count((*list)[i]))
             return err(kv.second.IsSequence() ? kv.second[i] : kv.second,
                        absl::StrCat("unknown event type \"", (*list)[i],
-                                    "\" (process_exec | process_exit | process_lsm | process_kprobe | process_tracepoint | status | rule_alert)"));
+                                    "\" (process_exec | process_exit | process_lsm | process_kprobe | "
+                                    "process_tracepoint | process_uprobe | status | rule_alert)"));
         f.event_types = *list;
       } else if (k == "policies") {
         f.policies = *list;

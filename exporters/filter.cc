@@ -17,6 +17,7 @@ const api::Process* mainProcess(const api::Event& ev) {
     case api::Event::kProcessLsm: return &ev.process_lsm().process();
     case api::Event::kProcessKprobe: return &ev.process_kprobe().process();
     case api::Event::kProcessTracepoint: return &ev.process_tracepoint().process();
+    case api::Event::kProcessUprobe: return &ev.process_uprobe().process();
     case api::Event::kRuleAlert: return &ev.rule_alert().process();
     default: return nullptr;
   }

@@ -221,13 +221,14 @@ void policyDecision(JsonNode& o, const PolicyEvent& e, const char* action_key) {
     o.set("subsys", e.subsys);
     o.set("event", e.hook);
   } else {
-    o.set(e.kprobe ? "function_name" : "hook", e.hook);
+    o.set(e.uprobe ? "symbol" : e.kprobe ? "function_name" : "hook", e.hook);
+    if (e.uprobe) o.set("path", std::string(e.path));
   }
   o.set("selector", e.selector);
   o.set(action_key, actionShort(e.action));
   o.set("outcome", outcomeShort(e.outcome));
   o.set("mode", modeShort(e.mode));
-  o.set("return_errno", static_cast<int64_t>(e.return_errno));
+  if (!e.uprobe) o.set("return_errno", static_cast<int64_t>(e.return_errno));
   o.setNonEmpty("mechanism", e.mechanism);
   if (e.signal != 0) {
     o.set("signal", static_cast<int64_t>(e.signal));
@@ -314,6 +315,7 @@ struct EcsKind {
   const char* type;
 };
 EcsKind ecsKind(const PolicyEvent& p) {
+  if (p.uprobe) return {"process", "info"};  // a function of the process's own code
   std::string_view h = p.hook;
   if (h == "bprm_check_security" || contains(h, "execve")) return {"process", "start"};
   bool sock = contains(h, "socket") || contains(h, "connect") || contains(h, "bind") ||
@@ -368,7 +370,10 @@ void ecsPolicy(JsonNode& doc, const PolicyEvent& e) {
     JsonNode& tags = doc.arr("tags");
     for (const auto& t : *e.tags) tags.push(t);
   }
-  JsonNode& l = doc.obj("vigil").obj(e.tracepoint ? "tracepoint" : e.kprobe ? "kprobe" : "lsm");
+  JsonNode& l = doc.obj("vigil").obj(e.tracepoint ? "tracepoint"
+                                     : e.uprobe   ? "uprobe"
+                                     : e.kprobe   ? "kprobe"
+                                                  : "lsm");
   policyDecision(l, e, "action");
   if (e.path_truncated) l.set("path_truncated", true);
   policyArgs(l, e);
@@ -417,6 +422,7 @@ std::string renderEcs(const api::Event& ev) {
     case api::Event::kProcessLsm:
     case api::Event::kProcessKprobe:
     case api::Event::kProcessTracepoint:
+    case api::Event::kProcessUprobe:
       ecsPolicy(doc, *policyEvent(ev));
       break;
     case api::Event::kStatus: {
@@ -644,6 +650,7 @@ std::string renderOcsf(const api::Event& ev) {
     case api::Event::kProcessLsm:
     case api::Event::kProcessKprobe:
     case api::Event::kProcessTracepoint:
+    case api::Event::kProcessUprobe:
       ocsfPolicy(doc, ev, *policyEvent(ev));
       break;
     case api::Event::kRuleAlert: {
@@ -803,7 +810,8 @@ std::string renderCef(const api::Event& ev) {
     }
     case api::Event::kProcessLsm:
     case api::Event::kProcessKprobe:
-    case api::Event::kProcessTracepoint: {
+    case api::Event::kProcessTracepoint:
+    case api::Event::kProcessUprobe: {
       PolicyEvent e = *policyEvent(ev);
       std::string outcome = outcomeShort(e.outcome);
       signature = absl::StrCat("policy:", std::string(e.policy_name));
@@ -830,10 +838,10 @@ std::string renderCef(const api::Event& ev) {
       if (e.tracepoint) {
         x.labeled(5, "tracepoint", absl::StrCat(std::string(e.subsys), "/", std::string(e.hook)));
       } else {
-        x.labeled(5, e.kprobe ? "function" : "hook", e.hook);
+        x.labeled(5, e.uprobe ? "symbol" : e.kprobe ? "function" : "hook", e.hook);
       }
       x.labeled(6, "mode", modeShort(e.mode));
-      x.labeled(1, "returnErrno", std::to_string(e.return_errno), true);
+      if (!e.uprobe) x.labeled(1, "returnErrno", std::to_string(e.return_errno), true);
       x.labeled(2, "selector", std::to_string(e.selector), true);
       if (e.signal != 0) x.labeled(3, "signal", std::to_string(e.signal), true);
       if (e.ret) {
@@ -914,6 +922,7 @@ std::string eventTypeName(const api::Event& ev) {
     case api::Event::kProcessLsm: return "process_lsm";
     case api::Event::kProcessKprobe: return "process_kprobe";
     case api::Event::kProcessTracepoint: return "process_tracepoint";
+    case api::Event::kProcessUprobe: return "process_uprobe";
     case api::Event::kStatus: return "status";
     case api::Event::kRuleAlert: return "rule_alert";
     default: return "unknown";
@@ -928,6 +937,7 @@ int syslogSeverity(const api::Event& ev) {
     case api::Event::kProcessLsm:
     case api::Event::kProcessKprobe:
     case api::Event::kProcessTracepoint:
+    case api::Event::kProcessUprobe:
       switch (policyEvent(ev)->outcome) {
         case api::OUTCOME_KILLED: return 2;
         case api::OUTCOME_DENIED:
@@ -974,7 +984,7 @@ PolicyEvent policyFields(const Msg& m, bool kprobe) {
   p.action = m.action();
   p.outcome = m.outcome();
   p.mode = m.mode();
-  p.return_errno = m.return_errno();
+  if constexpr (requires { m.return_errno(); }) p.return_errno = m.return_errno();
   p.signal = m.signal();
   p.mechanism = m.mechanism();
   p.message = m.message();
@@ -1012,6 +1022,15 @@ std::optional<PolicyEvent> policyEvent(const api::Event& ev) {
     p.tracepoint = true;
     p.subsys = t.subsys();
     p.hook = t.event();
+    return p;
+  }
+  if (ev.has_process_uprobe()) {
+    const auto& u = ev.process_uprobe();
+    PolicyEvent p = policyFields(u, false);
+    p.uprobe = true;
+    p.hook = u.symbol();
+    p.path = u.path();
+    if (u.has_return_()) p.ret = &u.return_();
     return p;
   }
   return std::nullopt;

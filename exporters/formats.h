@@ -26,7 +26,7 @@ std::string renderEcs(const api::Event& ev);
 std::string renderOcsf(const api::Event& ev);
 std::string renderCef(const api::Event& ev);
 
-// "process_exec", "process_exit", "process_lsm", "process_kprobe", "status",
+// "process_exec", "process_exit", "process_lsm", "process_kprobe", "process_uprobe", "status",
 // "rule_alert" ("unknown").
 std::string eventTypeName(const api::Event& ev);
 
@@ -36,6 +36,7 @@ struct PolicyEvent {
   bool kprobe = false;                 // process_kprobe (else process_lsm)
   bool tracepoint = false;             // process_tracepoint: hook is its event
   std::string_view subsys;             // process_tracepoint.subsys
+  bool uprobe = false;                 // process_uprobe: hook is the symbol, path the probed file
   const api::Process* process = nullptr;
   const api::Process* parent = nullptr;  // null when the event has none
   std::string_view policy_name;

@@ -551,7 +551,7 @@ struct RuleEngine::Impl {
   size_t check_uses = 0, distinct_checks = 0;  // checks in all rules / after merging
   api::Event alert;                             // reused for every alert (see evaluate)
   const void* alert_fields_of = nullptr;        // rule whose output_fields keys alert holds
-  std::array<std::string, 8> source_names;      // Event field name by event_case
+  std::array<std::string, 16> source_names;     // Event field name by event_case
   const std::string& sourceName(int c) {
     static const std::string kNone;
     if (c <= 0 || c >= static_cast<int>(source_names.size())) return kNone;

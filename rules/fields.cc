@@ -300,11 +300,15 @@ EX(exEvtSource) {
 // The result of a policy event as a syscall's: a return probe's integer
 // return value, else -return_errno (0 when the operation was allowed).
 int64_t policyRawres(const EventView& v) {
-  if (v.kprobe != nullptr && v.kprobe->has_return_()) {
-    const api::Arg& r = v.kprobe->return_();
+  const api::Arg* ret = v.kprobe && v.kprobe->has_return_()   ? &v.kprobe->return_()
+                        : v.uprobe && v.uprobe->has_return_() ? &v.uprobe->return_()
+                                                              : nullptr;
+  if (ret != nullptr) {
+    const api::Arg& r = *ret;
     if (r.value_case() == api::Arg::kIntArg) return r.int_arg();
     if (r.value_case() == api::Arg::kUintArg) return static_cast<int64_t>(r.uint_arg());
   }
+  if (v.uprobe) return 0;  // a uprobe denies nothing
   int32_t e = v.lsm ? v.lsm->return_errno()
               : v.kprobe ? v.kprobe->return_errno()
                          : v.tracepoint->return_errno();
@@ -671,6 +675,7 @@ void withPolicy(const EventView& v, Fn&& fn) {
   if (v.lsm) fn(*v.lsm);
   else if (v.kprobe) fn(*v.kprobe);
   else if (v.tracepoint) fn(*v.tracepoint);
+  else if (v.uprobe) fn(*v.uprobe);
 }
 EX(exPolicyName) {
   (void)f;
@@ -749,7 +754,8 @@ constexpr FieldDef kFieldDefs[] = {
     {"evt.type", FT::kString, AK::kNone, exEvtType,
      "execve (process_exec), procexit (process_exit); process_lsm: the system call of the hook "
      "(file_open: openat, socket_connect: connect, path_mkdir: mkdir, ...: the table in rules.md), else the hook name; "
-     "process_kprobe: function_name, a system call's without sys_ (sys_linkat: linkat)"},
+     "process_kprobe: function_name, a system call's without sys_ (sys_linkat: linkat); "
+     "process_uprobe: the symbol (readline)"},
     {"evt.dir", FT::kString, AK::kNone, exEvtDir, "always `<`: events describe completed or decided operations"},
     {"evt.num", FT::kNumber, AK::kNone, exEvtNum, "1-based count of events this engine has evaluated"},
     {"evt.time", FT::kString, AK::kNone, exEvtTime, "Event.time as HH:MM:SS.nnnnnnnnn"},
@@ -1038,6 +1044,7 @@ std::string_view eventTypeOf(const api::Event& ev) {
     case api::Event::kProcessKprobe: return kprobeEventType(sv(ev.process_kprobe().function_name()));
     // A tracepoint event's type is its event name ("sys_enter").
     case api::Event::kProcessTracepoint: return sv(ev.process_tracepoint().event());
+    case api::Event::kProcessUprobe: return sv(ev.process_uprobe().symbol());
     default: return {};
   }
 }
@@ -1109,6 +1116,16 @@ void EventView::reset(const api::Event& e, uint64_t seq) {
       policy = true;
       args = &tracepoint->args();
       hook = sv(tracepoint->event());
+      break;
+    case api::Event::kProcessUprobe:
+      kind = Kind::kUprobe;
+      uprobe = &e.process_uprobe();
+      proc = &uprobe->process();
+      parent = &uprobe->parent();
+      policy = true;
+      args = &uprobe->args();
+      hook = sv(uprobe->symbol());
+      path = sv(uprobe->path());
       break;
     default: break;
   }

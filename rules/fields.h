@@ -52,7 +52,7 @@ struct FieldValues {
 
 // The event being evaluated, with what the extractors derive lazily.
 struct EventView {
-  enum class Kind { kOther, kExec, kExit, kLsm, kKprobe, kTracepoint };
+  enum class Kind { kOther, kExec, kExit, kLsm, kKprobe, kTracepoint, kUprobe };
   const api::Event* ev = nullptr;
   Kind kind = Kind::kOther;
   const api::Process* proc = nullptr;
@@ -61,6 +61,7 @@ struct EventView {
   const api::ProcessLsm* lsm = nullptr;        // process_lsm only
   const api::ProcessKprobe* kprobe = nullptr;  // process_kprobe only
   const api::ProcessTracepoint* tracepoint = nullptr;  // process_tracepoint only
+  const api::ProcessUprobe* uprobe = nullptr;          // process_uprobe only
   // A policy's decision (process_lsm or process_kprobe): what both carry.
   bool policy = false;
   const google::protobuf::RepeatedPtrField<api::Arg>* args = nullptr;

@@ -113,6 +113,12 @@ class HookPlanner {
         for (size_t i = 0; i < info->args.size() && i < VG_HOOK_ARGS; i++) {
           spec.mount_of[i] = info->args[i].mount_of;
         }
+      } else if (h.kind == policy::HookKind::kUprobe) {
+        spec.function = h.offset ? std::string() : h.hook;
+        spec.path = h.path;
+        spec.offset = h.offset;
+        spec.ref_ctr_offset = h.ref_ctr_offset;
+        spec.nargs = VG_HOOK_ARGS;
       } else {
         spec.function = h.syscall ? policy::syscallSymbol(h.hook) : h.hook;
       }
@@ -526,10 +532,13 @@ class Compiler {
 }  // namespace
 
 std::string HookSpec::key() const {
-  std::string k = absl::StrCat(kind == policy::HookKind::kLsm      ? "lsm:"
-                               : kind == policy::HookKind::kKprobe ? "kprobe:"
-                                                                   : "tracepoint:",
-                               function,
+  const bool uprobe = kind == policy::HookKind::kUprobe;
+  std::string k = absl::StrCat(kind == policy::HookKind::kLsm        ? "lsm:"
+                               : kind == policy::HookKind::kKprobe   ? "kprobe:"
+                               : kind == policy::HookKind::kUprobe   ? "uprobe:"
+                                                                     : "tracepoint:",
+                               uprobe ? absl::StrCat(path, ":", name) : function,
+                               uprobe && ref_ctr_offset ? absl::StrCat("(", ref_ctr_offset, ")") : "",
                                syscall ? ":syscall" : "",
                                kind == policy::HookKind::kKprobe && overrides ? ":override" : "",
                                ret_kind ? ":return=" : "",
@@ -543,6 +552,9 @@ std::string HookSpec::key() const {
 }
 
 std::string HookSpec::ref() const {
+  if (kind == policy::HookKind::kUprobe) {
+    return "uprobe/" + path + ":" + name + (ret_kind ? "#return" : "");
+  }
   return std::string(kind == policy::HookKind::kLsm      ? "lsm/"
                      : kind == policy::HookKind::kKprobe ? "kprobe/"
                                                          : "tracepoint/") +

@@ -57,11 +57,16 @@ struct HookSpec {
   std::array<int8_t, VG_HOOK_ARGS> mount_of{-1, -1, -1, -1, -1, -1};  // dentries: their mount's path arg
   std::array<uint8_t, VG_HOOK_ARGS> src{};    // tracepoints: enum vg_tp_src per argument
   bool generated = false;                     // from a generated_ftrace list: failures skip it
+  // uprobes: the ELF file, and the symbol (name, function) or file offset.
+  std::string path;
+  uint64_t offset = 0;
+  uint64_t ref_ctr_offset = 0;
   policy::SourcePos pos;                      // first policy that names it
 
   // Identity of the program instance: what it attaches to and how it reads.
   std::string key() const;
-  // "lsm/file_permission", "kprobe/sys_symlinkat", "kprobe/x#return" (policy::Hook::ref()).
+  // "lsm/file_permission", "kprobe/sys_symlinkat", "kprobe/x#return",
+  // "uprobe//bin/bash:readline" (policy::Hook::ref()).
   std::string ref() const;
 };
 

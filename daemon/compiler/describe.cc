@@ -74,6 +74,10 @@ std::string attachPoints(const HookSpec& h) {
     return absl::StrCat("{\"bpf_lsm\":", jsonString("lsm/" + h.name),
                         ",\"fmod_ret\":", jsonString("fmod_ret/" + h.function), "}");
   }
+  if (h.kind == policy::HookKind::kUprobe) {
+    const std::string at = absl::StrCat(h.path, ":", h.name);
+    return absl::StrCat("{", h.ret_kind ? "\"uretprobe\":" : "\"uprobe\":", jsonString(at), "}");
+  }
   if (h.overrides) return absl::StrCat("{\"fmod_ret\":", jsonString("fmod_ret/" + h.function), "}");
   if (h.ret_kind) {
     return absl::StrCat("{\"fexit\":", jsonString("fexit/" + h.function),

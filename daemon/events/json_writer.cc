@@ -129,14 +129,14 @@ void fillArg(const HookArgValue& a, api::Arg* arg);
 
 namespace {
 
-// Fills the fields process_lsm and process_kprobe share.
+// Fills the fields process_lsm, process_kprobe and process_uprobe share.
 template <typename Msg>
 void fillPolicyEvent(const HookEvent& ev, const PolicyInfo::Hook* info, Msg* m) {
   fillCaller(ev, m->mutable_process());
   m->set_selector(ev.selector);
   m->set_action(actionOf(ev.action));
   m->set_outcome(outcomeOf(ev.outcome));
-  m->set_return_errno(ev.error);
+  if constexpr (requires { m->set_return_errno(0); }) m->set_return_errno(ev.error);
   m->set_mechanism(mechanismOf(ev.mechanism));
   if (ev.action == VG_ACT_SIGNAL || ev.action == VG_ACT_NOTIFY_ENFORCER) m->set_signal(ev.signal);
   if (info) {
@@ -220,6 +220,17 @@ api::Event JsonRenderer::toProto(const HookEvent& ev) const {
     t->set_event(name.substr(name.find('/') + 1));
     t->set_policy_name(policy_name);
     t->set_mode(mode);
+  } else if (ref.starts_with("uprobe/")) {
+    // "uprobe/<path>:<symbol>[#return]": paths hold no ':' (the parser refuses them).
+    auto* u = out.mutable_process_uprobe();
+    fillPolicyEvent(ev, info, u);
+    const std::string at = name.ends_with("#return") ? name.substr(0, name.size() - 7) : name;
+    const size_t colon = at.rfind(':');
+    u->set_path(at.substr(0, colon));
+    u->set_symbol(colon == std::string::npos ? std::string() : at.substr(colon + 1));
+    if (ev.has_return) u->mutable_return_()->set_int_arg(ev.return_value);
+    u->set_policy_name(policy_name);
+    u->set_mode(mode);
   } else if (ref.starts_with("kprobe/")) {
     auto* k = out.mutable_process_kprobe();
     fillPolicyEvent(ev, info, k);

@@ -359,7 +359,22 @@ absl::Status Loader::loadAs(GenericHook& gh, uint8_t mech) {
   GenericHook* h = &gh;
   const compiler::HookSpec& spec = gh.spec;
   const bool kprobe = isKprobeMechanism(mech);
-  const std::string target = mech == VG_MECH_LSM ? spec.name : spec.function;
+  const bool uprobe = mech == VG_MECH_UPROBE || mech == VG_MECH_URETPROBE;
+  if (uprobe) {
+    // Before any load: a clear error for a file that is not there.
+    struct stat st {};
+    if (stat(spec.path.c_str(), &st) != 0) {
+      return absl::NotFoundError(absl::StrCat(spec.pos.str(), ": ", spec.ref(), ": ", spec.path,
+                                              ": ", strerror(errno)));
+    }
+    if (!S_ISREG(st.st_mode)) {
+      return absl::InvalidArgumentError(absl::StrCat(spec.pos.str(), ": ", spec.ref(), ": ",
+                                                     spec.path, " is not a regular file"));
+    }
+  }
+  const std::string target = mech == VG_MECH_LSM ? spec.name
+                             : uprobe            ? absl::StrCat(spec.path, ":", spec.name)
+                                                 : spec.function;
   // tp_btf: attaches by name and loads under lockdown (classic tracepoints
   // need the tracefs id, which lockdown withholds).
   const bool tp = mech == VG_MECH_TRACEPOINT;
@@ -367,7 +382,7 @@ absl::Status Loader::loadAs(GenericHook& gh, uint8_t mech) {
     if (auto s = checkTracepointLayout(spec); !s.ok()) return s;
   }
   int nargs = tp ? 0 : spec.nargs;
-  if (mech != VG_MECH_LSM && !tp) {
+  if (mech != VG_MECH_LSM && !tp && !uprobe) {
     auto n = functionArgCount(target);
     if (!n.ok() && !kprobe) {
       return absl::Status(n.status().code(), absl::StrCat(spec.pos.str(), ": ", n.status().message()));
@@ -402,6 +417,8 @@ absl::Status Loader::loadAs(GenericHook& gh, uint8_t mech) {
                         : mech == VG_MECH_KPROBE    ? progs.vg_gen_kprobe_prog
                         : mech == VG_MECH_KRETPROBE ? progs.vg_gen_kretprobe
                         : mech == VG_MECH_TRACEPOINT ? progs.vg_gen_tp
+                        : mech == VG_MECH_UPROBE    ? progs.vg_gen_uprobe
+                        : mech == VG_MECH_URETPROBE ? progs.vg_gen_uret
                                                     : progs.vg_gen_fentry;
     h->prog = prog;
     h->mech = mech;
@@ -430,7 +447,7 @@ absl::Status Loader::loadAs(GenericHook& gh, uint8_t mech) {
       h->skel = nullptr;
       return st;
     };
-    if (!kprobe && bpf_program__set_attach_target(prog, 0, target.c_str()) != 0) {
+    if (!kprobe && !uprobe && bpf_program__set_attach_target(prog, 0, target.c_str()) != 0) {
       return fail(errnoStatus(absl::StrCat(spec.ref(), ": attach target ", target), errno));
     }
     if (auto s = shareMaps(skel_->obj, h->skel, mech == VG_MECH_KRETPROBE); !s.ok()) return fail(s);
@@ -493,6 +510,7 @@ absl::Status Loader::loadAs(GenericHook& gh, uint8_t mech) {
   bpf_link* old = openPinned(pin);
   bpf_link* old_entry = openPinned(entry_pin);
   auto attachOne = [&](bpf_program* p, bool ret) -> bpf_link* {
+    if (uprobe) return attachUprobe(spec, p);
     if (!kprobe) return bpf_program__attach(p);
     LIBBPF_OPTS(bpf_kprobe_opts, ko, .retprobe = ret);
     return bpf_program__attach_kprobe_opts(p, spec.function.c_str(), &ko);
@@ -519,6 +537,13 @@ absl::Status Loader::loadAs(GenericHook& gh, uint8_t mech) {
       st = absl::PermissionDeniedError(absl::StrCat(
           st.message(), " (lockdown=confidentiality refuses kprobes; see vigilctl probe)"));
     }
+    if (uprobe && err == ENOENT) {
+      // libbpf looks the symbol up in the file's ELF symbol tables (.symtab,
+      // .dynsym); ENOENT: it is in neither.
+      return absl::NotFoundError(absl::StrCat(spec.pos.str(), ": ", spec.ref(), ": symbol \"",
+                                              spec.name, "\" not found in ", spec.path,
+                                              " (its ELF symbol tables)"));
+    }
     // A kprobe on a symbol the kernel does not have: not found, as for BTF.
     return kprobe && err == ENOENT ? absl::NotFoundError(st.message()) : st;
   }
@@ -535,6 +560,17 @@ absl::Status Loader::loadAs(GenericHook& gh, uint8_t mech) {
     return errnoStatus("pinning " + pin, e);
   }
   return absl::OkStatus();
+}
+
+bpf_link* Loader::attachUprobe(const compiler::HookSpec& spec, bpf_program* prog) {
+  // One link per (file, symbol or offset), on every process that maps the
+  // file (pid -1); libbpf finds the symbol's file offset, in shared
+  // libraries too.
+  LIBBPF_OPTS(bpf_uprobe_opts, opts);
+  opts.retprobe = spec.ret_kind != VG_ARG_NONE;
+  opts.ref_ctr_offset = spec.ref_ctr_offset;
+  opts.func_name = spec.offset ? nullptr : spec.function.c_str();
+  return bpf_program__attach_uprobe_opts(prog, -1, spec.path.c_str(), spec.offset, &opts);
 }
 
 void Loader::destroyGeneric(GenericHook& h, bool unpin) {

@@ -119,6 +119,8 @@ class Loader {
   // One attempt at a mechanism: loads and attaches, or says why not.
   absl::Status loadAs(GenericHook& h, uint8_t mech);
   absl::StatusOr<std::unique_ptr<GenericHook>> loadGeneric(const compiler::HookSpec& spec);
+  // spec.uprobes: prog on spec's file and symbol (or offset); null with errno set.
+  bpf_link* attachUprobe(const compiler::HookSpec& spec, bpf_program* prog);
   void destroyGeneric(GenericHook& h, bool unpin);
   // An enforcer program on a system call: fmod_ret (deny and signal), else
   // fentry (signal only); *deny says which.

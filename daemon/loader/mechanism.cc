@@ -17,6 +17,10 @@ absl::StatusOr<std::vector<uint8_t>> choose(policy::HookKind kind, bool override
         ref, ": this kernel refuses the programs lsmhooks attach with (BPF LSM, fmod_ret)",
         lsm_reason.empty() ? "" : ": ", lsm_reason));
   }
+  if (kind == policy::HookKind::kUprobe) {
+    // uprobes need neither BPF LSM nor trampolines nor the kprobe PMU.
+    return std::vector<uint8_t>{ret ? uint8_t{VG_MECH_URETPROBE} : uint8_t{VG_MECH_UPROBE}};
+  }
   if (kind == policy::HookKind::kTracepoint) {
     if (in.tp_btf) return std::vector<uint8_t>{VG_MECH_TRACEPOINT};
     return absl::FailedPreconditionError(

@@ -78,10 +78,19 @@ std::string_view actionName(ActionKind kind) {
 }
 
 std::string_view hookKindName(HookKind kind) {
-  return kind == HookKind::kLsm ? "lsmhook" : kind == HookKind::kKprobe ? "kprobe" : "tracepoint";
+  switch (kind) {
+    case HookKind::kLsm: return "lsmhook";
+    case HookKind::kKprobe: return "kprobe";
+    case HookKind::kTracepoint: return "tracepoint";
+    case HookKind::kUprobe: return "uprobe";
+  }
+  return "unknown";
 }
 
 std::string Hook::ref() const {
+  if (kind == HookKind::kUprobe) {
+    return "uprobe/" + path + ":" + hook + (return_probe ? "#return" : "");
+  }
   return std::string(kind == HookKind::kLsm      ? "lsm/"
                      : kind == HookKind::kKprobe ? "kprobe/"
                                                  : "tracepoint/") +

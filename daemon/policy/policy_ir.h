@@ -39,7 +39,7 @@ enum class BinOp { kIn, kNotIn, kPrefix, kNotPrefix, kPostfix, kNotPostfix };
 
 enum class ActionKind { kPost, kOverride, kSigkill, kSignal, kNoPost, kNotifyEnforcer };
 
-enum class HookKind { kLsm, kKprobe, kTracepoint };
+enum class HookKind { kLsm, kKprobe, kTracepoint, kUprobe };
 
 // Names as written in policies ("monitor", "Equal", "In", "Override").
 std::string_view modeName(Mode mode);
@@ -47,7 +47,7 @@ std::string_view argOpName(ArgOp op);
 inline std::string_view strOpName(ArgOp op) { return argOpName(op); }
 std::string_view binOpName(BinOp op);
 std::string_view actionName(ActionKind kind);
-std::string_view hookKindName(HookKind kind);  // "lsmhook", "kprobe", "tracepoint"
+std::string_view hookKindName(HookKind kind);  // "lsmhook", "kprobe", "tracepoint", "uprobe"
 
 // An address prefix of SAddr/DAddr values ("10.0.0.0/8", "::1").
 struct Cidr {
@@ -116,8 +116,9 @@ struct HookArg {
 // One lsmhook, kprobe or tracepoint of a policy.
 struct Hook {
   HookKind kind = HookKind::kLsm;
-  // LSM hook ("file_open"), kernel function as written ("sys_symlinkat"), or
-  // tracepoint "SUBSYSTEM/EVENT" ("raw_syscalls/sys_enter").
+  // LSM hook ("file_open"), kernel function as written ("sys_symlinkat"),
+  // tracepoint "SUBSYSTEM/EVENT" ("raw_syscalls/sys_enter"), or for uprobes
+  // the symbol ("+0x1f0" for an offset without one).
   std::string hook;
   std::string subsystem, event;  // tracepoints
   bool generated = false;        // kprobes from a generated_ftrace list: a load failure skips it
@@ -125,13 +126,19 @@ struct Hook {
   bool skip_if_missing = false;  // kprobes: ignore.callNotFound, a warning instead of an error
   bool return_probe = false;     // kprobes: return: true (fexit; returnArg, matchReturnArgs)
   HookArg return_arg;            // its kind: VG_ARG_NONE unless return_probe
+  // uprobes: the ELF file (an executable or shared library) and where in it:
+  // one Hook per entry of symbols[] / offsets[] (one link each).
+  std::string path;
+  uint64_t offset = 0;          // offsets[i] (with no symbol), or 0
+  uint64_t ref_ctr_offset = 0;  // refCtrOffsets[i]: the USDT-style semaphore, or 0
   std::vector<HookArg> args;
   std::vector<Selector> selectors;
   std::string message;
   std::vector<std::string> tags;
   SourcePos pos;
 
-  // "lsm/file_open", "kprobe/sys_symlinkat", "kprobe/fd_install#return": how
+  // "lsm/file_open", "kprobe/sys_symlinkat", "kprobe/fd_install#return",
+  // "uprobe//usr/bin/bash:readline": how
   // events and the renderer name it (a return probe is a hook of its own).
   std::string ref() const;
 };

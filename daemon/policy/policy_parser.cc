@@ -273,9 +273,8 @@ const Schema kMetadataSchema{
 
 const Schema kSpecSchema{
     "fields of spec",
-    {"lsmhooks", "kprobes", "tracepoints", "options", "lists", "enforcers"},
-    {"uprobes", "usdts", "loader", "podSelector", "containerSelector", "hostSelector",
-     "selectorsMacros"}};
+    {"lsmhooks", "kprobes", "tracepoints", "uprobes", "options", "lists", "enforcers"},
+    {"usdts", "loader", "podSelector", "containerSelector", "hostSelector", "selectorsMacros"}};
 
 const Schema kTracepointSchema{
     "fields of a tracepoint", {"subsystem", "event", "args", "selectors", "message", "tags"},
@@ -295,6 +294,11 @@ const Schema kKprobeSchema{"fields of a kprobe",
                            {"call", "syscall", "args", "selectors", "message", "tags", "return",
                             "returnArg", "ignore"},
                            {"returnArgAction", "data"}};
+
+const Schema kUprobeSchema{"fields of a uprobe",
+                           {"path", "symbols", "offsets", "refCtrOffsets", "args", "selectors",
+                            "message", "tags", "return", "returnArg"},
+                           {"data", "btfPath", "returnArgAction"}};
 
 const Schema kIgnoreSchema{"fields of ignore", {"callNotFound"}, {}};
 
@@ -626,6 +630,13 @@ class Parser {
         parseHook(h, item("spec.kprobes", i++), HookKind::kKprobe, p);
       }
     }
+    const Entry* uprobes = f->find("uprobes");
+    if (uprobes != nullptr && isList(*uprobes, "spec.uprobes")) {
+      size_t i = 0;
+      for (const auto& h : uprobes->value) {
+        parseHook(h, item("spec.uprobes", i++), HookKind::kUprobe, p);
+      }
+    }
     const Entry* tps = f->find("tracepoints");
     if (tps != nullptr && isList(*tps, "spec.tracepoints")) {
       size_t i = 0;
@@ -643,11 +654,11 @@ class Parser {
     // A policy with nothing to enforce is a mistake; say so unless the spec
     // already failed for another reason.
     if (p.hooks.empty() && errors_.size() == errors_before) {
-      if (lsm == nullptr && kprobes == nullptr && tps == nullptr) {
-        error(pos, "spec", "no lsmhooks, kprobes or tracepoints: the policy does nothing");
+      if (lsm == nullptr && kprobes == nullptr && tps == nullptr && uprobes == nullptr) {
+        error(pos, "spec", "no lsmhooks, kprobes, tracepoints or uprobes: the policy does nothing");
       } else {
-        const Entry* where = lsm ? lsm : kprobes ? kprobes : tps;
-        error(posOf(*where), lsm ? "spec.lsmhooks" : kprobes ? "spec.kprobes" : "spec.tracepoints",
+        const Entry* where = lsm ? lsm : kprobes ? kprobes : tps ? tps : uprobes;
+        error(posOf(*where), lsm ? "spec.lsmhooks" : kprobes ? "spec.kprobes" : tps ? "spec.tracepoints" : "spec.uprobes",
               "empty: the policy does nothing");
       }
     }
@@ -905,6 +916,7 @@ class Parser {
     auto f = readMap(n, pos, path,
                      kind == HookKind::kLsm      ? kHookSchema
                      : kind == HookKind::kKprobe ? kKprobeSchema
+                     : kind == HookKind::kUprobe ? kUprobeSchema
                                                  : kTracepointSchema);
     if (!f) return;
     Hook h;
@@ -912,8 +924,11 @@ class Parser {
     h.pos = pos;
     HookCtx ctx;
     ctx.kind = kind;
+    std::vector<UprobeTarget> targets;
     if (kind == HookKind::kLsm) {
       parseLsmName(*f, pos, path, h, ctx);
+    } else if (kind == HookKind::kUprobe) {
+      parseUprobeTarget(*f, pos, path, h, ctx, targets);
     } else if (kind == HookKind::kKprobe) {
       parseKprobeCall(*f, pos, path, h, ctx);
     } else {
@@ -968,6 +983,24 @@ class Parser {
       all.pos = sels ? posOf(*sels) : pos;
       h.selectors.push_back(std::move(all));
     }
+    if (kind == HookKind::kUprobe) {
+      if (h.return_probe && !h.args.empty()) {
+        error(h.args.front().pos, child(path, "args"),
+              "a uprobe with return: true sees the return value only (the argument registers are "
+              "gone when the function returns); read it with returnArg, or probe the entry");
+        return;
+      }
+      // One hook per symbol or offset: each is its own attach point (and link).
+      for (const auto& t : targets) {
+        Hook one = h;
+        one.hook = t.name;
+        one.offset = t.offset;
+        one.ref_ctr_offset = t.ref_ctr_offset;
+        one.pos = t.pos;
+        p.hooks.push_back(std::move(one));
+      }
+      return;
+    }
     if (ctx.list) {
       // call: list:NAME is one kprobe per member of the list.
       for (const auto& fn : ctx.list->values) {
@@ -981,6 +1014,101 @@ class Parser {
       return;
     }
     p.hooks.push_back(std::move(h));
+  }
+
+  struct UprobeTarget {
+    std::string name;  // the symbol, or "+0x<offset>"
+    uint64_t offset = 0;
+    uint64_t ref_ctr_offset = 0;
+    SourcePos pos;
+  };
+
+  // A list of non-negative integers (offsets, refCtrOffsets).
+  std::vector<std::pair<uint64_t, SourcePos>> getOffsets(const Entry* e, const std::string& path) {
+    std::vector<std::pair<uint64_t, SourcePos>> out;
+    if (!e || !isList(*e, path)) return out;
+    size_t i = 0;
+    for (const auto& v : e->value) {
+      const std::string ipath = item(path, i++);
+      std::optional<uint64_t> n;
+      if (v.IsScalar() && v.Tag() != "!" && !v.Scalar().starts_with("-")) n = parseNumber(v.Scalar());
+      if (!n) {
+        error(posOf(v), ipath, cat("expected a non-negative integer, got ", describe(v)));
+        continue;
+      }
+      out.emplace_back(*n, posOf(v));
+    }
+    return out;
+  }
+
+  // path, symbols, offsets, refCtrOffsets, return, returnArg of a uprobe.
+  // Whether the file and its symbols exist is checked at load, on the
+  // machine that attaches (the file named may be a container's).
+  void parseUprobeTarget(const Fields& f, const SourcePos& pos, const std::string& path, Hook& h,
+                         HookCtx& ctx, std::vector<UprobeTarget>& targets) {
+    const size_t errors_before = errors_.size();
+    ctx.syscall = true;  // arguments come from user space: strings are user pointers
+    parseReturnProbe(f, path, h, ctx, "uprobe");
+    if (auto file = requiredString(f, pos, path, "path")) {
+      const SourcePos ppos = posOf(*f.find("path"));
+      if (file->empty() || (*file)[0] != '/') {
+        error(ppos, child(path, "path"),
+              cat("must be an absolute path to an executable or shared library, got ",
+                  shortQuoted(*file)));
+      } else if (file->find(':') != std::string::npos || file->size() > VG_BIN_MAX) {
+        error(ppos, child(path, "path"),
+              cat(shortQuoted(*file), ": a uprobe path may not contain ':' and is at most ",
+                  VG_BIN_MAX, " bytes"));
+      } else {
+        h.path = *file;
+        ctx.name = *file;
+        ctx.known = true;
+      }
+    }
+    const Entry* syms = f.find("symbols");
+    if (syms && isList(*syms, child(path, "symbols"))) {
+      size_t i = 0;
+      for (const auto& s : syms->value) {
+        const std::string ipath = item(child(path, "symbols"), i++);
+        if (!s.IsScalar() || s.Scalar().empty()) {
+          error(s.IsNull() ? posOf(syms->key_node) : posOf(s), ipath,
+                cat("expected a symbol name, got ", describe(s)));
+          continue;
+        }
+        const std::string& name = s.Scalar();
+        if (name.find_first_of(": \t/") != std::string::npos || name[0] == '+') {
+          error(posOf(s), ipath, cat(shortQuoted(name), " is not an ELF symbol name"));
+          continue;
+        }
+        targets.push_back({name, 0, 0, posOf(s)});
+      }
+    }
+    const std::string opath = child(path, "offsets");
+    const std::string rpath = child(path, "refCtrOffsets");
+    auto offsets = getOffsets(f.find("offsets"), opath);
+    auto refs = getOffsets(f.find("refCtrOffsets"), rpath);
+    if (const Entry* r = f.find("refCtrOffsets"); r && refs.size() != offsets.size()) {
+      error(posOf(*r), rpath,
+            cat("has ", refs.size(), " entries for ", offsets.size(),
+                " offsets; give one reference counter offset per offset"));
+    }
+    if (!targets.empty() && !offsets.empty()) {
+      error(posOf(*f.find("offsets")), opath,
+            "give either symbols or offsets, not both (an offset is from the start of the file)");
+      return;
+    }
+    for (size_t i = 0; i < offsets.size(); i++) {
+      char name[32];
+      snprintf(name, sizeof(name), "+0x%llx", static_cast<unsigned long long>(offsets[i].first));
+      targets.push_back({name, offsets[i].first, i < refs.size() ? refs[i].first : 0,
+                         offsets[i].second});
+    }
+    if (targets.empty() && !syms && !f.find("offsets")) {
+      missing(pos, path, "symbols");
+    } else if (targets.empty() && errors_.size() == errors_before) {
+      error(syms ? posOf(*syms) : pos, child(path, syms ? "symbols" : "offsets"),
+            "empty: name at least one symbol (or offset) to probe");
+    }
   }
 
   void parseTracepointName(const Fields& f, const SourcePos& pos, const std::string& path,
@@ -1096,37 +1224,7 @@ class Parser {
       if (auto b = getBool(*e, child(path, "syscall"))) h.syscall = *b;
     }
     ctx.syscall = h.syscall;
-    if (const Entry* e = f.find("return"); e && !e->value.IsNull()) {
-      if (auto b = getBool(*e, child(path, "return"))) h.return_probe = *b;
-    }
-    const Entry* ra = f.find("returnArg");
-    if (ra && !h.return_probe) {
-      // Tetragon reads returnArg only for return probes.
-      warning(posOf(ra->key_node), child(path, "returnArg"),
-              "ignored: the kprobe does not set return: true");
-    }
-    if (h.return_probe) {
-      // The return value reads as returnArg's type; a long without one.
-      h.return_arg.kind = VG_ARG_S64;
-      h.return_arg.type = "long";
-      if (ra && !ra->value.IsNull()) {
-        const std::string rpath = child(path, "returnArg");
-        HookCtx rctx;
-        rctx.kind = HookKind::kKprobe;
-        if (auto a = parseHookArg(ra->value, rpath, rctx)) {
-          if (a->index != 0) {
-            error(posOf(ra->value), child(rpath, "index"), "the return value is argument 0");
-          } else if (!isIntegerKind(a->kind)) {
-            error(posOf(ra->value), child(rpath, "type"),
-                  cat("return values are read as integers; ", shortQuoted(a->type),
-                      " is not supported yet"));
-          } else {
-            h.return_arg = *a;
-          }
-        }
-      }
-      ctx.return_arg = DeclaredArg{h.pos, h.return_arg.kind, h.return_arg.type};
-    }
+    parseReturnProbe(f, path, h, ctx, "kprobe");
     if (const Entry* e = f.find("ignore"); e && !e->value.IsNull()) {
       const std::string ipath = child(path, "ignore");
       if (auto g = readMap(e->value, posOf(*e), ipath, kIgnoreSchema)) {
@@ -1173,6 +1271,42 @@ class Parser {
     h.hook = *call;
     ctx.name = *call;
     ctx.known = true;
+  }
+
+  // return and returnArg of a kprobe or uprobe (what is a noun for messages).
+  void parseReturnProbe(const Fields& f, const std::string& path, Hook& h, HookCtx& ctx,
+                        std::string_view what) {
+    if (const Entry* e = f.find("return"); e && !e->value.IsNull()) {
+      if (auto b = getBool(*e, child(path, "return"))) h.return_probe = *b;
+    }
+    const Entry* ra = f.find("returnArg");
+    if (ra && !h.return_probe) {
+      // Tetragon reads returnArg only for return probes.
+      warning(posOf(ra->key_node), child(path, "returnArg"),
+              cat("ignored: the ", what, " does not set return: true"));
+    }
+    if (h.return_probe) {
+      // The return value reads as returnArg's type; a long without one.
+      h.return_arg.kind = VG_ARG_S64;
+      h.return_arg.type = "long";
+      if (ra && !ra->value.IsNull()) {
+        const std::string rpath = child(path, "returnArg");
+        HookCtx rctx;
+        rctx.kind = HookKind::kKprobe;
+        if (auto a = parseHookArg(ra->value, rpath, rctx)) {
+          if (a->index != 0) {
+            error(posOf(ra->value), child(rpath, "index"), "the return value is argument 0");
+          } else if (!isIntegerKind(a->kind)) {
+            error(posOf(ra->value), child(rpath, "type"),
+                  cat("return values are read as integers; ", shortQuoted(a->type),
+                      " is not supported yet"));
+          } else {
+            h.return_arg = *a;
+          }
+        }
+      }
+      ctx.return_arg = DeclaredArg{h.pos, h.return_arg.kind, h.return_arg.type};
+    }
   }
 
   std::optional<bool> getBool(const Entry& e, std::string_view path) {
@@ -1253,6 +1387,13 @@ class Parser {
                   "; supported: int, int8..int64, uint8..uint64, size_t, long, fd, capability, "
                   "string, file, path, dentry, linux_binprm, sock, socket, sockaddr, cred, task, "
                   "nop"));
+        ok = false;
+      } else if (ctx.kind == HookKind::kUprobe && *kind != VG_ARG_NONE && !isIntegerKind(*kind) &&
+                 *kind != VG_ARG_USTR) {
+        error(tpos, child(path, "type"),
+              cat("a uprobe reads user-space registers: ", shortQuoted(*type),
+                  " is a kernel object; supported: int, int8..int64, uint8..uint64, size_t, long, "
+                  "string (a char * in the process's memory), nop"));
         ok = false;
       } else {
         a.kind = *kind;
@@ -1811,6 +1952,12 @@ class Parser {
       error(name_pos, child(path, "action"),
             "Override on a tracepoint: a tracepoint cannot change what the traced code returns; "
             "use NotifyEnforcer (spec.enforcers) to deny at the system call, or Sigkill");
+      return std::nullopt;
+    }
+    if (a.kind == ActionKind::kOverride && ctx.kind == HookKind::kUprobe) {
+      error(name_pos, child(path, "action"),
+            "Override on a uprobe: a user-space function's return value cannot be changed from "
+            "BPF; use Sigkill or Signal");
       return std::nullopt;
     }
     if (a.kind == ActionKind::kOverride && ctx.return_arg) {

@@ -474,7 +474,7 @@ TEST(PolicyParserTest, UnknownAndMisspelledFields) {
       "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata: {name: a}\n"
       "spec:\n  lsmHooks: [{hook: file_open, selectors: [{}]}]\n",
       "p.yaml:5:3: spec.lsmHooks: unknown field (did you mean \"lsmhooks\"?); supported "
-      "fields of spec: lsmhooks, kprobes, tracepoints, options, lists, enforcers");
+      "fields of spec: lsmhooks, kprobes, tracepoints, uprobes, options, lists, enforcers");
   expectError(kFileOpen + "    - matchargs: []\n",
               "p.yaml:12:7: spec.lsmhooks[0].selectors[0].matchargs: unknown field (did you mean "
               "\"matchArgs\"?); supported selectors: matchArgs, matchReturnArgs, matchBinaries, matchPIDs, matchNamespaces, matchCapabilities, matchActions");
@@ -521,14 +521,13 @@ TEST(PolicyParserTest, UnsupportedSpecSections) {
       "  - hook: file_open\n"             // 20
       "    selectors: [{}]\n");           // 21
   const std::string supported =
-      "not supported yet; supported fields of spec: lsmhooks, kprobes, tracepoints, options, lists, "
-      "enforcers";
+      "not supported yet; supported fields of spec: lsmhooks, kprobes, tracepoints, uprobes, "
+      "options, lists, enforcers";
   EXPECT_THAT(
       errors(r),
       ElementsAre(
           "p.yaml:6:3: spec.podSelector: " + supported,
           "p.yaml:8:3: spec.containerSelector: " + supported,
-          "p.yaml:12:3: spec.uprobes: " + supported,
           "p.yaml:13:3: spec.usdts: " + supported, "p.yaml:14:3: spec.loader: " + supported));
   EXPECT_FALSE(r.policy.has_value());
 }
@@ -537,7 +536,7 @@ TEST(PolicyParserTest, SpecWithoutHooks) {
   const std::string head =
       "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata: {name: a}\n";
   expectError(head + "spec: {}\n",
-              "p.yaml:4:7: spec: no lsmhooks, kprobes or tracepoints: the policy does nothing");
+              "p.yaml:4:7: spec: no lsmhooks, kprobes, tracepoints or uprobes: the policy does nothing");
   expectError(head + "spec:\n  lsmhooks: []\n",
               "p.yaml:5:13: spec.lsmhooks: empty: the policy does nothing");
   expectError(head + "spec:\n  lsmhooks:\n    hook: file_open\n",
