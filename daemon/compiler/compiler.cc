@@ -98,6 +98,7 @@ class HookPlanner {
       spec.syscall = h.syscall;
       spec.skip_if_missing = h.skip_if_missing;
       spec.ret_kind = h.return_probe ? h.return_arg.kind : uint8_t{VG_ARG_NONE};
+      spec.track_sock = h.track_sock;
       spec.pos = h.pos;
       if (h.kind == policy::HookKind::kLsm) {
         const policy::LsmHookInfo* info = policy::findLsmHook(h.hook);
@@ -118,6 +119,7 @@ class HookPlanner {
                                            spec.pos.str()));
       }
       spec.skip_if_missing = spec.skip_if_missing && h.skip_if_missing;
+      spec.track_sock = spec.track_sock || h.track_sock;
       if (h.return_probe && spec.ret_kind != h.return_arg.kind) {
         return errorAt(h.pos, absl::StrCat("the return value of ", h.hook, " is read as ",
                                            std::string(policy::kindName(h.return_arg.kind)),
@@ -128,6 +130,18 @@ class HookPlanner {
     }
     for (const auto& a : h.args) {
       if (a.kind == VG_ARG_NONE) continue;
+      if (a.size_arg >= 0 || a.return_copy) {
+        const int8_t want = static_cast<int8_t>(a.size_arg);
+        const uint8_t bit = static_cast<uint8_t>(a.return_copy ? 1u << a.index : 0);
+        if ((spec.kinds[a.index] != VG_ARG_NONE &&
+             (spec.size_of[a.index] != want || (spec.ret_copy & (1u << a.index)) != bit))) {
+          return errorAt(a.pos, absl::StrCat("argument ", a.index, " of ", h.hook,
+                                             " is read with another sizeArgIndex or returnCopy "
+                                             "by another policy"));
+        }
+        spec.size_of[a.index] = want;
+        spec.ret_copy |= bit;
+      }
       uint8_t& k = spec.kinds[a.index];
       if (k != VG_ARG_NONE && k != a.kind) {
         return errorAt(a.pos, absl::StrCat("argument ", a.index, " of ", h.hook,
@@ -159,6 +173,22 @@ class HookPlanner {
                                                 " string or path arguments are read per hook"));
         }
         spec.slots[i] = static_cast<uint8_t>(slot++);
+      }
+      if (spec.ret_kind == VG_ARG_SOCK || spec.ret_kind == VG_ARG_SOCKET) {
+        // The returned object travels in the event's last unused args[] entry.
+        spec.ret_slot = VG_HOOK_ARGS;
+        for (int i = VG_HOOK_ARGS - 1; i >= 0; i--) {
+          if (spec.kinds[i] == VG_ARG_NONE) {
+            spec.ret_slot = static_cast<uint8_t>(i);
+            break;
+          }
+        }
+        if (spec.ret_slot == VG_HOOK_ARGS) {
+          return errorAt(spec.pos, absl::StrCat(spec.name, ": a returnArg of type ",
+                                                std::string(policy::kindName(spec.ret_kind)),
+                                                " needs one of the ", VG_HOOK_ARGS,
+                                                " argument entries free; all are read"));
+        }
       }
       if (auto k = known.find(spec.key()); k != known.end()) {
         spec.id = k->second;
@@ -361,6 +391,10 @@ class Compiler {
         case policy::ActionKind::kOverride: k = VG_ACT_OVERRIDE; sel.error = a.arg_error; break;
         case policy::ActionKind::kSigkill: k = VG_ACT_SIGKILL; break;
         case policy::ActionKind::kSignal: k = VG_ACT_SIGNAL; sel.signal = static_cast<uint8_t>(a.arg_sig); break;
+        // Carried out by vigild when the event arrives (it needs the event).
+        case policy::ActionKind::kGetUrl:
+        case policy::ActionKind::kDnsLookup: break;
+        case policy::ActionKind::kUntrackSock: sel.untrack_sock = static_cast<uint8_t>(a.arg_sock + 1); break;
       }
       if (rank(k) > rank(sel.action)) sel.action = k;
       if (a.rate_limit_ns) {
@@ -369,6 +403,13 @@ class Compiler {
       }
     }
     if (sel.action == VG_ACT_SIGKILL && sel.error == 0) sel.error = -kEperm;
+    // GetUrl and DnsLookup run in vigild when the event arrives: the kernel
+    // posts it even under NoPost (vigild then does not export it).
+    for (const auto& a : s.match_actions) {
+      if (a.kind == policy::ActionKind::kGetUrl || a.kind == policy::ActionKind::kDnsLookup) {
+        sel.nopost = 0;
+      }
+    }
     for (size_t f = 0; f < s.match_args.size(); f++) {
       const auto& ma = s.match_args[f];
       if (auto st = addFilter(slot, static_cast<uint8_t>(f), kinds[ma.index], ma, sel.filters[f]);
@@ -416,6 +457,31 @@ class Compiler {
           tf.kind = VG_TF_CAP;
           for (uint64_t v : t.values) tf.mask |= uint64_t{1} << v;
           break;
+        case policy::TaskFilter::Kind::kCapabilityChanges:
+          tf.kind = VG_TF_CAP_CHANGE;
+          for (uint64_t v : t.values) tf.mask |= uint64_t{1} << v;
+          tf.ns_cap = t.namespace_cap;
+          break;
+        case policy::TaskFilter::Kind::kNamespaceChanges:
+          tf.kind = VG_TF_NS_CHANGE;
+          for (uint64_t v : t.values) tf.mask |= uint64_t{1} << v;
+          break;
+        case policy::TaskFilter::Kind::kParentBinaries: {
+          tf.kind = VG_TF_PARENT_BIN;
+          const uint8_t filter = static_cast<uint8_t>(VG_FILTER_TASK + f);
+          if (t.bin_op == BinOp::kIn || t.bin_op == BinOp::kNotIn) {
+            tf.which = VG_OP_BIN_IN;
+            for (const auto& v : t.binaries) addStrKey(slot, filter, VG_OP_BIN_IN, v);
+          } else {
+            const bool prefix = t.bin_op == BinOp::kPrefix || t.bin_op == BinOp::kNotPrefix;
+            tf.which = prefix ? VG_OP_BIN_PREFIX : VG_OP_BIN_POSTFIX;
+            tf.mask = addLenSet(t.binaries);
+            for (const auto& v : t.binaries) {
+              addStrKey(slot, filter, prefix ? VG_OP_PREFIX : VG_OP_POSTFIX, v);
+            }
+          }
+          break;
+        }
       }
     }
     if (s.match_binaries.size() > 1) {
@@ -424,6 +490,7 @@ class Compiler {
     for (const auto& mb : s.match_binaries) {
       sel.bin_negate = mb.op == BinOp::kNotIn || mb.op == BinOp::kNotPrefix ||
                        mb.op == BinOp::kNotPostfix;
+      sel.bin_follow = mb.follow_children;
       if (mb.op == BinOp::kIn || mb.op == BinOp::kNotIn) {
         sel.binaries = VG_OP_BIN_IN;
         for (const auto& v : mb.values) addStrKey(slot, VG_FILTER_BINARY, VG_OP_BIN_IN, v);
@@ -470,10 +537,13 @@ std::string HookSpec::key() const {
                                syscall ? ":syscall" : "",
                                kind == policy::HookKind::kKprobe && overrides ? ":override" : "",
                                ret_kind ? ":return=" : "",
-                               ret_kind ? std::string(policy::kindName(ret_kind)) : "", "(");
+                               ret_kind ? std::string(policy::kindName(ret_kind)) : "",
+                               track_sock ? ":tracksock" : "", "(");
   for (int i = 0; i < VG_HOOK_ARGS; i++) {
     if (i) k += ",";
     k += std::string(policy::kindName(kinds[i]));
+    if (size_of[i] >= 0) absl::StrAppend(&k, "/size=", size_of[i]);
+    if (ret_copy & (1u << i)) k += "/ret";
   }
   return k + ")";
 }

@@ -21,6 +21,14 @@ struct PolicyInfo {
   // it, carried into its events.
   struct Hook {
     std::map<int, std::string> labels;  // argument index -> label
+    std::map<int, std::string> types;   // argument index -> type as written ("cap_effective")
+    // Per selector index: GetUrl URLs and DnsLookup names vigild acts on, and
+    // whether the selector said NoPost (the event then only drives them).
+    struct Fetch {
+      std::vector<std::string> urls, fqdns;
+      bool nopost = false;
+    };
+    std::map<uint32_t, Fetch> fetches;
     std::string message;
     std::vector<std::string> tags;
   };

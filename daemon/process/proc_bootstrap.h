@@ -14,6 +14,11 @@ namespace vigil::process {
 
 vg_proc procEntryForBinary(const std::string& path);
 
+// The capabilities and namespaces of the process at /proc/PID (dir) into
+// p.exec_caps / exec_ns: the baseline matchCapabilityChanges and
+// matchNamespaceChanges compare with for processes that predate Vigil.
+void seedExecState(const std::string& dir, vg_proc& p);
+
 // Every process under proc_root whose executable can be read (kernel threads
 // have none and are skipped).
 std::vector<std::pair<uint32_t, vg_proc>> scanProcesses(const std::string& proc_root);
