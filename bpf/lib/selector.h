@@ -145,17 +145,18 @@ static __always_inline bool vg_match_task(const struct vg_selector *sel, __u32 s
 
 struct vg_follow_walk {
 	struct task_struct *t;
+	__u32 tgid;
 	struct vg_str_key key;
 	__u8 hit;
 };
 
-/* One step of followChildren: the process's binary, then its ancestors'. */
+/* One step of followChildren: the process's binary, then its ancestors'.
+ * The task pointer travels through the loop's context, so it is read with
+ * BPF_CORE_READ as matchPIDs' walk does; without the helper (lockdown) only
+ * the process itself is looked at. */
 static long vg_follow_step(__u32 i, struct vg_follow_walk *w)
 {
-	struct task_struct *t = w->t;
-	if (!t)
-		return 1;
-	__u32 tgid = t->tgid;
+	__u32 tgid = w->tgid;
 	const struct vg_proc *p = bpf_map_lookup_elem(&vg_procs, &tgid);
 	if (p) {
 		w->key.len = p->bin_len;
@@ -165,10 +166,14 @@ static long vg_follow_step(__u32 i, struct vg_follow_walk *w)
 			return 1;
 		}
 	}
-	struct task_struct *up = t->real_parent;
-	if (!up || up == t || tgid <= 1)
+	if (!vg_can_read_kernel || tgid <= 1)
+		return 1;
+	struct task_struct *t = w->t;
+	struct task_struct *up = BPF_CORE_READ(t, real_parent);
+	if (!up || up == t)
 		return 1;
 	w->t = up;
+	w->tgid = BPF_CORE_READ(up, tgid);
 	return 0;
 }
 
@@ -178,6 +183,7 @@ static __always_inline bool vg_match_binary_follow(__u32 slot, const struct vg_s
 {
 	struct vg_follow_walk w = {
 		.t = bpf_get_current_task_btf(),
+		.tgid = bpf_get_current_pid_tgid() >> 32,
 		.key = { .selector = slot, .filter = VG_FILTER_BINARY, .op = VG_OP_BIN_IN },
 	};
 	bpf_loop(VG_PID_FOLLOW_DEPTH, vg_follow_step, &w, 0);

@@ -295,6 +295,20 @@ class Compiler {
     return id;
   }
 
+  // Binary paths (matchBinaries, matchParentBinaries) under filter: returns
+  // the kernel's op (VG_OP_BIN_IN/_PREFIX/_POSTFIX); Prefix/Postfix set *len_set.
+  uint8_t addBinaries(uint32_t slot, uint8_t filter, BinOp op, const std::vector<std::string>& values,
+                      uint32_t* len_set) {
+    if (op == BinOp::kIn || op == BinOp::kNotIn) {
+      for (const auto& v : values) addStrKey(slot, filter, VG_OP_BIN_IN, v);
+      return VG_OP_BIN_IN;
+    }
+    const bool prefix = op == BinOp::kPrefix || op == BinOp::kNotPrefix;
+    *len_set = addLenSet(values);
+    for (const auto& v : values) addStrKey(slot, filter, prefix ? VG_OP_PREFIX : VG_OP_POSTFIX, v);
+    return prefix ? VG_OP_BIN_PREFIX : VG_OP_BIN_POSTFIX;
+  }
+
   absl::Status addFilter(uint32_t slot, uint8_t f, uint8_t kind, const policy::ArgFilter& ma,
                          vg_arg_filter& af) {
     const bool str = policy::isStringKind(kind);
@@ -468,18 +482,10 @@ class Compiler {
           break;
         case policy::TaskFilter::Kind::kParentBinaries: {
           tf.kind = VG_TF_PARENT_BIN;
-          const uint8_t filter = static_cast<uint8_t>(VG_FILTER_TASK + f);
-          if (t.bin_op == BinOp::kIn || t.bin_op == BinOp::kNotIn) {
-            tf.which = VG_OP_BIN_IN;
-            for (const auto& v : t.binaries) addStrKey(slot, filter, VG_OP_BIN_IN, v);
-          } else {
-            const bool prefix = t.bin_op == BinOp::kPrefix || t.bin_op == BinOp::kNotPrefix;
-            tf.which = prefix ? VG_OP_BIN_PREFIX : VG_OP_BIN_POSTFIX;
-            tf.mask = addLenSet(t.binaries);
-            for (const auto& v : t.binaries) {
-              addStrKey(slot, filter, prefix ? VG_OP_PREFIX : VG_OP_POSTFIX, v);
-            }
-          }
+          uint32_t len_set = 0;
+          tf.which = addBinaries(slot, static_cast<uint8_t>(VG_FILTER_TASK + f), t.bin_op,
+                                 t.binaries, &len_set);
+          tf.mask = len_set;
           break;
         }
       }
@@ -491,17 +497,7 @@ class Compiler {
       sel.bin_negate = mb.op == BinOp::kNotIn || mb.op == BinOp::kNotPrefix ||
                        mb.op == BinOp::kNotPostfix;
       sel.bin_follow = mb.follow_children;
-      if (mb.op == BinOp::kIn || mb.op == BinOp::kNotIn) {
-        sel.binaries = VG_OP_BIN_IN;
-        for (const auto& v : mb.values) addStrKey(slot, VG_FILTER_BINARY, VG_OP_BIN_IN, v);
-      } else {
-        const bool prefix = mb.op == BinOp::kPrefix || mb.op == BinOp::kNotPrefix;
-        sel.binaries = prefix ? VG_OP_BIN_PREFIX : VG_OP_BIN_POSTFIX;
-        sel.bin_len_set = addLenSet(mb.values);
-        for (const auto& v : mb.values) {
-          addStrKey(slot, VG_FILTER_BINARY, prefix ? VG_OP_PREFIX : VG_OP_POSTFIX, v);
-        }
-      }
+      sel.binaries = addBinaries(slot, VG_FILTER_BINARY, mb.op, mb.values, &sel.bin_len_set);
     }
     if (out_.len_sets.size() > kGenLenSets) {
       return errorAt(s.pos, absl::StrCat("more than ", kGenLenSets,

@@ -145,6 +145,15 @@ const PolicyInfo::Hook* JsonRenderer::hookInfo(uint32_t policy, const std::strin
   return it == hooks.end() ? nullptr : &it->second;
 }
 
+const PolicyInfo::Hook::Fetch* JsonRenderer::fetchOf(const HookEvent& ev) const {
+  auto r = hook_refs_.find(ev.hook);
+  if (r == hook_refs_.end()) return nullptr;
+  const PolicyInfo::Hook* info = hookInfo(ev.policy, r->second);
+  if (!info) return nullptr;
+  auto f = info->fetches.find(ev.selector);
+  return f == info->fetches.end() ? nullptr : &f->second;
+}
+
 namespace {
 
 // Fills the fields process_lsm and process_kprobe share.

@@ -21,6 +21,8 @@ struct PolicyInfo {
   // it, carried into its events.
   struct Hook {
     std::map<int, std::string> labels;  // argument index -> label
+    std::string message;
+    std::vector<std::string> tags;
     std::map<int, std::string> types;   // argument index -> type as written ("cap_effective")
     // Per selector index: GetUrl URLs and DnsLookup names vigild acts on, and
     // whether the selector said NoPost (the event then only drives them).
@@ -29,8 +31,6 @@ struct PolicyInfo {
       bool nopost = false;
     };
     std::map<uint32_t, Fetch> fetches;
-    std::string message;
-    std::vector<std::string> tags;
   };
   std::map<std::string, Hook> hooks;
 
@@ -55,6 +55,8 @@ class JsonRenderer {
   // An lsmhook event becomes process_lsm, a kprobe event process_kprobe.
   api::Event toProto(const HookEvent& ev) const;
   std::string render(const LsmEvent& ev) const;  // one line, no trailing newline
+  // GetUrl / DnsLookup of the selector an event comes from; nullptr: none.
+  const PolicyInfo::Hook::Fetch* fetchOf(const HookEvent& ev) const;
 
  private:
   std::string node_name_;
