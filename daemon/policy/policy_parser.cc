@@ -951,7 +951,9 @@ class Parser {
                   shortQuoted(*type), isTetragonArgType(*type) ? " is not supported yet" : "",
                   "; supported: int, int8..int64, uint8..uint64, size_t, long, fd, capability, "
                   "string, file, path, dentry, linux_binprm, sock, socket, sockaddr, cred, task, "
-                  "nop"));
+                  "char_buf, iov_iter, skb, module, bpf_attr, perf_event, bpf_map, kiocb, "
+                  "filename, user_namespace, kernel_cap_t, cap_effective, cap_permitted, "
+                  "cap_inheritable, nop"));
         ok = false;
       } else {
         a.kind = *kind;

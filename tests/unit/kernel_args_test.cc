@@ -108,7 +108,7 @@ TEST(KernelArgs, SkbTakesSocketOperatorsAndNamedKindsRead) {
   EXPECT_EQ(skb.filters[2].field, VG_FIELD_DPORT);
   EXPECT_EQ(s->cidrs.size(), 2u);
   EXPECT_EQ(s->selectors[1].second.filters[0].op, VG_OP_PREFIX);
-  EXPECT_EQ(s->selectors[5].second.filters[0].op, VG_OP_MASK);
+  EXPECT_EQ(s->selectors[4].second.filters[0].op, VG_OP_MASK);
   // A string operator on a packet is refused with the ones that apply.
   EXPECT_THAT(firstError(head() + "  kprobes:\n  - call: dev_queue_xmit\n    args:\n"
                                   "    - {index: 0, type: skb}\n    selectors:\n    - matchArgs:\n"
