@@ -218,7 +218,7 @@ static long vg_tf_step(__u32 f, struct vg_tf_walk *w)
 	const struct vg_selector *sel = bpf_map_lookup_elem(&vg_selectors, &w->slot);
 	if (!sel || f >= sel->ntask || f >= VG_MAX_TASK_FILTERS)
 		return 1;
-	const struct vg_task_filter *tf = &sel->task[f & (VG_MAX_TASK_FILTERS - 1)];
+	const struct vg_task_filter *tf = &sel->task[VG_BOUND(f, VG_MAX_TASK_FILTERS - 1)];
 	struct task_struct *t = bpf_get_current_task_btf();
 	const struct vg_proc *p;
 	bool hit = false;
@@ -245,11 +245,12 @@ static long vg_tf_step(__u32 f, struct vg_tf_walk *w)
 		if (!p)
 			break;
 		const struct cred *c = t->cred;
-		__u8 which = tf->which > 2 ? 0 : tf->which;
+		__u32 which = tf->which > 2 ? 0 : tf->which;
 		__u64 cur = which == 1 ? vg_cap(&c->cap_permitted)
 			  : which == 2 ? vg_cap(&c->cap_inheritable)
 				       : vg_cap(&c->cap_effective);
-		hit = ((cur ^ p->exec_caps[which]) & tf->mask) != 0;
+		__u64 at_exec = which == 1 ? p->exec_caps[1] : which == 2 ? p->exec_caps[2] : p->exec_caps[0];
+		hit = ((cur ^ at_exec) & tf->mask) != 0;
 		if (hit && tf->ns_cap && c->user_ns->level == 0)
 			hit = false;
 		break;
