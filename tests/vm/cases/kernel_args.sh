@@ -8,12 +8,9 @@
 mkdir -p /tmp/bin
 cp $TRY /tmp/bin/vt
 cp $TRY /tmp/bin/vm2
-cat >/tmp/kargs.yaml <<'POL'
-apiVersion: cilium.io/v1alpha1
-kind: TracingPolicy
-metadata: {name: kargs-enforce}
-spec:
-  kprobes:
+# write (char_buf) by BIN and UDP to DPORT (skb): Sigkill, in the policy's mode.
+hooks() {
+	cat <<POL
   - call: sys_write
     syscall: true
     args:
@@ -21,7 +18,7 @@ spec:
     - {index: 1, type: char_buf, sizeArgIndex: 3}
     - {index: 2, type: size_t}
     selectors:
-    - matchBinaries: [{operator: In, values: [/tmp/bin/vt]}]
+    - matchBinaries: [{operator: In, values: [$1]}]
       matchArgs: [{index: 1, operator: Prefix, values: ["x"]}]
       matchActions: [{action: Sigkill}]
   - call: ip_output
@@ -32,8 +29,17 @@ spec:
     - matchArgs:
       - {index: 2, operator: Protocol, values: [IPPROTO_UDP]}
       - {index: 2, operator: DAddr, values: [127.0.0.1/32]}
-      - {index: 2, operator: DPort, values: ["5999"]}
+      - {index: 2, operator: DPort, values: ["$2"]}
       matchActions: [{action: Sigkill}]
+POL
+}
+{ printf 'apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata: {name: kargs-monitor}\n'
+  printf 'spec:\n  options: [{name: policy-mode, value: monitor}]\n  kprobes:\n'
+  hooks /tmp/bin/vm2 5998; } >/tmp/kargs-monitor.yaml
+{ printf 'apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata: {name: kargs-enforce}\n'
+  printf 'spec:\n  kprobes:\n'
+  hooks /tmp/bin/vt 5999
+  cat <<'POL'
   - call: sys_getpgid
     syscall: true
     args: [{index: 0, type: int}]
@@ -71,34 +77,9 @@ spec:
     selectors:
     - matchArgs: [{index: 1, operator: Prefix, values: [vigil-tty]}]
 POL
-cat >/tmp/kargs-monitor.yaml <<'POL'
-apiVersion: cilium.io/v1alpha1
-kind: TracingPolicy
-metadata: {name: kargs-monitor}
-spec:
-  options: [{name: policy-mode, value: monitor}]
-  kprobes:
-  - call: sys_write
-    syscall: true
-    args:
-    - {index: 0, type: int}
-    - {index: 1, type: char_buf, sizeArgIndex: 3}
-    - {index: 2, type: size_t}
-    selectors:
-    - matchBinaries: [{operator: In, values: [/tmp/bin/vm2]}]
-      matchArgs: [{index: 1, operator: Prefix, values: ["x"]}]
-      matchActions: [{action: Sigkill}]
-  - call: ip_output
-    args:
-    - {index: 1, type: sock}
-    - {index: 2, type: skb, label: datagram}
-    selectors:
-    - matchArgs:
-      - {index: 2, operator: Protocol, values: [IPPROTO_UDP]}
-      - {index: 2, operator: DPort, values: ["5998"]}
-      matchActions: [{action: Sigkill}]
-POL
-start_vigild --policy /tmp/kargs.yaml --policy /tmp/kargs-monitor.yaml
+} >/tmp/kargs.yaml
+# Six generic instances: up to 10 minutes of verification on a busy TCG host.
+READY_TENTHS=6000 start_vigild --policy /tmp/kargs.yaml --policy /tmp/kargs-monitor.yaml
 
 # char_buf: the bytes written, matched by Prefix, killed (enforce) or not (monitor).
 expect "write: char_buf Prefix x (enforce)" "$(/tmp/bin/vt write /tmp/w1)" "signal=SIGKILL"
