@@ -780,8 +780,9 @@ static __always_inline void vg_gen_ret_struct(__u64 *ctx, struct vg_hook_scratch
 		vg_gen_sock((struct sock *)p, rv);
 	else
 		vg_gen_sock(vg_can_read_kernel ? BPF_CORE_READ((struct socket *)p, sk) : 0, rv);
-	if (vg_gen_ret_slot < VG_HOOK_ARGS) {
-		struct vg_arg_val *out = &sc->ev.args[vg_gen_ret_slot % VG_HOOK_ARGS];
+	__u32 slot = vg_gen_ret_slot; /* a constant to the verifier (no division: it loses track) */
+	if (slot < VG_HOOK_ARGS) {
+		struct vg_arg_val *out = &sc->ev.args[slot];
 		__builtin_memcpy(out, rv, sizeof(*out));
 		out->flags |= VG_ARGF_RET;
 	}

@@ -138,9 +138,16 @@ void ensureSock(EventView& v) {
   bool have_addr = false;
   for (const auto& a : *v.args) {
     if (a.value_case() != api::Arg::kSockArg && a.value_case() != api::Arg::kSkbArg) continue;
-    const std::string text = api::argText(a);  // a packet (skb_arg) reads as a socket
-    if (text.empty()) continue;
-    std::string_view s = text;
+    // A packet (skb_arg) reads as a socket; its text is local (see sock_proto below).
+    std::string skb_text;
+    std::string_view s;
+    if (a.value_case() == api::Arg::kSockArg) {
+      s = sv(a.sock_arg());
+    } else {
+      skb_text = api::argText(a);
+      if (skb_text.empty()) continue;
+      s = skb_text;
+    }
     auto sp = s.find(' ');
     if (sp == std::string_view::npos) {
       if (s != "unreadable" && !s.empty()) v.extract_errors++;
