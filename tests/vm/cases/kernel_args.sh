@@ -82,22 +82,22 @@ POL
 READY_TENTHS=6000 start_vigild --policy /tmp/kargs.yaml --policy /tmp/kargs-monitor.yaml
 
 # char_buf: the bytes written, matched by Prefix, killed (enforce) or not (monitor).
-expect "write: char_buf Prefix x (enforce)" "$(/tmp/bin/vt write /tmp/w1)" "signal=SIGKILL"
+expect "write: char_buf Prefix x (enforce)" "$(/tmp/bin/vt write /tmp/w1)" "signal=KILL"
 expect "write: other binary" "$($TRY write /tmp/w2)" "ok"
 expect "write: char_buf Prefix x (monitor)" "$(/tmp/bin/vm2 write /tmp/w3)" "ok"
 # skb: protocol, destination address and port of a datagram.
-expect "udp to 127.0.0.1:5999 (enforce)" "$($TRY sendudp 127.0.0.1 5999)" "signal=SIGKILL"
+expect "udp to 127.0.0.1:5999 (enforce)" "$($TRY sendudp 127.0.0.1 5999)" "signal=KILL"
 expect "udp to 127.0.0.1:5998 (monitor)" "$($TRY sendudp 127.0.0.1 5998)" "ok"
 expect "udp to 127.0.0.1:5997" "$($TRY sendudp 127.0.0.1 5997)" "ok"
 # Task selectors.
-expect "matchParentBinaries Postfix" "$($TRY getpgid 4261)" "signal=SIGUSR1"
+expect "matchParentBinaries Postfix" "$($TRY getpgid 4261)" "signal=USR1"
 expect "matchParentBinaries: parent is vt" "$(/tmp/bin/vt getpgid 4261)" "ok"
-expect "followChildren: exec'd child of vt" "$(/tmp/bin/vt exec $TRY getpgid 4262 | head -1)" "signal=SIGUSR1"
+expect "followChildren: exec'd child of vt" "$(/tmp/bin/vt exec $TRY getpgid 4262 | head -1)" "signal=USR1"
 expect "no followChildren: exec'd child of vt" "$(/tmp/bin/vt exec $TRY getpgid 4263 | head -1)" "ok"
-expect "no followChildren: vt itself" "$(/tmp/bin/vt getpgid 4263)" "signal=SIGUSR1"
-expect "capability dropped since exec" "$($TRY capdrop 13 4264)" "signal=SIGUSR1"
+expect "no followChildren: vt itself" "$(/tmp/bin/vt getpgid 4263)" "signal=USR1"
+expect "capability dropped since exec" "$($TRY capdrop 13 4264)" "signal=USR1"
 expect "capabilities as at exec" "$($TRY getpgid 4264)" "ok"
-expect "uts namespace changed since exec" "$($TRY unshare-uts 4265)" "signal=SIGUSR1"
+expect "uts namespace changed since exec" "$($TRY unshare-uts 4265)" "signal=USR1"
 expect "namespaces as at exec" "$($TRY getpgid 4265)" "ok"
 # bpf_attr: the programs vigilctl probe loads.
 vigilctl probe >/dev/null 2>&1
@@ -126,7 +126,7 @@ expect_event "returned sock of sk_alloc" '"function_name":"sk_alloc"' '"binary":
 	'"label":"family","int_arg":"2"' '"return":{"sock_arg":"'
 expect_event "kiocb path and iov_iter bytes" '"function_name":"tty_write"' '{"file_arg":"/dev/' \
 	'"bytes_arg":"dmlnaWwtdHR5Cg=="'
-expect_event "matchParentBinaries" '"function_name":"sys_getpgid"' '"selector":0' '"OUTCOME_SIGNALED"'
+expect_event "matchParentBinaries" '"function_name":"sys_getpgid"' '"int_arg":"4261"' '"OUTCOME_SIGNALED"'
 expect_event "matchCapabilityChanges" '"function_name":"sys_getpgid"' '"selector":3' '"OUTCOME_SIGNALED"'
 expect_event "matchNamespaceChanges" '"function_name":"sys_getpgid"' '"selector":4' '"OUTCOME_SIGNALED"'
 finish
