@@ -144,18 +144,6 @@ struct {
 	__type(value, struct vg_hook_scratch);
 } vg_hook_scratch SEC(".maps");
 
-/* matchParentBinaries Prefix/Postfix: the parent's binary, with the room
- * behind it the string walk's bounds need. */
-struct vg_tf_buf {
-	char bin[VG_BIN_MAX + VG_PATH_MAX];
-};
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct vg_tf_buf);
-} vg_tf_buf SEC(".maps");
-
 /* TrackSock: the process that owns a socket (keyed by struct sock address),
  * named in the events of hooks that see the socket outside its context
  * (packets in softirq); UntrackSock forgets it. */

@@ -227,18 +227,9 @@ static long vg_tf_step(__u32 f, struct vg_tf_walk *w)
 		p = bpf_map_lookup_elem(&vg_procs, &w->ptgid);
 		if (!p)
 			break;
-		if (tf->which == VG_OP_BIN_IN) {
-			hit = vg_match_exact(w->slot, VG_FILTER_TASK + f, VG_OP_BIN_IN, p->bin_len, p->bin_hash);
-		} else if (!p->bin_trunc && p->bin_len && p->bin_len < VG_BIN_MAX) {
-			__u32 zero = 0;
-			struct vg_tf_buf *b = bpf_map_lookup_elem(&vg_tf_buf, &zero);
-			if (!b)
-				break;
-			__builtin_memcpy(b->bin, p->bin, VG_BIN_MAX);
-			hit = vg_match_affix(w->slot, VG_FILTER_TASK + f,
-					     tf->which == VG_OP_BIN_PREFIX ? VG_OP_PREFIX : VG_OP_POSTFIX,
-					     (__u32)tf->mask, b->bin, p->bin_len);
-		}
+		/* In/NotIn only: a Prefix walk here would nest a fourth call frame,
+		 * over 6.1's 512-byte combined stack (the parser refuses them). */
+		hit = vg_match_exact(w->slot, VG_FILTER_TASK + f, VG_OP_BIN_IN, p->bin_len, p->bin_hash);
 		break;
 	case VG_TF_CAP_CHANGE: {
 		p = bpf_map_lookup_elem(&vg_procs, &w->tgid);

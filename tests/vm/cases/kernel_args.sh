@@ -45,7 +45,7 @@ POL
     args: [{index: 0, type: int}]
     selectors:
     - matchArgs: [{index: 0, operator: Equal, values: ["4261"]}]
-      matchParentBinaries: [{operator: Postfix, values: [/vigil-try]}]
+      matchParentBinaries: [{operator: In, values: [/add/vigil-try]}]
       matchActions: [{action: Signal, argSig: 10}]
     - matchArgs: [{index: 0, operator: Equal, values: ["4262"]}]
       matchBinaries: [{operator: In, values: [/tmp/bin/vt], followChildren: true}]
@@ -90,7 +90,7 @@ expect "udp to 127.0.0.1:5999 (enforce)" "$($TRY sendudp 127.0.0.1 5999)" "signa
 expect "udp to 127.0.0.1:5998 (monitor)" "$($TRY sendudp 127.0.0.1 5998)" "ok"
 expect "udp to 127.0.0.1:5997" "$($TRY sendudp 127.0.0.1 5997)" "ok"
 # Task selectors.
-expect "matchParentBinaries Postfix" "$($TRY getpgid 4261)" "signal=USR1"
+expect "matchParentBinaries In" "$($TRY getpgid 4261)" "signal=USR1"
 expect "matchParentBinaries: parent is vt" "$(/tmp/bin/vt getpgid 4261)" "ok"
 expect "followChildren: exec'd child of vt" "$(/tmp/bin/vt exec $TRY getpgid 4262 | head -1)" "signal=USR1"
 expect "no followChildren: exec'd child of vt" "$(/tmp/bin/vt exec $TRY getpgid 4263 | head -1)" "ok"
