@@ -39,7 +39,6 @@ struct vg_gen_ctx {
 	struct vg_hook_scratch *sc;
 	const struct vg_hook_selectors *hs;
 	const struct vg_proc *proc;
-	__u64 str_hash[VG_HOOK_STR_SLOTS];
 	__u32 matched_policy;
 	__u8 audit_all;
 	long ret;
@@ -561,30 +560,36 @@ static __always_inline __u64 vg_field_num(const struct vg_arg_val *a, __u8 field
 	return a->num;
 }
 
-static __always_inline bool vg_gen_match_filter(struct vg_gen_ctx *c, __u32 slot, __u8 f,
-						const struct vg_arg_filter *af)
+/* One matchArgs filter against the call's arguments. A global function: the
+ * verifier checks it once per program, not once per filter slot of every
+ * selector path, which is what made a hook instance slow to load. */
+__noinline int vg_gen_filter_hit(struct vg_hook_scratch *sc, const struct vg_arg_filter *af,
+				 __u32 slot, __u32 f)
 {
+	if (!sc || !af)
+		return 0;
 	__u32 ai = af->arg;
 	const struct vg_arg_val *a;
 	if (ai == VG_ARG_RETURN)
-		a = &c->sc->retval;
+		a = &sc->retval;
 	else if (ai < VG_HOOK_ARGS)
-		a = &c->sc->ev.args[ai];
+		a = &sc->ev.args[ai];
 	else
-		return false;
+		return 0;
 	if (a->kind == VG_ARG_NONE || (a->flags & VG_ARGF_ERR))
-		return false;
+		return 0;
 	bool hit = false;
 	if (vg_kind_is_string(a->kind) && af->field == VG_FIELD_VALUE) {
 		__u32 s = a->str_off ? 1 : 0;
 		__u32 len = a->str_len & (VG_PATH_MAX - 1);
 		switch (af->op) {
 		case VG_OP_EQUAL:
-			hit = vg_match_exact(slot, f, VG_OP_EQUAL, len, c->str_hash[s]);
+			hit = vg_match_exact(slot, f, VG_OP_EQUAL, len, sc->str_hash[s].h,
+					     sc->str_hash[s].check);
 			break;
 		case VG_OP_PREFIX:
 		case VG_OP_POSTFIX:
-			hit = len && vg_match_affix(slot, f, af->op, af->len_set, c->sc->str[s], len);
+			hit = len && vg_match_affix(slot, f, af->op, af->len_set, sc->str[s], len);
 			break;
 		}
 	} else if (af->field == VG_FIELD_SADDR || af->field == VG_FIELD_DADDR) {
@@ -603,7 +608,7 @@ static __always_inline bool vg_gen_match_filter(struct vg_gen_ctx *c, __u32 slot
 		bool sig = af->field == VG_FIELD_VALUE && vg_kind_is_signed(a->kind);
 		switch (af->op) {
 		case VG_OP_INT_IN:
-			hit = vg_match_exact(slot, f, VG_OP_INT_IN, 0, v);
+			hit = vg_match_exact(slot, f, VG_OP_INT_IN, 0, v, 0);
 			break;
 		case VG_OP_GT:
 			hit = sig ? (__s64)v > (__s64)af->a : v > af->a;
@@ -752,11 +757,15 @@ static __always_inline void vg_gen_emit(struct vg_gen_ctx *c, const struct vg_se
 
 /* What makes two calls the same event for rateLimit: their argument values
  * (strings by hash) and the return value. */
-static __always_inline __u64 vg_gen_args_hash(const struct vg_hook_scratch *sc, const __u64 *str_hash)
+static __always_inline __u64 vg_gen_args_hash(const struct vg_hook_scratch *sc)
 {
-	__u64 h = str_hash[0] * 31 + str_hash[1];
+	__u64 h = sc->str_hash[0].h * 31 + sc->str_hash[1].h;
 #pragma unroll
 	for (int i = 0; i < VG_HOOK_ARGS; i++) {
+		/* Only this hook's arguments: the rest of the shared scratch holds
+		 * what other hooks left there. */
+		if (vg_gen_kind[i] == VG_ARG_NONE)
+			continue;
 		const struct vg_arg_val *a = &sc->ev.args[i];
 		h = h * VG_FNV_PRIME ^ a->num;
 		h = h * VG_FNV_PRIME ^ ((__u64)a->family << 32 | (__u64)a->sport << 16 | a->dport);
@@ -788,6 +797,16 @@ static __always_inline void vg_gen_ret_struct(__u64 *ctx, struct vg_hook_scratch
 	}
 }
 
+/* The hashes of string slot s (len bytes): a global function, so the string
+ * walk's state lives in its own stack frame, not in the program's. */
+__noinline int vg_gen_hash_slot(struct vg_hook_scratch *sc, __u32 s, __u32 len)
+{
+	if (!sc || s >= VG_HOOK_STR_SLOTS)
+		return 0;
+	sc->str_hash[s] = vg_hash_str(sc->str[s], len & (VG_PATH_MAX - 1));
+	return 0;
+}
+
 static long vg_gen_eval_selector(__u32 i, struct vg_gen_ctx *c)
 {
 	__u32 slot = 0;
@@ -802,7 +821,7 @@ static long vg_gen_eval_selector(__u32 i, struct vg_gen_ctx *c)
 	for (int f = 0; f < VG_MAX_ARG_FILTERS; f++) {
 		if (f >= sel->nfilters)
 			break;
-		if (!vg_gen_match_filter(c, slot, f, &sel->filters[f]))
+		if (!vg_gen_filter_hit(c->sc, &sel->filters[f], slot, f))
 			return 0;
 	}
 	c->matched_policy = sel->policy + 1;
@@ -842,13 +861,15 @@ static __always_inline long vg_gen_run(__u64 *ctx)
 #pragma unroll
 	for (int i = 0; i < VG_HOOK_ARGS; i++)
 		vg_gen_read_arg(ctx, sc, i);
+	__builtin_memset(sc->str_hash, 0, sizeof(sc->str_hash));
 #pragma unroll
 	for (int i = 0; i < VG_HOOK_ARGS; i++) {
 		if (!vg_kind_is_string(vg_gen_kind[i]))
 			continue;
 		__u32 s = vg_gen_slot[i] & 1;
 		__u32 len = sc->ev.args[i].str_len & (VG_PATH_MAX - 1);
-		c.str_hash[s] = len ? vg_hash_str(sc->str[s], len) : 0;
+		if (len)
+			vg_gen_hash_slot(sc, s, len);
 	}
 	struct vg_arg_val *rv = &sc->retval;
 	rv->kind = vg_gen_ret_kind;
@@ -857,7 +878,7 @@ static __always_inline long vg_gen_run(__u64 *ctx)
 		vg_gen_ret_struct(ctx, sc);
 	else if (vg_gen_ret_kind != VG_ARG_NONE)
 		rv->num = vg_at_width(vg_gen_ret_kind, (__u64)vg_ctx_ret(ctx));
-	c.args_hash = vg_gen_args_hash(sc, c.str_hash);
+	c.args_hash = vg_gen_args_hash(sc);
 	bpf_loop(VG_MAX_HOOK_SELECTORS, vg_gen_eval_selector, &c, 0);
 	long ret = c.ret;
 	if (ret < -4095 || ret > 0)

@@ -597,18 +597,21 @@ int runDaemon(const DaemonOptions& options) {
   // Adopting what an earlier daemon pinned: its policies stay in force until
   // ours replace them, hook by hook, from the other half of the tables.
   int generation = 0;
+  // String values are hashed with the kernel's secret keys (the pinned maps'
+  // when adopting them): compile again now that they are known.
+  copts.hash_key = (*loader)->hashKey();
   if (int adopted = (*loader)->adoptedGeneration(); adopted >= 0) {
     generation = 1 - adopted;
     copts.generation = generation;
     copts.hook_ids = (*loader)->hookIds();  // the pinned hooks keep their ids
-    auto recompiled = compiler::compile(*policies, copts);
-    if (!recompiled.ok()) {
-      spdlog::error("{}", std::string(recompiled.status().message()));
-      return kExitPolicyError;
-    }
-    compiled = std::move(*recompiled);
     spdlog::info("adopting pinned maps and links from {} (policy generation {} in force)",
                  options.pin_dir, adopted);
+  }
+  if (auto recompiled = compiler::compile(*policies, copts); recompiled.ok()) {
+    compiled = std::move(*recompiled);
+  } else {
+    spdlog::error("{}", std::string(recompiled.status().message()));
+    return kExitPolicyError;
   }
   if (auto s = (*loader)->apply(*compiled); !s.ok()) {
     spdlog::error("{}", std::string(s.message()));

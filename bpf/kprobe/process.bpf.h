@@ -33,9 +33,10 @@ static __always_inline __u32 vg_put_walk(struct vg_exec_scratch *sc, __u32 pos, 
 static __always_inline void vg_learn_binary(struct vg_exec_scratch *sc, __u32 len, bool btf)
 {
 	struct vg_proc *pr = (struct vg_proc *)sc->walk; /* reuse: the walk is done */
-	__u64 h = vg_hash_str(sc->data, len);
+	struct vg_hash2 h = vg_hash_str(sc->data, len);
 	__builtin_memset(pr, 0, sizeof(*pr));
-	pr->bin_hash = h;
+	pr->bin_hash = h.h;
+	pr->bin_check = h.check;
 	pr->bin_len = len;
 	pr->bin_trunc = len >= VG_BIN_MAX;
 	__u32 n = VG_BOUND(len < VG_BIN_MAX ? len : VG_BIN_MAX - 1, VG_BIN_MAX - 1);

@@ -12,13 +12,14 @@ struct {
 	__uint(max_entries, 8 << 20);
 } vg_events SEC(".maps");
 
-/* Every string value of every selector (Equal / Prefix / Postfix / binaries). */
+/* Every string value of every selector (Equal / Prefix / Postfix / binaries),
+ * and the integer sets: the value is the string's check hash (0 for integers). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VG_STR_MATCH_ENTRIES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct vg_str_key);
-	__type(value, __u8);
+	__type(value, __u64);
 } vg_str_match SEC(".maps");
 
 struct {
@@ -102,6 +103,8 @@ struct vg_scratch {
 	char bin[VG_BIN_MAX];
 	char path[VG_PATH_MAX];
 	char walk[2 * VG_PATH_MAX]; /* fmod_ret exec hook: the dentry walk's buffer */
+	struct vg_hash2 path_hash;  /* the path's hashes, for Equal */
+	__u32 path_len;             /* 0: no path */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -136,6 +139,7 @@ struct vg_hook_scratch {
 	char str[VG_HOOK_STR_SLOTS][VG_PATH_MAX];
 	char walk[2 * VG_PATH_MAX];
 	struct vg_arg_val retval; /* return probes, for matchReturnArgs (kept off the stack) */
+	struct vg_hash2 str_hash[VG_HOOK_STR_SLOTS]; /* each string slot's hashes, for Equal */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

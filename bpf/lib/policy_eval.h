@@ -11,7 +11,6 @@ struct vg_hook_ctx {
 	struct vg_scratch *sc;
 	const struct vg_hook_selectors *hs;
 	const struct vg_proc *proc; /* caller's process entry, NULL if unknown */
-	__u64 path_hash;
 	__u32 path_len;             /* 0: no path */
 	__u32 matched_policy;       /* policy id + 1 of the last match */
 	__u32 hook;
@@ -72,28 +71,33 @@ static __always_inline void vg_act(struct vg_hook_ctx *c, const struct vg_select
 	__u8 outcome = vg_decide(sel, c->audit_all || ps->mode == VG_MODE_MONITOR, true, c->hook, &err);
 	if (err && !c->ret)
 		c->ret = err;
-	if (!sel->nopost && !vg_rate_limited(sel, slot, c->path_hash))
+	if (!sel->nopost && !vg_rate_limited(sel, slot, c->sc->path_hash.h))
 		vg_emit(c, sel, outcome, -err);
 }
 
-static __always_inline bool vg_match_filter(struct vg_hook_ctx *c, __u32 slot, __u8 f,
-					    const struct vg_arg_filter *af)
+/* One filter of a built-in hook: its one argument is the file, as a path. An
+ * unresolved path matches nothing, negated operators included. A global
+ * function: verified once, and the string walk's state lives in its own
+ * stack frame, not in the selector loop's. */
+__noinline int vg_file_filter_hit(struct vg_scratch *sc, const struct vg_arg_filter *af, __u32 slot,
+				  __u32 f)
 {
-	/* The built-in hooks have one argument: the file, as a path. An
-	 * unresolved path matches nothing, negated operators included. */
-	if (af->arg != 0 || !c->path_len)
-		return false;
+	if (!sc || !af)
+		return 0;
+	__u32 len = sc->path_len & (VG_PATH_MAX - 1);
+	if (af->arg != 0 || !len)
+		return 0;
 	bool hit = false;
 	switch (af->op) {
 	case VG_OP_EQUAL:
-		hit = vg_match_exact(slot, f, VG_OP_EQUAL, c->path_len, c->path_hash);
+		hit = vg_match_exact(slot, f, VG_OP_EQUAL, len, sc->path_hash.h, sc->path_hash.check);
 		break;
 	case VG_OP_PREFIX:
 	case VG_OP_POSTFIX:
-		hit = vg_match_affix(slot, f, af->op, af->len_set, c->sc->path, c->path_len);
+		hit = vg_match_affix(slot, f, af->op, af->len_set, sc->path, len);
 		break;
 	default:
-		return false;
+		return 0;
 	}
 	return hit != (af->negate != 0);
 }
@@ -112,7 +116,7 @@ static long vg_eval_selector(__u32 i, struct vg_hook_ctx *c)
 	for (int f = 0; f < VG_MAX_ARG_FILTERS; f++) {
 		if (f >= sel->nfilters)
 			break;
-		if (!vg_match_filter(c, slot, f, &sel->filters[f]))
+		if (!vg_file_filter_hit(c->sc, &sel->filters[f], slot, f))
 			return 0;
 	}
 	c->matched_policy = sel->policy + 1;
@@ -142,8 +146,10 @@ static __always_inline long vg_eval_hook(__u32 hook, struct vg_scratch *sc, __u3
 		.mechanism = mechanism,
 		.file_flags = file_flags,
 	};
+	sc->path_len = path_len;
+	sc->path_hash.h = sc->path_hash.check = 0;
 	if (path_len)
-		c.path_hash = vg_hash_str(sc->path, path_len);
+		sc->path_hash = vg_hash_str(sc->path, path_len);
 	bpf_loop(VG_MAX_HOOK_SELECTORS, vg_eval_selector, &c, 0);
 	long ret = c.ret;
 	if (ret < -4095 || ret > 0)

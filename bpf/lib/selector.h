@@ -96,45 +96,53 @@ static long vg_pid_step(__u32 i, struct vg_pid_walk *w)
 
 #define VG_PID_FOLLOW_DEPTH 32 /* ancestors matchPIDs followForks looks through */
 
+/* One task filter (matchPIDs, matchNamespaces or matchCapabilities) against
+ * the caller. A global function: the verifier checks it once per program
+ * rather than once per filter slot and selector path. */
+__noinline int vg_task_filter_hit(const struct vg_task_filter *tf, __u32 slot, __u32 f)
+{
+	if (!tf)
+		return 0;
+	struct task_struct *t = bpf_get_current_task_btf();
+	bool hit = false;
+	if (tf->kind == VG_TF_CAP) {
+		const struct cred *c = t->cred;
+		__u64 caps = tf->which == 1 ? vg_cap(&c->cap_permitted)
+			   : tf->which == 2 ? vg_cap(&c->cap_inheritable)
+					    : vg_cap(&c->cap_effective);
+		hit = (caps & tf->mask) != 0;
+	} else if (tf->kind == VG_TF_NS) {
+		__u64 inum = vg_task_ns_inum(t, tf->which);
+		hit = inum && vg_match_exact(slot, VG_FILTER_TASK + f, VG_OP_INT_IN, 0, inum, 0);
+	} else if (tf->kind == VG_TF_PID && !vg_can_read_kernel) {
+		/* No ancestors nor namespace pids without the helper (the
+		 * loader refuses such selectors): the caller's own pid. */
+		hit = vg_match_exact(slot, VG_FILTER_TASK + f, VG_OP_INT_IN, 0,
+				     bpf_get_current_pid_tgid() >> 32, 0);
+	} else if (tf->kind == VG_TF_PID) {
+		struct vg_pid_walk w = {
+			.t = t,
+			.key = { .selector = slot, .filter = VG_FILTER_TASK + f, .op = VG_OP_INT_IN },
+			.ns_pid = (tf->flags & VG_TF_NS_PID) != 0,
+		};
+		bpf_loop(tf->flags & VG_TF_FOLLOW_FORKS ? VG_PID_FOLLOW_DEPTH : 1, vg_pid_step, &w, 0);
+		hit = w.hit;
+	}
+	return hit != (tf->negate != 0);
+}
+
 /* matchPIDs, matchNamespaces, matchCapabilities of a selector (AND'd). */
 static __always_inline bool vg_match_task(const struct vg_selector *sel, __u32 slot)
 {
 	if (!sel->ntask)
 		return true;
-	struct task_struct *t = bpf_get_current_task_btf();
 #pragma unroll
 	for (int f = 0; f < VG_MAX_TASK_FILTERS; f++) {
 		if (f >= sel->ntask)
 			break;
-		const struct vg_task_filter *tf = &sel->task[f];
-		if (tf->kind >= VG_TF_PARENT_BIN)
+		if (sel->task[f].kind >= VG_TF_PARENT_BIN)
 			continue; /* vg_match_task_ext */
-		bool hit = false;
-		if (tf->kind == VG_TF_CAP) {
-			const struct cred *c = t->cred;
-			__u64 caps = tf->which == 1 ? vg_cap(&c->cap_permitted)
-				   : tf->which == 2 ? vg_cap(&c->cap_inheritable)
-						    : vg_cap(&c->cap_effective);
-			hit = (caps & tf->mask) != 0;
-		} else if (tf->kind == VG_TF_NS) {
-			__u64 inum = vg_task_ns_inum(t, tf->which);
-			hit = inum && vg_match_exact(slot, VG_FILTER_TASK + f, VG_OP_INT_IN, 0, inum);
-		} else if (tf->kind == VG_TF_PID && !vg_can_read_kernel) {
-			/* No ancestors nor namespace pids without the helper (the
-			 * loader refuses such selectors): the caller's own pid. */
-			hit = vg_match_exact(slot, VG_FILTER_TASK + f, VG_OP_INT_IN, 0,
-					     bpf_get_current_pid_tgid() >> 32);
-		} else if (tf->kind == VG_TF_PID) {
-			struct vg_pid_walk w = {
-				.t = t,
-				.key = { .selector = slot, .filter = VG_FILTER_TASK + f, .op = VG_OP_INT_IN },
-				.ns_pid = (tf->flags & VG_TF_NS_PID) != 0,
-			};
-			bpf_loop(tf->flags & VG_TF_FOLLOW_FORKS ? VG_PID_FOLLOW_DEPTH : 1, vg_pid_step,
-				 &w, 0);
-			hit = w.hit;
-		}
-		if (hit == (tf->negate != 0))
+		if (!vg_task_filter_hit(&sel->task[f], slot, f))
 			return false;
 	}
 	return true;
@@ -161,7 +169,8 @@ static long vg_follow_step(__u32 i, struct vg_follow_walk *w)
 	if (p) {
 		w->key.len = p->bin_len;
 		w->key.hash = p->bin_hash;
-		if (bpf_map_lookup_elem(&vg_str_match, &w->key)) {
+		const __u64 *check = bpf_map_lookup_elem(&vg_str_match, &w->key);
+		if (check && *check == p->bin_check) {
 			w->hit = 1;
 			return 1;
 		}
@@ -229,7 +238,8 @@ static long vg_tf_step(__u32 f, struct vg_tf_walk *w)
 			break;
 		/* In/NotIn only: a Prefix walk here would nest a fourth call frame,
 		 * over 6.1's 512-byte combined stack (the parser refuses them). */
-		hit = vg_match_exact(w->slot, VG_FILTER_TASK + f, VG_OP_BIN_IN, p->bin_len, p->bin_hash);
+		hit = vg_match_exact(w->slot, VG_FILTER_TASK + f, VG_OP_BIN_IN, p->bin_len, p->bin_hash,
+				     p->bin_check);
 		break;
 	case VG_TF_CAP_CHANGE: {
 		p = bpf_map_lookup_elem(&vg_procs, &w->tgid);

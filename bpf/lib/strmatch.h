@@ -12,12 +12,21 @@ struct vg_walk {
 	const char *s;                 /* string, in a map value */
 	__u32 len;                     /* string length, < VG_PATH_MAX */
 	__u32 limit;                   /* bytes to walk */
-	__u64 h;
+	struct vg_hash2 h;
 	const struct vg_len_set *lens; /* NULL: just hash */
 	struct vg_str_key key;
 	__u8 reverse;
 	__u8 matched;
 };
+
+/* The secret keys of the string hashes (vg_config.hash_key). */
+static __always_inline struct vg_hash2 vg_hash_start(void)
+{
+	__u32 zero = 0;
+	const struct vg_config *cfg = bpf_map_lookup_elem(&vg_config, &zero);
+	const __u64 none[2] = {};
+	return vg_hash_init(cfg ? cfg->hash_key : none);
+}
 
 static long vg_walk_step(__u32 i, struct vg_walk *w)
 {
@@ -26,34 +35,40 @@ static long vg_walk_step(__u32 i, struct vg_walk *w)
 	__u32 pos = w->reverse ? w->len - 1 - i : i;
 	if (pos >= VG_PATH_MAX)
 		return 1;
-	w->h = vg_hash_step(w->h, (__u8)w->s[VG_BOUND(pos, VG_PATH_MAX - 1)]);
+	__u8 c = (__u8)w->s[VG_BOUND(pos, VG_PATH_MAX - 1)];
+	w->h.h = vg_hash_step(w->h.h, c);
+	w->h.check = vg_check_step(w->h.check, c);
 	if (!w->lens)
 		return 0;
 	__u32 l = i + 1;
 	if (!(w->lens->bits[VG_BOUND(l >> 3, VG_LEN_BITMAP_BYTES - 1)] & (1 << (l & 7))))
 		return 0;
 	w->key.len = l;
-	w->key.hash = w->h;
-	if (bpf_map_lookup_elem(&vg_str_match, &w->key)) {
+	w->key.hash = w->h.h;
+	const __u64 *check = bpf_map_lookup_elem(&vg_str_match, &w->key);
+	if (check && *check == w->h.check) {
 		w->matched = 1;
 		return 1;
 	}
 	return 0;
 }
 
-/* FNV-1a of s[0, len). */
-static __always_inline __u64 vg_hash_str(const char *s, __u32 len)
+/* Both hashes of s[0, len). */
+static __always_inline struct vg_hash2 vg_hash_str(const char *s, __u32 len)
 {
-	struct vg_walk w = { .s = s, .len = len, .limit = len, .h = VG_FNV_OFFSET };
+	struct vg_walk w = { .s = s, .len = len, .limit = len, .h = vg_hash_start() };
 	bpf_loop(VG_PATH_MAX, vg_walk_step, &w, 0);
 	return w.h;
 }
 
-static __always_inline bool vg_match_exact(__u32 slot, __u8 filter, __u8 op, __u32 len, __u64 hash)
+/* A whole value (or integer: hash = the number, check = 0) in a filter's set. */
+static __always_inline bool vg_match_exact(__u32 slot, __u8 filter, __u8 op, __u32 len, __u64 hash,
+					   __u64 check)
 {
 	struct vg_str_key key = { .selector = slot, .filter = filter, .op = op,
 				  .len = (__u16)len, .hash = hash };
-	return bpf_map_lookup_elem(&vg_str_match, &key) != NULL;
+	const __u64 *v = bpf_map_lookup_elem(&vg_str_match, &key);
+	return v && *v == check;
 }
 
 static __always_inline bool vg_match_affix(__u32 slot, __u8 filter, __u8 op, __u32 len_set,
@@ -66,7 +81,7 @@ static __always_inline bool vg_match_affix(__u32 slot, __u8 filter, __u8 op, __u
 		.s = s,
 		.len = len,
 		.limit = len < lens->max_len ? len : lens->max_len,
-		.h = VG_FNV_OFFSET,
+		.h = vg_hash_start(),
 		.lens = lens,
 		.key = { .selector = slot, .filter = filter, .op = op },
 		.reverse = op == VG_OP_POSTFIX,
@@ -80,16 +95,23 @@ static __always_inline bool vg_match_affix(__u32 slot, __u8 filter, __u8 op, __u
  * A process the table does not know matches only the negated forms.
  * binbuf: VG_BIN_MAX bytes of scratch followed by at least VG_PATH_MAX more in
  * the same map value (the string walk's bounds), where the binary is copied. */
-static __always_inline bool vg_match_binary(const struct vg_proc *proc, __u32 slot,
-					    const struct vg_selector *sel, char *binbuf)
+struct vg_binbuf {
+	char b[VG_BIN_MAX + VG_PATH_MAX];
+};
+
+/* A global function, verified once, in its own stack frame: the selector
+ * loop's frame stays small enough for the 512-byte limit of a call chain. */
+__noinline int vg_binary_hit(const struct vg_proc *proc, __u32 slot, const struct vg_selector *sel,
+			     struct vg_binbuf *buf)
 {
-	if (sel->binaries == VG_OP_NONE)
-		return true;
+	if (!sel || !buf)
+		return 0;
+	char *binbuf = buf->b;
 	bool hit = false;
 	if (proc) {
 		if (sel->binaries == VG_OP_BIN_IN) {
 			hit = vg_match_exact(slot, VG_FILTER_BINARY, VG_OP_BIN_IN, proc->bin_len,
-					     proc->bin_hash);
+					     proc->bin_hash, proc->bin_check);
 		} else if (!proc->bin_trunc && proc->bin_len && proc->bin_len < VG_BIN_MAX) {
 			__builtin_memcpy(binbuf, proc->bin, VG_BIN_MAX);
 			hit = vg_match_affix(slot, VG_FILTER_BINARY,
@@ -98,4 +120,12 @@ static __always_inline bool vg_match_binary(const struct vg_proc *proc, __u32 sl
 		}
 	}
 	return hit != (sel->bin_negate != 0);
+}
+
+static __always_inline bool vg_match_binary(const struct vg_proc *proc, __u32 slot,
+					    const struct vg_selector *sel, char *binbuf)
+{
+	if (sel->binaries == VG_OP_NONE)
+		return true;
+	return vg_binary_hit(proc, slot, sel, (struct vg_binbuf *)binbuf);
 }

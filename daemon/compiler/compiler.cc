@@ -231,6 +231,8 @@ class Compiler {
         next_slot_(gen_ * kGenSelectors),
         len_set_base_(gen_ * kGenLenSets) {
     out_.config.audit_all = options.audit_all;
+    out_.config.hash_key[0] = options.hash_key[0];
+    out_.config.hash_key[1] = options.hash_key[1];
     out_.policy_base = gen_ * kGenPolicies;
     out_.hook_refs[VG_HOOK_BPRM_CHECK_SECURITY] = "lsm/bprm_check_security";
     out_.hook_refs[VG_HOOK_FILE_OPEN] = "lsm/file_open";
@@ -279,8 +281,10 @@ class Compiler {
     key.filter = filter;
     key.op = op;
     key.len = static_cast<uint16_t>(v.size());
-    key.hash = op == VG_OP_POSTFIX ? vg_hash_rev(v.data(), v.size()) : vg_hash_fwd(v.data(), v.size());
-    out_.str_keys.push_back(key);
+    const auto* k = out_.config.hash_key;
+    vg_hash2 h = op == VG_OP_POSTFIX ? vg_hash_rev(v.data(), v.size(), k) : vg_hash_fwd(v.data(), v.size(), k);
+    key.hash = h.h;
+    out_.str_keys.emplace_back(key, h.check);
   }
 
   // A length set for Prefix/Postfix values: which lengths the kernel tries.
@@ -336,7 +340,7 @@ class Compiler {
           key.filter = f;
           key.op = VG_OP_INT_IN;
           key.hash = code.field == VG_FIELD_VALUE ? atWidth(n, kind) : n;
-          out_.str_keys.push_back(key);
+          out_.str_keys.emplace_back(key, 0);  // integers: the number is the key
         }
         break;
       case VG_OP_GT:
@@ -454,7 +458,7 @@ class Compiler {
         key.filter = static_cast<uint8_t>(VG_FILTER_TASK + f);
         key.op = VG_OP_INT_IN;
         key.hash = v;
-        out_.str_keys.push_back(key);
+        out_.str_keys.emplace_back(key, 0);
       };
       switch (t.kind) {
         case policy::TaskFilter::Kind::kPids:

@@ -19,6 +19,9 @@ namespace vigil::compiler {
 
 struct CompileOptions {
   bool audit_all = false;  // daemon-wide audit switch
+  // Secret keys of the string hashes (vg_config.hash_key), from the loader:
+  // the kernel hashes what it sees with the same keys. Zero for offline checks.
+  std::array<__u64, 2> hash_key{};
   // Ids of generic hooks already in the kernel, by HookSpec::key(): a hook
   // that stays keeps its id (and its attached program); new ones get free ids.
   std::map<std::string, uint32_t> hook_ids;
@@ -69,7 +72,7 @@ struct CompiledSet {
   std::vector<std::pair<uint32_t, vg_policy_state>> policies;  // policy id -> state
   std::vector<std::pair<uint32_t, vg_selector>> selectors;     // slot -> selector
   std::vector<std::pair<uint32_t, vg_len_set>> len_sets;       // id -> lengths
-  std::vector<vg_str_key> str_keys;                            // every value
+  std::vector<std::pair<vg_str_key, uint64_t>> str_keys;       // every value -> check hash
   std::vector<vg_cidr_key> cidrs;                              // SAddr/DAddr prefixes
   std::array<vg_hook_selectors, VG_HOOK_MAX> hooks{};          // hook -> slots
   std::vector<HookSpec> generic;                               // hooks of the generic program

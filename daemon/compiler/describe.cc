@@ -129,7 +129,7 @@ std::string describeJson(const std::vector<policy::Policy>& policies, const Comp
   }
   // Map entries per selector slot and filter.
   std::map<std::pair<uint32_t, uint8_t>, size_t> values;
-  for (const auto& k : set.str_keys) values[{k.selector, k.filter}]++;
+  for (const auto& [k, check] : set.str_keys) values[{k.selector, k.filter}]++;
   std::map<std::pair<uint32_t, uint8_t>, std::vector<std::string>> prefixes;
   for (const auto& k : set.cidrs) prefixes[{k.selector, k.filter}].push_back(cidrText(k));
   std::map<uint32_t, std::string> hook_of;

@@ -3,11 +3,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <spdlog/spdlog.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdarg>
 #include <cstring>
 
@@ -113,6 +115,7 @@ absl::StatusOr<std::unique_ptr<Loader>> Loader::create(const LoadPlan& plan) {
     return errnoStatus("loading the BPF programs (run with --log-level debug for the verifier log)",
                        -err);
   }
+  if (auto s = l->initHashKey(); !s.ok()) return s;
   if (!plan.pin_dir.empty()) {
     l->adopted_generation_ = l->findAdoptedGeneration();
     for (uint32_t id = VG_HOOK_FIRST_GENERIC; id < VG_HOOK_MAX; id++) {
@@ -143,6 +146,25 @@ absl::StatusOr<int> functionArgCount(const std::string& fn) {
 }
 
 }  // namespace
+
+absl::Status Loader::initHashKey() {
+  const uint32_t zero = 0;
+  vg_config cfg{};
+  bpf_map__lookup_elem(skel_->maps.vg_config, &zero, sizeof(zero), &cfg, sizeof(cfg), 0);
+  if (cfg.hash_key[0] == 0 && cfg.hash_key[1] == 0) {
+    // Fresh maps: new keys, written before any program runs, so the process
+    // table hashes binaries with them from its first exec.
+    if (getrandom(cfg.hash_key, sizeof(cfg.hash_key), 0) != sizeof(cfg.hash_key)) {
+      return errnoStatus("getrandom (string hash keys)", errno);
+    }
+    if (bpf_map__update_elem(skel_->maps.vg_config, &zero, sizeof(zero), &cfg, sizeof(cfg),
+                             BPF_ANY) != 0) {
+      return errnoStatus("writing vg_config", errno);
+    }
+  }
+  hash_key_ = {cfg.hash_key[0], cfg.hash_key[1]};
+  return absl::OkStatus();
+}
 
 std::string Loader::hookPin(uint32_t id) const {
   return plan_.pin_dir.empty() ? std::string() : absl::StrCat(plan_.pin_dir, "/link_hook_", id);
@@ -266,6 +288,7 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
     return k == VG_ARG_FILE || k == VG_ARG_PATH || k == VG_ARG_BINPRM;
   });
   g_quiet_load = mech == VG_MECH_LSM && wants_path;
+  const auto load_start = std::chrono::steady_clock::now();
   absl::Status st = tryLoad(mech == VG_MECH_LSM && wants_path);
   g_quiet_load = false;
   if (!st.ok() && mech == VG_MECH_LSM && wants_path) {
@@ -275,6 +298,19 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadGeneric(
   }
   if (!st.ok()) return st;
   bpf_program* prog = h->prog;
+  {
+    // The verifier's work per instance is the cost of a hook at start and
+    // reload: worth seeing (docs/benchmarks.md).
+    bpf_prog_info info{};
+    __u32 len = sizeof(info);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - load_start)
+                        .count();
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0) {
+      spdlog::info("loaded {} for {}: {} instructions, {} verified, in {} ms", h->program,
+                   spec.ref(), info.xlated_prog_len / 8, info.verified_insns, ms);
+    }
+  }
   // Attach now: with no selectors written for its id yet it returns at once.
   const std::string pin = hookPin(spec.id);
   bpf_link* old = pin.empty() ? nullptr : bpf_link__open(pin.c_str());
@@ -433,6 +469,9 @@ Loader::~Loader() {
 }
 
 absl::Status Loader::apply(const compiler::CompiledSet& set) {
+  if (set.config.hash_key[0] != hash_key_[0] || set.config.hash_key[1] != hash_key_[1]) {
+    return absl::InternalError("policies compiled with other string hash keys than the kernel's");
+  }
   auto& m = skel_->maps;
   uint32_t zero = 0;
   // Task filters that walk kernel memory need bpf_probe_read_kernel.
@@ -505,8 +544,9 @@ absl::Status Loader::apply(const compiler::CompiledSet& set) {
     if (auto s = updateElem(m.vg_len_sets, &id, sizeof(id), &ls, sizeof(ls)); !s.ok()) return s;
   }
   const uint8_t one = 1;
-  for (const auto& key : set.str_keys) {
-    if (auto s = updateElem(m.vg_str_match, &key, sizeof(key), &one, sizeof(one)); !s.ok()) return s;
+  for (const auto& [key, check] : set.str_keys) {
+    if (auto s = updateElem(m.vg_str_match, &key, sizeof(key), &check, sizeof(check)); !s.ok())
+      return s;
   }
   for (const auto& key : set.cidrs) {
     if (auto s = updateElem(m.vg_cidr, &key, sizeof(key), &one, sizeof(one)); !s.ok()) return s;
@@ -529,7 +569,7 @@ absl::Status Loader::apply(const compiler::CompiledSet& set) {
 void Loader::seedProcesses() {
   if (!plan_.process_table) return;
   size_t n = 0;
-  for (const auto& [tgid, proc] : process::scanProcesses("/proc")) {
+  for (const auto& [tgid, proc] : process::scanProcesses("/proc", hash_key_.data())) {
     // NOEXIST: an entry the kernel already wrote (an exec that raced the scan) is newer.
     if (bpf_map__update_elem(skel_->maps.vg_procs, &tgid, sizeof(tgid), &proc, sizeof(proc),
                              BPF_NOEXIST) == 0)

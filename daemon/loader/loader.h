@@ -4,6 +4,7 @@
 // and released in the destructor.
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <set>
@@ -58,6 +59,10 @@ class Loader {
   const std::vector<std::string>& skippedHooks() const { return skipped_; }
   // Seeds the process table with processes that started before Vigil.
   void seedProcesses();
+  // The secret keys of the string hashes: those of the pinned maps a previous
+  // daemon left (their entries were hashed with them), else fresh random ones.
+  // Policies must be compiled with them (CompileOptions::hash_key).
+  std::array<__u64, 2> hashKey() const { return hash_key_; }
   absl::Status attach();
 
   int eventsFd() const;
@@ -88,6 +93,7 @@ class Loader {
   std::vector<ProgramStats> programStats() const;
 
  private:
+  absl::Status initHashKey();
   Loader() = default;
   int findAdoptedGeneration() const;
   // One instance of the generic hook program, attached to one hook.
@@ -109,6 +115,7 @@ class Loader {
   LoadPlan plan_;
   std::vector<std::string> attached_;
   int adopted_generation_ = -1;
+  std::array<__u64, 2> hash_key_{};
 };
 
 // Turns the kernel's BPF run-time stats on for as long as the returned fd is

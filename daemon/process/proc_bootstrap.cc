@@ -11,9 +11,11 @@
 
 namespace vigil::process {
 
-vg_proc procEntryForBinary(const std::string& path) {
+vg_proc procEntryForBinary(const std::string& path, const __u64 hash_key[2]) {
   vg_proc p{};
-  p.bin_hash = vg_hash_fwd(path.data(), path.size());
+  const vg_hash2 h = vg_hash_fwd(path.data(), path.size(), hash_key);
+  p.bin_hash = h.h;
+  p.bin_check = h.check;
   p.bin_len = static_cast<uint16_t>(path.size());
   p.bin_trunc = path.size() >= VG_BIN_MAX;
   size_t n = std::min(path.size(), sizeof(p.bin) - 1);
@@ -42,7 +44,8 @@ void seedExecState(const std::string& dir, vg_proc& p) {
   }
 }
 
-std::vector<std::pair<uint32_t, vg_proc>> scanProcesses(const std::string& proc_root) {
+std::vector<std::pair<uint32_t, vg_proc>> scanProcesses(const std::string& proc_root,
+                                                        const __u64 hash_key[2]) {
   std::vector<std::pair<uint32_t, vg_proc>> out;
   DIR* d = opendir(proc_root.c_str());
   if (!d) return out;
@@ -55,7 +58,7 @@ std::vector<std::pair<uint32_t, vg_proc>> scanProcesses(const std::string& proc_
     char buf[VG_PATH_MAX];
     ssize_t n = readlink(link.c_str(), buf, sizeof(buf) - 1);
     if (n <= 0) continue;
-    vg_proc p = procEntryForBinary(std::string(buf, n));
+    vg_proc p = procEntryForBinary(std::string(buf, n), hash_key);
     seedExecState(proc_root + "/" + e->d_name, p);
     out.emplace_back(pid, p);
   }

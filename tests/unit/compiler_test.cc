@@ -31,9 +31,12 @@ std::string fileOpenPolicy(const std::string& name, const std::string& op,
 
 bool hasKey(const CompiledSet& s, uint32_t slot, uint8_t filter, uint8_t op,
             const std::string& v) {
-  uint64_t h = op == VG_OP_POSTFIX ? vg_hash_rev(v.data(), v.size()) : vg_hash_fwd(v.data(), v.size());
-  for (const auto& k : s.str_keys) {
-    if (k.selector == slot && k.filter == filter && k.op == op && k.len == v.size() && k.hash == h)
+  const auto* key = s.config.hash_key;
+  vg_hash2 h = op == VG_OP_POSTFIX ? vg_hash_rev(v.data(), v.size(), key)
+                                   : vg_hash_fwd(v.data(), v.size(), key);
+  for (const auto& [k, check] : s.str_keys) {
+    if (k.selector == slot && k.filter == filter && k.op == op && k.len == v.size() &&
+        k.hash == h.h && check == h.check)
       return true;
   }
   return false;
@@ -79,7 +82,30 @@ TEST(Compiler, PrefixAndPostfixRecordEveryValueLength) {
   // Postfix values hash backwards, matching the kernel's backward walk.
   EXPECT_TRUE(hasKey(*t, 0, 0, VG_OP_POSTFIX, ".pem"));
   std::string rev = "mep.";
-  EXPECT_EQ(vg_hash_rev(".pem", 4), vg_hash_fwd(rev.data(), rev.size()));
+  const __u64 key[2] = {0, 0};
+  EXPECT_EQ(vg_hash_rev(".pem", 4, key).h, vg_hash_fwd(rev.data(), rev.size(), key).h);
+  EXPECT_EQ(vg_hash_rev(".pem", 4, key).check, vg_hash_fwd(rev.data(), rev.size(), key).check);
+}
+
+// The kernel's keys reach the compiled set, and the values are hashed with
+// them: with other keys, no entry and no check hash is the same.
+TEST(Compiler, StringValuesAreHashedWithTheKernelsSecretKeys) {
+  auto p = parse(fileOpenPolicy("a", "Equal", {"/etc/shadow"}, ""));
+  CompileOptions o1, o2;
+  o1.hash_key = {0x1234, 0x5678};
+  o2.hash_key = {0x1234, 0x5679};
+  auto a = compile({p}, o1), b = compile({p}, o2), z = compile({p}, {});
+  ASSERT_TRUE(a.ok() && b.ok() && z.ok());
+  EXPECT_EQ(a->config.hash_key[0], 0x1234u);
+  EXPECT_EQ(a->config.hash_key[1], 0x5678u);
+  EXPECT_TRUE(hasKey(*a, 0, 0, VG_OP_EQUAL, "/etc/shadow"));
+  ASSERT_EQ(a->str_keys.size(), 1u);
+  ASSERT_EQ(b->str_keys.size(), 1u);
+  ASSERT_EQ(z->str_keys.size(), 1u);
+  // Same first key: same map key; the second key changes the check hash.
+  EXPECT_EQ(a->str_keys[0].first.hash, b->str_keys[0].first.hash);
+  EXPECT_NE(a->str_keys[0].second, b->str_keys[0].second);
+  EXPECT_NE(a->str_keys[0].first.hash, z->str_keys[0].first.hash);
 }
 
 TEST(Compiler, DefaultActionIsPostAndSigkillDeniesWithEperm) {
@@ -181,7 +207,7 @@ TEST(Compiler, GenerationsUseDisjointHalvesOfTheTables) {
   EXPECT_EQ(g1->hooks[VG_HOOK_FILE_OPEN].slots[0], kGenSelectors);
   EXPECT_EQ(g1->len_sets[0].first, kGenLenSets);
   EXPECT_EQ(g1->selectors[0].second.filters[0].len_set, kGenLenSets);
-  EXPECT_EQ(g1->str_keys[0].selector, kGenSelectors);
+  EXPECT_EQ(g1->str_keys[0].first.selector, kGenSelectors);
 }
 
 }  // namespace

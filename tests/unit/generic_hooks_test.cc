@@ -52,9 +52,9 @@ std::string getpgid(const std::string& selector, const std::string& name = "p") 
 }
 
 bool hasIntKey(const CompiledSet& s, uint32_t slot, uint8_t filter, uint64_t v) {
-  for (const auto& k : s.str_keys) {
+  for (const auto& [k, check] : s.str_keys) {
     if (k.selector == slot && k.filter == filter && k.op == VG_OP_INT_IN && k.len == 0 &&
-        k.hash == v)
+        k.hash == v && check == 0)
       return true;
   }
   return false;

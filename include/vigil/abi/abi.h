@@ -285,6 +285,10 @@ struct vg_hook_meta {
 struct vg_config {
 	__u8 audit_all; /* daemon-wide audit: behave as if every policy were monitor */
 	__u8 pad[7];
+	/* Secret keys of the string hashes (vg_hash_init): random per set of
+	 * pinned maps, so no one can craft a string that collides with a policy
+	 * value (a NotEqual allow list bypassed) without reading them. */
+	__u64 hash_key[2];
 };
 
 /* Namespaces, in the order of api/vigil/events.proto's Namespaces message. */
@@ -296,6 +300,7 @@ enum vg_ns {
 /* Kernel process table entry, keyed by tgid. */
 struct vg_proc {
 	__u64 bin_hash; /* vg_hash of the full binary path */
+	__u64 bin_check; /* its check hash (vg_str_match's value) */
 	__u16 bin_len;  /* full length of the binary path */
 	__u8 bin_trunc; /* bin[] holds only the first VG_BIN_MAX-1 bytes */
 	__u8 pad[5];
@@ -474,28 +479,58 @@ struct vg_counters {
 };
 
 /* ---- hashing, identical on both sides ----------------------------------- */
+/* Strings are matched by two 64-bit hashes, each keyed with a secret
+ * (vg_config.hash_key): the first is part of vg_str_match's key, the second
+ * is the entry's value and must agree too. FNV-1a steps with different
+ * multipliers and keyed initial states: one pass, one multiply per byte each.
+ * Unkeyed, a 64-bit FNV collision can be computed offline; keyed twice, an
+ * attacker must guess 128 secret bits instead. */
 #define VG_FNV_OFFSET 0xcbf29ce484222325ULL
 #define VG_FNV_PRIME 0x100000001b3ULL
+#define VG_CHECK_OFFSET 0x84222325cbf29ce4ULL
+#define VG_CHECK_PRIME 0xc6a4a7935bd1e995ULL /* odd: a bijection mod 2^64 */
+
+struct vg_hash2 {
+	__u64 h;     /* vg_str_key.hash */
+	__u64 check; /* vg_str_match's value */
+};
+
+static inline struct vg_hash2 vg_hash_init(const __u64 key[2])
+{
+	struct vg_hash2 s = { VG_FNV_OFFSET ^ key[0], VG_CHECK_OFFSET ^ key[1] };
+	return s;
+}
 
 static inline __u64 vg_hash_step(__u64 h, __u8 c)
 {
 	return (h ^ c) * VG_FNV_PRIME;
 }
 
+static inline __u64 vg_check_step(__u64 h, __u8 c)
+{
+	return (h ^ c) * VG_CHECK_PRIME;
+}
+
 #ifndef __VIGIL_BPF__
 #include <stddef.h>
-/* Hash of bytes [0, n) forwards (Equal, Prefix, binaries). */
-static inline __u64 vg_hash_fwd(const char *s, size_t n)
+/* Hashes of bytes [0, n) forwards (Equal, Prefix, binaries). */
+static inline struct vg_hash2 vg_hash_fwd(const char *s, size_t n, const __u64 key[2])
 {
-	__u64 h = VG_FNV_OFFSET;
-	for (size_t i = 0; i < n; i++) h = vg_hash_step(h, (__u8)s[i]);
+	struct vg_hash2 h = vg_hash_init(key);
+	for (size_t i = 0; i < n; i++) {
+		h.h = vg_hash_step(h.h, (__u8)s[i]);
+		h.check = vg_check_step(h.check, (__u8)s[i]);
+	}
 	return h;
 }
-/* Hash of bytes [0, n) read backwards from the last one (Postfix). */
-static inline __u64 vg_hash_rev(const char *s, size_t n)
+/* Hashes of bytes [0, n) read backwards from the last one (Postfix). */
+static inline struct vg_hash2 vg_hash_rev(const char *s, size_t n, const __u64 key[2])
 {
-	__u64 h = VG_FNV_OFFSET;
-	for (size_t i = n; i > 0; i--) h = vg_hash_step(h, (__u8)s[i - 1]);
+	struct vg_hash2 h = vg_hash_init(key);
+	for (size_t i = n; i > 0; i--) {
+		h.h = vg_hash_step(h.h, (__u8)s[i - 1]);
+		h.check = vg_check_step(h.check, (__u8)s[i - 1]);
+	}
 	return h;
 }
 #endif
@@ -517,7 +552,8 @@ VG_STATIC_ASSERT(sizeof(struct vg_hook_meta) == 256, "vg_hook_meta layout");
 VG_STATIC_ASSERT(sizeof(struct vg_arg_val) == 56, "vg_arg_val layout");
 VG_STATIC_ASSERT(sizeof(struct vg_hook_event) == 16 + 28 + 4 + 4 + 4 + 8 + 8 + 16 + 56 * VG_HOOK_ARGS, "vg_hook_event layout");
 VG_STATIC_ASSERT(sizeof(struct vg_hook_selectors) == 8 + 4 * VG_MAX_HOOK_SELECTORS, "hook layout");
-VG_STATIC_ASSERT(sizeof(struct vg_proc) == 16 + VG_BIN_MAX + 64, "vg_proc layout");
+VG_STATIC_ASSERT(sizeof(struct vg_proc) == 24 + VG_BIN_MAX + 64, "vg_proc layout");
+VG_STATIC_ASSERT(sizeof(struct vg_config) == 24, "vg_config layout");
 VG_STATIC_ASSERT(sizeof(struct vg_event_hdr) == 16, "vg_event_hdr layout");
 VG_STATIC_ASSERT(sizeof(struct vg_lsm_event) == 64 + VG_COMM_LEN, "vg_lsm_event layout");
 VG_STATIC_ASSERT(sizeof(struct vg_task_id) == 32, "vg_task_id layout");
