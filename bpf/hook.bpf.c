@@ -22,6 +22,16 @@ const volatile __u8 vg_gen_mech = 0;    /* enum vg_mechanism */
 const volatile __u8 vg_gen_dpath = 0;   /* paths through bpf_d_path (else the dentry walk) */
 const volatile __u8 vg_gen_ret_kind = 0; /* return probes: how the return value reads */
 const volatile __u8 vg_gen_src[VG_HOOK_ARGS] = {}; /* tracepoints: enum vg_tp_src per argument */
+/* char_buf arguments: index of the argument holding their size, -1: none */
+const volatile __s8 vg_gen_size_of[VG_HOOK_ARGS] = {-1, -1, -1, -1, -1, -1};
+/* char_buf with returnCopy (bit per argument): read at return, at most
+ * the return value's bytes (fexit programs only) */
+const volatile __u8 vg_gen_ret_copy = 0;
+/* returnArg of a struct kind (sock, socket): the args[] entry of the event
+ * that carries it (flagged VG_ARGF_RET); VG_HOOK_ARGS: none */
+const volatile __u8 vg_gen_ret_slot = VG_HOOK_ARGS;
+/* returnArgAction TrackSock: a matching call's returned socket is tracked */
+const volatile __u8 vg_gen_ret_track = 0;
 
 #define VG_AF_INET 2
 #define VG_AF_INET6 10
@@ -176,6 +186,7 @@ static __always_inline void vg_gen_sock(struct sock *sk, struct vg_arg_val *out)
 		out->flags |= VG_ARGF_ERR;
 		return;
 	}
+	out->num = (__u64)sk; /* TrackSock / UntrackSock key, never rendered */
 	out->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	out->protocol = (__u8)BPF_CORE_READ(sk, sk_protocol);
 	out->state = BPF_CORE_READ(sk, __sk_common.skc_state);
@@ -226,6 +237,220 @@ static __always_inline void vg_gen_dentry(__u64 *ctx, struct vg_hook_scratch *sc
 	if (mount_of >= 0 && vg_can_read_kernel)
 		p.mnt = BPF_CORE_READ((struct path *)vg_ctx_arg(ctx, mount_of), mnt);
 	vg_gen_path(sc, &p, buf, out, false);
+}
+
+/* ---- kernel argument types (kinds 20..31) ------------------------------
+ * Reads go through bpf_probe_read_kernel (BPF_CORE_READ), as for sockets:
+ * the same code serves fentry and kprobe programs, and under lockdown
+ * (vg_can_read_kernel false) the argument is flagged unreadable rather than
+ * the program refused. */
+
+#define VG_ETH_P_IP 0x0800
+#define VG_ETH_P_IPV6 0x86DD
+
+/* A buffer of size bytes at p (char_buf): user memory first (system call
+ * buffers, and most kernel functions' __user buffers), else kernel memory. */
+static __always_inline void vg_gen_buf(void *p, __s64 size, bool user_only, char *buf,
+				       struct vg_arg_val *out)
+{
+	if (size <= 0) {
+		if (size < 0)
+			out->flags |= VG_ARGF_ERR;
+		return;
+	}
+	__u32 n = size > VG_PATH_MAX - 1 ? VG_PATH_MAX - 1 : (__u32)size;
+	if (size > VG_PATH_MAX - 1)
+		out->flags |= VG_ARGF_TRUNC;
+	n = VG_BOUND(n, VG_PATH_MAX - 1);
+	if (!n)
+		return;
+	long err = bpf_probe_read_user(buf, n, p);
+	if (err && !user_only && vg_can_read_kernel)
+		err = bpf_probe_read_kernel(buf, n, p);
+	if (err) {
+		out->flags |= VG_ARGF_ERR;
+		return;
+	}
+	out->str_len = (__u16)n;
+}
+
+/* A NUL-terminated kernel string of at most max bytes into the slot. */
+static __always_inline void vg_gen_kstr(const void *p, __u32 max, char *buf, struct vg_arg_val *out)
+{
+	long n = bpf_probe_read_kernel_str(buf, max < VG_PATH_MAX ? max : VG_PATH_MAX, p);
+	if (n > 0)
+		out->str_len = (__u16)((n - 1) & (VG_PATH_MAX - 1));
+	else
+		out->flags |= VG_ARGF_ERR;
+}
+
+/* The IP and transport headers of a packet, as Tetragon reads them: the
+ * version from the first byte of the network header, addresses, protocol,
+ * and the ports of TCP and UDP. */
+static __always_inline void vg_gen_skb(struct sk_buff *skb, struct vg_arg_val *out)
+{
+	if (!skb || !vg_can_read_kernel) {
+		out->flags |= VG_ARGF_ERR;
+		return;
+	}
+	out->num = BPF_CORE_READ(skb, len) | (__u64)BPF_CORE_READ(skb, mark) << 32;
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 th = BPF_CORE_READ(skb, transport_header);
+	__u8 first = 0;
+	__u32 l4 = 0;
+	bpf_probe_read_kernel(&first, 1, head + nh);
+	if ((first >> 4) == 4) {
+		struct iphdr ip = {};
+		bpf_probe_read_kernel(&ip, sizeof(ip), head + nh);
+		out->family = VG_AF_INET;
+		out->protocol = ip.protocol;
+		__builtin_memcpy(out->saddr, &ip.saddr, 4);
+		__builtin_memcpy(out->daddr, &ip.daddr, 4);
+		l4 = nh + (ip.ihl & 15) * 4;
+	} else if ((first >> 4) == 6) {
+		struct ipv6hdr ip6 = {};
+		bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh);
+		out->family = VG_AF_INET6;
+		out->protocol = ip6.nexthdr;
+		__builtin_memcpy(out->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(out->daddr, &ip6.daddr, 16);
+		l4 = nh + sizeof(ip6);
+	}
+	if (out->family && (out->protocol == 6 || out->protocol == 17)) {
+		if (th != (__u16)~0 && th > nh)
+			l4 = th;
+		__u16 ports[2] = {};
+		bpf_probe_read_kernel(ports, sizeof(ports), head + l4);
+		out->sport = bpf_ntohs(ports[0]);
+		out->dport = bpf_ntohs(ports[1]);
+	}
+}
+
+/* sig_ok exists with CONFIG_MODULE_SIG only (not in the vendored vmlinux.h). */
+struct module___sig {
+	bool sig_ok;
+} __attribute__((preserve_access_index));
+
+static __always_inline void vg_gen_module(struct module *mod, char *buf, struct vg_arg_val *out)
+{
+	if (!mod || !vg_can_read_kernel) {
+		out->flags |= VG_ARGF_ERR;
+		return;
+	}
+	vg_gen_kstr(mod->name, sizeof(mod->name), buf, out);
+	out->num = BPF_CORE_READ(mod, taints);
+	struct module___sig *ms = (void *)mod;
+	if (bpf_core_field_exists(ms->sig_ok))
+		VG_ARG_X(out)[0] = BPF_CORE_READ(ms, sig_ok);
+}
+
+static __always_inline void vg_gen_bpf_attr(union bpf_attr *attr, char *buf, struct vg_arg_val *out)
+{
+	if (!attr || !vg_can_read_kernel) {
+		out->flags |= VG_ARGF_ERR;
+		return;
+	}
+	out->num = BPF_CORE_READ(attr, prog_type);
+	VG_ARG_X(out)[0] = BPF_CORE_READ(attr, insn_cnt);
+	vg_gen_kstr(attr->prog_name, sizeof(attr->prog_name), buf, out);
+	out->flags &= ~VG_ARGF_ERR; /* an empty name is fine */
+}
+
+static __always_inline void vg_gen_bpf_map(struct bpf_map *map, char *buf, struct vg_arg_val *out)
+{
+	if (!map || !vg_can_read_kernel) {
+		out->flags |= VG_ARGF_ERR;
+		return;
+	}
+	out->num = BPF_CORE_READ(map, map_type);
+	VG_ARG_X(out)[0] = BPF_CORE_READ(map, key_size);
+	VG_ARG_X(out)[1] = BPF_CORE_READ(map, value_size);
+	VG_ARG_X(out)[2] = BPF_CORE_READ(map, max_entries);
+	vg_gen_kstr(map->name, sizeof(map->name), buf, out);
+	out->flags &= ~VG_ARGF_ERR;
+}
+
+/* perf_event: its attr (a kernel copy); kprobe_func (config1) still points
+ * to the caller's memory while perf_event_open runs. */
+static __always_inline void vg_gen_perf_event(struct perf_event *ev, char *buf, struct vg_arg_val *out)
+{
+	if (!ev || !vg_can_read_kernel) {
+		out->flags |= VG_ARGF_ERR;
+		return;
+	}
+	out->num = BPF_CORE_READ(ev, attr.config);
+	VG_ARG_X(out)[0] = BPF_CORE_READ(ev, attr.type);
+	__u64 off = BPF_CORE_READ(ev, attr.probe_offset);
+	__builtin_memcpy(&VG_ARG_X(out)[2], &off, 8);
+	__u64 func = BPF_CORE_READ(ev, attr.kprobe_func);
+	if (func && VG_ARG_X(out)[0] > 5) { /* a dynamic PMU (kprobe, uprobe) */
+		long n = bpf_probe_read_user_str(buf, 256, (void *)func);
+		if (n > 1)
+			out->str_len = (__u16)((n - 1) & 255);
+	}
+}
+
+static __always_inline void vg_gen_user_ns(struct user_namespace *ns, struct vg_arg_val *out)
+{
+	if (!ns || !vg_can_read_kernel) {
+		out->flags |= VG_ARGF_ERR;
+		return;
+	}
+	out->num = BPF_CORE_READ(ns, ns.inum);
+	VG_ARG_X(out)[0] = BPF_CORE_READ(ns, level);
+	VG_ARG_X(out)[1] = BPF_CORE_READ(ns, owner.val);
+	VG_ARG_X(out)[2] = BPF_CORE_READ(ns, group.val);
+}
+
+static __always_inline void vg_gen_kernel_cap(kernel_cap_t *cap, struct vg_arg_val *out)
+{
+	if (!cap || !vg_can_read_kernel) {
+		out->flags |= VG_ARGF_ERR;
+		return;
+	}
+	kernel_cap_t c = {};
+	bpf_probe_read_kernel(&c, sizeof(c), cap);
+	out->num = vg_cap(&c);
+}
+
+/* iov_iter's iovec pointer is __iov since 6.4, iov before. */
+struct iov_iter___v61 {
+	const struct iovec *iov;
+} __attribute__((preserve_access_index));
+
+/* The data of an iov_iter (tty_write, ...): a user buffer (ITER_UBUF) or the
+ * first iovec's, from iov_offset, up to count bytes. */
+static __always_inline void vg_gen_iov_iter(struct iov_iter *it, char *buf, struct vg_arg_val *out)
+{
+	if (!it || !vg_can_read_kernel) {
+		out->flags |= VG_ARGF_ERR;
+		return;
+	}
+	__u8 type = BPF_CORE_READ(it, iter_type);
+	__u64 count = BPF_CORE_READ(it, count);
+	__u64 off = BPF_CORE_READ(it, iov_offset);
+	void *base = 0;
+	__u64 len = count;
+	out->num = count;
+	if (type == bpf_core_enum_value(enum iter_type, ITER_UBUF)) {
+		base = BPF_CORE_READ(it, ubuf);
+	} else if (type == bpf_core_enum_value(enum iter_type, ITER_IOVEC)) {
+		const struct iovec *iov;
+		if (bpf_core_field_exists(it->__iov))
+			iov = BPF_CORE_READ(it, __iov);
+		else
+			iov = BPF_CORE_READ((struct iov_iter___v61 *)it, iov);
+		base = BPF_CORE_READ(iov, iov_base);
+		__u64 l = BPF_CORE_READ(iov, iov_len);
+		len = l > off ? l - off : 0;
+		if (len > count)
+			len = count;
+	} else {
+		return; /* kernel-side iterators (kvec, bvec, ...): count only */
+	}
+	if (base)
+		vg_gen_buf(base + off, (__s64)len, true, buf, out);
 }
 
 /* An integer register value at its argument's width: sign-extended for the
@@ -327,12 +552,59 @@ static __always_inline void vg_gen_read_arg(__u64 *ctx, struct vg_hook_scratch *
 		else
 			out->flags |= VG_ARGF_ERR;
 		break;
+	case VG_ARG_CHAR_BUF:
+	case VG_ARG_UCHAR_BUF: {
+		__s64 size = vg_gen_size_of[i] >= 0 ? (__s64)vg_ctx_arg(ctx, vg_gen_size_of[i]) : 0;
+		if (vg_gen_ret_copy & (1u << i)) { /* filled by the call: what it returned */
+			__s64 r = vg_ctx_ret(ctx);
+			size = vg_gen_size_of[i] >= 0 && size < r ? size : r;
+		}
+		vg_gen_buf((void *)raw, size, kind == VG_ARG_UCHAR_BUF, buf, out);
+		break;
+	}
+	case VG_ARG_SKB:
+		vg_gen_skb((struct sk_buff *)raw, out);
+		break;
+	case VG_ARG_MODULE:
+		vg_gen_module((struct module *)raw, buf, out);
+		break;
+	case VG_ARG_BPF_ATTR:
+		vg_gen_bpf_attr((union bpf_attr *)raw, buf, out);
+		break;
+	case VG_ARG_BPF_MAP:
+		vg_gen_bpf_map((struct bpf_map *)raw, buf, out);
+		break;
+	case VG_ARG_PERF_EVENT:
+		vg_gen_perf_event((struct perf_event *)raw, buf, out);
+		break;
+	case VG_ARG_KIOCB:
+		vg_gen_path(sc, &((struct kiocb *)raw)->ki_filp->f_path, buf, out, vg_gen_dpath);
+		break;
+	case VG_ARG_FILENAME:
+		if (vg_can_read_kernel)
+			vg_gen_kstr(BPF_CORE_READ((struct filename *)raw, name), VG_PATH_MAX, buf, out);
+		else
+			out->flags |= VG_ARGF_ERR;
+		break;
+	case VG_ARG_USER_NS:
+		vg_gen_user_ns((struct user_namespace *)raw, out);
+		break;
+	case VG_ARG_KERNEL_CAP:
+		vg_gen_kernel_cap((kernel_cap_t *)raw, out);
+		break;
+	case VG_ARG_IOV_ITER:
+		vg_gen_iov_iter((struct iov_iter *)raw, buf, out);
+		break;
 	}
 }
 
+/* Kinds whose value (or name) lands in a string slot. */
 static __always_inline bool vg_kind_is_string(__u8 kind)
 {
-	return (kind >= VG_ARG_STR && kind <= VG_ARG_BINPRM) || kind == VG_ARG_DENTRY;
+	return (kind >= VG_ARG_STR && kind <= VG_ARG_BINPRM) || kind == VG_ARG_DENTRY ||
+	       kind == VG_ARG_CHAR_BUF || kind == VG_ARG_UCHAR_BUF || kind == VG_ARG_MODULE ||
+	       kind == VG_ARG_BPF_ATTR || kind == VG_ARG_KIOCB || kind == VG_ARG_FILENAME ||
+	       kind == VG_ARG_PERF_EVENT || kind == VG_ARG_BPF_MAP || kind == VG_ARG_IOV_ITER;
 }
 
 static __always_inline bool vg_kind_is_signed(__u8 kind)
@@ -423,6 +695,77 @@ __noinline int vg_gen_filter_hit(struct vg_hook_scratch *sc, const struct vg_arg
 	return hit != (af->negate != 0);
 }
 
+/* TrackSock: the returned socket now belongs to the caller. */
+static __always_inline void vg_gen_track_sock(struct vg_gen_ctx *c)
+{
+	const struct vg_arg_val *rv = &c->sc->retval;
+	if (!rv->num || (rv->flags & VG_ARGF_ERR))
+		return;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+	struct vg_sock_owner o = {
+		.tgid = pid_tgid >> 32,
+		.tid = (__u32)pid_tgid,
+		.ppid = task->real_parent->tgid,
+		.uid = (__u32)uid_gid,
+		.gid = uid_gid >> 32,
+	};
+	bpf_get_current_comm(o.comm, sizeof(o.comm));
+	__u64 key = rv->num;
+	bpf_map_update_elem(&vg_socks, &key, &o, BPF_ANY);
+}
+
+/* UntrackSock: forget the socket of argument untrack - 1. */
+static __always_inline void vg_gen_untrack_sock(struct vg_gen_ctx *c, __u8 untrack)
+{
+	__u32 ai = untrack - 1;
+	if (ai >= VG_HOOK_ARGS)
+		return;
+	const struct vg_arg_val *a = &c->sc->ev.args[ai];
+	if (a->kind != VG_ARG_SOCK && a->kind != VG_ARG_SOCKET)
+		return;
+	__u64 key = a->num;
+	bpf_map_delete_elem(&vg_socks, &key);
+}
+
+/* Events name a tracked socket's owner rather than whoever runs when the
+ * kernel handles it (softirq, another task). */
+static __always_inline void vg_gen_sock_owner(struct vg_gen_ctx *c, struct vg_hook_event *ev)
+{
+#pragma unroll
+	for (int i = 0; i < VG_HOOK_ARGS; i++) {
+		__u8 k = vg_gen_kind[i];
+		if (k != VG_ARG_SOCK && k != VG_ARG_SOCKET)
+			continue;
+		__u64 key = ev->args[i].num;
+		if (!key)
+			continue;
+		const struct vg_sock_owner *o = bpf_map_lookup_elem(&vg_socks, &key);
+		if (!o)
+			continue;
+		if (o->tgid != ev->pid) {
+			__u32 tgid = o->tgid;
+			const struct vg_proc *p = bpf_map_lookup_elem(&vg_procs, &tgid);
+			if (p) {
+				__builtin_memcpy(c->sc->bin, p->bin, VG_BIN_MAX);
+				ev->bin_trunc = p->bin_trunc;
+				ev->bin_len = p->bin_trunc ? VG_BIN_MAX - 1 : p->bin_len;
+			} else {
+				ev->bin_len = 0;
+				ev->bin_trunc = 0;
+			}
+		}
+		ev->pid = o->tgid;
+		ev->tid = o->tid;
+		ev->ppid = o->ppid;
+		ev->uid = o->uid;
+		ev->gid = o->gid;
+		__builtin_memcpy(ev->comm, o->comm, VG_COMM_LEN);
+		return;
+	}
+}
+
 static __always_inline void vg_gen_emit(struct vg_gen_ctx *c, const struct vg_selector *sel,
 					__u8 outcome, int err)
 {
@@ -458,6 +801,7 @@ static __always_inline void vg_gen_emit(struct vg_gen_ctx *c, const struct vg_se
 		ev->bin_len = 0;
 		ev->bin_trunc = 0;
 	}
+	vg_gen_sock_owner(c, ev);
 	/* Send up to the end of the last string slot in use. */
 	__u32 tail = 0;
 #pragma unroll
@@ -495,6 +839,28 @@ static __always_inline __u64 vg_gen_args_hash(const struct vg_hook_scratch *sc)
 		h = h * VG_FNV_PRIME ^ *(const __u64 *)a->daddr ^ (*(const __u64 *)(a->daddr + 8) << 1);
 	}
 	return h * VG_FNV_PRIME ^ sc->retval.num;
+}
+
+/* returnArg sock/socket: the returned object, read as an argument would be,
+ * for matchReturnArgs (sc->retval) and for the event (args[vg_gen_ret_slot]). */
+static __always_inline void vg_gen_ret_struct(__u64 *ctx, struct vg_hook_scratch *sc)
+{
+	struct vg_arg_val *rv = &sc->retval;
+	__u64 p = (__u64)vg_ctx_ret(ctx);
+	__builtin_memset(rv, 0, sizeof(*rv));
+	rv->kind = vg_gen_ret_kind;
+	if (!p)
+		rv->flags |= VG_ARGF_ERR; /* NULL: the call failed */
+	else if (vg_gen_ret_kind == VG_ARG_SOCK)
+		vg_gen_sock((struct sock *)p, rv);
+	else
+		vg_gen_sock(vg_can_read_kernel ? BPF_CORE_READ((struct socket *)p, sk) : 0, rv);
+	__u32 slot = vg_gen_ret_slot; /* a constant to the verifier (no division: it loses track) */
+	if (slot < VG_HOOK_ARGS) {
+		struct vg_arg_val *out = &sc->ev.args[slot];
+		__builtin_memcpy(out, rv, sizeof(*out));
+		out->flags |= VG_ARGF_RET;
+	}
 }
 
 /* The hashes of string slot s (len bytes): a global function, so the string
@@ -536,6 +902,10 @@ static long vg_gen_eval_selector(__u32 i, struct vg_gen_ctx *c)
 	int shown = err;
 	if (sel->action == VG_ACT_NOTIFY_ENFORCER && outcome == VG_OUT_DENIED)
 		shown = sel->error;
+	if (vg_gen_ret_track)
+		vg_gen_track_sock(c);
+	if (sel->untrack_sock)
+		vg_gen_untrack_sock(c, sel->untrack_sock);
 	if (!sel->nopost && !vg_rate_limited(sel, slot, c->args_hash))
 		vg_gen_emit(c, sel, outcome, -shown);
 	return 0;
@@ -574,7 +944,9 @@ static __always_inline long vg_gen_run(__u64 *ctx)
 	struct vg_arg_val *rv = &sc->retval;
 	rv->kind = vg_gen_ret_kind;
 	rv->num = 0;
-	if (vg_gen_ret_kind != VG_ARG_NONE)
+	if (vg_gen_ret_kind == VG_ARG_SOCK || vg_gen_ret_kind == VG_ARG_SOCKET)
+		vg_gen_ret_struct(ctx, sc);
+	else if (vg_gen_ret_kind != VG_ARG_NONE)
 		rv->num = vg_at_width(vg_gen_ret_kind, (__u64)vg_ctx_ret(ctx));
 	c.args_hash = vg_gen_args_hash(sc);
 	bpf_loop(VG_MAX_HOOK_SELECTORS, vg_gen_eval_selector, &c, 0);

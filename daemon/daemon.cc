@@ -19,6 +19,7 @@
 #include <tuple>
 
 #include "absl/strings/str_join.h"
+#include "daemon/actions/fetcher.h"
 #include "daemon/compiler/compiler.h"
 #include "daemon/events/event_decoder.h"
 #include "daemon/control.h"
@@ -87,6 +88,7 @@ struct Pipeline {
   exporters::Exporter* exporter = nullptr;  // null: JSON lines on stdout
   ControlServer* control = nullptr;         // event streams to vigilctl
   rules::RuleEngine* rules = nullptr;
+  actions::Fetcher fetcher{actions::Fetcher::Options{}};  // GetUrl, DnsLookup
   uint64_t emitted = 0;
   uint64_t alerts = 0;
   uint64_t malformed = 0;
@@ -169,6 +171,12 @@ int onRecord(void* ctx, void* data, size_t size) {
     case VG_EV_HOOK: {
       auto ev = events::decodeHookEvent(data, size);
       if (!p->decoded(ev)) return 0;
+      if (const auto* f = p->renderer.fetchOf(*ev)) {
+        // Queued for the fetcher's threads; never waits here.
+        for (const auto& u : f->urls) p->fetcher.submit(actions::Fetcher::Kind::kGetUrl, u);
+        for (const auto& n : f->fqdns) p->fetcher.submit(actions::Fetcher::Kind::kDnsLookup, n);
+        if (f->nopost) return 0;  // NoPost: the event only carried the action
+      }
       api::Event out = p->renderer.toProto(*ev);
       api::Process* proc = nullptr;
       api::Process* parent = nullptr;
@@ -318,6 +326,16 @@ std::string renderMetrics(const Pipeline& p, const loader::Loader& loader,
   }
   std::string text = m.str();
   MetricsText t;
+  t.family("vigil_action_requests_total", "counter",
+           "GetUrl / DnsLookup requests by result (done, failed, dropped: queue full or rate).");
+  for (auto [kind, name] : {std::pair{actions::Fetcher::Kind::kGetUrl, "GetUrl"},
+                            std::pair{actions::Fetcher::Kind::kDnsLookup, "DnsLookup"}}) {
+    const auto st = p.fetcher.stats(kind);
+    const std::string a = MetricsText::label("action", name) + ",";
+    t.sample("vigil_action_requests_total", a + MetricsText::label("result", "done"), st.done);
+    t.sample("vigil_action_requests_total", a + MetricsText::label("result", "failed"), st.failed);
+    t.sample("vigil_action_requests_total", a + MetricsText::label("result", "dropped"), st.dropped);
+  }
   t.family("vigil_malformed_records_total", "counter", "Kernel records dropped as malformed.");
   t.sample("vigil_malformed_records_total", "", p.malformed);
   t.family("vigil_policy_load_errors_total", "counter", "Policy load errors (start, reloads, policy add and delete), one per error.");

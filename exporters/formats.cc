@@ -4,7 +4,9 @@
 
 #include <functional>
 
+#include "api/arg_text.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -92,6 +94,54 @@ void argValue(JsonNode& o, const api::Arg& a) {
       id.set("abi", a.syscall_id().abi());
       break;
     }
+    case api::Arg::kBytesArg:
+    case api::Arg::kTruncatedBytesArg: {
+      // Tetragon's bytes_arg is base64 in JSON; so it is here.
+      const std::string& b = a.value_case() == api::Arg::kBytesArg ? a.bytes_arg()
+                                                                  : a.truncated_bytes_arg().bytes_arg();
+      o.set("bytes_arg", absl::Base64Escape(b));
+      if (a.value_case() == api::Arg::kTruncatedBytesArg) o.set("truncated", true);
+      break;
+    }
+    case api::Arg::kSkbArg: {
+      const auto& s = a.skb_arg();
+      JsonNode& n = o.obj("skb_arg");
+      n.set("len", static_cast<uint64_t>(s.len()));
+      n.set("mark", static_cast<uint64_t>(s.mark()));
+      n.setNonEmpty("family", s.family());
+      n.setNonEmpty("protocol", s.protocol());
+      n.setNonEmpty("saddr", s.saddr());
+      n.setNonEmpty("daddr", s.daddr());
+      n.set("sport", static_cast<uint64_t>(s.sport()));
+      n.set("dport", static_cast<uint64_t>(s.dport()));
+      break;
+    }
+    case api::Arg::kModuleArg:
+      o.obj("module_arg").set("name", a.module_arg().name());
+      o.obj("module_arg").set("signature_ok", a.module_arg().signature_ok());
+      break;
+    case api::Arg::kBpfAttrArg:
+      o.obj("bpf_attr_arg").set("ProgType", a.bpf_attr_arg().progtype());
+      o.obj("bpf_attr_arg").set("InsnCnt", static_cast<uint64_t>(a.bpf_attr_arg().insncnt()));
+      o.obj("bpf_attr_arg").setNonEmpty("ProgName", a.bpf_attr_arg().progname());
+      break;
+    case api::Arg::kPerfEventArg:
+      o.obj("perf_event_arg").set("Type", a.perf_event_arg().type());
+      o.obj("perf_event_arg").setNonEmpty("KprobeFunc", a.perf_event_arg().kprobefunc());
+      break;
+    case api::Arg::kBpfMapArg:
+      o.obj("bpf_map_arg").set("MapType", a.bpf_map_arg().maptype());
+      o.obj("bpf_map_arg").setNonEmpty("MapName", a.bpf_map_arg().mapname());
+      o.obj("bpf_map_arg").set("MaxEntries", static_cast<uint64_t>(a.bpf_map_arg().maxentries()));
+      break;
+    case api::Arg::kUserNsArg:
+      o.obj("user_ns_arg").set("ns_inum", static_cast<uint64_t>(a.user_ns_arg().ns_inum()));
+      o.obj("user_ns_arg").set("level", static_cast<int64_t>(a.user_ns_arg().level()));
+      break;
+    case api::Arg::kKernelCapTArg: o.set("kernel_cap_t_arg", a.kernel_cap_t_arg()); break;
+    case api::Arg::kCapInheritableArg: o.set("cap_inheritable_arg", a.cap_inheritable_arg()); break;
+    case api::Arg::kCapPermittedArg: o.set("cap_permitted_arg", a.cap_permitted_arg()); break;
+    case api::Arg::kCapEffectiveArg: o.set("cap_effective_arg", a.cap_effective_arg()); break;
     default: break;
   }
 }
@@ -273,8 +323,9 @@ SockInfo sockInfo(const PolicyEvent& e) {
   SockInfo info;
   bool have_addr = false, have_sock = false;
   for (const auto& a : *e.args) {
-    if (a.value_case() != api::Arg::kSockArg) continue;
-    std::string_view v = a.sock_arg();
+    if (a.value_case() != api::Arg::kSockArg && a.value_case() != api::Arg::kSkbArg) continue;
+    const std::string text = api::argText(a);  // a packet reads as a socket
+    std::string_view v = text;
     auto sp = v.find(' ');
     if (sp == std::string_view::npos) continue;
     std::string_view kind = v.substr(0, sp), rest = v.substr(sp + 1);
@@ -759,17 +810,7 @@ class CefExt {
   std::string out_;
 };
 
-void argText(const api::Arg& a, std::string& out) {
-  switch (a.value_case()) {
-    case api::Arg::kFileArg: out = a.file_arg(); break;
-    case api::Arg::kStringArg: out = a.string_arg(); break;
-    case api::Arg::kSockArg: out = a.sock_arg(); break;
-    case api::Arg::kIntArg: out = std::to_string(a.int_arg()); break;
-    case api::Arg::kUintArg: out = std::to_string(a.uint_arg()); break;
-    case api::Arg::kSyscallId: out = std::to_string(a.syscall_id().id()); break;
-    default: out.clear(); break;
-  }
-}
+void argText(const api::Arg& a, std::string& out) { out = api::argText(a); }
 
 void cefProcess(CefExt& x, const api::Process& p) {
   if (p.pid() != 0) x.add("spid", static_cast<uint64_t>(p.pid()));

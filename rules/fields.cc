@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "api/arg_text.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -136,8 +137,17 @@ void ensureSock(EventView& v) {
   if (v.args == nullptr) return;
   bool have_addr = false;
   for (const auto& a : *v.args) {
-    if (a.value_case() != api::Arg::kSockArg) continue;
-    std::string_view s = sv(a.sock_arg());
+    if (a.value_case() != api::Arg::kSockArg && a.value_case() != api::Arg::kSkbArg) continue;
+    // A packet (skb_arg) reads as a socket; its text is local (see sock_proto below).
+    std::string skb_text;
+    std::string_view s;
+    if (a.value_case() == api::Arg::kSockArg) {
+      s = sv(a.sock_arg());
+    } else {
+      skb_text = api::argText(a);
+      if (skb_text.empty()) continue;
+      s = skb_text;
+    }
     auto sp = s.find(' ');
     if (sp == std::string_view::npos) {
       if (s != "unreadable" && !s.empty()) v.extract_errors++;
@@ -181,6 +191,11 @@ void ensureSock(EventView& v) {
     }
     if (!v.sock_proto.empty()) continue;  // the first socket counts
     v.sock_proto = kind;
+    if (a.value_case() == api::Arg::kSkbArg) {  // text is local: keep a literal
+      v.sock_proto = kind == "tcp" ? std::string_view("tcp")
+                     : kind == "udp" ? std::string_view("udp")
+                                     : std::string_view("ip");
+    }
     if (!unspecified(src, sport)) {
       v.sock_src = src;
       v.sock_sport = sport;
@@ -205,17 +220,7 @@ const api::Arg* policyArg(const EventView& v, const FieldRef& f) {
   return nullptr;
 }
 
-void argText(const api::Arg& a, std::string& out) {
-  switch (a.value_case()) {
-    case api::Arg::kFileArg: out = a.file_arg(); break;
-    case api::Arg::kStringArg: out = a.string_arg(); break;
-    case api::Arg::kSockArg: out = a.sock_arg(); break;
-    case api::Arg::kIntArg: out = std::to_string(a.int_arg()); break;
-    case api::Arg::kUintArg: out = std::to_string(a.uint_arg()); break;
-    case api::Arg::kSyscallId: out = std::to_string(a.syscall_id().id()); break;
-    default: out.clear(); break;
-  }
-}
+void argText(const api::Arg& a, std::string& out) { out = api::argText(a); }
 
 // Falco's proc.tty is the terminal's device number (0: none). Vigil records the
 // name; pts/N, ttyN, ttySN and console map to their Linux device numbers.

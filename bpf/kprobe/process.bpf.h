@@ -44,6 +44,10 @@ static __always_inline void vg_learn_binary(struct vg_exec_scratch *sc, __u32 le
 		vg_copy(pr->bin, sc->data, n);
 	else
 		bpf_probe_read_kernel(pr->bin, n, sc->data);
+	pr->exec_caps[0] = sc->ev.cap_effective;
+	pr->exec_caps[1] = sc->ev.cap_permitted;
+	pr->exec_caps[2] = sc->ev.cap_inheritable;
+	__builtin_memcpy(pr->exec_ns, sc->ev.ns, sizeof(pr->exec_ns));
 	__u32 tgid = sc->ev.id.pid;
 	bpf_map_update_elem(&vg_procs, &tgid, pr, BPF_ANY);
 }

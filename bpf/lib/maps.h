@@ -148,6 +148,20 @@ struct {
 	__type(value, struct vg_hook_scratch);
 } vg_hook_scratch SEC(".maps");
 
+/* TrackSock: the process that owns a socket (keyed by struct sock address),
+ * named in the events of hooks that see the socket outside its context
+ * (packets in softirq); UntrackSock forgets it. */
+struct vg_sock_owner {
+	__u32 tgid, tid, ppid, uid, gid, pad;
+	char comm[VG_COMM_LEN];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct vg_sock_owner);
+} vg_socks SEC(".maps");
+
 /* rateLimit: when each (selector, thread/process, arguments) last posted. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

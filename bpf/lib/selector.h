@@ -140,10 +140,157 @@ static __always_inline bool vg_match_task(const struct vg_selector *sel, __u32 s
 	for (int f = 0; f < VG_MAX_TASK_FILTERS; f++) {
 		if (f >= sel->ntask)
 			break;
+		if (sel->task[f].kind >= VG_TF_PARENT_BIN)
+			continue; /* vg_match_task_ext */
 		if (!vg_task_filter_hit(&sel->task[f], slot, f))
 			return false;
 	}
 	return true;
+}
+
+/* ---- matchBinaries followChildren, matchParentBinaries,
+ * matchCapabilityChanges, matchNamespaceChanges ---------------------------- */
+
+struct vg_follow_walk {
+	struct task_struct *t;
+	__u32 tgid;
+	struct vg_str_key key;
+	__u8 hit;
+};
+
+/* One step of followChildren: the process's binary, then its ancestors'.
+ * The task pointer travels through the loop's context, so it is read with
+ * BPF_CORE_READ as matchPIDs' walk does; without the helper (lockdown) only
+ * the process itself is looked at. */
+static long vg_follow_step(__u32 i, struct vg_follow_walk *w)
+{
+	__u32 tgid = w->tgid;
+	const struct vg_proc *p = bpf_map_lookup_elem(&vg_procs, &tgid);
+	if (p) {
+		w->key.len = p->bin_len;
+		w->key.hash = p->bin_hash;
+		const __u64 *check = bpf_map_lookup_elem(&vg_str_match, &w->key);
+		if (check && *check == p->bin_check) {
+			w->hit = 1;
+			return 1;
+		}
+	}
+	if (!vg_can_read_kernel || tgid <= 1)
+		return 1;
+	struct task_struct *t = w->t;
+	struct task_struct *up = BPF_CORE_READ(t, real_parent);
+	if (!up || up == t)
+		return 1;
+	w->t = up;
+	w->tgid = BPF_CORE_READ(up, tgid);
+	return 0;
+}
+
+/* matchBinaries In/NotIn with followChildren: a process whose ancestor (up
+ * to VG_PID_FOLLOW_DEPTH generations) ran one of the binaries matches too. */
+static __always_inline bool vg_match_binary_follow(__u32 slot, const struct vg_selector *sel)
+{
+	struct vg_follow_walk w = {
+		.t = bpf_get_current_task_btf(),
+		.tgid = bpf_get_current_pid_tgid() >> 32,
+		.key = { .selector = slot, .filter = VG_FILTER_BINARY, .op = VG_OP_BIN_IN },
+	};
+	bpf_loop(VG_PID_FOLLOW_DEPTH, vg_follow_step, &w, 0);
+	return w.hit != (sel->bin_negate != 0);
+}
+
+struct vg_tf_walk {
+	__u32 slot;
+	__u32 tgid, ptgid;
+	__u8 fail;
+};
+
+/* Namespace inodes of the task, in enum vg_ns order, against exec's. */
+static __always_inline bool vg_ns_changed(struct task_struct *t, const struct vg_proc *p, __u64 mask)
+{
+	bool changed = false;
+#pragma unroll
+	for (int n = 0; n < VG_NS_COUNT; n++) {
+		if (!(mask & (1ull << n)) || !p->exec_ns[n])
+			continue;
+		__u64 cur = vg_task_ns_inum(t, n);
+		if (cur && cur != p->exec_ns[n])
+			changed = true;
+	}
+	return changed;
+}
+
+/* One task filter of the kinds above (the others pass here: vg_match_task
+ * evaluates them). Called through bpf_loop, so the verifier walks it once. */
+static long vg_tf_step(__u32 f, struct vg_tf_walk *w)
+{
+	const struct vg_selector *sel = bpf_map_lookup_elem(&vg_selectors, &w->slot);
+	if (!sel || f >= sel->ntask || f >= VG_MAX_TASK_FILTERS)
+		return 1;
+	const struct vg_task_filter *tf = &sel->task[VG_BOUND(f, VG_MAX_TASK_FILTERS - 1)];
+	struct task_struct *t = bpf_get_current_task_btf();
+	const struct vg_proc *p;
+	bool hit = false;
+	switch (tf->kind) {
+	case VG_TF_PARENT_BIN:
+		p = bpf_map_lookup_elem(&vg_procs, &w->ptgid);
+		if (!p)
+			break;
+		/* In/NotIn only: a Prefix walk here would nest a fourth call frame,
+		 * over 6.1's 512-byte combined stack (the parser refuses them). */
+		hit = vg_match_exact(w->slot, VG_FILTER_TASK + f, VG_OP_BIN_IN, p->bin_len, p->bin_hash,
+				     p->bin_check);
+		break;
+	case VG_TF_CAP_CHANGE: {
+		p = bpf_map_lookup_elem(&vg_procs, &w->tgid);
+		if (!p)
+			break;
+		const struct cred *c = t->cred;
+		__u32 which = tf->which > 2 ? 0 : tf->which;
+		__u64 cur = which == 1 ? vg_cap(&c->cap_permitted)
+			  : which == 2 ? vg_cap(&c->cap_inheritable)
+				       : vg_cap(&c->cap_effective);
+		__u64 at_exec = which == 1 ? p->exec_caps[1] : which == 2 ? p->exec_caps[2] : p->exec_caps[0];
+		hit = ((cur ^ at_exec) & tf->mask) != 0;
+		if (hit && tf->ns_cap && c->user_ns->level == 0)
+			hit = false;
+		break;
+	}
+	case VG_TF_NS_CHANGE:
+		p = bpf_map_lookup_elem(&vg_procs, &w->tgid);
+		if (p)
+			hit = vg_ns_changed(t, p, tf->mask);
+		break;
+	default:
+		return 0;
+	}
+	if (hit == (tf->negate != 0)) {
+		w->fail = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* The task filters vg_match_task leaves out (kinds VG_TF_PARENT_BIN and up). */
+static __always_inline bool vg_match_task_ext(const struct vg_selector *sel, __u32 slot)
+{
+	if (!sel->ntask)
+		return true;
+	bool any = false;
+#pragma unroll
+	for (int f = 0; f < VG_MAX_TASK_FILTERS; f++)
+		if (f < sel->ntask && sel->task[f].kind >= VG_TF_PARENT_BIN)
+			any = true;
+	if (!any)
+		return true;
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct vg_tf_walk w = {
+		.slot = slot,
+		.tgid = t->tgid,
+		.ptgid = t->real_parent->tgid,
+	};
+	bpf_loop(VG_MAX_TASK_FILTERS, vg_tf_step, &w, 0);
+	return !w.fail;
 }
 
 /* Selector i of a hook, if it applies to this call: its policy is enabled
@@ -164,9 +311,9 @@ vg_selector_at(const struct vg_hook_selectors *hs, __u32 i, __u32 matched_policy
 	*ps = bpf_map_lookup_elem(&vg_policies, &pol);
 	if (!*ps || !(*ps)->enabled)
 		return NULL;
-	if (!vg_match_binary(proc, *slot, sel, binbuf))
+	if (sel->bin_follow ? !vg_match_binary_follow(*slot, sel) : !vg_match_binary(proc, *slot, sel, binbuf))
 		return NULL;
-	if (!vg_match_task(sel, *slot))
+	if (!vg_match_task(sel, *slot) || !vg_match_task_ext(sel, *slot))
 		return NULL;
 	return sel;
 }

@@ -101,6 +101,7 @@ class HookPlanner {
       spec.syscall = h.syscall;
       spec.skip_if_missing = h.skip_if_missing;
       spec.ret_kind = h.return_probe ? h.return_arg.kind : uint8_t{VG_ARG_NONE};
+      spec.track_sock = h.track_sock;
       spec.pos = h.pos;
       spec.generated = h.generated;
       if (h.kind == policy::HookKind::kTracepoint) {
@@ -130,6 +131,7 @@ class HookPlanner {
                                            spec.pos.str()));
       }
       spec.skip_if_missing = spec.skip_if_missing && h.skip_if_missing;
+      spec.track_sock = spec.track_sock || h.track_sock;
       if (h.return_probe && spec.ret_kind != h.return_arg.kind) {
         return errorAt(h.pos, absl::StrCat("the return value of ", h.hook, " is read as ",
                                            std::string(policy::kindName(h.return_arg.kind)),
@@ -154,6 +156,18 @@ class HookPlanner {
     }
     for (const auto& a : h.args) {
       if (a.kind == VG_ARG_NONE || h.kind == policy::HookKind::kTracepoint) continue;
+      if (a.size_arg >= 0 || a.return_copy) {
+        const int8_t want = static_cast<int8_t>(a.size_arg);
+        const uint8_t bit = static_cast<uint8_t>(a.return_copy ? 1u << a.index : 0);
+        if ((spec.kinds[a.index] != VG_ARG_NONE &&
+             (spec.size_of[a.index] != want || (spec.ret_copy & (1u << a.index)) != bit))) {
+          return errorAt(a.pos, absl::StrCat("argument ", a.index, " of ", h.hook,
+                                             " is read with another sizeArgIndex or returnCopy "
+                                             "by another policy"));
+        }
+        spec.size_of[a.index] = want;
+        spec.ret_copy |= bit;
+      }
       uint8_t& k = spec.kinds[a.index];
       if (k != VG_ARG_NONE && k != a.kind) {
         return errorAt(a.pos, absl::StrCat("argument ", a.index, " of ", h.hook,
@@ -186,6 +200,22 @@ class HookPlanner {
                                                 " string or path arguments are read per hook"));
         }
         spec.slots[i] = static_cast<uint8_t>(slot++);
+      }
+      if (spec.ret_kind == VG_ARG_SOCK || spec.ret_kind == VG_ARG_SOCKET) {
+        // The returned object travels in the event's last unused args[] entry.
+        spec.ret_slot = VG_HOOK_ARGS;
+        for (int i = VG_HOOK_ARGS - 1; i >= 0; i--) {
+          if (spec.kinds[i] == VG_ARG_NONE) {
+            spec.ret_slot = static_cast<uint8_t>(i);
+            break;
+          }
+        }
+        if (spec.ret_slot == VG_HOOK_ARGS) {
+          return errorAt(spec.pos, absl::StrCat(spec.name, ": a returnArg of type ",
+                                                std::string(policy::kindName(spec.ret_kind)),
+                                                " needs one of the ", VG_HOOK_ARGS,
+                                                " argument entries free; all are read"));
+        }
       }
       if (auto k = known.find(spec.key()); k != known.end()) {
         spec.id = k->second;
@@ -323,6 +353,20 @@ class Compiler {
     return id;
   }
 
+  // Binary paths (matchBinaries, matchParentBinaries) under filter: returns
+  // the kernel's op (VG_OP_BIN_IN/_PREFIX/_POSTFIX); Prefix/Postfix set *len_set.
+  uint8_t addBinaries(uint32_t slot, uint8_t filter, BinOp op, const std::vector<std::string>& values,
+                      uint32_t* len_set) {
+    if (op == BinOp::kIn || op == BinOp::kNotIn) {
+      for (const auto& v : values) addStrKey(slot, filter, VG_OP_BIN_IN, v);
+      return VG_OP_BIN_IN;
+    }
+    const bool prefix = op == BinOp::kPrefix || op == BinOp::kNotPrefix;
+    *len_set = addLenSet(values);
+    for (const auto& v : values) addStrKey(slot, filter, prefix ? VG_OP_PREFIX : VG_OP_POSTFIX, v);
+    return prefix ? VG_OP_BIN_PREFIX : VG_OP_BIN_POSTFIX;
+  }
+
   absl::Status addFilter(uint32_t slot, uint8_t f, uint8_t kind, const policy::ArgFilter& ma,
                          vg_arg_filter& af) {
     const bool str = policy::isStringKind(kind);
@@ -426,6 +470,10 @@ class Compiler {
           sel.error = a.arg_error;
           sel.signal = static_cast<uint8_t>(a.arg_sig);
           break;
+        // Carried out by vigild when the event arrives (it needs the event).
+        case policy::ActionKind::kGetUrl:
+        case policy::ActionKind::kDnsLookup: break;
+        case policy::ActionKind::kUntrackSock: sel.untrack_sock = static_cast<uint8_t>(a.arg_sock + 1); break;
       }
       if (rank(k) > rank(sel.action)) sel.action = k;
       if (a.rate_limit_ns) {
@@ -434,6 +482,13 @@ class Compiler {
       }
     }
     if (sel.action == VG_ACT_SIGKILL && sel.error == 0) sel.error = -kEperm;
+    // GetUrl and DnsLookup run in vigild when the event arrives: the kernel
+    // posts it even under NoPost (vigild then does not export it).
+    for (const auto& a : s.match_actions) {
+      if (a.kind == policy::ActionKind::kGetUrl || a.kind == policy::ActionKind::kDnsLookup) {
+        sel.nopost = 0;
+      }
+    }
     for (size_t f = 0; f < s.match_args.size(); f++) {
       const auto& ma = s.match_args[f];
       if (auto st = addFilter(slot, static_cast<uint8_t>(f), kinds[ma.index], ma, sel.filters[f]);
@@ -482,6 +537,23 @@ class Compiler {
           tf.kind = VG_TF_CAP;
           for (uint64_t v : t.values) tf.mask |= uint64_t{1} << v;
           break;
+        case policy::TaskFilter::Kind::kCapabilityChanges:
+          tf.kind = VG_TF_CAP_CHANGE;
+          for (uint64_t v : t.values) tf.mask |= uint64_t{1} << v;
+          tf.ns_cap = t.namespace_cap;
+          break;
+        case policy::TaskFilter::Kind::kNamespaceChanges:
+          tf.kind = VG_TF_NS_CHANGE;
+          for (uint64_t v : t.values) tf.mask |= uint64_t{1} << v;
+          break;
+        case policy::TaskFilter::Kind::kParentBinaries: {
+          tf.kind = VG_TF_PARENT_BIN;
+          uint32_t len_set = 0;
+          tf.which = addBinaries(slot, static_cast<uint8_t>(VG_FILTER_TASK + f), t.bin_op,
+                                 t.binaries, &len_set);
+          tf.mask = len_set;
+          break;
+        }
       }
     }
     if (s.match_binaries.size() > 1) {
@@ -490,17 +562,8 @@ class Compiler {
     for (const auto& mb : s.match_binaries) {
       sel.bin_negate = mb.op == BinOp::kNotIn || mb.op == BinOp::kNotPrefix ||
                        mb.op == BinOp::kNotPostfix;
-      if (mb.op == BinOp::kIn || mb.op == BinOp::kNotIn) {
-        sel.binaries = VG_OP_BIN_IN;
-        for (const auto& v : mb.values) addStrKey(slot, VG_FILTER_BINARY, VG_OP_BIN_IN, v);
-      } else {
-        const bool prefix = mb.op == BinOp::kPrefix || mb.op == BinOp::kNotPrefix;
-        sel.binaries = prefix ? VG_OP_BIN_PREFIX : VG_OP_BIN_POSTFIX;
-        sel.bin_len_set = addLenSet(mb.values);
-        for (const auto& v : mb.values) {
-          addStrKey(slot, VG_FILTER_BINARY, prefix ? VG_OP_PREFIX : VG_OP_POSTFIX, v);
-        }
-      }
+      sel.bin_follow = mb.follow_children;
+      sel.binaries = addBinaries(slot, VG_FILTER_BINARY, mb.op, mb.values, &sel.bin_len_set);
     }
     if (out_.len_sets.size() > kGenLenSets) {
       return errorAt(s.pos, absl::StrCat("more than ", kGenLenSets,
@@ -542,11 +605,14 @@ std::string HookSpec::key() const {
                                syscall ? ":syscall" : "",
                                kind == policy::HookKind::kKprobe && overrides ? ":override" : "",
                                ret_kind ? ":return=" : "",
-                               ret_kind ? std::string(policy::kindName(ret_kind)) : "", "(");
+                               ret_kind ? std::string(policy::kindName(ret_kind)) : "",
+                               track_sock ? ":tracksock" : "", "(");
   for (int i = 0; i < VG_HOOK_ARGS; i++) {
     if (i) k += ",";
     k += std::string(policy::kindName(kinds[i]));
     if (src[i]) k += absl::StrCat("@", src[i]);
+    if (size_of[i] >= 0) absl::StrAppend(&k, "/size=", size_of[i]);
+    if (ret_copy & (1u << i)) k += "/ret";
   }
   return k + ")";
 }

@@ -61,6 +61,10 @@ struct HookSpec {
   std::string path;
   uint64_t offset = 0;
   uint64_t ref_ctr_offset = 0;
+  std::array<int8_t, VG_HOOK_ARGS> size_of{-1, -1, -1, -1, -1, -1};   // char_buf: its size argument
+  uint8_t ret_copy = 0;          // char_buf read at return with the return value as length (bits)
+  uint8_t ret_slot = VG_HOOK_ARGS;  // returnArg sock/socket: the event's args[] entry carrying it
+  bool track_sock = false;       // returnArgAction TrackSock
   policy::SourcePos pos;                      // first policy that names it
 
   // Identity of the program instance: what it attaches to and how it reads.

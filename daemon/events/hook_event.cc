@@ -56,6 +56,7 @@ absl::StatusOr<HookEvent> decodeHookEvent(const void* data, size_t size) {
     v.kind = a.kind;
     v.truncated = a.flags & VG_ARGF_TRUNC;
     v.unreadable = a.flags & VG_ARGF_ERR;
+    v.is_return = a.flags & VG_ARGF_RET;
     v.num = a.num;
     if (a.str_len) {
       if (static_cast<size_t>(a.str_off) + a.str_len > str_bytes) {

@@ -17,6 +17,7 @@ struct HookArgValue {
   int index = 0;
   uint8_t kind = VG_ARG_NONE;  // enum vg_arg_kind
   bool truncated = false, unreadable = false;
+  bool is_return = false;     // a return probe's returnArg of a struct kind (sock, socket)
   uint64_t num = 0;           // integers (sign-extended), cred euid, task tgid
   std::string str;            // strings and paths
   uint16_t family = 0, sport = 0, dport = 0;

@@ -4,9 +4,11 @@
 
 #include <ctime>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "daemon/compiler/compiler.h"
+#include "daemon/events/kernel_args.h"
 
 namespace vigil::events {
 namespace {
@@ -56,7 +58,19 @@ PolicyInfo PolicyInfo::from(const policy::Policy& p) {
   PolicyInfo info{p.name, p.effectiveMode(), {}};
   for (const auto& h : p.hooks) {
     Hook& out = info.hooks[h.ref()];
-    for (const auto& a : h.args) out.labels[a.index] = a.label;
+    for (const auto& a : h.args) {
+      out.labels[a.index] = a.label;
+      out.types[a.index] = a.type;
+    }
+    for (size_t i = 0; i < h.selectors.size(); i++) {
+      PolicyInfo::Hook::Fetch f;
+      for (const auto& act : h.selectors[i].match_actions) {
+        if (act.kind == policy::ActionKind::kGetUrl) f.urls.push_back(act.url);
+        if (act.kind == policy::ActionKind::kDnsLookup) f.fqdns.push_back(act.fqdn);
+        if (act.kind == policy::ActionKind::kNoPost) f.nopost = true;
+      }
+      if (!f.urls.empty() || !f.fqdns.empty()) out.fetches[static_cast<uint32_t>(i)] = std::move(f);
+    }
     out.message = h.message;
     out.tags = h.tags;
   }
@@ -124,8 +138,18 @@ const PolicyInfo::Hook* JsonRenderer::hookInfo(uint32_t policy, const std::strin
   return it == hooks.end() ? nullptr : &it->second;
 }
 
-// One argument's value as the kernel read it (its label is the caller's).
-void fillArg(const HookArgValue& a, api::Arg* arg);
+// One argument's value as the kernel read it (its label is the caller's;
+// type: the policy's declared type, for kinds several types share).
+void fillArg(const HookArgValue& a, std::string_view type, api::Arg* arg);
+
+const PolicyInfo::Hook::Fetch* JsonRenderer::fetchOf(const HookEvent& ev) const {
+  auto r = hook_refs_.find(ev.hook);
+  if (r == hook_refs_.end()) return nullptr;
+  const PolicyInfo::Hook* info = hookInfo(ev.policy, r->second);
+  if (!info) return nullptr;
+  auto f = info->fetches.find(ev.selector);
+  return f == info->fetches.end() ? nullptr : &f->second;
+}
 
 namespace {
 
@@ -144,17 +168,21 @@ void fillPolicyEvent(const HookEvent& ev, const PolicyInfo::Hook* info, Msg* m) 
     for (const auto& t : info->tags) m->add_tags(t);
   }
   for (const auto& a : ev.args) {
+    if (a.is_return) continue;  // the return value's own field
     auto* arg = m->add_args();
+    std::string_view type;
     if (info) {
       if (auto l = info->labels.find(a.index); l != info->labels.end()) arg->set_label(l->second);
+      if (auto t = info->types.find(a.index); t != info->types.end()) type = t->second;
     }
-    fillArg(a, arg);
+    fillArg(a, type, arg);
   }
 }
 
 }  // namespace
 
-void fillArg(const HookArgValue& a, api::Arg* arg) {
+void fillArg(const HookArgValue& a, std::string_view type, api::Arg* arg) {
+  if (fillKernelArg(a, type, arg)) return;
     switch (a.kind) {
       case VG_ARG_S8:
       case VG_ARG_S16:
@@ -211,7 +239,7 @@ api::Event JsonRenderer::toProto(const HookEvent& ev) const {
               arg->set_label(l->second);
           }
           for (const auto& a : ev.args) {
-            if (a.index == s->second[pos]) fillArg(a, arg);
+            if (a.index == s->second[pos]) fillArg(a, {}, arg);
           }
         }
       }
@@ -235,7 +263,17 @@ api::Event JsonRenderer::toProto(const HookEvent& ev) const {
     auto* k = out.mutable_process_kprobe();
     fillPolicyEvent(ev, info, k);
     k->set_function_name(name.substr(0, name.find('#')));
-    if (ev.has_return) k->mutable_return_()->set_int_arg(ev.return_value);
+    if (ev.has_return) {
+      const HookArgValue* ret = nullptr;
+      for (const auto& a : ev.args) {
+        if (a.is_return) ret = &a;
+      }
+      if (ret) {
+        k->mutable_return_()->set_sock_arg(describeSocket(*ret));
+      } else {
+        k->mutable_return_()->set_int_arg(ev.return_value);
+      }
+    }
     k->set_policy_name(policy_name);
     k->set_mode(mode);
   } else {
@@ -303,6 +341,12 @@ void appendValue(std::string* out, const Message& m, const FieldDescriptor* f, i
   const bool rep = index >= 0;
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_STRING:
+      // bytes are base64 in proto3's JSON mapping (Tetragon's bytes_arg too).
+      if (f->type() == FieldDescriptor::TYPE_BYTES) {
+        appendEscaped(out, absl::Base64Escape(rep ? r->GetRepeatedString(m, f, index)
+                                                  : r->GetString(m, f)));
+        break;
+      }
       appendEscaped(out, rep ? r->GetRepeatedString(m, f, index) : r->GetString(m, f));
       break;
     case FieldDescriptor::CPPTYPE_BOOL:

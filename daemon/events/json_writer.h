@@ -23,6 +23,14 @@ struct PolicyInfo {
     std::map<int, std::string> labels;  // argument index -> label
     std::string message;
     std::vector<std::string> tags;
+    std::map<int, std::string> types;   // argument index -> type as written ("cap_effective")
+    // Per selector index: GetUrl URLs and DnsLookup names vigild acts on, and
+    // whether the selector said NoPost (the event then only drives them).
+    struct Fetch {
+      std::vector<std::string> urls, fqdns;
+      bool nopost = false;
+    };
+    std::map<uint32_t, Fetch> fetches;
   };
   std::map<std::string, Hook> hooks;
 
@@ -52,6 +60,8 @@ class JsonRenderer {
   // An lsmhook event becomes process_lsm, a kprobe event process_kprobe.
   api::Event toProto(const HookEvent& ev) const;
   std::string render(const LsmEvent& ev) const;  // one line, no trailing newline
+  // GetUrl / DnsLookup of the selector an event comes from; nullptr: none.
+  const PolicyInfo::Hook::Fetch* fetchOf(const HookEvent& ev) const;
 
  private:
   std::string node_name_;

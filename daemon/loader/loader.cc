@@ -394,6 +394,13 @@ absl::Status Loader::loadAs(GenericHook& gh, uint8_t mech) {
           spec.pos.str(), ": ", target, " is not a system call wrapper taking pt_regs (", *n,
           " arguments)"));
     }
+    for (int i = 0; i < VG_HOOK_ARGS; i++) {
+      if (spec.size_of[i] >= (spec.syscall ? VG_HOOK_ARGS : nargs)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            spec.pos.str(), ": ", target, " has ", nargs, " arguments; argument ", i,
+            "'s sizeArgIndex ", spec.size_of[i] + 1, " names none of them"));
+      }
+    }
     for (int i = spec.syscall ? VG_HOOK_ARGS : nargs; i < VG_HOOK_ARGS; i++) {
       if (spec.kinds[i] != VG_ARG_NONE) {
         return absl::InvalidArgumentError(absl::StrCat(spec.pos.str(), ": ", target, " has ",
@@ -429,7 +436,11 @@ absl::Status Loader::loadAs(GenericHook& gh, uint8_t mech) {
       ro->vg_gen_slot[i] = spec.slots[i];
       ro->vg_gen_mount_of[i] = spec.mount_of[i];
       ro->vg_gen_src[i] = spec.src[i];
+      ro->vg_gen_size_of[i] = spec.size_of[i];
     }
+    ro->vg_gen_ret_copy = spec.ret_copy;
+    ro->vg_gen_ret_slot = spec.ret_slot;
+    ro->vg_gen_ret_track = spec.track_sock;
     ro->vg_gen_nargs = static_cast<uint8_t>(nargs);
     ro->vg_gen_syscall = spec.syscall;
     ro->vg_gen_mech = mech;

@@ -60,7 +60,7 @@ constexpr CatalogArg kTaskKill[] = {{"task", VG_ARG_TASK, "the target process"},
 constexpr CatalogArg kPtrace[] = {{"task", VG_ARG_TASK, "the traced process"},
                                   {"uint32", VG_ARG_U32, "the access mode"}};
 constexpr CatalogArg kCapable[] = {{"cred", VG_ARG_CRED, "the credentials"},
-                                   {"user_namespace", VG_ARG_NONE, "the user namespace"},
+                                   {"user_namespace", VG_ARG_USER_NS, "the user namespace"},
                                    {"capability", VG_ARG_S32, "the capability"},
                                    {"uint32", VG_ARG_U32, "the options"}};
 constexpr CatalogArg kModuleRequest[] = {{"string", VG_ARG_STR, "the module name"}};
@@ -73,7 +73,7 @@ constexpr CatalogArg kSbMount[] = {{"string", VG_ARG_STR, "the device"},
                                    {"uint64", VG_ARG_U64, "the mount flags"},
                                    {"nop", VG_ARG_NONE, "the mount data"}};
 constexpr CatalogArg kBpf[] = {{"int", VG_ARG_S32, "the bpf command"},
-                               {"bpf_attr", VG_ARG_NONE, "the attributes"},
+                               {"bpf_attr", VG_ARG_BPF_ATTR, "the attributes"},
                                {"uint32", VG_ARG_U32, "the attributes' size"}};
 
 constexpr LsmHookInfo kLsmHooks[] = {
@@ -118,14 +118,18 @@ constexpr TypeKind kTypes[] = {
     {"path", VG_ARG_PATH},      {"dentry", VG_ARG_DENTRY}, {"linux_binprm", VG_ARG_BINPRM},
     {"sock", VG_ARG_SOCK},      {"socket", VG_ARG_SOCKET}, {"sockaddr", VG_ARG_SOCKADDR},
     {"cred", VG_ARG_CRED},      {"task", VG_ARG_TASK},     {"nop", VG_ARG_NONE},
+    {"skb", VG_ARG_SKB},        {"module", VG_ARG_MODULE}, {"bpf_attr", VG_ARG_BPF_ATTR},
+    {"kiocb", VG_ARG_KIOCB},    {"filename", VG_ARG_FILENAME},
+    {"user_namespace", VG_ARG_USER_NS},                    {"kernel_cap_t", VG_ARG_KERNEL_CAP},
+    {"cap_inheritable", VG_ARG_KERNEL_CAP},                {"cap_permitted", VG_ARG_KERNEL_CAP},
+    {"cap_effective", VG_ARG_KERNEL_CAP},                  {"perf_event", VG_ARG_PERF_EVENT},
+    {"bpf_map", VG_ARG_BPF_MAP}, {"iov_iter", VG_ARG_IOV_ITER},
 };
 
 // Tetragon's other argument types: recognised, not read yet.
 constexpr std::string_view kTetragonOnlyTypes[] = {
-    "char_buf",  "char_iovec", "skb",        "filename",      "bpf_attr",   "perf_event",
-    "bpf_map",   "user_namespace", "module", "kernel_cap_t",  "cap_inheritable", "cap_permitted",
-    "cap_effective", "load_info", "iov_iter", "kiocb", "syscall64", "linux_binprm_file",
-    "net_device", "bpf_prog", "data_loc", "const_buf", "string_array"};
+    "char_iovec", "load_info", "syscall64", "linux_binprm_file", "net_device", "bpf_prog",
+    "data_loc", "const_buf", "string_array"};
 
 }  // namespace
 
@@ -140,6 +144,7 @@ std::span<const LsmHookInfo> lsmHooks() { return kLsmHooks; }
 
 std::optional<uint8_t> argKindOf(std::string_view type, bool syscall) {
   if (type == "string") return syscall ? VG_ARG_USTR : VG_ARG_STR;
+  if (type == "char_buf") return syscall ? VG_ARG_UCHAR_BUF : VG_ARG_CHAR_BUF;
   for (const auto& t : kTypes) {
     if (t.type == type) return t.kind;
   }
@@ -156,8 +161,28 @@ bool isIntegerKind(uint8_t k) { return k >= VG_ARG_S8 && k <= VG_ARG_U64; }
 bool isSignedKind(uint8_t k) {
   return k == VG_ARG_S8 || k == VG_ARG_S16 || k == VG_ARG_S32 || k == VG_ARG_S64;
 }
-bool isStringKind(uint8_t k) { return (k >= VG_ARG_STR && k <= VG_ARG_BINPRM) || k == VG_ARG_DENTRY; }
-bool isSocketKind(uint8_t k) { return k == VG_ARG_SOCK || k == VG_ARG_SOCKET || k == VG_ARG_SOCKADDR; }
+bool isStringKind(uint8_t k) {
+  switch (k) {
+    case VG_ARG_DENTRY:
+    case VG_ARG_CHAR_BUF:
+    case VG_ARG_UCHAR_BUF:
+    case VG_ARG_MODULE:
+    case VG_ARG_BPF_ATTR:
+    case VG_ARG_KIOCB:
+    case VG_ARG_FILENAME:
+    case VG_ARG_PERF_EVENT:
+    case VG_ARG_BPF_MAP:
+    case VG_ARG_IOV_ITER: return true;
+  }
+  return k >= VG_ARG_STR && k <= VG_ARG_BINPRM;
+}
+bool isSocketKind(uint8_t k) {
+  return k == VG_ARG_SOCK || k == VG_ARG_SOCKET || k == VG_ARG_SOCKADDR || k == VG_ARG_SKB;
+}
+bool isNumberKind(uint8_t k) {
+  return isIntegerKind(k) || k == VG_ARG_CRED || k == VG_ARG_TASK || k == VG_ARG_USER_NS ||
+         k == VG_ARG_KERNEL_CAP;
+}
 
 std::string_view kindName(uint8_t k) {
   switch (k) {
@@ -182,6 +207,18 @@ std::string_view kindName(uint8_t k) {
     case VG_ARG_TASK: return "task";
     case VG_ARG_DENTRY: return "dentry";
     case VG_ARG_SYSCALL64: return "syscall64";
+    case VG_ARG_CHAR_BUF: return "char_buf";
+    case VG_ARG_UCHAR_BUF: return "user_char_buf";
+    case VG_ARG_SKB: return "skb";
+    case VG_ARG_MODULE: return "module";
+    case VG_ARG_BPF_ATTR: return "bpf_attr";
+    case VG_ARG_KIOCB: return "kiocb";
+    case VG_ARG_FILENAME: return "filename";
+    case VG_ARG_USER_NS: return "user_namespace";
+    case VG_ARG_KERNEL_CAP: return "kernel_cap_t";
+    case VG_ARG_PERF_EVENT: return "perf_event";
+    case VG_ARG_BPF_MAP: return "bpf_map";
+    case VG_ARG_IOV_ITER: return "iov_iter";
   }
   return "unknown";
 }

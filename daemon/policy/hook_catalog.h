@@ -40,7 +40,8 @@ bool isTetragonArgType(std::string_view type);
 bool isIntegerKind(uint8_t kind);
 bool isSignedKind(uint8_t kind);
 bool isStringKind(uint8_t kind);  // strings and paths: Equal/Prefix/Postfix
-bool isSocketKind(uint8_t kind);  // sock/socket/sockaddr: ports, addresses, family
+bool isSocketKind(uint8_t kind);  // sock/socket/sockaddr/skb: ports, addresses, family
+bool isNumberKind(uint8_t kind);  // integers and kinds read as one number (cred, task, caps)
 std::string_view kindName(uint8_t kind);  // "s32", "file", ...
 
 // Linux capability number of "CAP_SYS_ADMIN" (also without the CAP_ prefix).

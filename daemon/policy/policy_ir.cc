@@ -73,6 +73,9 @@ std::string_view actionName(ActionKind kind) {
     case ActionKind::kSignal: return "Signal";
     case ActionKind::kNoPost: return "NoPost";
     case ActionKind::kNotifyEnforcer: return "NotifyEnforcer";
+    case ActionKind::kGetUrl: return "GetUrl";
+    case ActionKind::kDnsLookup: return "DnsLookup";
+    case ActionKind::kUntrackSock: return "UntrackSock";
   }
   return "unknown";
 }

@@ -37,7 +37,12 @@ using StrOp = ArgOp;  // the first slice's name
 
 enum class BinOp { kIn, kNotIn, kPrefix, kNotPrefix, kPostfix, kNotPostfix };
 
-enum class ActionKind { kPost, kOverride, kSigkill, kSignal, kNoPost, kNotifyEnforcer };
+// kNotifyEnforcer: the policy's enforcers act at the thread's next listed system call.
+// kGetUrl, kDnsLookup: carried out by vigild in user space after the event.
+// kUntrackSock: forget a socket returnArgAction TrackSock recorded.
+enum class ActionKind {
+  kPost, kOverride, kSigkill, kSignal, kNoPost, kNotifyEnforcer, kGetUrl, kDnsLookup, kUntrackSock
+};
 
 enum class HookKind { kLsm, kKprobe, kTracepoint, kUprobe };
 
@@ -69,6 +74,7 @@ struct ArgFilter {
 
 struct BinaryFilter {
   BinOp op = BinOp::kIn;
+  bool follow_children = false;  // the process or any of its ancestors ran one of them
   std::vector<std::string> values;
   SourcePos pos;
 };
@@ -79,18 +85,27 @@ struct Action {
   int arg_sig = 0;    // Signal, NotifyEnforcer: the signal number
   uint64_t rate_limit_ns = 0;  // rateLimit: at most one identical event per window (0: none)
   uint8_t rate_scope = 0;      // rateLimitScope: enum vg_rate_scope (thread, process, global)
+  std::string url;             // GetUrl: argUrl
+  std::string fqdn;            // DnsLookup: argFqdn
+  int arg_sock = 0;            // UntrackSock: argSock, the index of the sock argument
   SourcePos pos;
 };
 
-// matchPIDs, matchNamespaces, matchCapabilities: filters on the calling task.
+// matchPIDs, matchNamespaces, matchCapabilities, matchParentBinaries,
+// matchCapabilityChanges, matchNamespaceChanges: filters on the calling task.
 struct TaskFilter {
-  enum class Kind { kPids, kNamespaces, kCapabilities } kind = Kind::kPids;
+  enum class Kind {
+    kPids, kNamespaces, kCapabilities, kParentBinaries, kCapabilityChanges, kNamespaceChanges
+  } kind = Kind::kPids;
   bool not_in = false;          // operator NotIn (else In)
   bool follow_forks = false;    // matchPIDs: the process or any ancestor
   bool namespace_pid = false;   // matchPIDs: isNamespacePID
   uint8_t which = 0;            // namespace (enum vg_ns) or capability set (0 eff, 1 perm, 2 inh)
   bool host_ns = false;         // matchNamespaces: values include "host_ns"
-  std::vector<uint64_t> values; // pids, namespace inodes, or capability numbers
+  std::vector<uint64_t> values; // pids, namespace inodes, capability or namespace (enum vg_ns) numbers
+  bool namespace_cap = false;   // isNamespaceCapability: outside the host's user namespace only
+  BinOp bin_op = BinOp::kIn;    // matchParentBinaries
+  std::vector<std::string> binaries;  // matchParentBinaries values
   SourcePos pos;
 };
 
@@ -110,6 +125,8 @@ struct HookArg {
   std::string type;  // "file", "linux_binprm", ...
   uint8_t kind = 0;  // enum vg_arg_kind: how the kernel reads it (VG_ARG_NONE for "nop")
   std::string label;
+  int size_arg = -1;         // char_buf: index of the argument holding its size (sizeArgIndex - 1)
+  bool return_copy = false;  // char_buf: filled by the call, read when it returns
   SourcePos pos;
 };
 
@@ -131,6 +148,7 @@ struct Hook {
   std::string path;
   uint64_t offset = 0;          // offsets[i] (with no symbol), or 0
   uint64_t ref_ctr_offset = 0;  // refCtrOffsets[i]: the USDT-style semaphore, or 0
+  bool track_sock = false;       // returnArgAction: TrackSock (the returned sock's owner is kept)
   std::vector<HookArg> args;
   std::vector<Selector> selectors;
   std::string message;

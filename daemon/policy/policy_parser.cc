@@ -86,10 +86,7 @@ constexpr std::string_view kTetragonArgOperators[] = {"CapabilitiesGained", "Fil
 constexpr std::string_view kTetragonActions[] = {"FollowFD",
                                                  "UnfollowFD",
                                                  "CopyFD",
-                                                 "GetUrl",
-                                                 "DnsLookup",
                                                  "TrackSock",
-                                                 "UntrackSock",
                                                  "CleanupEnforcerNotification",
                                                  "Set"};
 
@@ -292,8 +289,8 @@ const Schema kHookSchema{
 
 const Schema kKprobeSchema{"fields of a kprobe",
                            {"call", "syscall", "args", "selectors", "message", "tags", "return",
-                            "returnArg", "ignore"},
-                           {"returnArgAction", "data"}};
+                            "returnArg", "ignore", "returnArgAction"},
+                           {"data"}};
 
 const Schema kUprobeSchema{"fields of a uprobe",
                            {"path", "symbols", "offsets", "refCtrOffsets", "args", "selectors",
@@ -303,15 +300,15 @@ const Schema kUprobeSchema{"fields of a uprobe",
 const Schema kIgnoreSchema{"fields of ignore", {"callNotFound"}, {}};
 
 const Schema kArgSchema{"fields of an argument",
-                        {"index", "type", "label"},
-                        {"sizeArgIndex", "returnCopy", "maxData", "resolve"}};
+                        {"index", "type", "label", "sizeArgIndex", "returnCopy", "maxData"},
+                        {"resolve"}};
 
 const Schema kSelectorSchema{
     "selectors",
     {"matchArgs", "matchReturnArgs", "matchBinaries", "matchPIDs", "matchNamespaces",
-     "matchCapabilities", "matchActions"},
-    {"matchData", "matchNamespaces", "matchNamespaceChanges",
-     "matchCapabilityChanges", "matchReturnActions", "matchParentBinaries"}};
+     "matchCapabilities", "matchActions", "matchParentBinaries", "matchCapabilityChanges",
+     "matchNamespaceChanges"},
+    {"matchData", "matchReturnActions"}};
 
 const Schema kArgFilterSchema{"fields of matchArgs", {"index", "operator", "values"}, {"args"}};
 
@@ -322,12 +319,15 @@ const Schema kCapabilitiesSchema{"fields of matchCapabilities",
                                  {"type", "operator", "values", "isNamespaceCapability"}, {}};
 
 const Schema kBinaryFilterSchema{
-    "fields of matchBinaries", {"operator", "values"}, {"followChildren"}};
+    "fields of matchBinaries", {"operator", "values", "followChildren"}, {}};
+const Schema kParentBinariesSchema{"fields of matchParentBinaries", {"operator", "values"}, {}};
+const Schema kNamespaceChangesSchema{"fields of matchNamespaceChanges", {"operator", "values"}, {}};
 
 const Schema kActionSchema{
     "fields of matchActions",
-    {"action", "argError", "argSig", "rateLimit", "rateLimitScope"},
-    {"argFd", "argName", "argUrl", "argFqdn", "argSock", "argIndex", "argValue",
+    {"action", "argError", "argSig", "rateLimit", "rateLimitScope", "argUrl", "argFqdn",
+     "argSock"},
+    {"argFd", "argName", "argIndex", "argValue",
      "kernelStackTrace", "userStackTrace", "imaHash"}};
 
 class Fields {
@@ -943,6 +943,21 @@ class Parser {
         }
       }
     }
+    for (const auto& a : h.args) {
+      if (!a.return_copy) continue;
+      if (kind == HookKind::kLsm) {
+        error(a.pos, path, "returnCopy on an lsmhook: LSM hooks have no return probe");
+        break;
+      }
+      // The buffer is filled by the call: read it when the call returns
+      // (a return probe, with the return value as its length).
+      if (!h.return_probe) {
+        h.return_probe = true;
+        h.return_arg.kind = VG_ARG_S64;
+        h.return_arg.type = "long";
+        ctx.return_arg = DeclaredArg{h.pos, h.return_arg.kind, h.return_arg.type};
+      }
+    }
     if (const Entry* m = f->find("message"); m && !m->value.IsNull()) {
       if (auto s = getString(*m, child(path, "message"))) h.message = *s;
     }
@@ -1296,16 +1311,34 @@ class Parser {
         if (auto a = parseHookArg(ra->value, rpath, rctx)) {
           if (a->index != 0) {
             error(posOf(ra->value), child(rpath, "index"), "the return value is argument 0");
-          } else if (!isIntegerKind(a->kind)) {
+          } else if (!isIntegerKind(a->kind) && a->kind != VG_ARG_SOCK &&
+                     a->kind != VG_ARG_SOCKET) {
             error(posOf(ra->value), child(rpath, "type"),
-                  cat("return values are read as integers; ", shortQuoted(a->type),
-                      " is not supported yet"));
+                  cat("return values are read as integers, sock or socket; ",
+                      shortQuoted(a->type), " is not supported yet"));
           } else {
             h.return_arg = *a;
           }
         }
       }
       ctx.return_arg = DeclaredArg{h.pos, h.return_arg.kind, h.return_arg.type};
+    }
+    if (const Entry* e = f.find("returnArgAction"); e && !e->value.IsNull()) {
+      const std::string apath = child(path, "returnArgAction");
+      if (auto v = getString(*e, apath)) {
+        const bool sock = h.return_arg.kind == VG_ARG_SOCK || h.return_arg.kind == VG_ARG_SOCKET;
+        if (*v == "Post") {
+          // Tetragon's default: the return probe posts.
+        } else if (*v != "TrackSock") {
+          error(posOf(*e), apath,
+                cat("returnArgAction ", shortQuoted(*v),
+                    " is not supported yet; supported: Post, TrackSock"));
+        } else if (!h.return_probe || !sock) {
+          error(posOf(*e), apath, "TrackSock needs return: true and a returnArg of type sock");
+        } else {
+          h.track_sock = true;
+        }
+      }
     }
   }
 
@@ -1386,7 +1419,9 @@ class Parser {
                   shortQuoted(*type), isTetragonArgType(*type) ? " is not supported yet" : "",
                   "; supported: int, int8..int64, uint8..uint64, size_t, long, fd, capability, "
                   "string, file, path, dentry, linux_binprm, sock, socket, sockaddr, cred, task, "
-                  "nop"));
+                  "char_buf, iov_iter, skb, module, bpf_attr, perf_event, bpf_map, kiocb, "
+                  "filename, user_namespace, kernel_cap_t, cap_effective, cap_permitted, "
+                  "cap_inheritable, nop"));
         ok = false;
       } else if (ctx.kind == HookKind::kUprobe && *kind != VG_ARG_NONE && !isIntegerKind(*kind) &&
                  *kind != VG_ARG_USTR) {
@@ -1403,6 +1438,45 @@ class Parser {
     }
     if (const Entry* l = f->find("label"); l && !l->value.IsNull()) {
       if (auto s = getString(*l, child(path, "label"))) a.label = *s;
+    }
+    const bool buffer = a.kind == VG_ARG_CHAR_BUF || a.kind == VG_ARG_UCHAR_BUF;
+    if (const Entry* e = f->find("sizeArgIndex"); e && !e->value.IsNull()) {
+      // Tetragon counts it from 1: sizeArgIndex 3 is argument index 2.
+      if (auto v = getInt(*e, child(path, "sizeArgIndex"), 1, VG_HOOK_ARGS)) {
+        if (!buffer && ok) {
+          error(posOf(*e), child(path, "sizeArgIndex"),
+                cat("only for char_buf arguments, not ", shortQuoted(a.type)));
+          ok = false;
+        }
+        a.size_arg = static_cast<int>(*v - 1);
+      } else {
+        ok = false;
+      }
+    }
+    if (const Entry* e = f->find("returnCopy"); e && !e->value.IsNull()) {
+      if (auto b = getBool(*e, child(path, "returnCopy"))) {
+        if (*b && !buffer && ok) {
+          error(posOf(*e), child(path, "returnCopy"),
+                cat("only for char_buf arguments, not ", shortQuoted(a.type)));
+          ok = false;
+        }
+        a.return_copy = *b;
+      } else {
+        ok = false;
+      }
+    }
+    if (const Entry* e = f->find("maxData"); e && !e->value.IsNull()) {
+      if (auto b = getBool(*e, child(path, "maxData")); b && *b) {
+        warning(posOf(*e), child(path, "maxData"),
+                cat("Vigil reads at most ", VG_PATH_MAX - 1,
+                    " bytes of a buffer (longer ones are flagged truncated)"));
+      }
+    }
+    if (ok && buffer && a.size_arg < 0 && !a.return_copy) {
+      error(pos, path,
+            "char_buf needs sizeArgIndex (the argument holding its length, counted from 1) "
+            "or returnCopy: true (the call's return value)");
+      ok = false;
     }
     if (!ok) return std::nullopt;
     auto [it, inserted] = ctx.declared.emplace(a.index, DeclaredArg{posOf(*f->find("index")),
@@ -1465,21 +1539,50 @@ class Parser {
                 "only one matchBinaries filter per selector is supported; list all binaries "
                 "in the values of the first one");
         }
-        if (auto bf = parseBinaryFilter(b, ipath)) s.match_binaries.push_back(std::move(*bf));
+        if (auto bf = parseBinaryFilter(b, ipath, kBinaryFilterSchema)) {
+          s.match_binaries.push_back(std::move(*bf));
+        }
       }
     }
-    for (auto [key, kind] : {std::pair{"matchPIDs", TaskFilter::Kind::kPids},
-                             std::pair{"matchNamespaces", TaskFilter::Kind::kNamespaces},
-                             std::pair{"matchCapabilities", TaskFilter::Kind::kCapabilities}}) {
+    for (auto [key, kind] :
+         {std::pair{"matchPIDs", TaskFilter::Kind::kPids},
+          std::pair{"matchNamespaces", TaskFilter::Kind::kNamespaces},
+          std::pair{"matchCapabilities", TaskFilter::Kind::kCapabilities},
+          std::pair{"matchParentBinaries", TaskFilter::Kind::kParentBinaries},
+          std::pair{"matchCapabilityChanges", TaskFilter::Kind::kCapabilityChanges},
+          std::pair{"matchNamespaceChanges", TaskFilter::Kind::kNamespaceChanges}}) {
       const Entry* e = f->find(key);
       if (!e || !isList(*e, child(path, key))) continue;
       size_t i = 0;
       for (const auto& t : e->value) {
         const std::string ipath = item(child(path, key), i++);
-        if (auto tf = parseTaskFilter(t, ipath, kind)) {
+        std::optional<TaskFilter> tf;
+        if (kind == TaskFilter::Kind::kParentBinaries) {
+          auto bf = parseBinaryFilter(t, ipath, kParentBinariesSchema);
+          if (bf && bf->op != BinOp::kIn && bf->op != BinOp::kNotIn) {
+            error(bf->pos, child(ipath, "operator"),
+                  cat("matchParentBinaries ", binOpName(bf->op),
+                      " is not supported yet (a path walk there exceeds the kernel's stack "
+                      "limit on 6.1); supported: In, NotIn"));
+            bf.reset();
+          }
+          if (bf) {
+            tf.emplace();
+            tf->kind = kind;
+            tf->bin_op = bf->op;
+            tf->not_in = bf->op == BinOp::kNotIn || bf->op == BinOp::kNotPrefix ||
+                         bf->op == BinOp::kNotPostfix;
+            tf->binaries = std::move(bf->values);
+            tf->pos = bf->pos;
+          }
+        } else {
+          tf = parseTaskFilter(t, ipath, kind);
+        }
+        if (tf) {
           if (s.match_task.size() == VG_MAX_TASK_FILTERS) {
             error(tf->pos, ipath,
-                  cat("too many task filters; matchPIDs, matchNamespaces and matchCapabilities "
+                  cat("too many task filters; matchPIDs, matchNamespaces, matchCapabilities, "
+                      "matchParentBinaries, matchCapabilityChanges and matchNamespaceChanges "
                       "of a selector hold at most ",
                       VG_MAX_TASK_FILTERS, " together"));
             continue;
@@ -1535,8 +1638,7 @@ class Parser {
   }
   static bool opFits(ArgOp op, uint8_t kind) {
     const bool str = isStringKind(kind);
-    const bool num = isIntegerKind(kind) || kind == VG_ARG_CRED || kind == VG_ARG_TASK ||
-                     kind == VG_ARG_SYSCALL64;
+    const bool num = isNumberKind(kind) || kind == VG_ARG_SYSCALL64;
     const bool sock = isSocketKind(kind);
     switch (opClass(op)) {
       case OpClass::kString: return str;
@@ -1768,8 +1870,11 @@ class Parser {
   std::optional<TaskFilter> parseTaskFilter(const Node& n, const std::string& path,
                                             TaskFilter::Kind kind) {
     const SourcePos pos = posOf(n);
+    const bool caps = kind == TaskFilter::Kind::kCapabilities ||
+                      kind == TaskFilter::Kind::kCapabilityChanges;
     const Schema& schema = kind == TaskFilter::Kind::kPids         ? kPidsSchema
                            : kind == TaskFilter::Kind::kNamespaces ? kNamespacesSchema
+                           : kind == TaskFilter::Kind::kNamespaceChanges ? kNamespaceChangesSchema
                                                                    : kCapabilitiesSchema;
     auto f = readMap(n, pos, path, schema);
     if (!f) return std::nullopt;
@@ -1810,10 +1915,13 @@ class Parser {
       } else {
         ok = false;
       }
+    } else if (kind == TaskFilter::Kind::kNamespaceChanges) {
+      // values: namespace names
     } else {
       bool ns_cap = false;
       flag("isNamespaceCapability", &ns_cap);
-      if (ns_cap) {
+      tf.namespace_cap = ns_cap;
+      if (ns_cap && kind == TaskFilter::Kind::kCapabilities) {
         error(posOf(*f->find("isNamespaceCapability")), child(path, "isNamespaceCapability"),
               "true is not supported yet (capabilities are checked as the task holds them)");
         ok = false;
@@ -1842,7 +1950,19 @@ class Parser {
     for (size_t i = 0; i < values->size(); i++) {
       const std::string& v = (*values)[i];
       const SourcePos vpos = i < list.size() ? posOf(list[i]) : pos;
-      if (kind == TaskFilter::Kind::kCapabilities) {
+      if (kind == TaskFilter::Kind::kNamespaceChanges) {
+        auto which = namespaceOf(v);
+        if (!which || *which >= VG_NS_COUNT) {
+          error(vpos, item(child(path, "values"), i),
+                cat("unknown namespace ", shortQuoted(v),
+                    "; supported: Uts, Ipc, Mnt, Pid, PidForChildren, Net, Time, Cgroup, User"));
+          ok = false;
+        } else {
+          tf.values.push_back(*which);
+        }
+        continue;
+      }
+      if (caps) {
         if (auto cap = capabilityNumber(v)) {
           tf.values.push_back(*cap);
         } else {
@@ -1870,13 +1990,17 @@ class Parser {
     return tf;
   }
 
-  std::optional<BinaryFilter> parseBinaryFilter(const Node& n, const std::string& path) {
+  std::optional<BinaryFilter> parseBinaryFilter(const Node& n, const std::string& path,
+                                                const Schema& schema) {
     const SourcePos pos = posOf(n);
-    auto f = readMap(n, pos, path, kBinaryFilterSchema);
+    auto f = readMap(n, pos, path, schema);
     if (!f) return std::nullopt;
     BinaryFilter bf;
     bf.pos = pos;
     bool ok = false;
+    if (const Entry* e = f->find("followChildren"); e && !e->value.IsNull()) {
+      if (auto b = getBool(*e, child(path, "followChildren"))) bf.follow_children = *b;
+    }
     if (auto name = requiredString(*f, pos, path, "operator")) {
       for (const auto& o : kBinOps) {
         if (o.name == *name) {
@@ -1898,6 +2022,11 @@ class Parser {
                      "matchBinaries values are absolute paths of executables"};
     auto values = requiredValues(*f, pos, path, rules);
     if (!ok || !values) return std::nullopt;
+    if (bf.follow_children && !exact) {
+      error(posOf(*f->find("followChildren")), child(path, "followChildren"),
+            cat("followChildren is supported with In and NotIn, not ", binOpName(bf.op)));
+      return std::nullopt;
+    }
     if (!exact) {
       for (size_t i = 0; i < values->size(); i++) {
         if ((*values)[i].size() >= VG_BIN_MAX) {
@@ -1921,9 +2050,51 @@ class Parser {
     auto name = requiredString(*f, pos, path, "action");
     if (!name) return std::nullopt;
     const SourcePos name_pos = posOf(*f->find("action"));
-    constexpr std::string_view kSupported[] = {"Post",   "NoPost", "Override",
-                                               "Sigkill", "Signal", "NotifyEnforcer"};
-    if (*name == "Post") {
+    constexpr std::string_view kSupported[] = {"Post",   "NoPost",         "Override",
+                                               "Sigkill", "Signal",        "NotifyEnforcer",
+                                               "GetUrl", "DnsLookup",      "UntrackSock"};
+    if (*name == "UntrackSock") {
+      a.kind = ActionKind::kUntrackSock;
+      if (const Entry* e = f->find("argSock"); e && !e->value.IsNull()) {
+        auto v = getInt(*e, child(path, "argSock"), 0, VG_HOOK_ARGS - 1);
+        if (!v) return std::nullopt;
+        a.arg_sock = static_cast<int>(*v);
+      }
+      auto it = ctx.declared.find(a.arg_sock);
+      if (it == ctx.declared.end() ||
+          (it->second.kind != VG_ARG_SOCK && it->second.kind != VG_ARG_SOCKET)) {
+        error(pos, path,
+              cat("UntrackSock: argument ", a.arg_sock,
+                  " (argSock) must be declared with type sock or socket"));
+        return std::nullopt;
+      }
+    } else if (*name == "GetUrl" || *name == "DnsLookup") {
+      const bool url = *name == "GetUrl";
+      a.kind = url ? ActionKind::kGetUrl : ActionKind::kDnsLookup;
+      const char* key = url ? "argUrl" : "argFqdn";
+      auto v = requiredString(*f, pos, path, key);
+      if (!v) return std::nullopt;
+      const SourcePos vpos = posOf(*f->find(key));
+      if (url) {
+        if (!(v->starts_with("http://") || v->starts_with("https://")) || v->size() < 9 ||
+            v->find_first_of(" \t\r\n") != std::string::npos) {
+          error(vpos, child(path, key),
+                cat(shortQuoted(*v), " is not an http:// or https:// URL"));
+          return std::nullopt;
+        }
+        a.url = *v;
+      } else {
+        auto label = [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '.' || c == '_';
+        };
+        if (v->empty() || v->size() > 253 || !std::all_of(v->begin(), v->end(), label)) {
+          error(vpos, child(path, key), cat(shortQuoted(*v), " is not a DNS name"));
+          return std::nullopt;
+        }
+        a.fqdn = *v;
+      }
+    } else if (*name == "Post") {
       a.kind = ActionKind::kPost;
     } else if (*name == "NoPost") {
       a.kind = ActionKind::kNoPost;
@@ -1992,14 +2163,24 @@ class Parser {
       }
       auto v = getInt(*err, epath, INT32_MIN, INT32_MAX);
       if (!v) return std::nullopt;
-      if (*v < -4095 || *v > -1) {
+      if (*v >= 1 && *v <= 4095) {
+        // Tetragon takes the value as it is (security-socket-connect-block-
+        // others.yaml writes 1): the call then returns a positive number its
+        // caller does not read as an error. BPF LSM programs may only return
+        // 0 or -errno, so Vigil denies with EPERM.
+        warning(posOf(*err), epath,
+                cat("a positive argError (", *v,
+                    ") is not an errno; the operation is denied with -1 (EPERM)"));
+        a.arg_error = -1;
+      } else if (*v < -4095 || *v > -1) {
         error(posOf(*err), epath,
               cat("must be a negative errno in [-4095, -1] (e.g. -1 for EPERM, -13 for "
-                  "EACCES), got ",
+                  "EACCES), or a positive value (denied as EPERM), got ",
                   *v));
         return std::nullopt;
+      } else {
+        a.arg_error = static_cast<int>(*v);
       }
-      a.arg_error = static_cast<int>(*v);
     } else if (err != nullptr) {
       // Tetragon ignores it there; a warning keeps such policies loading.
       warning(posOf(err->key_node), epath,

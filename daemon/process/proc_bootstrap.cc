@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <string>
 
 namespace vigil::process {
 
@@ -18,6 +21,27 @@ vg_proc procEntryForBinary(const std::string& path, const __u64 hash_key[2]) {
   size_t n = std::min(path.size(), sizeof(p.bin) - 1);
   memcpy(p.bin, path.data(), n);
   return p;
+}
+
+void seedExecState(const std::string& dir, vg_proc& p) {
+  std::ifstream status(dir + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    int which = line.starts_with("CapEff:")   ? 0
+                : line.starts_with("CapPrm:") ? 1
+                : line.starts_with("CapInh:") ? 2
+                                              : -1;
+    if (which >= 0) p.exec_caps[which] = strtoull(line.c_str() + 7, nullptr, 16);
+  }
+  // In the order of enum vg_ns.
+  static constexpr const char* kNs[VG_NS_COUNT] = {"uts", "ipc", "mnt", "pid", "pid_for_children",
+                                                   "net", "time", "cgroup", "user"};
+  for (int i = 0; i < VG_NS_COUNT; i++) {
+    char target[128] = {};
+    ssize_t n = readlink((dir + "/ns/" + kNs[i]).c_str(), target, sizeof(target) - 1);
+    if (n <= 0) continue;
+    if (const char* open = strchr(target, '[')) p.exec_ns[i] = static_cast<uint32_t>(strtoul(open + 1, nullptr, 10));
+  }
 }
 
 std::vector<std::pair<uint32_t, vg_proc>> scanProcesses(const std::string& proc_root,
@@ -34,7 +58,9 @@ std::vector<std::pair<uint32_t, vg_proc>> scanProcesses(const std::string& proc_
     char buf[VG_PATH_MAX];
     ssize_t n = readlink(link.c_str(), buf, sizeof(buf) - 1);
     if (n <= 0) continue;
-    out.emplace_back(pid, procEntryForBinary(std::string(buf, n), hash_key));
+    vg_proc p = procEntryForBinary(std::string(buf, n), hash_key);
+    seedExecState(proc_root + "/" + e->d_name, p);
+    out.emplace_back(pid, p);
   }
   closedir(d);
   return out;

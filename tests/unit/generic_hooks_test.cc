@@ -315,15 +315,15 @@ TEST(GenericHooksParser, KprobeFieldsAndTheirErrors) {
                                                "returned")));
   r = parse(head() + "  kprobes:\n  - call: fd_install\n    return: true\n    returnArg: {index: 0, "
             "type: file}\n    selectors: [{}]\n");
-  EXPECT_THAT(errors(r), ElementsAre(HasSubstr("return values are read as integers; \"file\" is not "
-                                               "supported yet")));
+  EXPECT_THAT(errors(r), ElementsAre(HasSubstr("return values are read as integers, sock or socket; "
+                                               "\"file\" is not supported yet")));
   r = parse(head() + "  kprobes:\n  - call: fd_install\n    args:\n    - {index: 6, type: int}\n"
             "    selectors: [{}]\n");
   EXPECT_THAT(errors(r), ElementsAre(HasSubstr("argument 6 is out of reach; Vigil reads arguments 0 "
                                                "to 5")));
-  r = parse(head() + "  kprobes:\n  - call: fd_install\n    args:\n    - {index: 0, type: skb}\n"
+  r = parse(head() + "  kprobes:\n  - call: fd_install\n    args:\n    - {index: 0, type: char_iovec}\n"
             "    selectors: [{}]\n");
-  EXPECT_THAT(errors(r), ElementsAre(HasSubstr("reading arguments of type \"skb\" is not supported yet")));
+  EXPECT_THAT(errors(r), ElementsAre(HasSubstr("reading arguments of type \"char_iovec\" is not supported yet")));
   r = parse(head() + "  kprobes:\n  - call: fd_install\n    args:\n    - {index: 0, type: sandwich}\n"
             "    selectors: [{}]\n");
   EXPECT_THAT(errors(r), ElementsAre(HasSubstr("unknown type \"sandwich\"")));
@@ -343,9 +343,9 @@ TEST(GenericHooksParser, LsmHookArgumentsFollowTheKernelSignature) {
                  "    - {index: 0, type: file}\n    selectors: [{}]\n");
   EXPECT_THAT(errors(r), ElementsAre(HasSubstr("argument 0 of hook socket_create has type \"int\" (the "
                                                "address family), not \"file\"")));
-  r = parse(head() + "  lsmhooks:\n  - hook: capable\n    args:\n"
-            "    - {index: 1, type: user_namespace}\n    selectors: [{}]\n");
-  EXPECT_THAT(errors(r), ElementsAre(HasSubstr("reading argument 1 of hook capable (user_namespace) is "
+  r = parse(head() + "  lsmhooks:\n  - hook: file_mprotect\n    args:\n"
+            "    - {index: 0, type: vm_area_struct}\n    selectors: [{}]\n");
+  EXPECT_THAT(errors(r), ElementsAre(HasSubstr("reading argument 0 of hook file_mprotect (vm_area_struct) is "
                                                "not supported yet")));
   // Any integer type reads an integer argument, at the kernel's width.
   auto p = ok(head() + "  lsmhooks:\n  - hook: socket_create\n    args:\n"

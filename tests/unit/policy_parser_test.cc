@@ -477,10 +477,10 @@ TEST(PolicyParserTest, UnknownAndMisspelledFields) {
       "fields of spec: lsmhooks, kprobes, tracepoints, uprobes, options, lists, enforcers");
   expectError(kFileOpen + "    - matchargs: []\n",
               "p.yaml:12:7: spec.lsmhooks[0].selectors[0].matchargs: unknown field (did you mean "
-              "\"matchArgs\"?); supported selectors: matchArgs, matchReturnArgs, matchBinaries, matchPIDs, matchNamespaces, matchCapabilities, matchActions");
+              "\"matchArgs\"?); supported selectors: matchArgs, matchReturnArgs, matchBinaries, matchPIDs, matchNamespaces, matchCapabilities, matchActions, matchParentBinaries, matchCapabilityChanges, matchNamespaceChanges");
   expectError(kFileOpen + "    - matchpids: []\n",
               "p.yaml:12:7: spec.lsmhooks[0].selectors[0].matchpids: unknown field (did you mean "
-              "\"matchPIDs\"?); supported selectors: matchArgs, matchReturnArgs, matchBinaries, matchPIDs, matchNamespaces, matchCapabilities, matchActions");
+              "\"matchPIDs\"?); supported selectors: matchArgs, matchReturnArgs, matchBinaries, matchPIDs, matchNamespaces, matchCapabilities, matchActions, matchParentBinaries, matchCapabilityChanges, matchNamespaceChanges");
   expectError(kHead + "  - hook: file_open\n    call: security_file_open\n    selectors: [{}]\n",
               "p.yaml:8:5: spec.lsmhooks[0].call: unknown field; supported fields of an lsmhook: "
               "hook, args, selectors, message, tags");
@@ -665,9 +665,9 @@ TEST(PolicyParserTest, HookArgs) {
   expectError(hook + "    - index: 0\n      type: file\n    - index: 0\n      type: file\n" + sel,
               "p.yaml:11:14: spec.lsmhooks[0].args[1].index: argument 0 is declared twice (first "
               "at line 9, column 14)");
-  expectError(hook + "    - index: 0\n      type: file\n      maxData: true\n" + sel,
-              "p.yaml:11:7: spec.lsmhooks[0].args[0].maxData: not supported yet; supported "
-              "fields of an argument: index, type, label");
+  expectError(hook + "    - index: 0\n      type: file\n      resolve: f_path\n" + sel,
+              "p.yaml:11:7: spec.lsmhooks[0].args[0].resolve: not supported yet; supported "
+              "fields of an argument: index, type, label, sizeArgIndex, returnCopy, maxData");
   expectError(hook + "    - index: 0\n      type: file\n      label: [x]\n" + sel,
               "p.yaml:11:14: spec.lsmhooks[0].args[0].label: expected a string, got a list");
   expectError(kHead + "  - hook: file_open\n    args: {index: 0, type: file}\n" + sel,
@@ -689,12 +689,11 @@ TEST(PolicyParserTest, UnsupportedSelectors) {
                         "      matchReturnActions: []\n");    // 20
   const std::string supported =
       "not supported yet; supported selectors: matchArgs, matchReturnArgs, matchBinaries, "
-      "matchPIDs, matchNamespaces, matchCapabilities, matchActions";
+      "matchPIDs, matchNamespaces, matchCapabilities, matchActions, matchParentBinaries, "
+      "matchCapabilityChanges, matchNamespaceChanges";
   const std::string sel = "spec.lsmhooks[0].selectors[0].";
   EXPECT_THAT(errors(r),
               ElementsAre("p.yaml:16:7: " + sel + "matchReturnArgs: only for return probes (return: true)",
-                          "p.yaml:18:7: " + sel + "matchNamespaceChanges: " + supported,
-                          "p.yaml:19:7: " + sel + "matchCapabilityChanges: " + supported,
                           "p.yaml:20:7: " + sel + "matchReturnActions: " + supported));
   EXPECT_FALSE(r.policy.has_value());
 }
@@ -880,17 +879,18 @@ TEST(PolicyParserTest, MatchBinaries) {
                   "supported; list all binaries in the values of the first "
                   "one");
   expectError(
-      sel + "      - operator: In\n        values: [/bin/sh]\n        followChildren: true\n",
-      "p.yaml:15:9: " + at +
-          "[0].followChildren: not supported yet; supported fields of "
-          "matchBinaries: operator, values");
+      sel + "      - operator: Prefix\n        values: [/bin/]\n        followChildren: true\n",
+      "p.yaml:15:25: " + at +
+          "[0].followChildren: followChildren is supported with In and NotIn, not Prefix");
 }
 
 TEST(PolicyParserTest, MatchActionsUnsupportedAndUnknown) {
   const std::string sel = kFileOpen + "    - matchActions:\n      - action: ";  // line 13
   const std::string at = "p.yaml:13:17: spec.lsmhooks[0].selectors[0].matchActions[0].action: ";
-  const std::string supported = "supported: Post, NoPost, Override, Sigkill, Signal, NotifyEnforcer";
-  for (const char* a : {"GetUrl", "FollowFD", "DnsLookup"}) {
+  const std::string supported =
+      "supported: Post, NoPost, Override, Sigkill, Signal, NotifyEnforcer, GetUrl, DnsLookup, "
+      "UntrackSock";
+  for (const char* a : {"FollowFD", "TrackSock"}) {
     expectError(sel + a + "\n", at + "action \"" + a + "\" is not supported yet; " + supported);
   }
   expectError(sel + "Deny\n", at + "unknown action \"Deny\"; " + supported);
@@ -911,7 +911,7 @@ TEST(PolicyParserTest, MatchActionsUnsupportedAndUnknown) {
   expectError(sel + "Post\n        imaHash: true\n",
               "p.yaml:14:9: spec.lsmhooks[0].selectors[0].matchActions[0].imaHash: not "
               "supported yet; supported fields of matchActions: action, argError, argSig, "
-              "rateLimit, rateLimitScope");
+              "rateLimit, rateLimitScope, argUrl, argFqdn, argSock");
   expectError(sel + "Post\n        rateLimit: soon\n",
               "p.yaml:14:20: spec.lsmhooks[0].selectors[0].matchActions[0].rateLimit: invalid rate "
               "\"soon\"; a duration such as \"30s\", \"1m\", \"2h\" or \"500ms\"");
@@ -939,9 +939,9 @@ TEST(PolicyParserTest, OverrideArgError) {
                                       "returns (e.g. -1 for EPERM)");
   const std::string range =
       ".argError: must be a negative errno in [-4095, -1] (e.g. -1 for EPERM, -13 for "
-      "EACCES), got ";
+      "EACCES), or a positive value (denied as EPERM), got ";
   expectError(sel + "Override\n        argError: 0\n", "p.yaml:14:19: " + at + range + "0");
-  expectError(sel + "Override\n        argError: 1\n", "p.yaml:14:19: " + at + range + "1");
+  expectError(sel + "Override\n        argError: 4096\n", "p.yaml:14:19: " + at + range + "4096");
   expectError(sel + "Override\n        argError: -4096\n", "p.yaml:14:19: " + at + range + "-4096");
   expectError(sel + "Override\n        argError: \"-1\"\n",
               "p.yaml:14:19: " + at + ".argError: expected an integer, got the string \"-1\"");
@@ -984,7 +984,7 @@ TEST(PolicyParserTest, AllErrorsAreReportedInFileOrder) {
       "        values: [\"1\"]\n"         // 12
       "      matchActions:\n"             // 13
       "      - action: Override\n"        // 14
-      "        argError: 5\n"             // 15
+      "        argError: 0\n"             // 15
       "  - hook: file_open\n"             // 16
       "    args:\n"                       // 17
       "    - index: 0\n"                  // 18
@@ -1007,7 +1007,8 @@ TEST(PolicyParserTest, AllErrorsAreReportedInFileOrder) {
           "p.yaml:10:16: spec.lsmhooks[0].selectors[0].matchArgs[0].index: argument 0 is not "
           "declared in args (no arguments declared)",
           "p.yaml:15:19: spec.lsmhooks[0].selectors[0].matchActions[0].argError: must be a "
-          "negative errno in [-4095, -1] (e.g. -1 for EPERM, -13 for EACCES), got 5",
+          "negative errno in [-4095, -1] (e.g. -1 for EPERM, -13 for EACCES), or a positive "
+          "value (denied as EPERM), got 0",
           "p.yaml:19:13: spec.lsmhooks[1].args[0].type: argument 0 of hook file_open has type "
           "\"file\" (the file being opened), not \"string\"",
           "p.yaml:23:18: spec.lsmhooks[1].selectors[0].matchBinaries[0].values[0]: \"bash\" is "

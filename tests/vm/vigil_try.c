@@ -15,6 +15,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/capability.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -105,6 +107,37 @@ static int run_op(int argc, char **argv)
 		errno = saved;
 	} else if (!strcmp(op, "dup")) {
 		r = dup(atoi(argv[2])); /* NotifyEnforcer tests: a listed system call */
+	} else if (!strcmp(op, "sendudp") && argc >= 4) {
+		/* sendudp ADDR PORT: one datagram "vigil-kargs" (a packet on ip_output) */
+		struct sockaddr_storage ss;
+		socklen_t len;
+		int family = sockaddr_of(argv[2], argv[3], &ss, &len);
+		if (family < 0)
+			return EINVAL;
+		int fd = socket(family, SOCK_DGRAM, 0);
+		if (fd < 0)
+			return errno;
+		r = (int)sendto(fd, "vigil-kargs", 11, 0, (struct sockaddr *)&ss, len);
+	} else if (!strcmp(op, "capdrop") && argc >= 4) {
+		/* capdrop CAP PGID: drop CAP from the effective set, then getpgid(PGID) */
+		struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+		struct __user_cap_data_struct d[2];
+		if (syscall(SYS_capget, &h, d) != 0)
+			return errno;
+		int cap = atoi(argv[2]);
+		d[cap / 32].effective &= ~(1u << (cap % 32));
+		if (syscall(SYS_capset, &h, d) != 0)
+			return errno;
+		r = (int)syscall(SYS_getpgid, atoi(argv[3]));
+		if (r < 0 && errno == ESRCH)
+			r = 0;
+	} else if (!strcmp(op, "unshare-uts")) {
+		/* unshare-uts PGID: a new UTS namespace, then getpgid(PGID) */
+		if (unshare(CLONE_NEWUTS) != 0)
+			return errno;
+		r = (int)syscall(SYS_getpgid, atoi(argv[2]));
+		if (r < 0 && errno == ESRCH)
+			r = 0;
 	} else if (!strcmp(op, "getpgid")) {
 		r = (int)syscall(SYS_getpgid, atoi(argv[2]));
 		if (r < 0 && errno == ESRCH)

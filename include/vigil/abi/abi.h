@@ -91,18 +91,36 @@ enum vg_arg_kind {
 	VG_ARG_FILE = 11,    /* struct file *: its path */
 	VG_ARG_PATH = 12,    /* struct path * */
 	VG_ARG_BINPRM = 13,  /* struct linux_binprm *: the file being executed */
-	VG_ARG_SOCK = 14,    /* struct sock * */
-	VG_ARG_SOCKET = 15,  /* struct socket * */
+	VG_ARG_SOCK = 14,    /* struct sock *; num = its address (TrackSock's key) */
+	VG_ARG_SOCKET = 15,  /* struct socket *; num = its struct sock's address */
 	VG_ARG_SOCKADDR = 16, /* struct sockaddr * (kernel copy) */
 	VG_ARG_CRED = 17,    /* struct cred *: num = euid, sport/dport unused */
 	VG_ARG_TASK = 18,    /* struct task_struct *: num = tgid */
 	VG_ARG_DENTRY = 19,  /* struct dentry *: its name within the mount */
-	/* Reserved so parallel work does not collide; each range is filled by its
-	 * feature: 20..31 kernel argument types (char_buf, skb, module, bpf_attr,
-	 * kiocb, ...), 32..39 tracepoint fields, 40..47 uprobe arguments. */
+	/* 20..31: kernel argument types. Kinds with a name or buffer keep it in
+	 * a string slot; extra numbers go to vg_arg_val.saddr as __u32[4]
+	 * (VG_ARG_X), which only socket kinds use as an address. */
+	VG_ARG_CHAR_BUF = 20,  /* char *: sizeArgIndex bytes (kernel, or user then kernel) */
+	VG_ARG_UCHAR_BUF = 21, /* char __user * of a system call: sizeArgIndex bytes */
+	VG_ARG_SKB = 22,       /* struct sk_buff *: IP header fields as for sockets (saddr,
+				* daddr, ports, protocol, family); num = len | mark << 32 */
+	VG_ARG_MODULE = 23,    /* struct module *: name (slot), num = taints, X[0] = sig_ok */
+	VG_ARG_BPF_ATTR = 24,  /* union bpf_attr *: prog_name (slot), num = prog_type, X[0] = insn_cnt */
+	VG_ARG_KIOCB = 25,     /* struct kiocb *: the path of ki_filp */
+	VG_ARG_FILENAME = 26,  /* struct filename *: its name */
+	VG_ARG_USER_NS = 27,   /* struct user_namespace *: num = ns inum, X[0] = level,
+				* X[1] = owner uid, X[2] = group gid */
+	VG_ARG_KERNEL_CAP = 28, /* kernel_cap_t * (kernel_cap_t, cap_*): num = the set */
+	VG_ARG_PERF_EVENT = 29, /* struct perf_event *: kprobe_func (slot), num = attr.config,
+				 * X[0] = attr.type, X[2..3] = probe_offset */
+	VG_ARG_BPF_MAP = 30,   /* struct bpf_map *: name (slot), num = map_type, X[0] = key_size,
+				* X[1] = value_size, X[2] = max_entries */
+	VG_ARG_IOV_ITER = 31,  /* struct iov_iter *: the bytes of its first segment (user
+				* buffer or iovec), up to count; num = count */
 	/* Tracepoint fields: a system call number as Tetragon's "syscall64"
 	 * reads it (VG_SYSCALL_IA32 set for a compat 32-bit call). */
 	VG_ARG_SYSCALL64 = 32,
+	/* 40..47: reserved for uprobe arguments. */
 	VG_ARG_KIND_MAX = 48,
 };
 
@@ -168,7 +186,13 @@ enum vg_task_filter_kind {
 	VG_TF_PID = 1,  /* matchPIDs: values in vg_str_match (op VG_OP_INT_IN) */
 	VG_TF_NS = 2,   /* matchNamespaces: inode numbers in vg_str_match */
 	VG_TF_CAP = 3,  /* matchCapabilities: any of mask's bits held */
-	/* 4..7 reserved: matchParentBinaries, matchNamespaceChanges, matchCapabilityChanges */
+	VG_TF_PARENT_BIN = 4, /* matchParentBinaries: which = VG_OP_BIN_IN/_PREFIX/_POSTFIX,
+			       * mask = its length set; values under VG_FILTER_TASK + t */
+	VG_TF_CAP_CHANGE = 5, /* matchCapabilityChanges: which = set; the bits of mask that
+			       * differ from those held at exec (vg_proc.exec_caps) */
+	VG_TF_NS_CHANGE = 6,  /* matchNamespaceChanges: mask = bits of enum vg_ns whose inode
+			       * differs from the one at exec (vg_proc.exec_ns) */
+	/* 7 reserved */
 };
 #define VG_TF_FOLLOW_FORKS 1 /* matchPIDs: the process or any of its ancestors */
 #define VG_TF_NS_PID 2       /* matchPIDs: pids as the task's own pid namespace numbers them */
@@ -179,7 +203,9 @@ struct vg_task_filter {
 	__u8 negate; /* NotIn */
 	__u8 which;  /* VG_TF_NS: enum vg_ns; VG_TF_CAP: 0 effective, 1 permitted, 2 inheritable */
 	__u8 flags;  /* VG_TF_PID: VG_TF_FOLLOW_FORKS | VG_TF_NS_PID */
-	__u32 pad;
+	__u8 ns_cap;   /* isNamespaceCapability: matches only in a user namespace other
+			* than the initial one */
+	__u8 pad[3];
 	__u64 mask;  /* VG_TF_CAP: capability bits */
 };
 
@@ -193,12 +219,14 @@ struct vg_selector {
 	__s32 error;   /* Override: the (negative) errno the hook returns */
 	__u8 signal;   /* Signal: the signal sent to the caller (0: none) */
 	__u8 nopost;   /* NoPost: act without an event */
-	__u16 bin_len_set_pad;
+	__u8 bin_follow;   /* matchBinaries followChildren: the process or an ancestor */
+	__u8 bin_pad;
 	__u32 bin_len_set; /* matchBinaries Prefix/Postfix: its length set */
 	struct vg_arg_filter filters[VG_MAX_ARG_FILTERS];
 	__u8 ntask;        /* used entries of task[] */
 	__u8 rate_scope;   /* rateLimit: enum vg_rate_scope */
-	__u8 pad2[6];
+	__u8 untrack_sock; /* UntrackSock: argSock + 1, the sock argument to forget (0: none) */
+	__u8 pad2[5];
 	struct vg_task_filter task[VG_MAX_TASK_FILTERS];
 	__u64 rate_ns;     /* rateLimit: at most one event per this many ns (0: none) */
 };
@@ -278,6 +306,12 @@ struct vg_enforce_note {
 	__u32 pad;
 };
 
+/* Namespaces, in the order of api/vigil/events.proto's Namespaces message. */
+enum vg_ns {
+	VG_NS_UTS, VG_NS_IPC, VG_NS_MNT, VG_NS_PID, VG_NS_PID_FOR_CHILDREN,
+	VG_NS_NET, VG_NS_TIME, VG_NS_CGROUP, VG_NS_USER, VG_NS_COUNT,
+};
+
 /* Kernel process table entry, keyed by tgid. */
 struct vg_proc {
 	__u64 bin_hash; /* vg_hash of the full binary path */
@@ -286,6 +320,11 @@ struct vg_proc {
 	__u8 bin_trunc; /* bin[] holds only the first VG_BIN_MAX-1 bytes */
 	__u8 pad[5];
 	char bin[VG_BIN_MAX];
+	/* What the process held at exec (or when Vigil first saw it), for
+	 * matchCapabilityChanges and matchNamespaceChanges. */
+	__u64 exec_caps[3]; /* effective, permitted, inheritable */
+	__u32 exec_ns[VG_NS_COUNT];
+	__u32 pad2;
 };
 
 /* ---- events (ring buffer) ----------------------------------------------- */
@@ -345,6 +384,9 @@ enum vg_mechanism {
 /* One argument of a generic hook event, as the kernel read it. */
 #define VG_ARGF_TRUNC 1   /* the string/path was cut at VG_PATH_MAX */
 #define VG_ARGF_ERR 2     /* could not be read */
+#define VG_ARGF_RET 4     /* a return probe's returnArg of a struct kind (sock, socket) */
+/* Extra numbers of kinds 20..31 (see enum vg_arg_kind), in saddr. */
+#define VG_ARG_X(a) ((__u32 *)(a)->saddr)
 struct vg_arg_val {
 	__u8 kind;     /* enum vg_arg_kind; VG_ARG_NONE: not captured */
 	__u8 flags;    /* VG_ARGF_* */
@@ -396,11 +438,6 @@ enum vg_tp_src {
 #define VG_EXEC_DATA_MAX (VG_PATH_MAX + VG_ARGS_MAX + VG_PATH_MAX)
 #define VG_LSM_EVENT_MAX (sizeof(struct vg_lsm_event) + VG_BIN_MAX + VG_PATH_MAX)
 
-/* Namespaces, in the order of api/vigil/events.proto's Namespaces message. */
-enum vg_ns {
-	VG_NS_UTS, VG_NS_IPC, VG_NS_MNT, VG_NS_PID, VG_NS_PID_FOR_CHILDREN,
-	VG_NS_NET, VG_NS_TIME, VG_NS_CGROUP, VG_NS_USER, VG_NS_COUNT,
-};
 
 /* Identity of a task at an event: what the process table and the exec/exit
  * events share. start_ns is task->start_boottime of the thread group leader. */
@@ -539,7 +576,7 @@ VG_STATIC_ASSERT(sizeof(struct vg_hook_meta) == 256, "vg_hook_meta layout");
 VG_STATIC_ASSERT(sizeof(struct vg_arg_val) == 56, "vg_arg_val layout");
 VG_STATIC_ASSERT(sizeof(struct vg_hook_event) == 16 + 28 + 4 + 4 + 4 + 8 + 8 + 16 + 56 * VG_HOOK_ARGS, "vg_hook_event layout");
 VG_STATIC_ASSERT(sizeof(struct vg_hook_selectors) == 8 + 4 * VG_MAX_HOOK_SELECTORS, "hook layout");
-VG_STATIC_ASSERT(sizeof(struct vg_proc) == 24 + VG_BIN_MAX, "vg_proc layout");
+VG_STATIC_ASSERT(sizeof(struct vg_proc) == 24 + VG_BIN_MAX + 64, "vg_proc layout");
 VG_STATIC_ASSERT(sizeof(struct vg_config) == 24, "vg_config layout");
 VG_STATIC_ASSERT(sizeof(struct vg_event_hdr) == 16, "vg_event_hdr layout");
 VG_STATIC_ASSERT(sizeof(struct vg_lsm_event) == 64 + VG_COMM_LEN, "vg_lsm_event layout");

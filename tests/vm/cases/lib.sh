@@ -22,7 +22,7 @@ start_vigild() {
 	i=0
 	# Up to 180 s: under TCG on a busy host, verifying a dozen hook programs
 	# takes a while.
-	while [ $i -lt 1800 ]; do
+	while [ $i -lt "${READY_TENTHS:-1800}" ]; do
 		if grep -q 'ready:' "$VLOG"; then return 0; fi
 		if ! kill -0 "$VPID" 2>/dev/null; then
 			echo "FAIL: vigild exited before ready:"; cat "$VLOG"; exit 1
