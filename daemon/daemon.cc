@@ -4,6 +4,7 @@
 #include <systemd/sd-daemon.h>
 #include <yaml-cpp/yaml.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -69,6 +70,21 @@ void onHangup(int) { g_reload = true; }
 
 // Whether a set needs programs on hooks (LSM, fmod_ret, fentry), beyond
 // the process tracepoints.
+// Every generic hook instance holds its own descriptors of the shared maps
+// (libbpf dups them when it loads the object): some 30 per hook, so about 35
+// hooks exhaust the usual soft limit of 1024 open files. The hard limit is
+// what the service manager granted: take it.
+void raiseFdLimit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  const rlim_t was = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    spdlog::warn("open files limit stays at {}: {} (each hook takes ~30 descriptors)", was,
+                 strerror(errno));
+  }
+}
+
 // Hooks that need BPF LSM or trampolines (or kprobes); tracepoints (tp_btf)
 // and uprobes need neither.
 bool usesHooks(const compiler::CompiledSet& set) {
@@ -680,6 +696,7 @@ int runDaemon(const DaemonOptions& options) {
                  "seen exec'ing since start",
                  features.tp_btf.detail);
   }
+  raiseFdLimit();
   auto loader = loader::Loader::create(plan);
   if (!loader.ok()) {
     spdlog::error("{}", std::string(loader.status().message()));
