@@ -16,7 +16,9 @@ run_vigild() {
 	vigild --audit "$@" >"$EVENTS" 2>"$VLOG" &
 	VPID=$!
 	i=0
-	while [ $i -lt 1800 ] && kill -0 "$VPID" 2>/dev/null && ! grep -q 'ready:' "$VLOG"; do
+	# Up to 600 s: a batch verifies some 35 generic hooks, 1-10 s each under
+	# TCG depending on how busy the host is.
+	while [ $i -lt 6000 ] && kill -0 "$VPID" 2>/dev/null && ! grep -q 'ready:' "$VLOG"; do
 		sleep 0.1; i=$((i + 1))
 	done
 	READY=$(grep -c 'ready:' "$VLOG")
