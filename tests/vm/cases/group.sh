@@ -1,7 +1,8 @@
 # Runs several cases one after another in one guest: booting a guest under
 # TCG costs more than most small cases, and CI runs every case on two kernels.
-# Each case runs in its own shell, as it would alone; a vigild it left
-# running is stopped before the next. Fails when any case failed, naming them.
+# Each case runs in its own shell with an empty /tmp, as it would alone; a
+# vigild it left running is stopped before the next. Fails when any case
+# failed, naming them.
 #   sh /add/cases/group.sh exec_enforce sigkill ...
 set -u
 failed=""
@@ -11,7 +12,7 @@ for c in "$@"; do
 	if sh "/add/cases/$c.sh"; then r=passed; else r=FAILED; failed="$failed $c"; fi
 	echo "=== case $c: $r in $(($(date +%s) - start)) s"
 	for pid in $(pidof vigild 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-	rm -f /tmp/events.json /tmp/vigild.log
+	rm -rf /tmp/* /tmp/.[!.]* 2>/dev/null
 done
 if [ -n "$failed" ]; then
 	echo "failed cases:$failed"
