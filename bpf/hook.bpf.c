@@ -41,6 +41,7 @@ struct vg_gen_ctx {
 	const struct vg_hook_selectors *hs;
 	const struct vg_proc *proc;
 	struct vg_loop_state *st; /* matched policy and verdict so far */
+	void *prog_ctx;           /* the program's own context, for bpf_get_stackid */
 	__u8 audit_all;
 	__u64 args_hash; /* rateLimit: what makes two calls the same event */
 };
@@ -792,6 +793,13 @@ static __always_inline void vg_gen_emit(struct vg_gen_ctx *c, const struct vg_se
 	ev->has_ret = vg_gen_ret_kind != VG_ARG_NONE;
 	ev->retval = (__s64)c->sc->retval.num;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	/* kernelStackTrace/userStackTrace: vigild reads the frames by id. */
+	ev->kstack_id = -1;
+	ev->ustack_id = -1;
+	if (sel->stacks & VG_STACK_KERNEL)
+		ev->kstack_id = bpf_get_stackid(c->prog_ctx, &vg_stacks, 0);
+	if (sel->stacks & VG_STACK_USER)
+		ev->ustack_id = bpf_get_stackid(c->prog_ctx, &vg_ustacks, BPF_F_USER_STACK);
 	if (c->proc) {
 		__builtin_memcpy(c->sc->bin, c->proc->bin, VG_BIN_MAX);
 		ev->bin_trunc = c->proc->bin_trunc;
@@ -910,7 +918,9 @@ static long vg_gen_eval_selector(__u32 i, struct vg_gen_ctx *c)
 	return 0;
 }
 
-static __always_inline long vg_gen_run(__u64 *ctx)
+/* ctx: where the arguments are (the context, or for kprobes a copy of the
+ * registers); prog_ctx: the program's context itself. */
+static __always_inline long vg_gen_run(__u64 *ctx, void *prog_ctx)
 {
 	__u32 hook = vg_gen_hook, zero = 0;
 	const struct vg_hook_selectors *hs = bpf_map_lookup_elem(&vg_hooks, &hook);
@@ -928,6 +938,7 @@ static __always_inline long vg_gen_run(__u64 *ctx)
 		.sc = sc,
 		.hs = hs,
 		.st = st,
+		.prog_ctx = prog_ctx,
 		.proc = bpf_map_lookup_elem(&vg_procs, &tgid),
 		.audit_all = cfg ? cfg->audit_all : 0,
 	};
@@ -967,7 +978,7 @@ int vg_gen_lsm(__u64 *ctx)
 	int ret = (int)vg_ctx_ret(ctx);
 	if (ret)
 		return ret; /* an earlier denial stands */
-	return vg_gen_run(ctx);
+	return vg_gen_run(ctx, ctx);
 }
 
 SEC("fmod_ret")
@@ -976,13 +987,13 @@ int vg_gen_fmod_ret(__u64 *ctx)
 	int ret = (int)vg_ctx_ret(ctx);
 	if (ret)
 		return ret;
-	return vg_gen_run(ctx);
+	return vg_gen_run(ctx, ctx);
 }
 
 SEC("fentry")
 int vg_gen_fentry(__u64 *ctx)
 {
-	vg_gen_run(ctx);
+	vg_gen_run(ctx, ctx);
 	return 0;
 }
 
@@ -991,7 +1002,7 @@ int vg_gen_fentry(__u64 *ctx)
 SEC("fexit")
 int vg_gen_fexit(__u64 *ctx)
 {
-	vg_gen_run(ctx);
+	vg_gen_run(ctx, ctx);
 	return 0;
 }
 
@@ -1002,7 +1013,7 @@ int vg_gen_fexit(__u64 *ctx)
 SEC("tp_btf")
 int vg_gen_tp(__u64 *ctx)
 {
-	vg_gen_run(ctx);
+	vg_gen_run(ctx, ctx);
 	return 0;
 }
 
@@ -1106,7 +1117,7 @@ int vg_gen_kprobe_prog(struct pt_regs *regs)
 	if (!a)
 		return 0;
 	vg_kprobe_args(regs, a);
-	vg_gen_run(a);
+	vg_gen_run(a, regs);
 	return 0;
 }
 
@@ -1136,7 +1147,7 @@ int vg_gen_kretprobe(struct pt_regs *regs)
 	__builtin_memcpy(a, saved, sizeof(__u64) * VG_HOOK_ARGS);
 	bpf_map_delete_elem(&vg_kret_args, &id);
 	a[VG_HOOK_ARGS] = PT_REGS_RC(regs);
-	vg_gen_run(a);
+	vg_gen_run(a, regs);
 	return 0;
 }
 
@@ -1146,7 +1157,7 @@ int vg_gen_kretprobe(struct pt_regs *regs)
 SEC("uprobe")
 int vg_gen_uprobe(struct pt_regs *ctx)
 {
-	vg_gen_run((__u64 *)ctx);
+	vg_gen_run((__u64 *)ctx, ctx);
 	return 0;
 }
 
@@ -1155,6 +1166,6 @@ int vg_gen_uprobe(struct pt_regs *ctx)
 SEC("uretprobe")
 int vg_gen_uret(struct pt_regs *ctx)
 {
-	vg_gen_run((__u64 *)ctx);
+	vg_gen_run((__u64 *)ctx, ctx);
 	return 0;
 }

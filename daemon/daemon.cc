@@ -13,11 +13,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <optional>
-#include <source_location>
 #include <map>
+#include <optional>
 #include <set>
+#include <source_location>
+#include <sstream>
 #include <tuple>
+#include <unordered_map>
 
 #include "absl/strings/str_join.h"
 #include "daemon/actions/fetcher.h"
@@ -27,6 +29,7 @@
 #include "daemon/events/json_writer.h"
 #include "daemon/journal_log.h"
 #include "daemon/metrics.h"
+#include "daemon/events/stacks.h"
 #include "daemon/loader/loader.h"
 #include "daemon/loader/probe.h"
 #include "daemon/policy/policy_parser.h"
@@ -105,6 +108,13 @@ struct Pipeline {
   ControlServer* control = nullptr;         // event streams to vigilctl
   rules::RuleEngine* rules = nullptr;
   actions::Fetcher fetcher{actions::Fetcher::Options{}};  // GetUrl, DnsLookup
+  const loader::Loader* loader = nullptr;  // kernelStackTrace/userStackTrace frames
+  std::optional<events::KernelSymbols> kernel_symbols;  // read at the first kernel stack
+  // The frames last read per stack id: two events with the same stack share
+  // its id, and the first one read frees it (stack_frames_for).
+  std::unordered_map<int32_t, std::vector<uint64_t>> stack_frames;
+  std::unordered_map<int32_t, std::vector<bpf_stack_build_id>> user_stack_frames;
+  events::BuildIds build_ids;  // of the files user frames may be in
   uint64_t emitted = 0;
   uint64_t alerts = 0;
   uint64_t malformed = 0;
@@ -168,6 +178,56 @@ struct Pipeline {
   }
 };
 
+// The frames of stack id: from the map, which then frees the id for other
+// stacks, or as last read when an earlier event with the same stack freed it.
+template <typename Frame>
+std::vector<Frame> stackFrames(std::vector<Frame> taken, int32_t id,
+                               std::unordered_map<int32_t, std::vector<Frame>>* last) {
+  if (taken.empty()) {
+    auto it = last->find(id);
+    return it == last->end() ? taken : it->second;
+  }
+  if (last->size() >= VG_STACK_ENTRIES) last->clear();
+  (*last)[id] = taken;
+  return taken;
+}
+
+// kernelStackTrace/userStackTrace into the event's message.
+template <typename Msg>
+void addStacks(Pipeline* p, const events::HookEvent& ev, Msg* m) {
+  if (!p->loader) return;
+  if (ev.kernel_stack_id >= 0) {
+    if (!p->kernel_symbols) p->kernel_symbols = events::KernelSymbols::load();
+    events::kernelFrames(
+        *p->kernel_symbols,
+        stackFrames(p->loader->takeStack(ev.kernel_stack_id), ev.kernel_stack_id, &p->stack_frames),
+        m->mutable_kernel_stack_trace());
+  } else if (ev.kernel_stack_id != -1) {
+    spdlog::debug("kernel stack of an event lost: {}", strerror(-ev.kernel_stack_id));
+  }
+  if (ev.user_stack_id >= 0) {
+    // Files the frames may be in: the process's mapped files while it runs,
+    // else its binary (the process table's, or the event's).
+    std::ifstream in(absl::StrCat("/proc/", ev.pid, "/maps"));
+    std::stringstream text;
+    text << in.rdbuf();
+    const auto maps = events::parseMaps(text.str());
+    std::vector<std::string> candidates;
+    for (const auto& mp : maps) {
+      if (!mp.path.empty() && mp.path.front() == '/' &&
+          std::find(candidates.begin(), candidates.end(), mp.path) == candidates.end()) {
+        candidates.push_back(mp.path);
+      }
+    }
+    if (!ev.binary.empty()) candidates.push_back(ev.binary);
+    events::userFrames(stackFrames(p->loader->takeUserStack(ev.user_stack_id), ev.user_stack_id,
+                                   &p->user_stack_frames),
+                       maps, candidates, p->build_ids, m->mutable_user_stack_trace());
+  } else if (ev.user_stack_id != -1) {
+    spdlog::debug("user stack of an event lost: {}", strerror(-ev.user_stack_id));
+  }
+}
+
 int onRecord(void* ctx, void* data, size_t size) {
   auto* p = static_cast<Pipeline*>(ctx);
   auto type = events::recordType(data, size);
@@ -199,15 +259,19 @@ int onRecord(void* ctx, void* data, size_t size) {
       if (out.has_process_uprobe()) {
         proc = out.mutable_process_uprobe()->mutable_process();
         parent = out.mutable_process_uprobe()->mutable_parent();
+        addStacks(p, *ev, out.mutable_process_uprobe());
       } else if (out.has_process_tracepoint()) {
         proc = out.mutable_process_tracepoint()->mutable_process();
         parent = out.mutable_process_tracepoint()->mutable_parent();
+        addStacks(p, *ev, out.mutable_process_tracepoint());
       } else if (out.has_process_kprobe()) {
         proc = out.mutable_process_kprobe()->mutable_process();
         parent = out.mutable_process_kprobe()->mutable_parent();
+        addStacks(p, *ev, out.mutable_process_kprobe());
       } else {
         proc = out.mutable_process_lsm()->mutable_process();
         parent = out.mutable_process_lsm()->mutable_parent();
+        addStacks(p, *ev, out.mutable_process_lsm());
       }
       p->cache.enrich(ev->pid, proc, parent);
       if (!parent->pid()) {
@@ -765,6 +829,7 @@ int runDaemon(const DaemonOptions& options) {
   }
   pipeline.exporter = exporter.get();
   pipeline.rules = rule_engine.get();
+  pipeline.loader = loader->get();
   ring_buffer* rb = ring_buffer__new((*loader)->eventsFd(), onRecord, &pipeline, nullptr);
   if (!rb) {
     spdlog::error("opening the event ring buffer failed");

@@ -96,6 +96,23 @@ struct {
 	__type(value, struct vg_exec_scratch);
 } vg_exec_scratch SEC(".maps");
 
+/* kernelStackTrace/userStackTrace: the frames of an event's stacks, by the
+ * ids in the event (vigild reads and deletes them); user frames as build ids
+ * and file offsets (abi.h VG_USTACK_DEPTH). */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, VG_STACK_ENTRIES);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, VG_STACK_DEPTH * sizeof(__u64));
+} vg_stacks SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, VG_USTACK_ENTRIES);
+	__uint(map_flags, BPF_F_STACK_BUILD_ID);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, VG_USTACK_DEPTH * sizeof(struct bpf_stack_build_id));
+} vg_ustacks SEC(".maps");
+
 /* A kprobe program's arguments (bpf/hook.bpf.c vg_kprobe_regs_get). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

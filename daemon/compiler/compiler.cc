@@ -476,6 +476,14 @@ class Compiler {
         case policy::ActionKind::kUntrackSock: sel.untrack_sock = static_cast<uint8_t>(a.arg_sock + 1); break;
       }
       if (rank(k) > rank(sel.action)) sel.action = k;
+      if (a.kernel_stack || a.user_stack) {
+        if (hook == VG_HOOK_FILE_OPEN || hook == VG_HOOK_BPRM_CHECK_SECURITY) {
+          return errorAt(a.pos, absl::StrCat("kernelStackTrace/userStackTrace on ", hook_name,
+                                             " are not supported yet (its events come from "
+                                             "the built-in file hooks)"));
+        }
+        sel.stacks |= (a.kernel_stack ? VG_STACK_KERNEL : 0) | (a.user_stack ? VG_STACK_USER : 0);
+      }
       if (a.rate_limit_ns) {
         sel.rate_ns = a.rate_limit_ns;
         sel.rate_scope = a.rate_scope;

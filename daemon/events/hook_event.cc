@@ -42,6 +42,8 @@ absl::StatusOr<HookEvent> decodeHookEvent(const void* data, size_t size) {
   ev.error = raw.error;
   ev.has_return = raw.has_ret;
   ev.return_value = raw.retval;
+  ev.kernel_stack_id = raw.kstack_id;
+  ev.user_stack_id = raw.ustack_id;
   ev.comm.assign(raw.comm, strnlen(raw.comm, sizeof(raw.comm)));
   ev.binary.assign(bin, raw.bin_len);
   ev.binary_truncated = raw.bin_trunc;

@@ -37,6 +37,9 @@ struct HookEvent {
   std::string comm, binary;
   bool binary_truncated = false;
   std::vector<HookArgValue> args;  // captured arguments, in index order
+  // kernelStackTrace/userStackTrace: the stacks' ids in vg_stacks (-1: not
+  // asked for; another negative value: -errno, the kernel could not keep it).
+  int32_t kernel_stack_id = -1, user_stack_id = -1;
 };
 
 absl::StatusOr<HookEvent> decodeHookEvent(const void* data, size_t size);

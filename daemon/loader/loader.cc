@@ -885,6 +885,24 @@ absl::Status Loader::attach() {
 
 int Loader::eventsFd() const { return bpf_map__fd(skel_->maps.vg_events); }
 
+std::vector<uint64_t> Loader::takeStack(int32_t id) const {
+  std::vector<uint64_t> ips(VG_STACK_DEPTH);
+  const int fd = bpf_map__fd(skel_->maps.vg_stacks);
+  const uint32_t key = static_cast<uint32_t>(id);
+  if (id < 0 || bpf_map_lookup_elem(fd, &key, ips.data()) != 0) return {};
+  bpf_map_delete_elem(fd, &key);
+  return ips;
+}
+
+std::vector<bpf_stack_build_id> Loader::takeUserStack(int32_t id) const {
+  std::vector<bpf_stack_build_id> frames(VG_USTACK_DEPTH);
+  const int fd = bpf_map__fd(skel_->maps.vg_ustacks);
+  const uint32_t key = static_cast<uint32_t>(id);
+  if (id < 0 || bpf_map_lookup_elem(fd, &key, frames.data()) != 0) return {};
+  bpf_map_delete_elem(fd, &key);
+  return frames;
+}
+
 vg_counters Loader::counters(uint32_t hook) const {
   vg_counters total{};
   int ncpu = libbpf_num_possible_cpus();

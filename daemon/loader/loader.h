@@ -4,6 +4,8 @@
 // and released in the destructor.
 #pragma once
 
+#include <linux/bpf.h>
+
 #include <array>
 #include <functional>
 #include <map>
@@ -77,6 +79,11 @@ class Loader {
   absl::Status attach();
 
   int eventsFd() const;
+  // kernelStackTrace/userStackTrace: the frames under id in vg_stacks, which
+  // is then freed for the next stack. Empty when the id is gone.
+  std::vector<uint64_t> takeStack(int32_t id) const;
+  // userStackTrace: the same for vg_ustacks (build id and file offset per frame).
+  std::vector<bpf_stack_build_id> takeUserStack(int32_t id) const;
   // Generation (0/1) of the policy set found in adopted maps; -1 if none.
   int adoptedGeneration() const { return adopted_generation_; }
   // Turns a loaded policy on/off or changes its mode, in place (one map write).

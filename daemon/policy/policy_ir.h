@@ -88,6 +88,8 @@ struct Action {
   std::string url;             // GetUrl: argUrl
   std::string fqdn;            // DnsLookup: argFqdn
   int arg_sock = 0;            // UntrackSock: argSock, the index of the sock argument
+  bool kernel_stack = false;   // kernelStackTrace: the kernel stack in the event
+  bool user_stack = false;     // userStackTrace: the user stack in the event
   SourcePos pos;
 };
 

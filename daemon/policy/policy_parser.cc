@@ -326,9 +326,8 @@ const Schema kNamespaceChangesSchema{"fields of matchNamespaceChanges", {"operat
 const Schema kActionSchema{
     "fields of matchActions",
     {"action", "argError", "argSig", "rateLimit", "rateLimitScope", "argUrl", "argFqdn",
-     "argSock"},
-    {"argFd", "argName", "argIndex", "argValue",
-     "kernelStackTrace", "userStackTrace", "imaHash"}};
+     "argSock", "kernelStackTrace", "userStackTrace"},
+    {"argFd", "argName", "argIndex", "argValue", "imaHash"}};
 
 class Fields {
  public:
@@ -2111,6 +2110,21 @@ class Parser {
                   "; supported: ", join(kSupported, ", ")));
       }
       return std::nullopt;
+    }
+    // kernelStackTrace/userStackTrace: the stacks of the call, in the event
+    // (Tetragon: on Post; here on any action that posts).
+    for (auto [key, flag] : {std::pair{"kernelStackTrace", &a.kernel_stack},
+                             std::pair{"userStackTrace", &a.user_stack}}) {
+      const Entry* e = f->find(key);
+      if (!e || e->value.IsNull()) continue;
+      auto b = getBool(*e, child(path, key));
+      if (!b) return std::nullopt;
+      *flag = *b;
+      if (*b && (a.kind == ActionKind::kNoPost || a.kind == ActionKind::kUntrackSock)) {
+        error(posOf(*e), child(path, key),
+              cat(key, " needs an event, and ", *name, " posts none"));
+        return std::nullopt;
+      }
     }
     if (a.kind == ActionKind::kOverride && ctx.kind == HookKind::kTracepoint) {
       error(name_pos, child(path, "action"),

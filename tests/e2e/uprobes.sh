@@ -55,6 +55,7 @@ YAML
       matchActions: [{action: Signal, argSig: 10}]
     - matchBinaries: [{operator: In, values: ["$tgt"]}]
       matchArgs: [{index: 1, operator: Equal, values: ["post"]}, {index: 0, operator: GT, values: ["100"]}]
+      matchActions: [{action: Post, userStackTrace: true}]
     - matchPIDs: [{operator: In, followForks: true, values: [$$]}]
       matchArgs: [{index: 1, operator: Equal, values: ["by-pid"]}]
     - matchPIDs: [{operator: In, values: [1]}]
@@ -132,6 +133,14 @@ none() {
 one "posted with both args, labels, path, symbol, message, tags" \
   ".args == [{\"label\":\"n\",\"int_arg\":\"150\"},{\"label\":\"name\",\"string_arg\":\"post\"}] and .path == \"$tgt\" and .symbol == \"vg_probe_op\" and .policy_name == \"uprobe-enforce\" and .message == \"vg_probe_op called\" and .tags == [\"e2e\",\"uprobe\"] and .action == \"ACTION_POST\" and .outcome == \"OUTCOME_POSTED\" and .mode == \"POLICY_MODE_ENFORCE\" and .mechanism == \"uprobe\" and .selector == 2 and .process.binary == \"$tgt\" and .process.arguments == \"150 post\" and .parent.pid == $$"
 none "GT filters n=5 out" '.args[0].int_arg == "5"'
+# userStackTrace: the first frame is in vg_probe_op, inside the target file:
+# its build id and offset, as the kernel read them while the process ran (it
+# has exited by the time vigild reads the event), and the file named by that
+# build id. Deeper frames need frame pointers, which an optimized build may
+# not keep: not checked.
+bid=$(readelf -n "$tgt" | sed -n 's/.*Build ID: *\([0-9a-f]*\).*/\1/p')
+one "userStackTrace: innermost frame in the target binary, by build id" \
+  ".args[0].int_arg == \"150\" and .user_stack_trace[0].module == \"$tgt\" and .user_stack_trace[0].build_id == \"$bid\" and (.user_stack_trace[0].offset | tonumber) > 0 and (.kernel_stack_trace // []) == []"
 none "no selector matches n=3" '.args[0].int_arg == "3"'
 one "Sigkill enforced" '.action == "ACTION_SIGKILL" and .outcome == "OUTCOME_KILLED" and .args[1].string_arg == "kill-me" and .policy_name == "uprobe-enforce"'
 one "Signal enforced" '.action == "ACTION_SIGNAL" and .outcome == "OUTCOME_SIGNALED" and .signal == 10 and .policy_name == "uprobe-enforce"'

@@ -209,6 +209,21 @@ struct vg_task_filter {
 	__u64 mask;  /* VG_TF_CAP: capability bits */
 };
 
+/* vg_selector.stacks: which stacks an event carries (kernelStackTrace,
+ * userStackTrace); the frames are in the vg_stacks / vg_ustacks maps
+ * (BPF_MAP_TYPE_STACK_TRACE) under the event's kstack_id/ustack_id, and
+ * vigild deletes them once read. */
+#define VG_STACK_KERNEL 1
+#define VG_STACK_USER 2
+#define VG_STACK_DEPTH 64       /* kernel frames kept per stack */
+#define VG_STACK_ENTRIES 4096   /* kernel stacks the map holds at once */
+/* User stacks (vg_ustacks) are kept as (build id, offset in the file) pairs,
+ * which the kernel resolves when it takes the stack: a process that exits
+ * before vigild reads the event still gets its frames named. 32 bytes per
+ * frame (struct bpf_stack_build_id). */
+#define VG_USTACK_DEPTH 32
+#define VG_USTACK_ENTRIES 1024
+
 struct vg_selector {
 	__u32 policy;  /* policy id */
 	__u32 index;   /* selector index within its policy, for events */
@@ -227,7 +242,8 @@ struct vg_selector {
 	__u8 ntask;        /* used entries of task[] */
 	__u8 rate_scope;   /* rateLimit: enum vg_rate_scope */
 	__u8 untrack_sock; /* UntrackSock: argSock + 1, the sock argument to forget (0: none) */
-	__u8 pad2[5];
+	__u8 stacks;       /* kernelStackTrace/userStackTrace: VG_STACK_* bits */
+	__u8 pad2[4];
 	struct vg_task_filter task[VG_MAX_TASK_FILTERS];
 	__u64 rate_ns;     /* rateLimit: at most one event per this many ns (0: none) */
 };
@@ -418,8 +434,11 @@ struct vg_hook_event {
 	__u8 mechanism;
 	__u8 signal;
 	__u8 has_ret;  /* a return probe: retval holds the function's return value */
-	__u8 pad[6];
+	__u8 pad[2];
+	__s32 kstack_id; /* kernelStackTrace: the stack's id in vg_stacks (< 0: none, or -errno) */
 	__s64 retval;
+	__s32 ustack_id; /* userStackTrace: as kstack_id, in vg_ustacks */
+	__u32 pad3;
 	char comm[VG_COMM_LEN];
 	struct vg_arg_val args[VG_HOOK_ARGS];
 };
@@ -575,7 +594,7 @@ VG_STATIC_ASSERT(sizeof(struct vg_rate_key) == 16, "vg_rate_key layout");
 VG_STATIC_ASSERT(sizeof(struct vg_cidr_key) == 28, "vg_cidr_key layout");
 VG_STATIC_ASSERT(sizeof(struct vg_hook_meta) == 256, "vg_hook_meta layout");
 VG_STATIC_ASSERT(sizeof(struct vg_arg_val) == 56, "vg_arg_val layout");
-VG_STATIC_ASSERT(sizeof(struct vg_hook_event) == 16 + 28 + 4 + 4 + 4 + 8 + 8 + 16 + 56 * VG_HOOK_ARGS, "vg_hook_event layout");
+VG_STATIC_ASSERT(sizeof(struct vg_hook_event) == 16 + 28 + 4 + 4 + 4 + 8 + 8 + 8 + 16 + 56 * VG_HOOK_ARGS, "vg_hook_event layout");
 VG_STATIC_ASSERT(sizeof(struct vg_hook_selectors) == 8 + 4 * VG_MAX_HOOK_SELECTORS, "hook layout");
 VG_STATIC_ASSERT(sizeof(struct vg_proc) == 24 + VG_BIN_MAX + 64, "vg_proc layout");
 VG_STATIC_ASSERT(sizeof(struct vg_config) == 24, "vg_config layout");
