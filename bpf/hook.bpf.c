@@ -124,8 +124,51 @@ static __always_inline __u64 vg_tp_raw(__u64 *ctx, __u8 src)
 	case VG_SRC_CTX0 + 5: return VG_CTX_AT(ctx, 5);
 	case VG_SRC_TID: return (__u32)bpf_get_current_pid_tgid();
 	case VG_SRC_REGS_NR: return ((struct pt_regs *)VG_CTX_AT(ctx, 0))->orig_ax;
+	case VG_SRC_REGS_ARG0 + 0: return ((struct pt_regs *)VG_CTX_AT(ctx, 0))->di;
+	case VG_SRC_REGS_ARG0 + 1: return ((struct pt_regs *)VG_CTX_AT(ctx, 0))->si;
+	case VG_SRC_REGS_ARG0 + 2: return ((struct pt_regs *)VG_CTX_AT(ctx, 0))->dx;
+	case VG_SRC_REGS_ARG0 + 3: return ((struct pt_regs *)VG_CTX_AT(ctx, 0))->r10;
+	case VG_SRC_REGS_ARG0 + 4: return ((struct pt_regs *)VG_CTX_AT(ctx, 0))->r8;
+	case VG_SRC_REGS_ARG0 + 5: return ((struct pt_regs *)VG_CTX_AT(ctx, 0))->r9;
+	case VG_SRC_TASK_PID0 + 0: return ((struct task_struct *)VG_CTX_AT(ctx, 0))->pid;
+	case VG_SRC_TASK_PID0 + 1: return ((struct task_struct *)VG_CTX_AT(ctx, 1))->pid;
+	case VG_SRC_TASK_PID0 + 2: return ((struct task_struct *)VG_CTX_AT(ctx, 2))->pid;
+	case VG_SRC_TASK_PRIO: return ((struct task_struct *)VG_CTX_AT(ctx, 0))->prio;
+	case VG_SRC_TASK_OOM: return ((struct task_struct *)VG_CTX_AT(ctx, 0))->signal->oom_score_adj;
+	case VG_SRC_BPRM_FILENAME: return (__u64)((struct linux_binprm *)VG_CTX_AT(ctx, 2))->filename;
+	case VG_SRC_MOD_TAINTS: return (__u32)((struct module *)VG_CTX_AT(ctx, 0))->taints;
 	}
 	return 0;
+}
+
+/* Tracepoint char arrays (task comm, module name), copied with BTF-checked
+ * loads: no bpf_probe_read_kernel, so they read under lockdown too. Returns
+ * false for a source that is not such an array. */
+static __always_inline bool vg_tp_arr(__u64 *ctx, __u8 src, char *buf, struct vg_arg_val *out)
+{
+	const char *p;
+	int max;
+	switch (src) {
+	case VG_SRC_TASK_COMM0 + 0: p = ((struct task_struct *)VG_CTX_AT(ctx, 0))->comm; max = 16; break;
+	case VG_SRC_TASK_COMM0 + 1: p = ((struct task_struct *)VG_CTX_AT(ctx, 1))->comm; max = 16; break;
+	case VG_SRC_TASK_COMM0 + 2: p = ((struct task_struct *)VG_CTX_AT(ctx, 2))->comm; max = 16; break;
+	case VG_SRC_MOD_NAME: p = ((struct module *)VG_CTX_AT(ctx, 0))->name; max = 56; break;
+	default: return false;
+	}
+	int n = 0;
+#pragma unroll
+	for (int j = 0; j < 56; j++) {
+		if (j >= max)
+			break;
+		char c = p[j];
+		if (!c)
+			break;
+		buf[j] = c;
+		n++;
+	}
+	buf[n & (VG_PATH_MAX - 1)] = 0;
+	out->str_len = (__u16)n;
+	return true;
 }
 
 #define VG_TS_COMPAT 0x0002 /* thread_info.status: in a 32-bit (ia32) system call */
@@ -500,6 +543,8 @@ static __always_inline void vg_gen_read_arg(__u64 *ctx, struct vg_hook_scratch *
 		break;
 	case VG_ARG_STR:
 	case VG_ARG_USTR:
+		if (kind == VG_ARG_STR && vg_gen_src[i] && vg_tp_arr(ctx, vg_gen_src[i], buf, out))
+			break;
 		if (kind == VG_ARG_STR && !vg_can_read_kernel) {
 			out->flags |= VG_ARGF_ERR;
 			break;
@@ -990,6 +1035,24 @@ int vg_gen_fexit(__u64 *ctx)
 	return 0;
 }
 
+/* syscalls/sys_enter_NAME and sys_exit_NAME run on raw_syscalls' sys_enter
+ * and sys_exit: the instance's system call number (-1: any) and where it
+ * reads the number (vg_tp_raw). */
+const volatile __s32 vg_gen_tp_nr = -1;
+const volatile __u8 vg_gen_tp_nr_src = 0;
+
+/* Whether this call is the instance's system call: one compare for every
+ * other call. 64-bit calls only, as the kernel's own syscalls events
+ * (arch_trace_is_compat_syscall: x86_64 does not trace ia32 calls there). */
+static __always_inline bool vg_tp_nr_match(__u64 *ctx)
+{
+	if (vg_gen_tp_nr < 0)
+		return true;
+	if ((__s64)vg_tp_raw(ctx, vg_gen_tp_nr_src) != vg_gen_tp_nr)
+		return false;
+	return !(bpf_get_current_task_btf()->thread_info.status & VG_TS_COMPAT);
+}
+
 /* Tracepoints (spec.tracepoints) as BTF-typed raw tracepoints: they load
  * under lockdown, where classic tracepoints (tracefs ids) are out of reach.
  * Fields come from the tracepoint's arguments (vg_gen_src). Observe, signal,
@@ -997,6 +1060,8 @@ int vg_gen_fexit(__u64 *ctx)
 SEC("tp_btf")
 int vg_gen_tp(__u64 *ctx)
 {
+	if (!vg_tp_nr_match(ctx))
+		return 0;
 	vg_gen_run(ctx);
 	return 0;
 }

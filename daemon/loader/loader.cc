@@ -160,6 +160,8 @@ absl::Status checkTracepointLayout(const compiler::HookSpec& spec) {
                                  : policy::findTracepoint(std::string_view(spec.name).substr(0, slash),
                                                           std::string_view(spec.name).substr(slash + 1));
   if (!info) return absl::InvalidArgumentError(absl::StrCat(spec.pos.str(), ": unknown tracepoint ", spec.name));
+  // syscalls/*: fields come from raw_syscalls' pt_regs, not from a record.
+  if (info->nr >= 0) return absl::OkStatus();
   const std::string record = "trace_event_raw_" + spec.function;
   int id = btf__find_by_name_kind(vmlinux, record.c_str(), BTF_KIND_STRUCT);
   if (id < 0) {
@@ -171,7 +173,10 @@ absl::Status checkTracepointLayout(const compiler::HookSpec& spec) {
   for (size_t f = 4; f < info->fields.size(); f++) {
     const size_t mi = f - 3;
     const char* name = mi < btf_vlen(t) ? btf__name_by_offset(vmlinux, m[mi].name_off) : nullptr;
-    if (!name || info->fields[f].name != name) {
+    // __data_loc fields (strings) are members named __data_loc_NAME.
+    const std::string_view member = name ? std::string_view(name) : std::string_view();
+    if (!name || (info->fields[f].name != member &&
+                  "__data_loc_" + std::string(info->fields[f].name) != member)) {
       return absl::FailedPreconditionError(absl::StrCat(
           spec.pos.str(), ": tracepoint ", spec.name, ": the kernel's record (", record,
           ") has ", name ? name : "no member", " where Vigil expects field ", f, " ",
@@ -441,6 +446,8 @@ absl::Status Loader::loadAs(GenericHook& gh, uint8_t mech) {
     ro->vg_gen_ret_copy = spec.ret_copy;
     ro->vg_gen_ret_slot = spec.ret_slot;
     ro->vg_gen_ret_track = spec.track_sock;
+    ro->vg_gen_tp_nr = spec.tp_nr;
+    ro->vg_gen_tp_nr_src = spec.tp_nr_src;
     ro->vg_gen_nargs = static_cast<uint8_t>(nargs);
     ro->vg_gen_syscall = spec.syscall;
     ro->vg_gen_mech = mech;
