@@ -22,6 +22,7 @@ const volatile __u8 vg_gen_mech = 0;    /* enum vg_mechanism */
 const volatile __u8 vg_gen_dpath = 0;   /* paths through bpf_d_path (else the dentry walk) */
 const volatile __u8 vg_gen_ret_kind = 0; /* return probes: how the return value reads */
 const volatile __u8 vg_gen_src[VG_HOOK_ARGS] = {}; /* tracepoints: enum vg_tp_src per argument */
+const volatile __u32 vg_gen_scratch = 0; /* vg_hook_scratch entry (1: runs nested, signal_generate) */
 /* char_buf arguments: index of the argument holding their size, -1: none */
 const volatile __s8 vg_gen_size_of[VG_HOOK_ARGS] = {-1, -1, -1, -1, -1, -1};
 /* char_buf with returnCopy (bit per argument): read at return, at most
@@ -962,7 +963,8 @@ static __always_inline long vg_gen_run(__u64 *ctx)
 	const struct vg_hook_selectors *hs = bpf_map_lookup_elem(&vg_hooks, &hook);
 	if (!hs || !hs->count)
 		return 0;
-	struct vg_hook_scratch *sc = bpf_map_lookup_elem(&vg_hook_scratch, &zero);
+	__u32 scratch = vg_gen_scratch;
+	struct vg_hook_scratch *sc = bpf_map_lookup_elem(&vg_hook_scratch, &scratch);
 	if (!sc)
 		return 0;
 	const struct vg_config *cfg = bpf_map_lookup_elem(&vg_config, &zero);

@@ -57,7 +57,8 @@ const std::vector<TracepointInfo> kTracepoints = {
      {VG_TP_COMMON,
       {"comm", "char[16]", VG_SRC_TASK_COMM0 + 0},
       {"pid", "pid_t", VG_SRC_TASK_PID0 + 0},
-      {"prio", "int", VG_SRC_TASK_PRIO}}},
+      {"prio", "int", VG_SRC_TASK_PRIO}},
+     "", -1, 0, "sched_process_template"},  // 6.1, 6.12: an event of that class
     // TP_PROTO(int sig, struct kernel_siginfo *info, struct task_struct *task,
     //          int group, int result). errno and code are taken from info
     // with special cases (SEND_SIG_NOINFO, SEND_SIG_PRIV): not read.
@@ -69,7 +70,8 @@ const std::vector<TracepointInfo> kTracepoints = {
       {"comm", "char[16]", VG_SRC_TASK_COMM0 + 2},
       {"pid", "pid_t", VG_SRC_TASK_PID0 + 2},
       {"group", "int", VG_SRC_CTX0 + 3},
-      {"result", "int", VG_SRC_CTX0 + 4}}},
+      {"result", "int", VG_SRC_CTX0 + 4}},
+     "", -1, 0, "", /*nested=*/true},  // bpf_send_signal generates signals too
     // TP_PROTO(struct module *mod)
     {"module", "module_load",
      {VG_TP_COMMON,

@@ -36,6 +36,12 @@ struct TracepointInfo {
   std::string_view attach;
   int32_t nr = -1;
   uint8_t nr_src = 0;
+  // The event class whose record (BTF trace_event_raw_CLASS) the event uses
+  // where the kernel has no trace_event_raw_EVENT (DEFINE_EVENT).
+  std::string_view record_class;
+  // Fires inside other BPF programs (bpf_send_signal of a Sigkill/Signal
+  // action): the instance takes its own scratch (vg_gen_scratch).
+  bool nested = false;
 };
 
 // A field that is a string: a char array or pointer. user: a user-space

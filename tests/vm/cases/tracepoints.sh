@@ -131,9 +131,13 @@ expect_event "sys_enter_dup NotifyEnforcer" '"event":"sys_enter_dup"' '"binary":
 expect_event "sys_enter_dup monitor" '"event":"sys_enter_dup"' '"binary":"/tmp/bin/tp-scmon"' \
 	'"outcome":"OUTCOME_WOULD_KILL"' '"mode":"POLICY_MODE_MONITOR"'
 expect "sys_enter_dup: no event for tp-sckill's getpgid" \
-	"$(grep '"binary":"/tmp/bin/tp-sckill"' $EVENTS | grep -vc '"event":"sys_enter_dup"')" "0"
+	"$(grep '"process_tracepoint"' $EVENTS | grep '"binary":"/tmp/bin/tp-sckill"' | grep -vc '"event":"sys_enter_dup"')" "0"
+expect "no malformed record (signal_generate inside a Sigkill has its own scratch)" \
+	"$(grep -c 'dropping malformed' $VLOG)" "0"
 expect_event "sched_process_exec" '"subsys":"sched"' '"event":"sched_process_exec"' \
-	'"binary":"/tmp/bin/tp-sc"' '"label":"filename","string_arg":"/tmp/bin/tp-sc"' '"label":"pid","int_arg":"'
+	'"label":"filename","string_arg":"/tmp/bin/tp-sc"' '"label":"pid","int_arg":"'
+expect "sched_process_exec: one event for each of the 4 execs of tp-sc" \
+	"$(grep -c '"event":"sched_process_exec"' $EVENTS)" "4"
 expect_event "sched_process_exit" '"event":"sched_process_exit"' '"binary":"/tmp/bin/tp-sc"' \
 	'"label":"comm","string_arg":"tp-sc"'
 expect_event "signal_generate" '"subsys":"signal"' '"event":"signal_generate"' '"binary":"/tmp/bin/tp-sc"' \
