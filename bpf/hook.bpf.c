@@ -111,6 +111,33 @@ static __always_inline __u64 vg_ctx_arg(__u64 *ctx, int i)
 	return 0;
 }
 
+#define VG_SI_USER 0
+#define VG_SI_KERNEL 0x80
+
+/* signal_generate's errno (code: false) or code from its kernel_siginfo
+ * argument, as TP_STORE_SIGINFO records them: the pointer may be one of
+ * the markers SEND_SIG_NOINFO (0) and SEND_SIG_PRIV (1), so the verifier
+ * types it as a number ("may encode error") and the siginfo is read with
+ * bpf_probe_read_kernel, which lockdown withholds (vg_tp_siginfo_err). */
+static __always_inline __u64 vg_tp_siginfo(__u64 *ctx, bool code)
+{
+	__u64 p = VG_CTX_AT(ctx, 1);
+	if (p == 0 || p == 1)
+		return code ? (__u64)(__s64)(p ? VG_SI_KERNEL : VG_SI_USER) : 0;
+	struct kernel_siginfo *info = (struct kernel_siginfo *)p;
+	int v = 0;
+	if (vg_can_read_kernel)
+		bpf_probe_read_kernel(&v, sizeof(v), code ? &info->si_code : &info->si_errno);
+	return (__u64)(__s64)v;
+}
+
+/* Whether source src could not be read here (a siginfo under lockdown). */
+static __always_inline bool vg_tp_siginfo_err(__u64 *ctx, __u8 src)
+{
+	return (src == VG_SRC_SIGINFO_ERRNO || src == VG_SRC_SIGINFO_CODE) && !vg_can_read_kernel &&
+	       VG_CTX_AT(ctx, 1) > 1;
+}
+
 /* A tracepoint field (tp_btf): from the tracepoint's arguments (TP_PROTO),
  * the calling thread, or the system call's pt_regs, as the record's
  * TP_fast_assign takes it (daemon/policy/tracepoints.cc). */
@@ -138,6 +165,8 @@ static __always_inline __u64 vg_tp_raw(__u64 *ctx, __u8 src)
 	case VG_SRC_TASK_OOM: return ((struct task_struct *)VG_CTX_AT(ctx, 0))->signal->oom_score_adj;
 	case VG_SRC_BPRM_FILENAME: return (__u64)((struct linux_binprm *)VG_CTX_AT(ctx, 2))->filename;
 	case VG_SRC_MOD_TAINTS: return (__u32)((struct module *)VG_CTX_AT(ctx, 0))->taints;
+	case VG_SRC_SIGINFO_ERRNO:
+	case VG_SRC_SIGINFO_CODE: return vg_tp_siginfo(ctx, src == VG_SRC_SIGINFO_CODE);
 	}
 	return 0;
 }
@@ -545,7 +574,11 @@ static __always_inline void vg_gen_read_arg(__u64 *ctx, struct vg_hook_scratch *
 	case VG_ARG_S32:
 	case VG_ARG_U32:
 	case VG_ARG_S64:
-	case VG_ARG_U64: out->num = vg_at_width(kind, raw); break;
+	case VG_ARG_U64:
+		out->num = vg_at_width(kind, raw);
+		if (vg_gen_src[i] && vg_tp_siginfo_err(ctx, vg_gen_src[i]))
+			out->flags |= VG_ARGF_ERR;
+		break;
 	case VG_ARG_SYSCALL64:
 		out->num = (__u32)raw;
 		if (bpf_get_current_task_btf()->thread_info.status & VG_TS_COMPAT)

@@ -60,13 +60,13 @@ const std::vector<TracepointInfo> kTracepoints = {
       {"prio", "int", VG_SRC_TASK_PRIO}},
      "", -1, 0, "sched_process_template"},  // 6.1, 6.12: an event of that class
     // TP_PROTO(int sig, struct kernel_siginfo *info, struct task_struct *task,
-    //          int group, int result). errno and code are taken from info
-    // with special cases (SEND_SIG_NOINFO, SEND_SIG_PRIV): not read.
+    //          int group, int result). errno and code from info, with the
+    // markers SEND_SIG_NOINFO and SEND_SIG_PRIV as TP_STORE_SIGINFO has them.
     {"signal", "signal_generate",
      {VG_TP_COMMON,
       {"sig", "int", VG_SRC_CTX0 + 0},
-      {"errno", "int", 0},
-      {"code", "int", 0},
+      {"errno", "int", VG_SRC_SIGINFO_ERRNO},
+      {"code", "int", VG_SRC_SIGINFO_CODE},
       {"comm", "char[16]", VG_SRC_TASK_COMM0 + 2},
       {"pid", "pid_t", VG_SRC_TASK_PID0 + 2},
       {"group", "int", VG_SRC_CTX0 + 3},

@@ -8,7 +8,8 @@
 # else on the machine is ever touched. syscalls.yaml: syscalls/sys_enter_NAME
 # and sys_exit_NAME (raw_syscalls with a system call number filter, arguments
 # from pt_regs), a Sigkill on sys_enter_dup, and sched/sched_process_exit with
-# the task's comm read under lockdown.
+# the task's comm read under lockdown, and signal_generate of that Sigkill's
+# own SIGKILL.
 source "$(dirname "$0")/lib/common.sh"
 need_tp_btf
 try=$(dirname "$vigild")/tests/vigil-try
@@ -131,6 +132,15 @@ spec:
     args: [{index: 4, type: string, label: comm}, {index: 5, type: int, label: pid}]
     selectors:
     - matchBinaries: [{operator: In, values: ["$tmp/bin/sc-try"]}]
+  - subsystem: signal
+    event: signal_generate
+    args:
+    - {index: 4, type: int, label: sig}
+    - {index: 6, type: int, label: code}
+    - {index: 7, type: string, label: comm}
+    selectors:
+    - matchBinaries: [{operator: In, values: ["$tmp/bin/sckill-try"]}]
+      matchArgs: [{index: 0, operator: Equal, values: ["9"]}]
 YAML
 "$vigilctl" policy check "$tmp/pol/post.yaml" "$tmp/pol/kill.yaml" "$tmp/pol/syscalls.yaml" ||
   { echo "FAIL: policy check"; exit 1; }
@@ -157,6 +167,7 @@ stop_vigild
 [[ "$r4 $r5 $r6 $r7" == "ok ok ok ok" ]] || { echo "FAIL: sc-try/sckill-try: $r4 $r5 $r6 $r7"; fail=1; }
 [[ $r8 == signal=KILL ]] || { echo "FAIL: sckill-try dup: $r8, want signal=KILL"; fail=1; }
 grep -q 'ready: 3 policies' "$tmp/log" || { echo "FAIL: the tracepoint policies should run degraded"; fail=1; }
+grep -q ', 0 malformed records' "$tmp/log" || { echo "FAIL: malformed kernel records"; fail=1; }
 python3 - "$tmp/out" "$tmp/bin" <<'PY' || fail=1
 import json, sys
 out, bindir = sys.argv[1], sys.argv[2]
@@ -214,6 +225,12 @@ want(len(ex) == 6, f"six sched_process_exit events of sc-try, got {len(ex)}: " +
 for t in ex:
     want(t["subsys"] == "sched" and t["args"][0] == {"label": "comm", "string_arg": "sc-try"}
          and int(t["args"][1]["int_arg"]) == t["process"]["pid"], f"sched_process_exit {t['args']}")
+# The SIGKILL of the Sigkill above, generated inside that program
+# (bpf_send_signal: SEND_SIG_PRIV, code SI_KERNEL), in its own scratch.
+sg = evs_of("signal_generate", "sckill-try")
+want(len(sg) == 1 and sg[0]["args"] == [{"label": "sig", "int_arg": "9"}, {"label": "code", "int_arg": "128"},
+                                        {"label": "comm", "string_arg": "sckill-try"}],
+     f"signal_generate of the Sigkill: {[t['args'] for t in sg]}")
 others = [t for t in tps if bindir not in t["process"].get("binary", "")]
 want(not others, f"events of other processes: {others[:2]}")
 st = [e["status"] for e in evs if "status" in e and e["status"].get("subject") == "enforcer"]

@@ -397,7 +397,7 @@ TEST(Tracepoints, SecurityTracepointsFields) {
                  "  - subsystem: signal\n"
                  "    event: signal_generate\n"
                  "    args: [{index: 4, type: int}, {index: 7, type: string}, {index: 8, type: int}, "
-                 "{index: 9, type: int}, {index: 10, type: int}]\n"
+                 "{index: 9, type: int}, {index: 10, type: int}, {index: 6, type: int}]\n"
                  "  - subsystem: module\n"
                  "    event: module_load\n"
                  "    args: [{index: 4, type: uint32}, {index: 5, type: string}]\n"
@@ -419,7 +419,7 @@ TEST(Tracepoints, SecurityTracepointsFields) {
                                        VG_SRC_TASK_PID0 + 1));
   EXPECT_THAT(srcs(hs[2]), ElementsAre(VG_SRC_TASK_COMM0, VG_SRC_TASK_PID0, VG_SRC_TASK_PRIO));
   EXPECT_THAT(srcs(hs[3]), ElementsAre(VG_SRC_CTX0, VG_SRC_TASK_COMM0 + 2, VG_SRC_TASK_PID0 + 2,
-                                       VG_SRC_CTX0 + 3, VG_SRC_CTX0 + 4));
+                                       VG_SRC_CTX0 + 3, VG_SRC_CTX0 + 4, VG_SRC_SIGINFO_CODE));
   EXPECT_THAT(srcs(hs[4]), ElementsAre(VG_SRC_MOD_TAINTS, VG_SRC_MOD_NAME));
   EXPECT_THAT(srcs(hs[5]), ElementsAre(VG_SRC_TASK_PID0, VG_SRC_TASK_COMM0, VG_SRC_CTX0 + 1,
                                        VG_SRC_TASK_OOM));
@@ -472,9 +472,9 @@ TEST(Tracepoints, SyscallAndSecurityTracepointErrors) {
       "uint64, long, ... or syscall64 (the system call number), not \"sock\"");
   const std::string sig = kHead + "  tracepoints:\n  - subsystem: signal\n"
                                   "    event: signal_generate\n";  // 6, 7, 8
-  one(sig + "    args: [{index: 5, type: int}]\n",
-      "p.yaml:9:20: spec.tracepoints[0].args[0].index: field 5 of signal/signal_generate (errno, "
-      "int) is not readable by Vigil yet");
+  one(sig + "    args: [{index: 0, type: int}]\n",
+      "p.yaml:9:20: spec.tracepoints[0].args[0].index: field 0 of signal/signal_generate "
+      "(common_type, unsigned short) is not readable by Vigil yet");
   one(sig + "    args: [{index: 7, type: int}]\n",
       "p.yaml:9:29: spec.tracepoints[0].args[0].type: field 7 of signal/signal_generate (comm, "
       "char[16]) is a string; read it as string, not \"int\"");

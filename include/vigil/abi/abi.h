@@ -439,6 +439,11 @@ enum vg_tp_src {
 	VG_SRC_BPRM_FILENAME = 32, /* ->filename of the linux_binprm at argument 2 (a string) */
 	VG_SRC_MOD_NAME = 33,   /* ->name of the module at argument 0 (a string) */
 	VG_SRC_MOD_TAINTS = 34, /* ->taints of the module at argument 0 */
+	/* signal_generate's errno and code, from the siginfo at argument 1 as
+	 * TP_STORE_SIGINFO takes them (SEND_SIG_NOINFO: 0 and SI_USER,
+	 * SEND_SIG_PRIV: 0 and SI_KERNEL) */
+	VG_SRC_SIGINFO_ERRNO = 35,
+	VG_SRC_SIGINFO_CODE = 36,
 };
 
 /* vg_arg_filter.arg of matchReturnArgs filters: the return value. */

@@ -131,7 +131,7 @@ expect_event "sys_enter_dup NotifyEnforcer" '"event":"sys_enter_dup"' '"binary":
 expect_event "sys_enter_dup monitor" '"event":"sys_enter_dup"' '"binary":"/tmp/bin/tp-scmon"' \
 	'"outcome":"OUTCOME_WOULD_KILL"' '"mode":"POLICY_MODE_MONITOR"'
 expect "sys_enter_dup: no event for tp-sckill's getpgid" \
-	"$(grep '"process_tracepoint"' $EVENTS | grep '"binary":"/tmp/bin/tp-sckill"' | grep -vc '"event":"sys_enter_dup"')" "0"
+	"$(grep '"process_tracepoint"' $EVENTS | grep '"binary":"/tmp/bin/tp-sckill"' | grep -Evc '"event":"(sys_enter_dup|signal_generate)"')" "0"
 expect "no malformed record (signal_generate inside a Sigkill has its own scratch)" \
 	"$(grep -c 'dropping malformed' $VLOG)" "0"
 expect_event "sched_process_exec" '"subsys":"sched"' '"event":"sched_process_exec"' \
@@ -141,9 +141,13 @@ expect "sched_process_exec: one event for each of the 4 execs of tp-sc" \
 expect_event "sched_process_exit" '"event":"sched_process_exit"' '"binary":"/tmp/bin/tp-sc"' \
 	'"label":"comm","string_arg":"tp-sc"'
 expect_event "signal_generate" '"subsys":"signal"' '"event":"signal_generate"' '"binary":"/tmp/bin/tp-sc"' \
-	'"label":"sig","int_arg":"10"' '"label":"comm","string_arg":"tp-sc"' '"label":"result","int_arg":"0"'
-expect "signal_generate: the SIGKILL of the child not matched" \
-	"$(grep '"event":"signal_generate"' $EVENTS | grep -c '"label":"sig","int_arg":"9"')" "0"
+	'"label":"sig","int_arg":"10"' '"label":"comm","string_arg":"tp-sc"' '"label":"result","int_arg":"0"' \
+	'"label":"code","int_arg":"0"'
+expect_event "signal_generate inside Sigkill's bpf_send_signal" '"event":"signal_generate"' \
+	'"binary":"/tmp/bin/tp-sckill"' '"label":"sig","int_arg":"9"' '"label":"comm","string_arg":"tp-sckill"' \
+	'"label":"code","int_arg":"128"'
+expect "signal_generate: no other SIGKILL matched (tp-sc's child, tp-scnote)" \
+	"$(grep '"event":"signal_generate"' $EVENTS | grep '"label":"sig","int_arg":"9"' | grep -vc '"binary":"/tmp/bin/tp-sckill"')" "0"
 expect_event "task_rename" '"subsys":"task"' '"event":"task_rename"' \
 	'"label":"newcomm","string_arg":"tp-ren"'
 expect "module_load: loaded, no module loaded" "$(grep -c '"event":"module_load"' $EVENTS)" "0"
