@@ -41,9 +41,8 @@ struct vg_gen_ctx {
 	struct vg_hook_scratch *sc;
 	const struct vg_hook_selectors *hs;
 	const struct vg_proc *proc;
-	__u32 matched_policy;
+	struct vg_loop_state *st; /* matched policy and verdict so far */
 	__u8 audit_all;
-	long ret;
 	__u64 args_hash; /* rateLimit: what makes two calls the same event */
 };
 
@@ -968,7 +967,7 @@ static long vg_gen_eval_selector(__u32 i, struct vg_gen_ctx *c)
 	if (i >= c->hs->count)
 		return 1;
 	const struct vg_selector *sel =
-		vg_selector_at(c->hs, i, c->matched_policy, c->proc, c->sc->bin, &slot, &ps);
+		vg_selector_at(c->hs, i, c->st->matched_policy, c->proc, c->sc->bin, &slot, &ps);
 	if (!sel || !ps)
 		return 0;
 #pragma unroll
@@ -978,14 +977,14 @@ static long vg_gen_eval_selector(__u32 i, struct vg_gen_ctx *c)
 		if (!vg_gen_filter_hit(c->sc, &sel->filters[f], slot, f))
 			return 0;
 	}
-	c->matched_policy = sel->policy + 1;
+	c->st->matched_policy = sel->policy + 1;
 	/* Only LSM and fmod_ret programs decide a return value. */
 	bool can_deny = vg_gen_mech == VG_MECH_LSM || vg_gen_mech == VG_MECH_FMOD_RET;
 	int err;
 	__u8 outcome = vg_decide(sel, c->audit_all || ps->mode == VG_MODE_MONITOR, can_deny,
 				 vg_gen_hook, &err);
-	if (err && !c->ret)
-		c->ret = err;
+	if (err && !c->st->verdict)
+		c->st->verdict = err;
 	/* NotifyEnforcer: the errno the enforcer makes the system call return. */
 	int shown = err;
 	if (sel->action == VG_ACT_NOTIFY_ENFORCER && outcome == VG_OUT_DENIED)
@@ -1009,11 +1008,15 @@ static __always_inline long vg_gen_run(__u64 *ctx)
 	struct vg_hook_scratch *sc = bpf_map_lookup_elem(&vg_hook_scratch, &scratch);
 	if (!sc)
 		return 0;
+	struct vg_loop_state *st = bpf_map_lookup_elem(&vg_loop_state, &hook);
+	if (!st)
+		return 0;
 	const struct vg_config *cfg = bpf_map_lookup_elem(&vg_config, &zero);
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct vg_gen_ctx c = {
 		.sc = sc,
 		.hs = hs,
+		.st = st,
 		.proc = bpf_map_lookup_elem(&vg_procs, &tgid),
 		.audit_all = cfg ? cfg->audit_all : 0,
 	};
@@ -1038,8 +1041,10 @@ static __always_inline long vg_gen_run(__u64 *ctx)
 	else if (vg_gen_ret_kind != VG_ARG_NONE)
 		rv->num = vg_at_width(vg_gen_ret_kind, (__u64)vg_ctx_ret(ctx));
 	c.args_hash = vg_gen_args_hash(sc);
+	st->matched_policy = 0;
+	st->verdict = 0;
 	bpf_loop(VG_MAX_HOOK_SELECTORS, vg_gen_eval_selector, &c, 0);
-	long ret = c.ret;
+	long ret = st->verdict;
 	if (ret < -4095 || ret > 0)
 		ret = -VG_EPERM;
 	return ret;
@@ -1190,10 +1195,25 @@ static __always_inline void vg_kprobe_args(struct pt_regs *regs, __u64 *a)
 	a[5] = regs->r9; /* x86-64: the sixth argument (no PT_REGS_PARM6 in older libbpf) */
 }
 
+/* The arguments of a kprobe'd call, off the program's stack: 6.1 allows a
+ * call chain 512 bytes of stack in all (program -> selector callback ->
+ * matchBinaries -> string walk). Kprobe programs never nest on a CPU
+ * (bpf_prog_active), so one entry per CPU serves them all. */
+static __always_inline __u64 *vg_kprobe_regs_get(void)
+{
+	__u32 zero = 0;
+	__u64 *a = bpf_map_lookup_elem(&vg_kprobe_regs, &zero);
+	if (a)
+		__builtin_memset(a, 0, sizeof(__u64) * (VG_HOOK_ARGS + 1));
+	return a;
+}
+
 SEC("kprobe")
 int vg_gen_kprobe_prog(struct pt_regs *regs)
 {
-	__u64 a[VG_HOOK_ARGS + 1] = {};
+	__u64 *a = vg_kprobe_regs_get();
+	if (!a)
+		return 0;
 	vg_kprobe_args(regs, a);
 	vg_gen_run(a);
 	return 0;
@@ -1215,11 +1235,13 @@ int vg_gen_kret_entry(struct pt_regs *regs)
 SEC("kretprobe")
 int vg_gen_kretprobe(struct pt_regs *regs)
 {
-	__u64 a[VG_HOOK_ARGS + 1] = {};
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 *saved = bpf_map_lookup_elem(&vg_kret_args, &id);
 	if (!saved)
 		return 0; /* entered before the probe was attached */
+	__u64 *a = vg_kprobe_regs_get();
+	if (!a)
+		return 0;
 	__builtin_memcpy(a, saved, sizeof(__u64) * VG_HOOK_ARGS);
 	bpf_map_delete_elem(&vg_kret_args, &id);
 	a[VG_HOOK_ARGS] = PT_REGS_RC(regs);

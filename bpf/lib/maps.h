@@ -96,6 +96,37 @@ struct {
 	__type(value, struct vg_exec_scratch);
 } vg_exec_scratch SEC(".maps");
 
+/* A kprobe program's arguments (bpf/hook.bpf.c vg_kprobe_regs_get). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64[VG_HOOK_ARGS + 1]);
+} vg_kprobe_regs SEC(".maps");
+
+/* The selector loop's results so far, per CPU and per hook id: a program of
+ * another hook can run nested on the same CPU (a tracepoint that
+ * bpf_send_signal passes, say) and must not change this one's verdict; a
+ * program never nests in itself. In a map, not the loop's stack context: the
+ * verifier does not track what a map value holds, so every step starts from
+ * the same state. Kernels from 6.8 verify a bpf_loop callback again until its
+ * state converges; with the verdict on the stack each possible verdict was a
+ * new state, and an fmod_ret instance verified ~75,000 instructions on 6.12
+ * instead of ~17,000 (docs/benchmarks.md). */
+struct vg_loop_state {
+	__u32 matched_policy; /* policy index + 1 of the selector that matched */
+	__u32 pad;
+	/* The errno the hook returns (0: allow); 64-bit so that the range the
+	 * verifier checks at exit is the one the program clamped. */
+	__s64 verdict;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VG_HOOK_MAX);
+	__type(key, __u32);
+	__type(value, struct vg_loop_state);
+} vg_loop_state SEC(".maps");
+
 /* Per-CPU scratch: the event record is laid out so the path that bpf_d_path
  * writes is already in place and the record is sent without copying it. */
 struct vg_scratch {

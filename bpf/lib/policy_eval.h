@@ -11,11 +11,10 @@ struct vg_hook_ctx {
 	struct vg_scratch *sc;
 	const struct vg_hook_selectors *hs;
 	const struct vg_proc *proc; /* caller's process entry, NULL if unknown */
+	struct vg_loop_state *st;   /* matched policy and verdict so far */
 	__u32 path_len;             /* 0: no path */
-	__u32 matched_policy;       /* policy id + 1 of the last match */
 	__u32 hook;
 	__u32 file_flags;
-	long ret; /* 64-bit and sign-extended: the verifier checks the range of r0 */
 	__u8 audit_all;
 	__u8 path_trunc;
 	__u8 mechanism;
@@ -69,8 +68,8 @@ static __always_inline void vg_act(struct vg_hook_ctx *c, const struct vg_select
 {
 	int err;
 	__u8 outcome = vg_decide(sel, c->audit_all || ps->mode == VG_MODE_MONITOR, true, c->hook, &err);
-	if (err && !c->ret)
-		c->ret = err;
+	if (err && !c->st->verdict)
+		c->st->verdict = err;
 	if (!sel->nopost && !vg_rate_limited(sel, slot, c->sc->path_hash.h))
 		vg_emit(c, sel, outcome, -err);
 }
@@ -109,7 +108,7 @@ static long vg_eval_selector(__u32 i, struct vg_hook_ctx *c)
 	if (i >= c->hs->count)
 		return 1;
 	const struct vg_selector *sel =
-		vg_selector_at(c->hs, i, c->matched_policy, c->proc, c->sc->bin, &slot, &ps);
+		vg_selector_at(c->hs, i, c->st->matched_policy, c->proc, c->sc->bin, &slot, &ps);
 	if (!sel || !ps)
 		return 0;
 #pragma unroll
@@ -119,7 +118,7 @@ static long vg_eval_selector(__u32 i, struct vg_hook_ctx *c)
 		if (!vg_file_filter_hit(c->sc, &sel->filters[f], slot, f))
 			return 0;
 	}
-	c->matched_policy = sel->policy + 1;
+	c->st->matched_policy = sel->policy + 1;
 	vg_act(c, sel, slot, ps);
 	return 0;
 }
@@ -133,11 +132,15 @@ static __always_inline long vg_eval_hook(__u32 hook, struct vg_scratch *sc, __u3
 	const struct vg_hook_selectors *hs = bpf_map_lookup_elem(&vg_hooks, &hook);
 	if (!hs || !hs->count)
 		return 0;
+	struct vg_loop_state *st = bpf_map_lookup_elem(&vg_loop_state, &hook);
+	if (!st)
+		return 0;
 	const struct vg_config *cfg = bpf_map_lookup_elem(&vg_config, &zero);
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct vg_hook_ctx c = {
 		.sc = sc,
 		.hs = hs,
+		.st = st,
 		.proc = bpf_map_lookup_elem(&vg_procs, &tgid),
 		.path_len = path_len,
 		.path_trunc = path_trunc,
@@ -150,8 +153,10 @@ static __always_inline long vg_eval_hook(__u32 hook, struct vg_scratch *sc, __u3
 	sc->path_hash.h = sc->path_hash.check = 0;
 	if (path_len)
 		sc->path_hash = vg_hash_str(sc->path, path_len);
+	st->matched_policy = 0;
+	st->verdict = 0;
 	bpf_loop(VG_MAX_HOOK_SELECTORS, vg_eval_selector, &c, 0);
-	long ret = c.ret;
+	long ret = st->verdict; /* 64-bit and sign-extended: the verifier checks the range of r0 */
 	if (ret < -4095 || ret > 0)
 		ret = -VG_EPERM;
 	return ret;

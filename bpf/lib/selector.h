@@ -236,8 +236,11 @@ static long vg_tf_step(__u32 f, struct vg_tf_walk *w)
 		p = bpf_map_lookup_elem(&vg_procs, &w->ptgid);
 		if (!p)
 			break;
-		/* In/NotIn only: a Prefix walk here would nest a fourth call frame,
-		 * over 6.1's 512-byte combined stack (the parser refuses them). */
+		/* Prefix/Postfix: vg_match_parent_affix, outside this loop (a string
+		 * walk here would nest one call frame too many for 6.1's
+		 * 512-byte combined stack). */
+		if (tf->which != VG_OP_BIN_IN)
+			return 0;
 		hit = vg_match_exact(w->slot, VG_FILTER_TASK + f, VG_OP_BIN_IN, p->bin_len, p->bin_hash,
 				     p->bin_check);
 		break;
@@ -271,7 +274,8 @@ static long vg_tf_step(__u32 f, struct vg_tf_walk *w)
 	return 0;
 }
 
-/* The task filters vg_match_task leaves out (kinds VG_TF_PARENT_BIN and up). */
+/* The task filters vg_match_task leaves out (kinds VG_TF_PARENT_BIN and up;
+ * matchParentBinaries Prefix/Postfix: vg_match_parent_affix). */
 static __always_inline bool vg_match_task_ext(const struct vg_selector *sel, __u32 slot)
 {
 	if (!sel->ntask)
@@ -312,6 +316,8 @@ vg_selector_at(const struct vg_hook_selectors *hs, __u32 i, __u32 matched_policy
 	if (!*ps || !(*ps)->enabled)
 		return NULL;
 	if (sel->bin_follow ? !vg_match_binary_follow(*slot, sel) : !vg_match_binary(proc, *slot, sel, binbuf))
+		return NULL;
+	if (!vg_match_parent_affix(sel, *slot, binbuf))
 		return NULL;
 	if (!vg_match_task(sel, *slot) || !vg_match_task_ext(sel, *slot))
 		return NULL;

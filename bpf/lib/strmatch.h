@@ -99,33 +99,53 @@ struct vg_binbuf {
 	char b[VG_BIN_MAX + VG_PATH_MAX];
 };
 
-/* A global function, verified once, in its own stack frame: the selector
- * loop's frame stays small enough for the 512-byte limit of a call chain. */
-__noinline int vg_binary_hit(const struct vg_proc *proc, __u32 slot, const struct vg_selector *sel,
+/* A process's binary against one binary filter (filter: VG_FILTER_BINARY
+ * or a matchParentBinaries task filter) of selector slot: op_set is the
+ * filter's VG_OP_BIN_* << 24 | its length set (Prefix/Postfix). In on the
+ * whole path, Prefix/Postfix on its bytes. Returns the hit before negation;
+ * a process the table does not know misses. A global function, verified
+ * once, in its own stack frame: the selector loop's frame stays small enough
+ * for 6.1's 512-byte limit of a call chain (program -> selector callback ->
+ * this -> string walk). */
+__noinline int vg_binary_hit(const struct vg_proc *proc, __u32 slot, __u32 filter, __u32 op_set,
 			     struct vg_binbuf *buf)
 {
-	if (!sel || !buf)
+	if (!proc || !buf)
 		return 0;
-	char *binbuf = buf->b;
-	bool hit = false;
-	if (proc) {
-		if (sel->binaries == VG_OP_BIN_IN) {
-			hit = vg_match_exact(slot, VG_FILTER_BINARY, VG_OP_BIN_IN, proc->bin_len,
-					     proc->bin_hash, proc->bin_check);
-		} else if (!proc->bin_trunc && proc->bin_len && proc->bin_len < VG_BIN_MAX) {
-			__builtin_memcpy(binbuf, proc->bin, VG_BIN_MAX);
-			hit = vg_match_affix(slot, VG_FILTER_BINARY,
-					     sel->binaries == VG_OP_BIN_PREFIX ? VG_OP_PREFIX : VG_OP_POSTFIX,
-					     sel->bin_len_set, binbuf, proc->bin_len);
-		}
-	}
-	return hit != (sel->bin_negate != 0);
+	__u8 op = op_set >> 24;
+	if (op == VG_OP_BIN_IN)
+		return vg_match_exact(slot, filter, VG_OP_BIN_IN, proc->bin_len, proc->bin_hash,
+				      proc->bin_check);
+	if (proc->bin_trunc || !proc->bin_len || proc->bin_len >= VG_BIN_MAX)
+		return 0;
+	__builtin_memcpy(buf->b, proc->bin, VG_BIN_MAX);
+	return vg_match_affix(slot, filter, op == VG_OP_BIN_PREFIX ? VG_OP_PREFIX : VG_OP_POSTFIX,
+			      op_set & 0xffffff, buf->b, proc->bin_len);
 }
 
+/* matchBinaries of a selector against the caller's process table entry. */
 static __always_inline bool vg_match_binary(const struct vg_proc *proc, __u32 slot,
 					    const struct vg_selector *sel, char *binbuf)
 {
 	if (sel->binaries == VG_OP_NONE)
 		return true;
-	return vg_binary_hit(proc, slot, sel, (struct vg_binbuf *)binbuf);
+	__u32 op_set = (__u32)sel->binaries << 24 | (sel->bin_len_set & 0xffffff);
+	return (vg_binary_hit(proc, slot, VG_FILTER_BINARY, op_set, (struct vg_binbuf *)binbuf) != 0) !=
+	       (sel->bin_negate != 0);
+}
+
+/* A selector's matchParentBinaries Prefix/Postfix filter (at most one; In and
+ * NotIn are vg_tf_step's) against the parent's process table entry. */
+static __always_inline bool vg_match_parent_affix(const struct vg_selector *sel, __u32 slot,
+						  char *binbuf)
+{
+	if (!sel->parent_affix)
+		return true;
+	__u32 f = (sel->parent_affix - 1) & (VG_MAX_TASK_FILTERS - 1);
+	const struct vg_task_filter *tf = &sel->task[f];
+	__u32 ptgid = bpf_get_current_task_btf()->real_parent->tgid;
+	const struct vg_proc *parent = bpf_map_lookup_elem(&vg_procs, &ptgid);
+	__u32 op_set = (__u32)tf->which << 24 | ((__u32)tf->mask & 0xffffff);
+	return (vg_binary_hit(parent, slot, VG_FILTER_TASK + f, op_set, (struct vg_binbuf *)binbuf) != 0) !=
+	       (tf->negate != 0);
 }

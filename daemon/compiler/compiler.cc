@@ -557,6 +557,16 @@ class Compiler {
           tf.which = addBinaries(slot, static_cast<uint8_t>(VG_FILTER_TASK + f), t.bin_op,
                                  t.binaries, &len_set);
           tf.mask = len_set;
+          if (tf.which != VG_OP_BIN_IN) {
+            // The kernel walks one parent path per selector: a second walk
+            // would not fit 6.1's stack limit (bpf/lib/strmatch.h).
+            if (sel.parent_affix) {
+              return errorAt(t.pos, "a selector holds at most one matchParentBinaries Prefix, "
+                                    "NotPrefix, Postfix or NotPostfix filter (In and NotIn: any "
+                                    "number)");
+            }
+            sel.parent_affix = static_cast<uint8_t>(f + 1);
+          }
           break;
         }
       }

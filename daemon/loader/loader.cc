@@ -235,6 +235,48 @@ absl::Status shareMaps(bpf_object* main_obj, vigil_hook_bpf* skel, bool kretprob
 
 }  // namespace
 
+absl::Status Loader::loadInstance(GenericHook& h,
+                                  const std::function<bpf_program*(vigil_hook_bpf&)>& pick,
+                                  const std::function<void(vigil_hook_bpf&)>& setup,
+                                  const std::string& target, bool trampoline, bool kret_entry) {
+  const auto start = std::chrono::steady_clock::now();
+  h.skel = vigil_hook_bpf__open();
+  if (!h.skel) return errnoStatus("opening the generic hook object", errno);
+  h.prog = pick(*h.skel);
+  setup(*h.skel);
+  h.skel->rodata->vg_can_read_kernel = plan_.can_read_kernel;
+  bpf_program* p;
+  bpf_object__for_each_program(p, h.skel->obj) {
+    bpf_program__set_autoload(p, p == h.prog || (kret_entry && p == h.skel->progs.vg_gen_kret_entry));
+  }
+  auto fail = [&](absl::Status st) {
+    vigil_hook_bpf__destroy(h.skel);
+    h.skel = nullptr;
+    return st;
+  };
+  if (trampoline && bpf_program__set_attach_target(h.prog, 0, target.c_str()) != 0) {
+    return fail(errnoStatus(absl::StrCat("attach target ", target), errno));
+  }
+  if (auto st = shareMaps(skel_->obj, h.skel, kret_entry); !st.ok()) return fail(st);
+  g_verifier_verdict.clear();
+  if (int err = vigil_hook_bpf__load(h.skel); err != 0) {
+    return fail(absl::FailedPreconditionError(
+        g_verifier_verdict.empty() ? std::string(strerror(-err)) : g_verifier_verdict));
+  }
+  // The verifier's work per instance is the cost of a hook at start and
+  // reload: worth seeing (docs/benchmarks.md, bench/verifier_cost.sh).
+  bpf_prog_info info{};
+  __u32 len = sizeof(info);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)
+          .count();
+  if (bpf_obj_get_info_by_fd(bpf_program__fd(h.prog), &info, &len) == 0) {
+    spdlog::info("loaded {} for {}: {} instructions, {} verified, in {} ms", h.program,
+                 h.spec.ref(), info.xlated_prog_len / 8, info.verified_insns, ms);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadEnforcer(
     const compiler::EnforcerSpec& e, bool* deny, std::string* why) {
   auto n = functionArgCount(e.function);
@@ -243,39 +285,24 @@ absl::StatusOr<std::unique_ptr<Loader::GenericHook>> Loader::loadEnforcer(
     auto h = std::make_unique<GenericHook>();
     h->spec.name = e.call;
     h->spec.function = e.function;
-    h->skel = vigil_hook_bpf__open();
-    if (!h->skel) return errnoStatus("opening the generic hook object", errno);
-    bpf_program* prog = fmod ? h->skel->progs.vg_enf_fmod : h->skel->progs.vg_enf_fentry;
-    bpf_program* p;
-    bpf_object__for_each_program(p, h->skel->obj) bpf_program__set_autoload(p, p == prog);
-    h->skel->rodata->vg_gen_nargs = static_cast<uint8_t>(*n);
-    h->skel->rodata->vg_can_read_kernel = plan_.can_read_kernel;
-    h->prog = prog;
     h->program = absl::StrCat(fmod ? "fmod_ret/" : "fentry/", e.function);
-    absl::Status st = absl::OkStatus();
-    if (bpf_program__set_attach_target(prog, 0, e.function.c_str()) != 0) {
-      st = errnoStatus("attach target " + e.function, errno);
-    }
-    if (st.ok()) st = shareMaps(skel_->obj, h->skel, false);
+    g_quiet_load = fmod;  // refused on most kernels: fentry is the next choice
+    absl::Status st = loadInstance(
+        *h, [fmod](vigil_hook_bpf& k) { return fmod ? k.progs.vg_enf_fmod : k.progs.vg_enf_fentry; },
+        [&](vigil_hook_bpf& k) { k.rodata->vg_gen_nargs = static_cast<uint8_t>(*n); },
+        e.function, true, false);
+    g_quiet_load = false;
     if (st.ok()) {
-      g_verifier_verdict.clear();
-      g_quiet_load = fmod;
-      int err = vigil_hook_bpf__load(h->skel);
-      g_quiet_load = false;
-      if (err != 0) {
-        st = absl::FailedPreconditionError(
-            g_verifier_verdict.empty() ? std::string(strerror(-err)) : g_verifier_verdict);
+      h->link = bpf_program__attach(h->prog);
+      if (!h->link) {
+        st = errnoStatus("attaching " + h->program, errno);
+        vigil_hook_bpf__destroy(h->skel);
       }
-    }
-    if (st.ok()) {
-      h->link = bpf_program__attach(prog);
-      if (!h->link) st = errnoStatus("attaching " + h->program, errno);
     }
     if (st.ok()) {
       *deny = fmod;
       return h;
     }
-    vigil_hook_bpf__destroy(h->skel);
     if (fmod) {
       *why = absl::StrCat("fmod_ret/", e.function, " refused (", st.message(), ")");
     } else {
@@ -428,70 +455,54 @@ absl::Status Loader::loadAs(GenericHook& gh, uint8_t mech) {
         "registers with bpf_probe_read_kernel, which this kernel refuses (lockdown)"));
   }
   auto tryLoad = [&](bool d_path) -> absl::Status {
-    h->skel = vigil_hook_bpf__open();
-    if (!h->skel) return errnoStatus("opening the generic hook object", errno);
-    auto& progs = h->skel->progs;
-    bpf_program* prog = mech == VG_MECH_LSM         ? progs.vg_gen_lsm
-                        : mech == VG_MECH_FMOD_RET  ? progs.vg_gen_fmod_ret
-                        : mech == VG_MECH_FEXIT     ? progs.vg_gen_fexit
-                        : mech == VG_MECH_KPROBE    ? progs.vg_gen_kprobe_prog
-                        : mech == VG_MECH_KRETPROBE ? progs.vg_gen_kretprobe
-                        : mech == VG_MECH_TRACEPOINT ? progs.vg_gen_tp
-                        : mech == VG_MECH_UPROBE    ? progs.vg_gen_uprobe
-                        : mech == VG_MECH_URETPROBE ? progs.vg_gen_uret
-                                                    : progs.vg_gen_fentry;
-    h->prog = prog;
     h->mech = mech;
-    auto* ro = h->skel->rodata;
-    ro->vg_gen_hook = spec.id;
-    for (int i = 0; i < VG_HOOK_ARGS; i++) {
-      ro->vg_gen_kind[i] = spec.kinds[i];
-      ro->vg_gen_slot[i] = spec.slots[i];
-      ro->vg_gen_mount_of[i] = spec.mount_of[i];
-      ro->vg_gen_src[i] = spec.src[i];
-      ro->vg_gen_size_of[i] = spec.size_of[i];
-    }
-    ro->vg_gen_ret_copy = spec.ret_copy;
-    ro->vg_gen_ret_slot = spec.ret_slot;
-    ro->vg_gen_ret_track = spec.track_sock;
-    if (const auto* info = tp ? tracepointOf(spec) : nullptr; info && info->nested) {
-      ro->vg_gen_scratch = 1;
-    }
-    ro->vg_gen_tp_nr = spec.tp_nr;
-    ro->vg_gen_tp_nr_src = spec.tp_nr_src;
-    ro->vg_gen_nargs = static_cast<uint8_t>(nargs);
-    ro->vg_gen_syscall = spec.syscall;
-    ro->vg_gen_mech = mech;
-    ro->vg_gen_dpath = d_path;
-    ro->vg_gen_ret_kind = spec.ret_kind;
-    ro->vg_can_read_kernel = plan_.can_read_kernel;
-    bpf_program* p;
-    bpf_object__for_each_program(p, h->skel->obj) {
-      bpf_program__set_autoload(
-          p, p == prog || (p == progs.vg_gen_kret_entry && mech == VG_MECH_KRETPROBE));
-    }
     h->program = absl::StrCat(mechanismSection(mech), "/", target);
-    auto fail = [&](absl::Status st) {
-      vigil_hook_bpf__destroy(h->skel);
-      h->skel = nullptr;
-      return st;
+    auto pick = [mech](vigil_hook_bpf& k) {
+      auto& progs = k.progs;
+      return mech == VG_MECH_LSM         ? progs.vg_gen_lsm
+             : mech == VG_MECH_FMOD_RET  ? progs.vg_gen_fmod_ret
+             : mech == VG_MECH_FEXIT     ? progs.vg_gen_fexit
+             : mech == VG_MECH_KPROBE    ? progs.vg_gen_kprobe_prog
+             : mech == VG_MECH_KRETPROBE ? progs.vg_gen_kretprobe
+             : mech == VG_MECH_TRACEPOINT ? progs.vg_gen_tp
+             : mech == VG_MECH_UPROBE    ? progs.vg_gen_uprobe
+             : mech == VG_MECH_URETPROBE ? progs.vg_gen_uret
+                                         : progs.vg_gen_fentry;
     };
-    if (!kprobe && !uprobe && bpf_program__set_attach_target(prog, 0, target.c_str()) != 0) {
-      return fail(errnoStatus(absl::StrCat(spec.ref(), ": attach target ", target), errno));
-    }
-    if (auto s = shareMaps(skel_->obj, h->skel, mech == VG_MECH_KRETPROBE); !s.ok()) return fail(s);
-    g_verifier_verdict.clear();
-    if (int err = vigil_hook_bpf__load(h->skel); err != 0) {
-      std::string why =
-          g_verifier_verdict.empty() ? std::string(strerror(-err)) : g_verifier_verdict;
-      if (mech == VG_MECH_FMOD_RET && why.find("is not modifiable") != std::string::npos) {
-        why += " (this kernel lets BPF change the return value of security_* functions only; "
-               "deny through an lsmhook, or use Sigkill)";
+    auto setup = [&](vigil_hook_bpf& k) {
+      auto& ro = *k.rodata;
+      ro.vg_gen_hook = spec.id;
+      for (int i = 0; i < VG_HOOK_ARGS; i++) {
+        ro.vg_gen_kind[i] = spec.kinds[i];
+        ro.vg_gen_slot[i] = spec.slots[i];
+        ro.vg_gen_mount_of[i] = spec.mount_of[i];
+        ro.vg_gen_src[i] = spec.src[i];
+        ro.vg_gen_size_of[i] = spec.size_of[i];
       }
-      return fail(absl::FailedPreconditionError(
-          absl::StrCat(spec.pos.str(), ": loading ", h->program, " for ", spec.ref(), ": ", why)));
+      ro.vg_gen_ret_copy = spec.ret_copy;
+      ro.vg_gen_ret_slot = spec.ret_slot;
+      ro.vg_gen_ret_track = spec.track_sock;
+      if (const auto* info = tp ? tracepointOf(spec) : nullptr; info && info->nested) {
+        ro.vg_gen_scratch = 1;
+      }
+      ro.vg_gen_tp_nr = spec.tp_nr;
+      ro.vg_gen_tp_nr_src = spec.tp_nr_src;
+      ro.vg_gen_nargs = static_cast<uint8_t>(nargs);
+      ro.vg_gen_syscall = spec.syscall;
+      ro.vg_gen_mech = mech;
+      ro.vg_gen_dpath = d_path;
+      ro.vg_gen_ret_kind = spec.ret_kind;
+    };
+    absl::Status st = loadInstance(*h, pick, setup, target, !kprobe && !uprobe,
+                                   mech == VG_MECH_KRETPROBE);
+    if (st.ok()) return st;
+    std::string why(st.message());
+    if (mech == VG_MECH_FMOD_RET && why.find("is not modifiable") != std::string::npos) {
+      why += " (this kernel lets BPF change the return value of security_* functions only; "
+             "deny through an lsmhook, or use Sigkill)";
     }
-    return absl::OkStatus();
+    return absl::Status(st.code(), absl::StrCat(spec.pos.str(), ": loading ", h->program, " for ",
+                                                spec.ref(), ": ", why));
   };
   // bpf_d_path resolves paths as d_path does, but the kernel allows it on
   // some LSM hooks only (6.1: the sleepable ones); elsewhere the program
@@ -504,7 +515,6 @@ absl::Status Loader::loadAs(GenericHook& gh, uint8_t mech) {
   g_quiet_load = (mech == VG_MECH_LSM && wants_path) ||
                  (!kprobe && plan_.kprobe.mode == KprobeMode::kAuto && plan_.kprobe.kprobes &&
                   spec.kind == policy::HookKind::kKprobe && !spec.overrides);
-  const auto load_start = std::chrono::steady_clock::now();
   absl::Status st = tryLoad(mech == VG_MECH_LSM && wants_path);
   g_quiet_load = false;
   if (!st.ok() && mech == VG_MECH_LSM && wants_path) {
@@ -514,19 +524,6 @@ absl::Status Loader::loadAs(GenericHook& gh, uint8_t mech) {
   }
   if (!st.ok()) return st;
   bpf_program* prog = h->prog;
-  {
-    // The verifier's work per instance is the cost of a hook at start and
-    // reload: worth seeing (docs/benchmarks.md).
-    bpf_prog_info info{};
-    __u32 len = sizeof(info);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - load_start)
-                        .count();
-    if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0) {
-      spdlog::info("loaded {} for {}: {} instructions, {} verified, in {} ms", h->program,
-                   spec.ref(), info.xlated_prog_len / 8, info.verified_insns, ms);
-    }
-  }
   // Attach now: with no selectors written for its id yet it returns at once.
   // A kretprobe's entry half goes first, so that the return finds arguments.
   const std::string pin = hookPin(spec.id);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -116,6 +117,15 @@ class Loader {
     uint8_t mech = 0;                // enum vg_mechanism
     std::string program;  // "lsm/file_permission", for status
   };
+  // Opens a copy of the generic object into h.skel with only h.prog's
+  // program (pick chooses it; a kretprobe's entry half too), lets setup fill
+  // its read-only data, points a trampoline at target, shares the main
+  // object's maps and loads it; logs what the verifier did. On failure h.skel
+  // is gone and the status holds the verifier's verdict.
+  absl::Status loadInstance(GenericHook& h,
+                            const std::function<bpf_program*(vigil_hook_bpf&)>& pick,
+                            const std::function<void(vigil_hook_bpf&)>& setup,
+                            const std::string& target, bool trampoline, bool kret_entry);
   // One attempt at a mechanism: loads and attaches, or says why not.
   absl::Status loadAs(GenericHook& h, uint8_t mech);
   absl::StatusOr<std::unique_ptr<GenericHook>> loadGeneric(const compiler::HookSpec& spec);

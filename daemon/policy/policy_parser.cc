@@ -1604,13 +1604,6 @@ class Parser {
         std::optional<TaskFilter> tf;
         if (kind == TaskFilter::Kind::kParentBinaries) {
           auto bf = parseBinaryFilter(t, ipath, kParentBinariesSchema);
-          if (bf && bf->op != BinOp::kIn && bf->op != BinOp::kNotIn) {
-            error(bf->pos, child(ipath, "operator"),
-                  cat("matchParentBinaries ", binOpName(bf->op),
-                      " is not supported yet (a path walk there exceeds the kernel's stack "
-                      "limit on 6.1); supported: In, NotIn"));
-            bf.reset();
-          }
           if (bf) {
             tf.emplace();
             tf->kind = kind;

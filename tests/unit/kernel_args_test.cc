@@ -176,9 +176,32 @@ TEST(KernelArgs, ParentBinariesFollowChildrenAndChangeFilters) {
       found = true;
   }
   EXPECT_TRUE(found);
-  EXPECT_THAT(firstError(head() + "  kprobes:\n  - call: f\n    selectors:\n    - matchParentBinaries:\n"
-                                  "      - {operator: Prefix, values: [/usr/]}\n"),
-              HasSubstr("matchParentBinaries Prefix is not supported yet"));
+  // Prefix/Postfix (and their negations) compile to a length set and keys of
+  // the task filter, as matchBinaries' do.
+  auto pp = ok(head() + "  kprobes:\n  - call: f\n    selectors:\n    - matchParentBinaries:\n"
+                        "      - {operator: NotPostfix, values: [/sshd, /bash]}\n");
+  auto ps = compiler::compile({pp}, {});
+  ASSERT_TRUE(ps.ok()) << ps.status();
+  const vg_selector& psel = ps->selectors[0].second;
+  ASSERT_EQ(psel.ntask, 1);
+  EXPECT_EQ(psel.task[0].kind, VG_TF_PARENT_BIN);
+  EXPECT_EQ(psel.task[0].which, VG_OP_BIN_POSTFIX);
+  EXPECT_EQ(psel.task[0].negate, 1);
+  EXPECT_EQ(psel.parent_affix, 1);
+  ASSERT_EQ(ps->len_sets.size(), 1u);
+  int postfix_keys = 0;
+  for (const auto& [k, check] : ps->str_keys) {
+    if (k.filter == VG_FILTER_TASK && k.op == VG_OP_POSTFIX) postfix_keys++;
+  }
+  EXPECT_EQ(postfix_keys, 2);
+  // One Prefix/Postfix filter per selector: the kernel walks one parent path.
+  auto two = ok(head() + "  kprobes:\n  - call: f\n    selectors:\n    - matchParentBinaries:\n"
+                         "      - {operator: Prefix, values: [/usr/]}\n"
+                         "      - {operator: Postfix, values: [/sh]}\n");
+  auto twos = compiler::compile({two}, {});
+  ASSERT_FALSE(twos.ok());
+  EXPECT_THAT(std::string(twos.status().message()),
+              HasSubstr("at most one matchParentBinaries Prefix, NotPrefix, Postfix or NotPostfix"));
   EXPECT_THAT(firstError(head() + "  kprobes:\n  - call: f\n    selectors:\n    - matchBinaries:\n"
                                   "      - {operator: Prefix, values: [/bin/], followChildren: true}\n"),
               HasSubstr("followChildren is supported with In and NotIn, not Prefix"));

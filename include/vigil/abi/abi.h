@@ -220,7 +220,8 @@ struct vg_selector {
 	__u8 signal;   /* Signal: the signal sent to the caller (0: none) */
 	__u8 nopost;   /* NoPost: act without an event */
 	__u8 bin_follow;   /* matchBinaries followChildren: the process or an ancestor */
-	__u8 bin_pad;
+	__u8 parent_affix; /* matchParentBinaries Prefix/Postfix: its task[] index + 1
+			    * (0: none; one per selector) */
 	__u32 bin_len_set; /* matchBinaries Prefix/Postfix: its length set */
 	struct vg_arg_filter filters[VG_MAX_ARG_FILTERS];
 	__u8 ntask;        /* used entries of task[] */

@@ -47,6 +47,12 @@ POL
     - matchArgs: [{index: 0, operator: Equal, values: ["4261"]}]
       matchParentBinaries: [{operator: In, values: [/add/vigil-try]}]
       matchActions: [{action: Signal, argSig: 10}]
+    - matchArgs: [{index: 0, operator: Equal, values: ["4266"]}]
+      matchParentBinaries: [{operator: Prefix, values: [/nowhere/, /tmp/bin/]}]
+      matchActions: [{action: Signal, argSig: 10}]
+    - matchArgs: [{index: 0, operator: Equal, values: ["4267"]}]
+      matchParentBinaries: [{operator: NotPostfix, values: [/vt, /nothing]}]
+      matchActions: [{action: Signal, argSig: 10}]
     - matchArgs: [{index: 0, operator: Equal, values: ["4262"]}]
       matchBinaries: [{operator: In, values: [/tmp/bin/vt], followChildren: true}]
       matchActions: [{action: Signal, argSig: 10}]
@@ -92,6 +98,11 @@ expect "udp to 127.0.0.1:5997" "$($TRY sendudp 127.0.0.1 5997)" "ok"
 # Task selectors.
 expect "matchParentBinaries In" "$($TRY getpgid 4261)" "signal=USR1"
 expect "matchParentBinaries: parent is vt" "$(/tmp/bin/vt getpgid 4261)" "ok"
+# vigil-try runs each operation in a child of its own: the parent is vt or $TRY.
+expect "matchParentBinaries Prefix: parent is vt" "$(/tmp/bin/vt getpgid 4266)" "signal=USR1"
+expect "matchParentBinaries Prefix: parent is vigil-try" "$($TRY getpgid 4266)" "ok"
+expect "matchParentBinaries NotPostfix: parent is vigil-try" "$($TRY getpgid 4267)" "signal=USR1"
+expect "matchParentBinaries NotPostfix: parent is vt" "$(/tmp/bin/vt getpgid 4267)" "ok"
 expect "followChildren: exec'd child of vt" "$(/tmp/bin/vt exec $TRY getpgid 4262 | head -1)" "signal=USR1"
 expect "no followChildren: exec'd child of vt" "$(/tmp/bin/vt exec $TRY getpgid 4263 | head -1)" "ok"
 expect "no followChildren: vt itself" "$(/tmp/bin/vt getpgid 4263)" "signal=USR1"
@@ -127,6 +138,8 @@ expect_event "returned sock of sk_alloc" '"function_name":"sk_alloc"' '"binary":
 expect_event "kiocb path and iov_iter bytes" '"function_name":"tty_write"' '{"file_arg":"/dev/' \
 	'"bytes_arg":"dmlnaWwtdHR5Cg=="'
 expect_event "matchParentBinaries" '"function_name":"sys_getpgid"' '"int_arg":"4261"' '"OUTCOME_SIGNALED"'
-expect_event "matchCapabilityChanges" '"function_name":"sys_getpgid"' '"selector":3' '"OUTCOME_SIGNALED"'
-expect_event "matchNamespaceChanges" '"function_name":"sys_getpgid"' '"selector":4' '"OUTCOME_SIGNALED"'
+expect_event "matchCapabilityChanges" '"function_name":"sys_getpgid"' '"selector":5' '"OUTCOME_SIGNALED"'
+expect_event "matchNamespaceChanges" '"function_name":"sys_getpgid"' '"selector":6' '"OUTCOME_SIGNALED"'
+expect_event "matchParentBinaries Prefix" '"function_name":"sys_getpgid"' '"int_arg":"4266"' '"OUTCOME_SIGNALED"'
+expect_event "matchParentBinaries NotPostfix" '"function_name":"sys_getpgid"' '"int_arg":"4267"' '"OUTCOME_SIGNALED"'
 finish
