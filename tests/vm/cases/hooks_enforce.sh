@@ -57,6 +57,19 @@ expect "connect: IPv6 ::1" "$($TRY connect udp ::1 53)" "ok"
 # socket_bind: SPortPriv AND SAddr.
 expect "bind: privileged port on loopback" "$($TRY bind udp 127.0.0.1 80)" "errno=EACCES"
 expect "bind: unprivileged port" "$($TRY bind udp 127.0.0.1 8080)" "ok"
+# SPort AND NotSAddr; SAddr AND NotSPort AND NotSPortPriv.
+expect "bind: port 9001 on any address" "$($TRY bind udp 0.0.0.0 9001)" "errno=EADDRINUSE"
+expect "bind: port 9001 on loopback" "$($TRY bind udp 127.0.0.1 9001)" "ok"
+expect "bind: 127.0.0.2 port 9004" "$($TRY bind udp 127.0.0.2 9004)" "errno=EADDRNOTAVAIL"
+expect "bind: 127.0.0.2 port 9002 (NotSPort)" "$($TRY bind udp 127.0.0.2 9002)" "ok"
+expect "bind: 127.0.0.2 port 81 (privileged: the first selector)" "$($TRY bind udp 127.0.0.2 81)" "errno=EACCES"
+# DAddr AND DPortPriv; DAddr AND NotDPort AND NotDPortPriv; monitor: DAddr AND DPort.
+expect "connect: 127.0.0.3 privileged port" "$($TRY connect udp 127.0.0.3 22)" "errno=EHOSTUNREACH"
+expect "connect: 127.0.0.3 port 2222" "$($TRY connect udp 127.0.0.3 2222)" "ok"
+expect "connect: 127.0.0.4 port 5353" "$($TRY connect udp 127.0.0.4 5353)" "errno=ETIMEDOUT"
+expect "connect: 127.0.0.4 port 53 (NotDPort)" "$($TRY connect udp 127.0.0.4 53)" "ok"
+expect "connect: 127.0.0.4 port 22 (NotDPortPriv)" "$($TRY connect udp 127.0.0.4 22)" "ok"
+expect "connect: 127.0.0.5 port 7 (monitor)" "$($TRY connect udp 127.0.0.5 7)" "ok"
 # socket_create: Equal AND InRange, GT, LT; matchBinaries Prefix.
 expect "socket: raw protocol in range" "$($TRY socket 2 3 255)" "errno=EPERM"
 expect "socket: raw protocol out of range" "$($TRY socket 2 3 1)" "ok"
@@ -112,6 +125,15 @@ expect_event "unlink dentry" '"hook":"path_unlink"' '"label":"entry","file_arg":
 expect_event "connect" '"hook":"socket_connect"' '"label":"address","sock_arg":"inet 10.1.2.3:80"' \
 	'"return_errno":111'
 expect_event "connect IPv6" '"hook":"socket_connect"' '"sock_arg":"inet6 [::2]:53"' '"selector":1'
+expect_event "connect DPortPriv" '"hook":"socket_connect"' '"sock_arg":"inet 127.0.0.3:22"' '"selector":2' \
+	'"return_errno":113'
+expect_event "connect NotDPort, NotDPortPriv" '"sock_arg":"inet 127.0.0.4:5353"' '"selector":3' '"return_errno":110'
+expect_no_lsm_event "connect 127.0.0.4:53" '"sock_arg":"inet 127.0.0.4:53"'
+expect_event "connect DPort (monitor)" '"policy_name":"test-hooks-monitor"' '"sock_arg":"inet 127.0.0.5:7"' \
+	'"outcome":"OUTCOME_WOULD_DENY"'
+expect_event "bind SPort, NotSAddr" '"hook":"socket_bind"' '"sock_arg":"inet 0.0.0.0:9001"' '"return_errno":98'
+expect_event "bind NotSPort, NotSPortPriv" '"hook":"socket_bind"' '"sock_arg":"inet 127.0.0.2:9004"' \
+	'"return_errno":99'
 expect_event "socket_create ints" '"hook":"socket_create"' '"label":"family","int_arg":"2"' \
 	'"label":"protocol","int_arg":"255"'
 expect_event "task_kill" '"hook":"task_kill"' '"label":"sig","int_arg":"12"' '"label":"target","int_arg":"'
