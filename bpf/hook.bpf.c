@@ -22,6 +22,7 @@ const volatile __u8 vg_gen_mech = 0;    /* enum vg_mechanism */
 const volatile __u8 vg_gen_dpath = 0;   /* paths through bpf_d_path (else the dentry walk) */
 const volatile __u8 vg_gen_ret_kind = 0; /* return probes: how the return value reads */
 const volatile __u8 vg_gen_src[VG_HOOK_ARGS] = {}; /* tracepoints: enum vg_tp_src per argument */
+const volatile __u32 vg_gen_scratch = 0; /* vg_hook_scratch entry (1: runs nested, signal_generate) */
 /* char_buf arguments: index of the argument holding their size, -1: none */
 const volatile __s8 vg_gen_size_of[VG_HOOK_ARGS] = {-1, -1, -1, -1, -1, -1};
 /* char_buf with returnCopy (bit per argument): read at return, at most
@@ -110,6 +111,33 @@ static __always_inline __u64 vg_ctx_arg(__u64 *ctx, int i)
 	return 0;
 }
 
+#define VG_SI_USER 0
+#define VG_SI_KERNEL 0x80
+
+/* signal_generate's errno (code: false) or code from its kernel_siginfo
+ * argument, as TP_STORE_SIGINFO records them: the pointer may be one of
+ * the markers SEND_SIG_NOINFO (0) and SEND_SIG_PRIV (1), so the verifier
+ * types it as a number ("may encode error") and the siginfo is read with
+ * bpf_probe_read_kernel, which lockdown withholds (vg_tp_siginfo_err). */
+static __always_inline __u64 vg_tp_siginfo(__u64 *ctx, bool code)
+{
+	__u64 p = VG_CTX_AT(ctx, 1);
+	if (p == 0 || p == 1)
+		return code ? (__u64)(__s64)(p ? VG_SI_KERNEL : VG_SI_USER) : 0;
+	struct kernel_siginfo *info = (struct kernel_siginfo *)p;
+	int v = 0;
+	if (vg_can_read_kernel)
+		bpf_probe_read_kernel(&v, sizeof(v), code ? &info->si_code : &info->si_errno);
+	return (__u64)(__s64)v;
+}
+
+/* Whether source src could not be read here (a siginfo under lockdown). */
+static __always_inline bool vg_tp_siginfo_err(__u64 *ctx, __u8 src)
+{
+	return (src == VG_SRC_SIGINFO_ERRNO || src == VG_SRC_SIGINFO_CODE) && !vg_can_read_kernel &&
+	       VG_CTX_AT(ctx, 1) > 1;
+}
+
 /* A tracepoint field (tp_btf): from the tracepoint's arguments (TP_PROTO),
  * the calling thread, or the system call's pt_regs, as the record's
  * TP_fast_assign takes it (daemon/policy/tracepoints.cc). */
@@ -124,8 +152,62 @@ static __always_inline __u64 vg_tp_raw(__u64 *ctx, __u8 src)
 	case VG_SRC_CTX0 + 5: return VG_CTX_AT(ctx, 5);
 	case VG_SRC_TID: return (__u32)bpf_get_current_pid_tgid();
 	case VG_SRC_REGS_NR: return ((struct pt_regs *)VG_CTX_AT(ctx, 0))->orig_ax;
+	case VG_SRC_REGS_ARG0 + 0: return ((struct pt_regs *)VG_CTX_AT(ctx, 0))->di;
+	case VG_SRC_REGS_ARG0 + 1: return ((struct pt_regs *)VG_CTX_AT(ctx, 0))->si;
+	case VG_SRC_REGS_ARG0 + 2: return ((struct pt_regs *)VG_CTX_AT(ctx, 0))->dx;
+	case VG_SRC_REGS_ARG0 + 3: return ((struct pt_regs *)VG_CTX_AT(ctx, 0))->r10;
+	case VG_SRC_REGS_ARG0 + 4: return ((struct pt_regs *)VG_CTX_AT(ctx, 0))->r8;
+	case VG_SRC_REGS_ARG0 + 5: return ((struct pt_regs *)VG_CTX_AT(ctx, 0))->r9;
+	case VG_SRC_TASK_PID0 + 0: return ((struct task_struct *)VG_CTX_AT(ctx, 0))->pid;
+	case VG_SRC_TASK_PID0 + 1: return ((struct task_struct *)VG_CTX_AT(ctx, 1))->pid;
+	case VG_SRC_TASK_PID0 + 2: return ((struct task_struct *)VG_CTX_AT(ctx, 2))->pid;
+	case VG_SRC_TASK_PRIO: return ((struct task_struct *)VG_CTX_AT(ctx, 0))->prio;
+	case VG_SRC_TASK_OOM: return ((struct task_struct *)VG_CTX_AT(ctx, 0))->signal->oom_score_adj;
+	case VG_SRC_BPRM_FILENAME: return (__u64)((struct linux_binprm *)VG_CTX_AT(ctx, 2))->filename;
+	case VG_SRC_MOD_TAINTS: return (__u32)((struct module *)VG_CTX_AT(ctx, 0))->taints;
+	case VG_SRC_SIGINFO_ERRNO:
+	case VG_SRC_SIGINFO_CODE: return vg_tp_siginfo(ctx, src == VG_SRC_SIGINFO_CODE);
 	}
 	return 0;
+}
+
+/* Tracepoint char arrays (task comm, module name): with
+ * bpf_probe_read_kernel_str where it is allowed, else (lockdown) with
+ * BTF-checked loads. Returns false for a source that is not such an array.
+ * (Debian's 6.1 reads zeros through the BTF loads of this loop, 6.12 and
+ * 6.18 the bytes: measured in tests/vm/cases/tracepoints.sh.) */
+static __always_inline bool vg_tp_arr(__u64 *ctx, __u8 src, char *buf, struct vg_arg_val *out)
+{
+	const char *p;
+	int max;
+	switch (src) {
+	case VG_SRC_TASK_COMM0 + 0: p = ((struct task_struct *)VG_CTX_AT(ctx, 0))->comm; max = 16; break;
+	case VG_SRC_TASK_COMM0 + 1: p = ((struct task_struct *)VG_CTX_AT(ctx, 1))->comm; max = 16; break;
+	case VG_SRC_TASK_COMM0 + 2: p = ((struct task_struct *)VG_CTX_AT(ctx, 2))->comm; max = 16; break;
+	case VG_SRC_MOD_NAME: p = ((struct module *)VG_CTX_AT(ctx, 0))->name; max = 56; break;
+	default: return false;
+	}
+	if (vg_can_read_kernel) {
+		long r = bpf_probe_read_kernel_str(buf, max == 16 ? 16 : 56, p);
+		out->str_len = r > 0 ? (__u16)(r - 1) : 0;
+		if (r <= 0)
+			out->flags |= VG_ARGF_ERR;
+		return true;
+	}
+	int n = 0;
+#pragma unroll
+	for (int j = 0; j < 56; j++) {
+		if (j >= max)
+			break;
+		char c = p[j];
+		if (!c)
+			break;
+		buf[j] = c;
+		n++;
+	}
+	buf[n & (VG_PATH_MAX - 1)] = 0;
+	out->str_len = (__u16)n;
+	return true;
 }
 
 #define VG_TS_COMPAT 0x0002 /* thread_info.status: in a 32-bit (ia32) system call */
@@ -492,7 +574,11 @@ static __always_inline void vg_gen_read_arg(__u64 *ctx, struct vg_hook_scratch *
 	case VG_ARG_S32:
 	case VG_ARG_U32:
 	case VG_ARG_S64:
-	case VG_ARG_U64: out->num = vg_at_width(kind, raw); break;
+	case VG_ARG_U64:
+		out->num = vg_at_width(kind, raw);
+		if (vg_gen_src[i] && vg_tp_siginfo_err(ctx, vg_gen_src[i]))
+			out->flags |= VG_ARGF_ERR;
+		break;
 	case VG_ARG_SYSCALL64:
 		out->num = (__u32)raw;
 		if (bpf_get_current_task_btf()->thread_info.status & VG_TS_COMPAT)
@@ -500,6 +586,8 @@ static __always_inline void vg_gen_read_arg(__u64 *ctx, struct vg_hook_scratch *
 		break;
 	case VG_ARG_STR:
 	case VG_ARG_USTR:
+		if (kind == VG_ARG_STR && vg_gen_src[i] && vg_tp_arr(ctx, vg_gen_src[i], buf, out))
+			break;
 		if (kind == VG_ARG_STR && !vg_can_read_kernel) {
 			out->flags |= VG_ARGF_ERR;
 			break;
@@ -926,7 +1014,8 @@ static __always_inline long vg_gen_run(__u64 *ctx, void *prog_ctx)
 	const struct vg_hook_selectors *hs = bpf_map_lookup_elem(&vg_hooks, &hook);
 	if (!hs || !hs->count)
 		return 0;
-	struct vg_hook_scratch *sc = bpf_map_lookup_elem(&vg_hook_scratch, &zero);
+	__u32 scratch = vg_gen_scratch;
+	struct vg_hook_scratch *sc = bpf_map_lookup_elem(&vg_hook_scratch, &scratch);
 	if (!sc)
 		return 0;
 	struct vg_loop_state *st = bpf_map_lookup_elem(&vg_loop_state, &hook);
@@ -1006,6 +1095,24 @@ int vg_gen_fexit(__u64 *ctx)
 	return 0;
 }
 
+/* syscalls/sys_enter_NAME and sys_exit_NAME run on raw_syscalls' sys_enter
+ * and sys_exit: the instance's system call number (-1: any) and where it
+ * reads the number (vg_tp_raw). */
+const volatile __s32 vg_gen_tp_nr = -1;
+const volatile __u8 vg_gen_tp_nr_src = 0;
+
+/* Whether this call is the instance's system call: one compare for every
+ * other call. 64-bit calls only, as the kernel's own syscalls events
+ * (arch_trace_is_compat_syscall: x86_64 does not trace ia32 calls there). */
+static __always_inline bool vg_tp_nr_match(__u64 *ctx)
+{
+	if (vg_gen_tp_nr < 0)
+		return true;
+	if ((__s64)vg_tp_raw(ctx, vg_gen_tp_nr_src) != vg_gen_tp_nr)
+		return false;
+	return !(bpf_get_current_task_btf()->thread_info.status & VG_TS_COMPAT);
+}
+
 /* Tracepoints (spec.tracepoints) as BTF-typed raw tracepoints: they load
  * under lockdown, where classic tracepoints (tracefs ids) are out of reach.
  * Fields come from the tracepoint's arguments (vg_gen_src). Observe, signal,
@@ -1013,6 +1120,8 @@ int vg_gen_fexit(__u64 *ctx)
 SEC("tp_btf")
 int vg_gen_tp(__u64 *ctx)
 {
+	if (!vg_tp_nr_match(ctx))
+		return 0;
 	vg_gen_run(ctx, ctx);
 	return 0;
 }

@@ -189,9 +189,12 @@ struct vg_hook_scratch {
 	struct vg_arg_val retval; /* return probes, for matchReturnArgs (kept off the stack) */
 	struct vg_hash2 str_hash[VG_HOOK_STR_SLOTS]; /* each string slot's hashes, for Equal */
 };
+/* Entry 0: every generic hook; entry 1: tracepoints that can fire inside
+ * another generic hook's run (signal_generate, from bpf_send_signal), which
+ * would otherwise overwrite the event it is building. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, struct vg_hook_scratch);
 } vg_hook_scratch SEC(".maps");

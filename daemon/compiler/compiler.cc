@@ -106,6 +106,11 @@ class HookPlanner {
       spec.generated = h.generated;
       if (h.kind == policy::HookKind::kTracepoint) {
         spec.function = h.event;  // tp_btf attaches by event name (btf_trace_EVENT)
+        if (const auto* tp = policy::findTracepoint(h.subsystem, h.event); tp && tp->nr >= 0) {
+          spec.function = std::string(tp->attach);  // syscalls/*: raw_syscalls, one number
+          spec.tp_nr = tp->nr;
+          spec.tp_nr_src = tp->nr_src;
+        }
       } else if (h.kind == policy::HookKind::kLsm) {
         const policy::LsmHookInfo* info = policy::findLsmHook(h.hook);
         if (!info) return errorAt(h.pos, absl::StrCat("unknown LSM hook ", h.hook));
@@ -624,7 +629,8 @@ std::string HookSpec::key() const {
                                kind == policy::HookKind::kKprobe && overrides ? ":override" : "",
                                ret_kind ? ":return=" : "",
                                ret_kind ? std::string(policy::kindName(ret_kind)) : "",
-                               track_sock ? ":tracksock" : "", "(");
+                               track_sock ? ":tracksock" : "",
+                               tp_nr >= 0 ? absl::StrCat(":nr=", tp_nr) : "", "(");
   for (int i = 0; i < VG_HOOK_ARGS; i++) {
     if (i) k += ",";
     k += std::string(policy::kindName(kinds[i]));

@@ -56,6 +56,8 @@ struct HookSpec {
   std::array<uint8_t, VG_HOOK_ARGS> slots{};  // string slot of string-like arguments
   std::array<int8_t, VG_HOOK_ARGS> mount_of{-1, -1, -1, -1, -1, -1};  // dentries: their mount's path arg
   std::array<uint8_t, VG_HOOK_ARGS> src{};    // tracepoints: enum vg_tp_src per argument
+  int32_t tp_nr = -1;      // syscalls/* tracepoints: the system call number (-1: any)
+  uint8_t tp_nr_src = 0;   // where the program reads that number (enum vg_tp_src)
   bool generated = false;                     // from a generated_ftrace list: failures skip it
   // uprobes: the ELF file, and the symbol (name, function) or file offset.
   std::string path;

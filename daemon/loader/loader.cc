@@ -151,17 +151,27 @@ absl::StatusOr<int> functionArgCount(const std::string& fn) {
 // The record layout daemon/policy/tracepoints.cc describes, checked against
 // the kernel's own: BTF struct trace_event_raw_EVENT holds ent (the common_*
 // fields), then one member per field of the format, in format order.
+const policy::TracepointInfo* tracepointOf(const compiler::HookSpec& spec) {
+  const size_t slash = spec.name.find('/');
+  return slash == std::string::npos
+             ? nullptr
+             : policy::findTracepoint(std::string_view(spec.name).substr(0, slash),
+                                      std::string_view(spec.name).substr(slash + 1));
+}
+
 absl::Status checkTracepointLayout(const compiler::HookSpec& spec) {
   static btf* vmlinux = btf__load_vmlinux_btf();
   if (!vmlinux) return absl::UnavailableError("the kernel's BTF (/sys/kernel/btf/vmlinux) is unreadable");
-  const size_t slash = spec.name.find('/');
-  const policy::TracepointInfo* info =
-      slash == std::string::npos ? nullptr
-                                 : policy::findTracepoint(std::string_view(spec.name).substr(0, slash),
-                                                          std::string_view(spec.name).substr(slash + 1));
+  const policy::TracepointInfo* info = tracepointOf(spec);
   if (!info) return absl::InvalidArgumentError(absl::StrCat(spec.pos.str(), ": unknown tracepoint ", spec.name));
-  const std::string record = "trace_event_raw_" + spec.function;
+  // syscalls/*: fields come from raw_syscalls' pt_regs, not from a record.
+  if (info->nr >= 0) return absl::OkStatus();
+  std::string record = "trace_event_raw_" + spec.function;
   int id = btf__find_by_name_kind(vmlinux, record.c_str(), BTF_KIND_STRUCT);
+  if (id < 0 && !info->record_class.empty()) {
+    record = "trace_event_raw_" + std::string(info->record_class);
+    id = btf__find_by_name_kind(vmlinux, record.c_str(), BTF_KIND_STRUCT);
+  }
   if (id < 0) {
     return absl::NotFoundError(absl::StrCat(spec.pos.str(), ": tracepoint ", spec.name,
                                             ": no struct ", record, " in the kernel's BTF"));
@@ -171,7 +181,10 @@ absl::Status checkTracepointLayout(const compiler::HookSpec& spec) {
   for (size_t f = 4; f < info->fields.size(); f++) {
     const size_t mi = f - 3;
     const char* name = mi < btf_vlen(t) ? btf__name_by_offset(vmlinux, m[mi].name_off) : nullptr;
-    if (!name || info->fields[f].name != name) {
+    // __data_loc fields (strings) are members named __data_loc_NAME.
+    const std::string_view member = name ? std::string_view(name) : std::string_view();
+    if (!name || (info->fields[f].name != member &&
+                  "__data_loc_" + std::string(info->fields[f].name) != member)) {
       return absl::FailedPreconditionError(absl::StrCat(
           spec.pos.str(), ": tracepoint ", spec.name, ": the kernel's record (", record,
           ") has ", name ? name : "no member", " where Vigil expects field ", f, " ",
@@ -469,6 +482,11 @@ absl::Status Loader::loadAs(GenericHook& gh, uint8_t mech) {
       ro.vg_gen_ret_copy = spec.ret_copy;
       ro.vg_gen_ret_slot = spec.ret_slot;
       ro.vg_gen_ret_track = spec.track_sock;
+      if (const auto* info = tp ? tracepointOf(spec) : nullptr; info && info->nested) {
+        ro.vg_gen_scratch = 1;
+      }
+      ro.vg_gen_tp_nr = spec.tp_nr;
+      ro.vg_gen_tp_nr_src = spec.tp_nr_src;
       ro.vg_gen_nargs = static_cast<uint8_t>(nargs);
       ro.vg_gen_syscall = spec.syscall;
       ro.vg_gen_mech = mech;

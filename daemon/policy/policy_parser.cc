@@ -1137,10 +1137,46 @@ class Parser {
     ctx.tp = findTracepoint(*subsys, *event);
     ctx.known = ctx.tp != nullptr;
     if (ctx.tp) return;
+    if (*subsys == "syscalls") {
+      unknownSyscallTracepoint(posOf(*f.find("event")), child(path, "event"), *event);
+      return;
+    }
     std::vector<std::string> names;
     for (const auto& t : tracepoints()) names.push_back(cat(t.subsystem, "/", t.event));
+    names.push_back("syscalls/sys_enter_NAME, syscalls/sys_exit_NAME (x86_64 system calls)");
     error(posOf(*f.find("event")), child(path, "event"),
           cat("tracepoint ", h.hook, " is not supported yet; supported: ", join(names, ", ")));
+  }
+
+  // syscalls/EVENT that is not sys_enter_NAME/sys_exit_NAME of a known call.
+  void unknownSyscallTracepoint(const SourcePos& pos, const std::string& path,
+                                std::string_view event) {
+    std::string_view name = event;
+    for (std::string_view prefix : {"sys_enter_", "sys_exit_"}) {
+      if (event.starts_with(prefix)) name = event.substr(prefix.size());
+    }
+    if (name == event) {
+      error(pos, path,
+            cat("syscalls/", event, ": the syscalls events are sys_enter_NAME and sys_exit_NAME"));
+      return;
+    }
+    if (auto ev = syscallEventName(name); !ev.empty()) {
+      error(pos, path,
+            cat("syscalls/", event, ": the kernel names the events of the x86_64 system call ",
+                name, " after its function: syscalls/", event.substr(0, event.size() - name.size()),
+                ev));
+      return;
+    }
+    if (syscallNumber(name)) {
+      error(pos, path,
+            cat("syscalls/", event, ": the x86_64 system call ", name,
+                " has no syscalls tracepoint on Debian's kernels (it is not a SYSCALL_DEFINE); "
+                "use raw_syscalls/sys_enter with a matchArgs on the id"));
+      return;
+    }
+    error(pos, path,
+          cat("syscalls/", event, ": no x86_64 system call ", shortQuoted(name),
+              didYouMean(syscallTracepointNames(), name)));
   }
 
   // A tracepoint argument: index is the record field (format order).
@@ -1186,8 +1222,15 @@ class Parser {
       return std::nullopt;
     }
     const SourcePos tpos = posOf(*f.find("type"));
-    if (a.type == "syscall64") {
-      if (tf.name != "id") {
+    if (isStringField(tf) && a.type == "string") {
+      a.kind = isUserStringField(*ctx.tp, tf) ? VG_ARG_USTR : VG_ARG_STR;
+    } else if (isStringField(tf) && !isUserStringField(*ctx.tp, tf)) {
+      error(tpos, child(path, "type"),
+            cat("field ", *field, " of ", ctx.name, " (", tf.name, ", ", tf.type,
+                ") is a string; read it as string, not ", shortQuoted(a.type)));
+      return std::nullopt;
+    } else if (a.type == "syscall64") {
+      if (tf.name != "id" && tf.name != "__syscall_nr") {
         error(tpos, child(path, "type"),
               cat("syscall64 reads a system call number; field ", *field, " of ", ctx.name,
                   " is ", tf.name));
@@ -1198,8 +1241,10 @@ class Parser {
       a.kind = *k;
     } else {
       error(tpos, child(path, "type"),
-            cat("field ", *field, " of ", ctx.name, " (", tf.name, ") is an integer (", tf.type,
-                "); read it as int, int64, uint64, long, ... or syscall64 (the id), not ",
+            cat("field ", *field, " of ", ctx.name, " (", tf.name, ") is ",
+                isStringField(tf) ? "a user-space string pointer" : "an integer", " (", tf.type,
+                "); read it as ", isStringField(tf) ? "string, " : "",
+                "int, int64, uint64, long, ... or syscall64 (the system call number), not ",
                 shortQuoted(a.type)));
       return std::nullopt;
     }

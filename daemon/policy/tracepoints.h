@@ -29,10 +29,35 @@ struct TracepointInfo {
   std::string_view subsystem;
   std::string_view event;
   std::vector<TracepointField> fields;  // in format order, common_* first
+  // syscalls/sys_enter_NAME, sys_exit_NAME: served by raw_syscalls' ATTACH
+  // ("sys_enter", "sys_exit") for system call number NR only (64-bit calls),
+  // read from NR_SRC (enum vg_tp_src). Other tracepoints: attach is empty
+  // (tp_btf on the event itself) and nr is -1.
+  std::string_view attach;
+  int32_t nr = -1;
+  uint8_t nr_src = 0;
+  // The event class whose record (BTF trace_event_raw_CLASS) the event uses
+  // where the kernel has no trace_event_raw_EVENT (DEFINE_EVENT).
+  std::string_view record_class;
+  // Fires inside other BPF programs (bpf_send_signal of a Sigkill/Signal
+  // action): the instance takes its own scratch (vg_gen_scratch).
+  bool nested = false;
 };
 
+// A field that is a string: a char array or pointer. user: a user-space
+// pointer (a system call's argument), else kernel memory.
+bool isStringField(const TracepointField& f);
+bool isUserStringField(const TracepointInfo& t, const TracepointField& f);
+
+// The tracepoints other than syscalls/* (those are one per system call).
 std::span<const TracepointInfo> tracepoints();
+// Any supported tracepoint, syscalls/sys_enter_NAME and sys_exit_NAME included.
 const TracepointInfo* findTracepoint(std::string_view subsystem, std::string_view event);
+// The system calls that have syscalls/sys_enter_NAME and sys_exit_NAME.
+std::vector<std::string_view> syscallTracepointNames();
+// The syscalls/* event name of an x86_64 system call ("stat" -> "newstat"),
+// empty where it has none.
+std::string_view syscallEventName(std::string_view uapi);
 
 // x86_64 system call numbers (scripts/gen-syscall-table): "sys_dup", "dup",
 // "__x64_sys_dup" -> 32; "__ia32_sys_dup" -> 41 | VG_SYSCALL_IA32.

@@ -204,7 +204,10 @@ TEST(Tracepoints, ErrorsWithPositions) {
   const std::string tp = kHead + "  tracepoints:\n  - subsystem: raw_syscalls\n";  // 6, 7
   one(tp + "    event: sys_enterr\n    selectors: [{}]\n",
       "p.yaml:8:12: spec.tracepoints[0].event: tracepoint raw_syscalls/sys_enterr is not "
-      "supported yet; supported: raw_syscalls/sys_enter, raw_syscalls/sys_exit");
+      "supported yet; supported: raw_syscalls/sys_enter, raw_syscalls/sys_exit, "
+      "sched/sched_process_exec, sched/sched_process_fork, sched/sched_process_exit, "
+      "signal/signal_generate, module/module_load, task/task_rename, syscalls/sys_enter_NAME, "
+      "syscalls/sys_exit_NAME (x86_64 system calls)");
   one(tp + "    event: sys_enter\n    args:\n    - {index: 9, type: int}\n",
       "p.yaml:10:15: spec.tracepoints[0].args[0].index: tracepoint raw_syscalls/sys_enter has no "
       "field 9; its fields are 0: common_type (unsigned short), 1: common_flags (unsigned char), "
@@ -218,7 +221,8 @@ TEST(Tracepoints, ErrorsWithPositions) {
       "field 3 of raw_syscalls/sys_enter is common_pid");
   one(tp + "    event: sys_enter\n    args:\n    - {index: 4, type: string}\n",
       "p.yaml:10:24: spec.tracepoints[0].args[0].type: field 4 of raw_syscalls/sys_enter (id) is "
-      "an integer (long); read it as int, int64, uint64, long, ... or syscall64 (the id), not "
+      "an integer (long); read it as int, int64, uint64, long, ... or syscall64 (the system call "
+      "number), not "
       "\"string\"");
   const std::string sel = tp + "    event: sys_enter\n    args:\n    - {index: 4, type: int64}\n"
                                "    selectors:\n    - matchArgs:\n";  // 11, 12
@@ -304,6 +308,182 @@ TEST(Tracepoints, RecordRendersAsProcessTracepoint) {
   const std::string json = events::renderJson(out);
   EXPECT_THAT(json, HasSubstr("\"args\":[{\"label\":\"id\",\"syscall_id\":{\"id\":41,\"abi\":\"i386\"}},"
                               "{\"int_arg\":\"813\"}]"));
+}
+
+// syscalls/sys_enter_NAME and sys_exit_NAME: format-file indexes (common
+// fields, __syscall_nr, the arguments or ret), served by raw_syscalls with a
+// system call number filter; one program instance per system call.
+TEST(Tracepoints, SyscallEventsFieldsAndSpecs) {
+  const auto* openat = policy::findTracepoint("syscalls", "sys_enter_openat");
+  ASSERT_NE(openat, nullptr);
+  EXPECT_EQ(openat->attach, "sys_enter");
+  EXPECT_EQ(openat->nr, 257);
+  ASSERT_EQ(openat->fields.size(), 9u);  // 4 common, __syscall_nr, dfd, filename, flags, mode
+  EXPECT_EQ(openat->fields[4].name, "__syscall_nr");
+  EXPECT_EQ(openat->fields[5].name, "dfd");
+  EXPECT_EQ(openat->fields[6].name, "filename");
+  EXPECT_EQ(openat->fields[6].type, "const char *");
+  EXPECT_EQ(openat->fields[8].src, VG_SRC_REGS_ARG0 + 3);  // mode: r10
+  const auto* mmap = policy::findTracepoint("syscalls", "sys_enter_mmap");
+  ASSERT_NE(mmap, nullptr);
+  EXPECT_EQ(mmap->fields.size(), 11u);  // six arguments: 5..10
+  EXPECT_EQ(mmap->fields[10].src, VG_SRC_REGS_ARG0 + 5);
+  const auto* getpid = policy::findTracepoint("syscalls", "sys_enter_getpid");
+  ASSERT_NE(getpid, nullptr);
+  EXPECT_EQ(getpid->fields.size(), 5u);
+  const auto* exit = policy::findTracepoint("syscalls", "sys_exit_getpgid");
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->attach, "sys_exit");
+  EXPECT_EQ(exit->nr, 121);
+  EXPECT_EQ(exit->nr_src, VG_SRC_REGS_NR);
+  ASSERT_EQ(exit->fields.size(), 6u);
+  EXPECT_EQ(exit->fields[5].name, "ret");
+  EXPECT_EQ(exit->fields[5].src, VG_SRC_CTX0 + 1);
+  EXPECT_GT(policy::syscallTracepointNames().size(), 300u);
+  EXPECT_EQ(policy::findTracepoint("syscalls", "sys_enter_nosuchcall"), nullptr);
+  EXPECT_EQ(policy::findTracepoint("syscalls", "sys_enter_stat"), nullptr);
+  ASSERT_NE(policy::findTracepoint("syscalls", "sys_enter_newstat"), nullptr);
+  EXPECT_EQ(policy::findTracepoint("syscalls", "sys_enter_newstat")->nr, 4);
+
+  auto r = parse(kHead +
+                 "  tracepoints:\n"
+                 "  - subsystem: syscalls\n"
+                 "    event: sys_enter_openat\n"
+                 "    args:\n"
+                 "    - {index: 6, type: string}\n"
+                 "    - {index: 7, type: int}\n"
+                 "    - {index: 4, type: syscall64}\n"
+                 "    selectors:\n"
+                 "    - matchArgs: [{index: 1, operator: Equal, values: [\"577\"]}]\n"
+                 "  - subsystem: syscalls\n"
+                 "    event: sys_enter_dup\n"
+                 "    args: [{index: 5, type: int}]\n"
+                 "  - subsystem: syscalls\n"
+                 "    event: sys_exit_dup\n"
+                 "    args: [{index: 5, type: int}]\n");
+  ASSERT_THAT(errors(r), IsEmpty());
+  const auto& h = r.policy->hooks[0];
+  EXPECT_EQ(h.ref(), "tracepoint/syscalls/sys_enter_openat");
+  EXPECT_EQ(h.args[0].kind, VG_ARG_USTR);  // a user pointer, read from the caller's memory
+  EXPECT_EQ(h.args[0].src, VG_SRC_REGS_ARG0 + 1);
+  EXPECT_EQ(h.args[1].kind, VG_ARG_S32);
+  EXPECT_EQ(h.args[2].kind, VG_ARG_SYSCALL64);
+  auto c = compile({*r.policy}, {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->generic.size(), 3u);
+  EXPECT_EQ(c->generic[0].function, "sys_enter");
+  EXPECT_EQ(c->generic[0].tp_nr, 257);
+  EXPECT_EQ(c->generic[0].tp_nr_src, VG_SRC_CTX0 + 1);
+  // dup's enter and exit read the same kinds: still distinct instances.
+  EXPECT_EQ(c->generic[1].key(), "tracepoint:sys_enter:nr=32(s32@18,nop,nop,nop,nop,nop)");
+  EXPECT_EQ(c->generic[2].key(), "tracepoint:sys_exit:nr=32(s32@2,nop,nop,nop,nop,nop)");
+  EXPECT_EQ(c->generic[2].tp_nr_src, VG_SRC_REGS_NR);
+  EXPECT_EQ(c->hook_refs[c->generic[1].id], "tracepoint/syscalls/sys_enter_dup");
+}
+
+TEST(Tracepoints, SecurityTracepointsFields) {
+  auto r = parse(kHead +
+                 "  tracepoints:\n"
+                 "  - subsystem: sched\n"
+                 "    event: sched_process_exec\n"
+                 "    args: [{index: 4, type: string}, {index: 5, type: int}, {index: 6, type: int}]\n"
+                 "  - subsystem: sched\n"
+                 "    event: sched_process_fork\n"
+                 "    args: [{index: 4, type: string}, {index: 5, type: int}, "
+                 "{index: 6, type: string}, {index: 7, type: int}]\n"
+                 "  - subsystem: sched\n"
+                 "    event: sched_process_exit\n"
+                 "    args: [{index: 4, type: string}, {index: 5, type: int}, {index: 6, type: int}]\n"
+                 "  - subsystem: signal\n"
+                 "    event: signal_generate\n"
+                 "    args: [{index: 4, type: int}, {index: 7, type: string}, {index: 8, type: int}, "
+                 "{index: 9, type: int}, {index: 10, type: int}, {index: 6, type: int}]\n"
+                 "  - subsystem: module\n"
+                 "    event: module_load\n"
+                 "    args: [{index: 4, type: uint32}, {index: 5, type: string}]\n"
+                 "  - subsystem: task\n"
+                 "    event: task_rename\n"
+                 "    args: [{index: 4, type: int}, {index: 5, type: string}, "
+                 "{index: 6, type: string}, {index: 7, type: int16}]\n");
+  ASSERT_THAT(errors(r), IsEmpty());
+  const auto& hs = r.policy->hooks;
+  ASSERT_EQ(hs.size(), 6u);
+  auto srcs = [](const policy::Hook& h) {
+    std::vector<int> out;
+    for (const auto& a : h.args) out.push_back(a.src);
+    return out;
+  };
+  EXPECT_THAT(srcs(hs[0]), ElementsAre(VG_SRC_BPRM_FILENAME, VG_SRC_TASK_PID0, VG_SRC_CTX0 + 1));
+  EXPECT_EQ(hs[0].args[0].kind, VG_ARG_STR);  // kernel memory
+  EXPECT_THAT(srcs(hs[1]), ElementsAre(VG_SRC_TASK_COMM0, VG_SRC_TASK_PID0, VG_SRC_TASK_COMM0 + 1,
+                                       VG_SRC_TASK_PID0 + 1));
+  EXPECT_THAT(srcs(hs[2]), ElementsAre(VG_SRC_TASK_COMM0, VG_SRC_TASK_PID0, VG_SRC_TASK_PRIO));
+  EXPECT_THAT(srcs(hs[3]), ElementsAre(VG_SRC_CTX0, VG_SRC_TASK_COMM0 + 2, VG_SRC_TASK_PID0 + 2,
+                                       VG_SRC_CTX0 + 3, VG_SRC_CTX0 + 4, VG_SRC_SIGINFO_CODE));
+  EXPECT_THAT(srcs(hs[4]), ElementsAre(VG_SRC_MOD_TAINTS, VG_SRC_MOD_NAME));
+  EXPECT_THAT(srcs(hs[5]), ElementsAre(VG_SRC_TASK_PID0, VG_SRC_TASK_COMM0, VG_SRC_CTX0 + 1,
+                                       VG_SRC_TASK_OOM));
+  auto c = compile({*r.policy}, {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->generic[0].function, "sched_process_exec");
+  EXPECT_EQ(c->generic[0].tp_nr, -1);
+}
+
+TEST(Tracepoints, SyscallAndSecurityTracepointErrors) {
+  auto one = [](const std::string& yaml, const std::string& want) {
+    SCOPED_TRACE(yaml);
+    auto r = parse(yaml);
+    EXPECT_THAT(errors(r), ElementsAre(want));
+  };
+  const std::string sc = kHead + "  tracepoints:\n  - subsystem: syscalls\n";  // 6, 7
+  one(sc + "    event: sys_enter_opnat\n",
+      "p.yaml:8:12: spec.tracepoints[0].event: syscalls/sys_enter_opnat: no x86_64 system call "
+      "\"opnat\"");
+  one(sc + "    event: sys_exit_OPENAT\n",
+      "p.yaml:8:12: spec.tracepoints[0].event: syscalls/sys_exit_OPENAT: no x86_64 system call "
+      "\"OPENAT\" (did you mean \"openat\"?)");
+  one(sc + "    event: sys_enter_stat\n",
+      "p.yaml:8:12: spec.tracepoints[0].event: syscalls/sys_enter_stat: the kernel names the "
+      "events of the x86_64 system call stat after its function: syscalls/sys_enter_newstat");
+  one(sc + "    event: sys_exit_get_thread_area\n",
+      "p.yaml:8:12: spec.tracepoints[0].event: syscalls/sys_exit_get_thread_area: the x86_64 "
+      "system call get_thread_area has no syscalls tracepoint on Debian's kernels (it is not a "
+      "SYSCALL_DEFINE); use raw_syscalls/sys_enter with a matchArgs on the id");
+  one(sc + "    event: sys_openat\n",
+      "p.yaml:8:12: spec.tracepoints[0].event: syscalls/sys_openat: the syscalls events are "
+      "sys_enter_NAME and sys_exit_NAME");
+  one(sc + "    event: sys_enter_dup\n    args: [{index: 6, type: int}]\n",
+      "p.yaml:9:20: spec.tracepoints[0].args[0].index: tracepoint syscalls/sys_enter_dup has no "
+      "field 6; its fields are 0: common_type (unsigned short), 1: common_flags (unsigned char), "
+      "2: common_preempt_count (unsigned char), 3: common_pid (int), 4: __syscall_nr (int), 5: "
+      "fildes (unsigned int)");
+  one(sc + "    event: sys_exit_dup\n    args: [{index: 6, type: int}]\n",
+      "p.yaml:9:20: spec.tracepoints[0].args[0].index: tracepoint syscalls/sys_exit_dup has no "
+      "field 6; its fields are 0: common_type (unsigned short), 1: common_flags (unsigned char), "
+      "2: common_preempt_count (unsigned char), 3: common_pid (int), 4: __syscall_nr (int), 5: "
+      "ret (long)");
+  one(sc + "    event: sys_enter_dup\n    args: [{index: 5, type: string}]\n",
+      "p.yaml:9:29: spec.tracepoints[0].args[0].type: field 5 of syscalls/sys_enter_dup (fildes) "
+      "is an integer (unsigned int); read it as int, int64, uint64, long, ... or syscall64 (the "
+      "system call number), not \"string\"");
+  one(sc + "    event: sys_enter_openat\n    args: [{index: 6, type: sock}]\n",
+      "p.yaml:9:29: spec.tracepoints[0].args[0].type: field 6 of syscalls/sys_enter_openat "
+      "(filename) is a user-space string pointer (const char *); read it as string, int, int64, "
+      "uint64, long, ... or syscall64 (the system call number), not \"sock\"");
+  const std::string sig = kHead + "  tracepoints:\n  - subsystem: signal\n"
+                                  "    event: signal_generate\n";  // 6, 7, 8
+  one(sig + "    args: [{index: 0, type: int}]\n",
+      "p.yaml:9:20: spec.tracepoints[0].args[0].index: field 0 of signal/signal_generate "
+      "(common_type, unsigned short) is not readable by Vigil yet");
+  one(sig + "    args: [{index: 7, type: int}]\n",
+      "p.yaml:9:29: spec.tracepoints[0].args[0].type: field 7 of signal/signal_generate (comm, "
+      "char[16]) is a string; read it as string, not \"int\"");
+  one(kHead + "  tracepoints:\n  - subsystem: sched\n    event: sched_switch\n",
+      "p.yaml:8:12: spec.tracepoints[0].event: tracepoint sched/sched_switch is not supported "
+      "yet; supported: raw_syscalls/sys_enter, raw_syscalls/sys_exit, sched/sched_process_exec, "
+      "sched/sched_process_fork, sched/sched_process_exit, signal/signal_generate, "
+      "module/module_load, task/task_rename, syscalls/sys_enter_NAME, syscalls/sys_exit_NAME "
+      "(x86_64 system calls)");
 }
 
 }  // namespace

@@ -449,6 +449,21 @@ enum vg_tp_src {
 	VG_SRC_CTX0 = 1,     /* VG_SRC_CTX0 + n: the tracepoint's argument n (TP_PROTO) */
 	VG_SRC_TID = 16,     /* common_pid: the calling thread */
 	VG_SRC_REGS_NR = 17, /* the system call number in the pt_regs of TP_PROTO argument 0 */
+	/* syscalls/sys_enter_NAME: system call argument n (di, si, dx, r10, r8,
+	 * r9) in the pt_regs of TP_PROTO argument 0, n <= 5 */
+	VG_SRC_REGS_ARG0 = 18,
+	VG_SRC_TASK_PID0 = 24,  /* + n: ->pid of the task at TP_PROTO argument n, n <= 2 */
+	VG_SRC_TASK_COMM0 = 27, /* + n: ->comm of that task (a string), n <= 2 */
+	VG_SRC_TASK_PRIO = 30,  /* ->prio of the task at argument 0 */
+	VG_SRC_TASK_OOM = 31,   /* ->signal->oom_score_adj of the task at argument 0 */
+	VG_SRC_BPRM_FILENAME = 32, /* ->filename of the linux_binprm at argument 2 (a string) */
+	VG_SRC_MOD_NAME = 33,   /* ->name of the module at argument 0 (a string) */
+	VG_SRC_MOD_TAINTS = 34, /* ->taints of the module at argument 0 */
+	/* signal_generate's errno and code, from the siginfo at argument 1 as
+	 * TP_STORE_SIGINFO takes them (SEND_SIG_NOINFO: 0 and SI_USER,
+	 * SEND_SIG_PRIV: 0 and SI_KERNEL) */
+	VG_SRC_SIGINFO_ERRNO = 35,
+	VG_SRC_SIGINFO_CODE = 36,
 };
 
 /* vg_arg_filter.arg of matchReturnArgs filters: the return value. */
