@@ -911,7 +911,7 @@ TEST(PolicyParserTest, MatchActionsUnsupportedAndUnknown) {
   expectError(sel + "Post\n        imaHash: true\n",
               "p.yaml:14:9: spec.lsmhooks[0].selectors[0].matchActions[0].imaHash: not "
               "supported yet; supported fields of matchActions: action, argError, argSig, "
-              "rateLimit, rateLimitScope, argUrl, argFqdn, argSock");
+              "rateLimit, rateLimitScope, argUrl, argFqdn, argSock, kernelStackTrace, userStackTrace");
   expectError(sel + "Post\n        rateLimit: soon\n",
               "p.yaml:14:20: spec.lsmhooks[0].selectors[0].matchActions[0].rateLimit: invalid rate "
               "\"soon\"; a duration such as \"30s\", \"1m\", \"2h\" or \"500ms\"");
