@@ -103,11 +103,18 @@ std::vector<Mapping> parseMaps(std::string_view text) {
 
 void kernelFrames(const KernelSymbols& syms, std::span<const uint64_t> ips,
                   google::protobuf::RepeatedPtrField<api::StackTraceEntry>* out) {
+  bool own = true;  // still in Vigil's own frames (its programs, their trampoline)
   for (uint64_t ip : ips) {
     if (!ip) break;
+    const auto* s = syms.find(ip);
+    if (own && s && s->module == "bpf" &&
+        (s->name.starts_with("bpf_prog_") || s->name.starts_with("bpf_trampoline_"))) {
+      continue;
+    }
+    own = false;
     auto* e = out->Add();
     e->set_address(ip);
-    if (const auto* s = syms.find(ip)) {
+    if (s) {
       e->set_symbol(s->name);
       e->set_offset(ip - s->addr);
       if (!s->module.empty()) e->set_module(s->module);

@@ -59,6 +59,9 @@ std::string readBuildId(const std::string& path);
 std::string hexBuildId(const unsigned char* id, size_t n);
 
 // ips as bpf_get_stackid stored them: innermost first, 0 after the last frame.
+// The leading frames of Vigil's own programs (bpf_prog_*, bpf_trampoline_*
+// in kallsyms' [bpf] module) are left out: the stack starts where the
+// traced code was.
 void kernelFrames(const KernelSymbols& syms, std::span<const uint64_t> ips,
                   google::protobuf::RepeatedPtrField<api::StackTraceEntry>* out);
 // User frames as the kernel took them (struct bpf_stack_build_id: build id

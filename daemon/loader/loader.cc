@@ -903,22 +903,26 @@ absl::Status Loader::attach() {
 
 int Loader::eventsFd() const { return bpf_map__fd(skel_->maps.vg_events); }
 
-std::vector<uint64_t> Loader::takeStack(int32_t id) const {
-  std::vector<uint64_t> ips(VG_STACK_DEPTH);
-  const int fd = bpf_map__fd(skel_->maps.vg_stacks);
+namespace {
+
+// The n frames under id in a stack map, then the id freed; empty when gone.
+template <typename Frame>
+std::vector<Frame> takeFrames(bpf_map* map, int32_t id, size_t n) {
+  std::vector<Frame> frames(n);
   const uint32_t key = static_cast<uint32_t>(id);
-  if (id < 0 || bpf_map_lookup_elem(fd, &key, ips.data()) != 0) return {};
-  bpf_map_delete_elem(fd, &key);
-  return ips;
+  if (id < 0 || bpf_map_lookup_elem(bpf_map__fd(map), &key, frames.data()) != 0) return {};
+  bpf_map_delete_elem(bpf_map__fd(map), &key);
+  return frames;
+}
+
+}  // namespace
+
+std::vector<uint64_t> Loader::takeStack(int32_t id) const {
+  return takeFrames<uint64_t>(skel_->maps.vg_stacks, id, VG_STACK_DEPTH);
 }
 
 std::vector<bpf_stack_build_id> Loader::takeUserStack(int32_t id) const {
-  std::vector<bpf_stack_build_id> frames(VG_USTACK_DEPTH);
-  const int fd = bpf_map__fd(skel_->maps.vg_ustacks);
-  const uint32_t key = static_cast<uint32_t>(id);
-  if (id < 0 || bpf_map_lookup_elem(fd, &key, frames.data()) != 0) return {};
-  bpf_map_delete_elem(fd, &key);
-  return frames;
+  return takeFrames<bpf_stack_build_id>(skel_->maps.vg_ustacks, id, VG_USTACK_DEPTH);
 }
 
 vg_counters Loader::counters(uint32_t hook) const {

@@ -73,11 +73,15 @@ TEST(StackTrace, KernelFramesNamedFromKallsyms) {
       "ffffffff81002000 D some_data\n"
       "ffffffff81003000 T __x64_sys_getpgid\n"
       "ffffffffc0a01000 t ext4_fill_super\t[ext4]\n"
+      "ffffffffc0b00000 t bpf_prog_0123456789abcdef_vg_gen_fentry\t[bpf]\n"
+      "ffffffffc0b10000 t bpf_trampoline_6442457841\t[bpf]\n"
       "garbage line\n");
-  EXPECT_EQ(syms.size(), 4u);  // text symbols only
+  EXPECT_EQ(syms.size(), 6u);  // text symbols only
   api::ProcessKprobe k;
-  const uint64_t ips[] = {0xffffffff81003010, 0xffffffff81002010, 0xffffffffc0a01abc,
-                          0xffff000000000000, 0, 0xffffffff81001000};
+  // Vigil's own program and its trampoline first: left out.
+  const uint64_t ips[] = {0xffffffffc0b00010, 0xffffffffc0b10010, 0xffffffff81003010,
+                          0xffffffff81002010, 0xffffffffc0a01abc, 0xffff000000000000,
+                          0,                  0xffffffff81001000};
   events::kernelFrames(syms, ips, k.mutable_kernel_stack_trace());
   ASSERT_EQ(k.kernel_stack_trace_size(), 4);  // stops at the first 0
   EXPECT_EQ(k.kernel_stack_trace(0).symbol(), "__x64_sys_getpgid");

@@ -145,7 +145,8 @@ expect_event "kprobe Sigkill" '"function_name":"sys_getpgid"' '"int_arg":"4243"'
 # kernelStackTrace: the system call's path through the kernel, named from
 # kallsyms; userStackTrace: the caller's frame in its own binary.
 expect_event "kernelStackTrace" '"int_arg":"4245"' '"kernel_stack_trace":[{"address":"' \
-	'"symbol":"do_syscall_64"' '"user_stack_trace":[{"address":"' '"module":"/add/vigil-try"'
+	'"symbol":"__x64_sys_getpgid"},{"address":"' '"symbol":"do_syscall_64"' \
+	'"user_stack_trace":[{"offset":"' '"module":"/add/vigil-try","build_id":"'
 expect_event "kprobe Post with message and tags" '"int_arg":"4245"' '"outcome":"OUTCOME_POSTED"' \
 	'"message":"getpgid of a watched id"' '"tags":["test"]'
 expect_event "return probe Sigkill" '"function_name":"sys_getpgid"' '"int_arg":"4247"' \
