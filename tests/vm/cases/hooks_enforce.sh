@@ -1,6 +1,8 @@
 # Generic hooks: LSM hooks beyond file_open/bprm_check and kprobes, with
 # string, path, integer and socket operators, every action, and a monitor-mode
 # policy on the same hooks at the same time. Each check is a real operation.
+# Then every operation again under vigild --audit: every operator and action
+# in monitor mode (nothing refused, WOULD_* events instead).
 . /add/cases/lib.sh
 mkdir -p /tmp/ro /tmp/bin /srv /tmp/nodirs
 echo data >/tmp/ro/file
@@ -36,84 +38,106 @@ spec:
       matchNamespaces: [{namespace: Mnt, operator: NotIn, values: [host_ns]}]
       matchActions: [{action: Signal, argSig: 10}]
 EOF
+# op DESC WANT CMD [natural]: one real operation. Enforce pass: CMD's output
+# must be WANT. Audit pass (vigild --audit: every policy as if in monitor
+# mode): nothing may be signalled or killed, and an operation Vigil refused
+# (WANT not ok) must not be refused the same way; "natural": WANT is the
+# kernel's own answer (routing), the same in both passes.
+MODE=enforce
+op() {
+	got=$(eval "$3")
+	if [ "$MODE" = enforce ]; then
+		expect "$1" "$got" "$2"
+		return
+	fi
+	case "$got" in
+	signal=*) echo "FAIL: audit: $1 -> $got"; FAILS=$((FAILS + 1)); return ;;
+	esac
+	if [ "$2" != ok ] && [ "${4:-}" != natural ] && [ "$got" = "$2" ]; then
+		echo "FAIL: audit: $1 -> still $got"; FAILS=$((FAILS + 1)); return
+	fi
+	echo "ok:   audit: $1 -> $got"
+}
+run_ops() {
+	# path_mkdir: Equal on the parent path, NotPrefix on it.
+	op "mkdir: Equal parent" "errno=EPERM" '$TRY mkdir /tmp/nodirs/sub'
+	op "mkdir: allowed under /tmp" "ok" '$TRY mkdir /tmp/fine'
+	op "mkdir: NotPrefix outside the list" "errno=EACCES" '$TRY mkdir /srv/new'
+	op "mkdir: relative, outside the list" "errno=EACCES" 'cd /srv && $TRY mkdir rel'
+	# path_unlink: Postfix on the dentry.
+	op "unlink: Postfix .lock" "errno=EBUSY" '$TRY unlink /tmp/a.lock'
+	op "unlink: other file" "ok" '$TRY unlink /tmp/a.txt'
+	# socket_connect: DAddr (CIDR and single address) AND DPort; Family AND NotDAddr.
+	op "connect: 10/8 port 80" "errno=ECONNREFUSED" '$TRY connect udp 10.1.2.3 80'
+	op "connect: exact address port 443" "errno=ECONNREFUSED" '$TRY connect udp 192.168.7.7 443'
+	op "connect: 10/8 other port (routing decides)" "errno=ENETUNREACH" '$TRY connect udp 10.1.2.3 81' natural
+	op "connect: outside the prefix" "errno=ENETUNREACH" '$TRY connect udp 11.1.2.3 80' natural
+	op "connect: loopback" "ok" '$TRY connect udp 127.0.0.1 80'
+	op "connect: IPv6 not ::1" "errno=EPERM" '$TRY connect udp ::2 53'
+	op "connect: IPv6 ::1" "ok" '$TRY connect udp ::1 53'
+	# socket_bind: SPortPriv AND SAddr.
+	op "bind: privileged port on loopback" "errno=EACCES" '$TRY bind udp 127.0.0.1 80'
+	op "bind: unprivileged port" "ok" '$TRY bind udp 127.0.0.1 8080'
+	# SPort AND NotSAddr; SAddr AND NotSPort AND NotSPortPriv.
+	op "bind: port 9001 on any address" "errno=EADDRINUSE" '$TRY bind udp 0.0.0.0 9001'
+	op "bind: port 9001 on loopback" "ok" '$TRY bind udp 127.0.0.1 9001'
+	op "bind: 127.0.0.2 port 9004" "errno=EADDRNOTAVAIL" '$TRY bind udp 127.0.0.2 9004'
+	op "bind: 127.0.0.2 port 9002 (NotSPort)" "ok" '$TRY bind udp 127.0.0.2 9002'
+	op "bind: 127.0.0.2 port 81 (privileged: the first selector)" "errno=EACCES" '$TRY bind udp 127.0.0.2 81'
+	# DAddr AND DPortPriv; DAddr AND NotDPort AND NotDPortPriv; monitor: DAddr AND DPort.
+	op "connect: 127.0.0.3 privileged port" "errno=EHOSTUNREACH" '$TRY connect udp 127.0.0.3 22'
+	op "connect: 127.0.0.3 port 2222" "ok" '$TRY connect udp 127.0.0.3 2222'
+	op "connect: 127.0.0.4 port 5353" "errno=ETIMEDOUT" '$TRY connect udp 127.0.0.4 5353'
+	op "connect: 127.0.0.4 port 53 (NotDPort)" "ok" '$TRY connect udp 127.0.0.4 53'
+	op "connect: 127.0.0.4 port 22 (NotDPortPriv)" "ok" '$TRY connect udp 127.0.0.4 22'
+	op "connect: 127.0.0.5 port 7 (monitor)" "ok" '$TRY connect udp 127.0.0.5 7'
+	# socket_create: Equal AND InRange, GT, LT; matchBinaries Prefix.
+	op "socket: raw protocol in range" "errno=EPERM" '$TRY socket 2 3 255'
+	op "socket: raw protocol out of range" "ok" '$TRY socket 2 3 1'
+	op "socket: family GT 40" "errno=EPERM" '$TRY socket 44 2 0'
+	op "socket: family LT 1" "errno=EPERM" '$TRY socket 0 2 0'
+	op "socket: AF_INET6 from /tmp/bin/" "errno=EPERM" '/tmp/bin/vt socket 10 2 0'
+	op "socket: AF_INET6 from elsewhere" "ok" '$TRY socket 10 2 0'
+	# task_kill: Equal and NotInRange on the signal.
+	op "kill: SIGUSR2" "errno=EPERM" '$TRY kill 12'
+	op "kill: real-time signal" "errno=EPERM" '$TRY kill 34'
+	op "kill: SIGTERM" "ok" '$TRY kill 15'
+	# file_permission: Prefix AND Mask (MAY_WRITE): reads pass, writes are refused.
+	op "write under /tmp/ro" "errno=EROFS" '$TRY write /tmp/ro/file'
+	op "read under /tmp/ro" "ok" '$TRY open /tmp/ro/file'
+	op "write elsewhere" "ok" '$TRY write /tmp/rw-file'
+	# kprobe on a system call (fentry): Signal, Sigkill, NoPost, Post.
+	op "getpgid 4242: Signal USR1" "signal=USR1" '$TRY getpgid 4242'
+	op "getpgid 4243: Sigkill" "signal=KILL" '$TRY getpgid 4243'
+	op "getpgid 4244: NoPost" "ok" '$TRY getpgid 4244'
+	op "getpgid 4245: Post" "ok" '$TRY getpgid 4245'
+	op "getpgid 4246: excluded by NotEqual" "ok" '$TRY getpgid 4246'
+	# rateLimit (global scope): three identical calls post one event; other
+	# arguments are another event.
+	for i in 1 2 3; do $TRY getpgid 4260 >/dev/null; done
+	$TRY getpgid 4261 >/dev/null
+	# Return probe (fexit): matchArgs AND matchReturnArgs on the returned value.
+	op "getpgid 4247 returns -ESRCH: Sigkill after the call" "signal=KILL" '$TRY getpgid 4247'
+	op "getpgid 0 returns a pgid: Post" "ok" '$TRY getpgid 0'
+	# matchCapabilities, matchPIDs (followForks), matchNamespaces (host_ns).
+	op "caps: root holds CAP_SYS_ADMIN (In)" "signal=USR1" '$TRY getpgid 4250'
+	op "caps: NotIn CAP_SYS_ADMIN" "ok" '$TRY getpgid 4251'
+	op "pids: a descendant of this shell, followForks" "signal=USR1" '$TRY getpgid 4252'
+	op "pids: not this shell itself, no followForks" "ok" '$TRY getpgid 4253'
+	op "namespaces: the host mount namespace (In host_ns)" "signal=USR1" '$TRY getpgid 4254'
+	op "namespaces: NotIn host_ns from the host" "ok" '$TRY getpgid 4255'
+	if unshare -m true 2>/dev/null; then
+		op "namespaces: NotIn host_ns from a new mount namespace" "signal=USR1" 'unshare -m $TRY getpgid 4255'
+	else
+		echo "skip: no unshare in this guest"
+	fi
+	# The monitor-mode policy: nothing happens, events say what would have.
+	op "monitor: mkdir" "ok" '$TRY mkdir /tmp/watched'
+	op "monitor: getpgid 5242 not signalled" "ok" '$TRY getpgid 5242'
+	op "monitor: getpgid 5243 not killed" "ok" '$TRY getpgid 5243'
+}
 start_vigild --policy $POL/hooks.yaml --policy $POL/hooks-monitor.yaml --policy /tmp/task.yaml
-
-# path_mkdir: Equal on the parent path, NotPrefix on it.
-expect "mkdir: Equal parent" "$($TRY mkdir /tmp/nodirs/sub)" "errno=EPERM"
-expect "mkdir: allowed under /tmp" "$($TRY mkdir /tmp/fine)" "ok"
-expect "mkdir: NotPrefix outside the list" "$($TRY mkdir /srv/new)" "errno=EACCES"
-expect "mkdir: relative, outside the list" "$(cd /srv && $TRY mkdir rel)" "errno=EACCES"
-# path_unlink: Postfix on the dentry.
-expect "unlink: Postfix .lock" "$($TRY unlink /tmp/a.lock)" "errno=EBUSY"
-expect "unlink: other file" "$($TRY unlink /tmp/a.txt)" "ok"
-# socket_connect: DAddr (CIDR and single address) AND DPort; Family AND NotDAddr.
-expect "connect: 10/8 port 80" "$($TRY connect udp 10.1.2.3 80)" "errno=ECONNREFUSED"
-expect "connect: exact address port 443" "$($TRY connect udp 192.168.7.7 443)" "errno=ECONNREFUSED"
-expect "connect: 10/8 other port (routing decides)" "$($TRY connect udp 10.1.2.3 81)" "errno=ENETUNREACH"
-expect "connect: outside the prefix" "$($TRY connect udp 11.1.2.3 80)" "errno=ENETUNREACH"
-expect "connect: loopback" "$($TRY connect udp 127.0.0.1 80)" "ok"
-expect "connect: IPv6 not ::1" "$($TRY connect udp ::2 53)" "errno=EPERM"
-expect "connect: IPv6 ::1" "$($TRY connect udp ::1 53)" "ok"
-# socket_bind: SPortPriv AND SAddr.
-expect "bind: privileged port on loopback" "$($TRY bind udp 127.0.0.1 80)" "errno=EACCES"
-expect "bind: unprivileged port" "$($TRY bind udp 127.0.0.1 8080)" "ok"
-# SPort AND NotSAddr; SAddr AND NotSPort AND NotSPortPriv.
-expect "bind: port 9001 on any address" "$($TRY bind udp 0.0.0.0 9001)" "errno=EADDRINUSE"
-expect "bind: port 9001 on loopback" "$($TRY bind udp 127.0.0.1 9001)" "ok"
-expect "bind: 127.0.0.2 port 9004" "$($TRY bind udp 127.0.0.2 9004)" "errno=EADDRNOTAVAIL"
-expect "bind: 127.0.0.2 port 9002 (NotSPort)" "$($TRY bind udp 127.0.0.2 9002)" "ok"
-expect "bind: 127.0.0.2 port 81 (privileged: the first selector)" "$($TRY bind udp 127.0.0.2 81)" "errno=EACCES"
-# DAddr AND DPortPriv; DAddr AND NotDPort AND NotDPortPriv; monitor: DAddr AND DPort.
-expect "connect: 127.0.0.3 privileged port" "$($TRY connect udp 127.0.0.3 22)" "errno=EHOSTUNREACH"
-expect "connect: 127.0.0.3 port 2222" "$($TRY connect udp 127.0.0.3 2222)" "ok"
-expect "connect: 127.0.0.4 port 5353" "$($TRY connect udp 127.0.0.4 5353)" "errno=ETIMEDOUT"
-expect "connect: 127.0.0.4 port 53 (NotDPort)" "$($TRY connect udp 127.0.0.4 53)" "ok"
-expect "connect: 127.0.0.4 port 22 (NotDPortPriv)" "$($TRY connect udp 127.0.0.4 22)" "ok"
-expect "connect: 127.0.0.5 port 7 (monitor)" "$($TRY connect udp 127.0.0.5 7)" "ok"
-# socket_create: Equal AND InRange, GT, LT; matchBinaries Prefix.
-expect "socket: raw protocol in range" "$($TRY socket 2 3 255)" "errno=EPERM"
-expect "socket: raw protocol out of range" "$($TRY socket 2 3 1)" "ok"
-expect "socket: family GT 40" "$($TRY socket 44 2 0)" "errno=EPERM"
-expect "socket: family LT 1" "$($TRY socket 0 2 0)" "errno=EPERM"
-expect "socket: AF_INET6 from /tmp/bin/" "$(/tmp/bin/vt socket 10 2 0)" "errno=EPERM"
-expect "socket: AF_INET6 from elsewhere" "$($TRY socket 10 2 0)" "ok"
-# task_kill: Equal and NotInRange on the signal.
-expect "kill: SIGUSR2" "$($TRY kill 12)" "errno=EPERM"
-expect "kill: real-time signal" "$($TRY kill 34)" "errno=EPERM"
-expect "kill: SIGTERM" "$($TRY kill 15)" "ok"
-# file_permission: Prefix AND Mask (MAY_WRITE): reads pass, writes are refused.
-expect "write under /tmp/ro" "$($TRY write /tmp/ro/file)" "errno=EROFS"
-expect "read under /tmp/ro" "$($TRY open /tmp/ro/file)" "ok"
-expect "write elsewhere" "$($TRY write /tmp/rw-file)" "ok"
-# kprobe on a system call (fentry): Signal, Sigkill, NoPost, Post.
-expect "getpgid 4242: Signal USR1" "$($TRY getpgid 4242)" "signal=USR1"
-expect "getpgid 4243: Sigkill" "$($TRY getpgid 4243)" "signal=KILL"
-expect "getpgid 4244: NoPost" "$($TRY getpgid 4244)" "ok"
-expect "getpgid 4245: Post" "$($TRY getpgid 4245)" "ok"
-expect "getpgid 4246: excluded by NotEqual" "$($TRY getpgid 4246)" "ok"
-# rateLimit (global scope): three identical calls post one event; other
-# arguments are another event.
-for i in 1 2 3; do $TRY getpgid 4260 >/dev/null; done
-$TRY getpgid 4261 >/dev/null
-# Return probe (fexit): matchArgs AND matchReturnArgs on the returned value.
-expect "getpgid 4247 returns -ESRCH: Sigkill after the call" "$($TRY getpgid 4247)" "signal=KILL"
-expect "getpgid 0 returns a pgid: Post" "$($TRY getpgid 0)" "ok"
-# matchCapabilities, matchPIDs (followForks), matchNamespaces (host_ns).
-expect "caps: root holds CAP_SYS_ADMIN (In)" "$($TRY getpgid 4250)" "signal=USR1"
-expect "caps: NotIn CAP_SYS_ADMIN" "$($TRY getpgid 4251)" "ok"
-expect "pids: a descendant of this shell, followForks" "$($TRY getpgid 4252)" "signal=USR1"
-expect "pids: not this shell itself, no followForks" "$($TRY getpgid 4253)" "ok"
-expect "namespaces: the host mount namespace (In host_ns)" "$($TRY getpgid 4254)" "signal=USR1"
-expect "namespaces: NotIn host_ns from the host" "$($TRY getpgid 4255)" "ok"
-if unshare -m true 2>/dev/null; then
-	expect "namespaces: NotIn host_ns from a new mount namespace" "$(unshare -m $TRY getpgid 4255)" "signal=USR1"
-else
-	echo "skip: no unshare in this guest"
-fi
-# The monitor-mode policy: nothing happens, events say what would have.
-expect "monitor: mkdir" "$($TRY mkdir /tmp/watched)" "ok"
-expect "monitor: getpgid 5242 not signalled" "$($TRY getpgid 5242)" "ok"
-expect "monitor: getpgid 5243 not killed" "$($TRY getpgid 5243)" "ok"
+run_ops
 stop_vigild
 
 expect_event "mkdir Equal" '"process_lsm"' '"hook":"path_mkdir"' '"policy_name":"test-hooks"' \
@@ -164,4 +188,25 @@ expect_event "monitor Signal" '"policy_name":"test-hooks-monitor"' '"int_arg":"5
 	'"outcome":"OUTCOME_WOULD_SIGNAL"'
 expect_event "monitor Sigkill" '"policy_name":"test-hooks-monitor"' '"int_arg":"5243"' \
 	'"outcome":"OUTCOME_WOULD_KILL"'
+# The audit pass: every operation again under vigild --audit (every policy
+# as if in monitor mode), from the same starting state. Nothing is refused,
+# killed or signalled, and each hook posts, as WOULD_*, one event for each
+# event the enforce pass posted as enforced or would-be.
+cp "$EVENTS" /tmp/events-enforce.json
+rmdir /tmp/fine /tmp/watched
+touch /tmp/a.txt
+MODE=audit
+start_vigild --audit --policy $POL/hooks.yaml --policy $POL/hooks-monitor.yaml --policy /tmp/task.yaml
+run_ops
+stop_vigild
+expect "audit: no event says denied, killed or signalled" \
+	"$(grep -cE '"outcome":"OUTCOME_(DENIED|KILLED|SIGNALED)"' "$EVENTS")" "0"
+acted='"outcome":"OUTCOME_(DENIED|KILLED|SIGNALED|WOULD_DENY|WOULD_KILL|WOULD_SIGNAL)"'
+for h in '"hook":"path_mkdir"' '"hook":"path_unlink"' '"hook":"socket_connect"' '"hook":"socket_bind"' \
+	'"hook":"socket_create"' '"hook":"task_kill"' '"hook":"file_permission"' \
+	'"function_name":"sys_getpgid"'; do
+	enf=$(grep -F "$h" /tmp/events-enforce.json | grep -cE "$acted")
+	aud=$(grep -F "$h" "$EVENTS" | grep -cE '"outcome":"OUTCOME_WOULD_(DENY|KILL|SIGNAL)"')
+	expect "audit: $h: as many would-be outcomes as the enforce pass acted on ($enf)" "$aud" "$enf"
+done
 finish
