@@ -17,7 +17,6 @@
 #include <optional>
 #include <set>
 #include <source_location>
-#include <sstream>
 #include <tuple>
 #include <unordered_map>
 
@@ -71,8 +70,6 @@ std::atomic<bool> g_reload{false};
 void onSignal(int) { g_stop = true; }
 void onHangup(int) { g_reload = true; }
 
-// Whether a set needs programs on hooks (LSM, fmod_ret, fentry), beyond
-// the process tracepoints.
 // Every generic hook instance holds its own descriptors of the shared maps
 // (libbpf dups them when it loads the object): some 30 per hook, so about 35
 // hooks exhaust the usual soft limit of 1024 open files. The hard limit is
@@ -111,7 +108,7 @@ struct Pipeline {
   const loader::Loader* loader = nullptr;  // kernelStackTrace/userStackTrace frames
   std::optional<events::KernelSymbols> kernel_symbols;  // read at the first kernel stack
   // The frames last read per stack id: two events with the same stack share
-  // its id, and the first one read frees it (stack_frames_for).
+  // its id, and the first one read frees it (stackFrames).
   std::unordered_map<int32_t, std::vector<uint64_t>> stack_frames;
   std::unordered_map<int32_t, std::vector<bpf_stack_build_id>> user_stack_frames;
   events::BuildIds build_ids;  // of the files user frames may be in
@@ -206,23 +203,10 @@ void addStacks(Pipeline* p, const events::HookEvent& ev, Msg* m) {
     spdlog::debug("kernel stack of an event lost: {}", strerror(-ev.kernel_stack_id));
   }
   if (ev.user_stack_id >= 0) {
-    // Files the frames may be in: the process's mapped files while it runs,
-    // else its binary (the process table's, or the event's).
-    std::ifstream in(absl::StrCat("/proc/", ev.pid, "/maps"));
-    std::stringstream text;
-    text << in.rdbuf();
-    const auto maps = events::parseMaps(text.str());
-    std::vector<std::string> candidates;
-    for (const auto& mp : maps) {
-      if (!mp.path.empty() && mp.path.front() == '/' &&
-          std::find(candidates.begin(), candidates.end(), mp.path) == candidates.end()) {
-        candidates.push_back(mp.path);
-      }
-    }
-    if (!ev.binary.empty()) candidates.push_back(ev.binary);
     events::userFrames(stackFrames(p->loader->takeUserStack(ev.user_stack_id), ev.user_stack_id,
                                    &p->user_stack_frames),
-                       maps, candidates, p->build_ids, m->mutable_user_stack_trace());
+                       ev.binary, [&] { return events::readMaps(ev.pid); }, p->build_ids,
+                       m->mutable_user_stack_trace());
   } else if (ev.user_stack_id != -1) {
     spdlog::debug("user stack of an event lost: {}", strerror(-ev.user_stack_id));
   }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -36,6 +37,14 @@ std::vector<std::string_view> fields(std::string_view line, std::string_view sep
   return out;
 }
 
+// The whole of a (proc) file; empty when it cannot be read.
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 bool parseHex(std::string_view s, uint64_t* v) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v, 16);
   return ec == std::errc() && p == s.data() + s.size();
@@ -64,12 +73,7 @@ KernelSymbols KernelSymbols::parse(std::string_view text) {
   return k;
 }
 
-KernelSymbols KernelSymbols::load(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse(ss.str());
-}
+KernelSymbols KernelSymbols::load(const std::string& path) { return parse(readFile(path)); }
 
 const KernelSymbols::Symbol* KernelSymbols::find(uint64_t addr) const {
   auto it = std::upper_bound(syms_.begin(), syms_.end(), addr,
@@ -175,9 +179,38 @@ const std::string& BuildIds::of(const std::string& path) {
   return by_path_[path] = readBuildId(path);
 }
 
-void userFrames(std::span<const bpf_stack_build_id> frames, const std::vector<Mapping>& maps,
-                const std::vector<std::string>& candidates, BuildIds& ids,
+namespace {
+
+// The module (file path) among candidates whose build id is id, or "".
+std::string fileWithBuildId(const std::vector<std::string>& candidates, const std::string& id,
+                            BuildIds& ids) {
+  for (const auto& path : candidates) {
+    if (!path.empty() && ids.of(path) == id) return path;
+  }
+  return {};
+}
+
+}  // namespace
+
+void userFrames(std::span<const bpf_stack_build_id> frames, const std::string& binary,
+                const std::function<std::vector<Mapping>()>& read_maps, BuildIds& ids,
                 google::protobuf::RepeatedPtrField<api::StackTraceEntry>* out) {
+  // The process's mappings, read at most once and only for a frame its
+  // binary does not explain (a library, or a frame without a build id).
+  std::optional<std::vector<Mapping>> maps;
+  std::vector<std::string> mapped;  // their files, each once
+  auto mappings = [&]() -> const std::vector<Mapping>& {
+    if (!maps) {
+      maps = read_maps();
+      for (const auto& m : *maps) {
+        if (!m.path.empty() && m.path.front() == '/' &&
+            std::find(mapped.begin(), mapped.end(), m.path) == mapped.end()) {
+          mapped.push_back(m.path);
+        }
+      }
+    }
+    return *maps;
+  };
   for (const auto& f : frames) {
     if (f.status == BPF_STACK_BUILD_ID_EMPTY) break;
     auto* e = out->Add();
@@ -187,18 +220,18 @@ void userFrames(std::span<const bpf_stack_build_id> frames, const std::vector<Ma
       while (n > 0 && f.build_id[n - 1] == 0) n--;
       e->set_build_id(hexBuildId(f.build_id, n));
       e->set_offset(f.offset);
-      for (const auto& path : candidates) {
-        if (!path.empty() && ids.of(path) == e->build_id()) {
-          e->set_module(path);
-          break;
-        }
+      std::string module = fileWithBuildId({binary}, e->build_id(), ids);
+      if (module.empty()) {
+        mappings();
+        module = fileWithBuildId(mapped, e->build_id(), ids);
       }
+      if (!module.empty()) e->set_module(module);
       continue;
     }
     // The kernel could not read the build id: the address, and its mapping
     // while the process runs.
     e->set_address(f.ip);
-    for (const auto& m : maps) {
+    for (const auto& m : mappings()) {
       if (f.ip >= m.start && f.ip < m.end) {
         if (!m.path.empty()) e->set_module(m.path);
         e->set_offset(f.ip - m.start + m.file_offset);
@@ -206,6 +239,10 @@ void userFrames(std::span<const bpf_stack_build_id> frames, const std::vector<Ma
       }
     }
   }
+}
+
+std::vector<Mapping> readMaps(uint32_t pid) {
+  return parseMaps(readFile("/proc/" + std::to_string(pid) + "/maps"));
 }
 
 }  // namespace vigil::events

@@ -8,6 +8,7 @@
 #include <linux/bpf.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <span>
 #include <string>
@@ -66,10 +67,14 @@ void kernelFrames(const KernelSymbols& syms, std::span<const uint64_t> ips,
                   google::protobuf::RepeatedPtrField<api::StackTraceEntry>* out);
 // User frames as the kernel took them (struct bpf_stack_build_id: build id
 // and offset into the file, or the bare address when it could not read the
-// build id). module: the file with that build id among candidates (the
-// process's mapped files while it runs, its binary after it exited).
-void userFrames(std::span<const bpf_stack_build_id> frames, const std::vector<Mapping>& maps,
-                const std::vector<std::string>& candidates, BuildIds& ids,
+// build id). module: the process's binary when its build id matches, else
+// the mapped file that matches; read_maps (the process's mappings, empty
+// once it exited) is called at most once, and only when the binary does
+// not explain a frame.
+void userFrames(std::span<const bpf_stack_build_id> frames, const std::string& binary,
+                const std::function<std::vector<Mapping>()>& read_maps, BuildIds& ids,
                 google::protobuf::RepeatedPtrField<api::StackTraceEntry>* out);
+// The mappings of process pid (/proc/PID/maps); empty once it exited.
+std::vector<Mapping> readMaps(uint32_t pid);
 
 }  // namespace vigil::events

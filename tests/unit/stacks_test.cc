@@ -124,7 +124,13 @@ TEST(StackTrace, UserFramesNamedByTheirMapping) {
   frames[3].status = BPF_STACK_BUILD_ID_EMPTY;
   events::BuildIds ids;
   api::ProcessUprobe u;
-  events::userFrames(frames, maps, {"/nonexistent", self}, ids, u.mutable_user_stack_trace());
+  int reads = 0;
+  auto read_maps = [&] {
+    reads++;
+    return maps;
+  };
+  events::userFrames(frames, self, read_maps, ids, u.mutable_user_stack_trace());
+  EXPECT_EQ(reads, 1);  // once, for the frames the binary does not explain
   ASSERT_EQ(u.user_stack_trace_size(), 3);
   EXPECT_EQ(u.user_stack_trace(0).build_id(), self_id);
   EXPECT_EQ(u.user_stack_trace(0).module(), self);
@@ -134,6 +140,18 @@ TEST(StackTrace, UserFramesNamedByTheirMapping) {
   EXPECT_EQ(u.user_stack_trace(1).offset(), 0x1234u);  // file offset: 0x234 into the 0x1000 page
   EXPECT_EQ(u.user_stack_trace(2).build_id(), "ab");    // trailing zero bytes dropped
   EXPECT_EQ(u.user_stack_trace(2).module(), "");
+  // A frame in the binary: the mappings are never read.
+  api::ProcessUprobe b;
+  events::userFrames(std::span(frames, 1), self, read_maps, ids, b.mutable_user_stack_trace());
+  EXPECT_EQ(reads, 1);
+  EXPECT_EQ(b.user_stack_trace(0).module(), self);
+  // A frame in a mapped file other than the binary (a library): found there.
+  api::ProcessUprobe l;
+  events::userFrames(
+      std::span(frames, 1), "/nonexistent",
+      [&] { return events::parseMaps("7f0000000000-7f0000021000 r-xp 00000000 fd:01 12 " + self + "\n"); },
+      ids, l.mutable_user_stack_trace());
+  EXPECT_EQ(l.user_stack_trace(0).module(), self);
   EXPECT_EQ(events::readBuildId("/nonexistent"), "");
   EXPECT_EQ(events::readBuildId("/proc/self/status"), "");  // not ELF
 }
