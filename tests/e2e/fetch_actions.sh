@@ -7,19 +7,15 @@
 # one GET per matching call and none for the others, the events are exported
 # (or not, with NoPost), and vigild's metrics count the requests.
 . "$(dirname "$0")/lib/common.sh"
-if [[ $(id -u) -ne 0 ]]; then echo "SKIP: needs root to load BPF"; exit 77; fi
-if [[ ! -e /sys/bus/event_source/devices/uprobe/type ]]; then echo "SKIP: no uprobe PMU"; exit 77; fi
-src=$(dirname "$vigild")/tests/vigil-uprobe-target
-[[ -x $src ]] || { echo "FAIL: $src not built"; exit 1; }
+need_uprobes
 mkdir "$tmp/bin" "$tmp/www"
 echo canary >"$tmp/www/vigil-canary"; echo quiet >"$tmp/www/vigil-quiet"   # 200s: done (4xx/5xx count as failed)
 tgt=$tmp/bin/vigil-uprobe-target
-cp "$src" "$tgt"
+cp "$uprobe_target" "$tgt"
 
 # The HTTP server: a free port, its request log in $tmp/http.log.
 python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$tmp/www" >"$tmp/http.out" 2>"$tmp/http.log" &
-hpid=$!
-trap 'kill "$hpid" 2>/dev/null; if [[ -n $vpid ]]; then kill "$vpid" 2>/dev/null; fi; rm -rf "$tmp"' EXIT
+helpers+=($!)
 for _ in $(seq 100); do grep -q 'port' "$tmp/http.out" && break; sleep 0.1; done
 port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$tmp/http.out" | head -1)
 [[ -n $port ]] || { cat "$tmp/http.out" "$tmp/http.log"; echo "FAIL: no HTTP server"; exit 1; }

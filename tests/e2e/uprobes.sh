@@ -10,14 +10,11 @@
 # signal), and in monitor mode (it lives; the event says WOULD_*); a reload
 # that drops a policy detaches its uprobe and keeps the others attached.
 . "$(dirname "$0")/lib/common.sh"
-if [[ $(id -u) -ne 0 ]]; then echo "SKIP: needs root to load BPF"; exit 77; fi
-if [[ ! -e /sys/bus/event_source/devices/uprobe/type ]]; then echo "SKIP: no uprobe PMU"; exit 77; fi
-src=$(dirname "$vigild")/tests/vigil-uprobe-target
-[[ -x $src ]] || { echo "FAIL: $src not built (cmake --build build --target vigil-uprobe-target)"; exit 1; }
+need_uprobes
 mkdir "$tmp/bin" "$tmp/pol"
 tgt=$tmp/bin/vigil-uprobe-target
 mon=$tmp/bin/vigil-uprobe-monitor   # the same program under another name, for the monitor policy
-cp "$src" "$tgt"; cp "$src" "$mon"
+cp "$uprobe_target" "$tgt"; cp "$uprobe_target" "$mon"
 
 policy() { # NAME MODE BINARY SELECTORS...
   cat <<YAML
