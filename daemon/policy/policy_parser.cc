@@ -353,7 +353,8 @@ struct ValueRules {
 
 class Parser {
  public:
-  explicit Parser(std::string file) : file_(std::move(file)) {}
+  Parser(std::string file, ParseOptions options)
+      : file_(std::move(file)), options_(std::move(options)) {}
 
   ParseResult run(std::string_view yaml) {
     std::optional<Policy> policy;
@@ -757,11 +758,10 @@ class Parser {
       error(pos, path, cat("invalid regular expression ", shortQuoted(pattern), ": ", e.what()));
       return std::nullopt;
     }
-    const char* env = getenv("VIGIL_KALLSYMS");
-    std::ifstream in(env && *env ? env : "/proc/kallsyms");
+    std::ifstream in(options_.kallsyms_path);
     if (!in) {
       error(pos, path,
-            cat("cannot read ", env && *env ? env : "/proc/kallsyms",
+            cat("cannot read ", options_.kallsyms_path,
                 " to generate the list of kernel functions"));
       return std::nullopt;
     }
@@ -2381,6 +2381,7 @@ class Parser {
   }
 
   std::string file_;
+  ParseOptions options_;
   std::map<std::string, List> lists_;  // spec.lists by name
   std::vector<std::pair<SourcePos, std::string>> notify_actions_;  // NotifyEnforcer uses
   std::vector<Diagnostic> errors_;
@@ -2389,11 +2390,12 @@ class Parser {
 
 }  // namespace
 
-ParseResult parsePolicyString(std::string_view yaml, const std::string& file_name) {
-  return Parser(file_name).run(yaml);
+ParseResult parsePolicyString(std::string_view yaml, const std::string& file_name,
+                              const ParseOptions& options) {
+  return Parser(file_name, options).run(yaml);
 }
 
-ParseResult parsePolicyFile(const std::string& path) {
+ParseResult parsePolicyFile(const std::string& path, const ParseOptions& options) {
   auto fail = [&](std::string msg) {
     ParseResult r;
     r.errors.push_back({SourcePos{path, 0, 0}, std::move(msg)});
@@ -2411,7 +2413,7 @@ ParseResult parsePolicyFile(const std::string& path) {
     std::ostringstream buf;
     buf << in.rdbuf();
     if (in.bad()) return fail("cannot read policy file: read error");
-    return parsePolicyString(buf.str(), path);
+    return parsePolicyString(buf.str(), path, options);
   } catch (const std::exception& e) {
     return fail(cat("cannot read policy file: ", e.what()));
   }

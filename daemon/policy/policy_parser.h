@@ -30,6 +30,12 @@ struct Diagnostic {
   std::string str() const;  // "file:line:col: message"
 };
 
+// Where the parser reads kernel facts that a policy can refer to by pattern.
+struct ParseOptions {
+  // generated_ftrace lists match function names read from here.
+  std::string kallsyms_path = "/proc/kallsyms";
+};
+
 struct ParseResult {
   std::optional<Policy> policy;  // set only when errors is empty
   std::vector<Diagnostic> errors;
@@ -41,10 +47,11 @@ struct ParseResult {
 // Parses one TracingPolicy document. file_name is only used in positions. Every
 // error found is reported (the parser keeps going after the first), sorted by
 // position. Never throws.
-ParseResult parsePolicyString(std::string_view yaml, const std::string& file_name);
+ParseResult parsePolicyString(std::string_view yaml, const std::string& file_name,
+                              const ParseOptions& options = {});
 
 // Reads and parses a policy file; an unreadable file gives one error naming it.
 // Never throws.
-ParseResult parsePolicyFile(const std::string& path);
+ParseResult parsePolicyFile(const std::string& path, const ParseOptions& options = {});
 
 }  // namespace vigil::policy

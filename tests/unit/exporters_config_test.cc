@@ -4,12 +4,14 @@
 #include <fstream>
 
 #include "exporters/config.h"
+#include "tests/lib/temp_dir.h"
 
 namespace vigil::exporters {
 namespace {
 
 TEST(ExportersConfig, ParsesEverySinkType) {
-  std::string token = ::testing::TempDir() + "/hec-token";
+  vigil::test::TempDir tmp;
+  std::string token = tmp.file("hec-token");
   std::ofstream(token) << "  s3cr3t\n";
   std::string yaml = R"(
 exporters:

@@ -19,17 +19,13 @@
 #include "exporters/formats.h"
 #include "exporters/transport.h"
 #include "tests/exporters/test_events.h"
+#include "tests/lib/temp_dir.h"
 
 namespace vigil::exporters {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace vigil::exporters::testing;
-
-std::string tempDir() {
-  std::string tmpl = (fs::temp_directory_path() / "vigil-sink-XXXXXX").string();
-  return ::mkdtemp(tmpl.data());
-}
 
 std::vector<std::string> readLines(const std::string& path) {
   std::vector<std::string> out;
@@ -66,7 +62,8 @@ ExportersConfig parse(const std::string& yaml) {
 }
 
 TEST(ExportersSink, FileSinkWritesEveryEventInOrderMode0600) {
-  std::string dir = tempDir();
+  vigil::test::TempDir tmp;
+  const std::string& dir = tmp.path();
   auto cfg = parse("exporters:\n  spool_dir: " + dir + "/spool\n  sinks:\n    - name: f\n      type: file\n      path: " +
                    dir + "/events.json\n");
   auto ex = Exporter::create(cfg);
@@ -87,7 +84,8 @@ TEST(ExportersSink, FileSinkWritesEveryEventInOrderMode0600) {
 }
 
 TEST(ExportersSink, FileRotationBySizeKeepsBackupsCompressed) {
-  std::string dir = tempDir();
+  vigil::test::TempDir tmp;
+  const std::string& dir = tmp.path();
   size_t line = events::renderJson(numbered(0)).size() + 1;
   auto cfg = parse("exporters:\n  spool_dir: " + dir + "/spool\n  sinks:\n    - name: f\n      type: file\n      path: " +
                    dir + "/ev.json\n      max_size: " + std::to_string(line * 10) +
@@ -118,7 +116,8 @@ TEST(ExportersSink, FileRotationBySizeKeepsBackupsCompressed) {
 }
 
 TEST(ExportersSink, FileRotationByAge) {
-  std::string dir = tempDir();
+  vigil::test::TempDir tmp;
+  const std::string& dir = tmp.path();
   auto cfg = parse("exporters:\n  spool_dir: " + dir + "/spool\n  sinks:\n    - name: f\n      type: file\n      path: " +
                    dir + "/ev.json\n      max_age: 300ms\n      max_backups: 1\n      format: cef\n");
   auto ex = Exporter::create(cfg);
@@ -139,7 +138,8 @@ TEST(ExportersSink, FileRotationByAge) {
 }
 
 TEST(ExportersSink, FiltersRedactionFieldsAndRateLimitWithExactDropReport) {
-  std::string dir = tempDir();
+  vigil::test::TempDir tmp;
+  const std::string& dir = tmp.path();
   auto cfg = parse("exporters:\n  spool_dir: " + dir + "/spool\n  report_interval: 1h\n  sinks:\n"
                    "    - name: f\n      type: file\n      path: " + dir + "/ev.json\n"
                    "      filters:\n        allow: {event_types: [process_lsm]}\n        deny: {actions: [posted]}\n"
@@ -220,7 +220,8 @@ class DgramReceiver {
 };
 
 TEST(ExportersSink, SyslogUnixSpoolsWhileDownAndDeliversInOrderAfterRestart) {
-  std::string dir = tempDir();
+  vigil::test::TempDir tmp;
+  const std::string& dir = tmp.path();
   std::string sock = dir + "/log.sock";
   std::string yaml = "exporters:\n  spool_dir: " + dir + "/spool\n  stop_timeout: 200ms\n  sinks:\n"
                      "    - name: sys\n      type: syslog\n      address: unix://" + sock + "\n"
@@ -283,7 +284,8 @@ TEST(ExportersSink, StdoutWritesOneEventPerLine) {
 // A queue far too small for the burst: whatever is dropped is counted and
 // reported exactly, and whatever is kept arrives in order.
 TEST(ExportersSink, QueueOverflowIsCountedExactly) {
-  std::string dir = tempDir();
+  vigil::test::TempDir tmp;
+  const std::string& dir = tmp.path();
   auto cfg = parse("exporters:\n  report_interval: 1h\n  sinks:\n    - name: f\n      type: file\n      path: " + dir +
                    "/ev.json\n      queue_events: 4\n      format: cef\n");
   uint64_t reported = 0;
@@ -317,7 +319,8 @@ TEST(ExportersSink, QueueOverflowIsCountedExactly) {
 // Several sinks at once, each with its own format and filters; one whose
 // receiver is down neither blocks submit() nor delays the others.
 TEST(ExportersSink, SeveralSinksAndADeadOneBlocksNothing) {
-  std::string dir = tempDir();
+  vigil::test::TempDir tmp;
+  const std::string& dir = tmp.path();
   auto cfg = parse("exporters:\n  spool_dir: " + dir + "/spool\n  stop_timeout: 100ms\n  sinks:\n"
                    "    - name: all\n      type: file\n      path: " + dir + "/all.json\n"
                    "    - name: alerts\n      type: file\n      path: " + dir + "/alerts.ocsf\n      format: ocsf\n"
@@ -351,7 +354,8 @@ TEST(ExportersSink, SeveralSinksAndADeadOneBlocksNothing) {
 // A receiver that accepts the connection and never answers: stop() does not
 // wait for the request timeout, and the unconfirmed events stay spooled.
 TEST(ExportersSink, StopAbortsARequestInFlight) {
-  std::string dir = tempDir();
+  vigil::test::TempDir tmp;
+  const std::string& dir = tmp.path();
   int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in sa{};
   sa.sin_family = AF_INET;

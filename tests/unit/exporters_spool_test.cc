@@ -5,16 +5,12 @@
 #include <fstream>
 
 #include "exporters/spool.h"
+#include "tests/lib/temp_dir.h"
 
 namespace vigil::exporters {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string tempDir() {
-  std::string tmpl = (fs::temp_directory_path() / "vigil-spool-XXXXXX").string();
-  return ::mkdtemp(tmpl.data());
-}
 
 std::string rec(int i) { return "record-" + std::to_string(i) + std::string(i % 7, 'x'); }
 
@@ -31,7 +27,8 @@ TEST(ExportersSpool, RecordRoundTrip) {
 }
 
 TEST(ExportersSpool, DiskKeepsOrderAcrossSegmentsAndCommits) {
-  std::string dir = tempDir();
+  vigil::test::TempDir tmp;
+  const std::string& dir = tmp.path();
   auto s = DiskSpool::open(dir, 1 << 20, 4096);  // small segments: many of them
   ASSERT_TRUE(s.ok()) << s.status();
   for (int i = 0; i < 2000; ++i) ASSERT_TRUE((*s)->append(rec(i)));
@@ -56,7 +53,8 @@ TEST(ExportersSpool, DiskKeepsOrderAcrossSegmentsAndCommits) {
 }
 
 TEST(ExportersSpool, DiskBoundDropsExactly) {
-  std::string dir = tempDir();
+  vigil::test::TempDir tmp;
+  const std::string& dir = tmp.path();
   // Each record: 8 bytes of framing + 100 bytes.
   auto s = DiskSpool::open(dir, 108 * 10 + 50);
   ASSERT_TRUE(s.ok());
@@ -73,7 +71,8 @@ TEST(ExportersSpool, DiskBoundDropsExactly) {
 }
 
 TEST(ExportersSpool, DiskSurvivesRestartAndCutsTornTail) {
-  std::string dir = tempDir();
+  vigil::test::TempDir tmp;
+  const std::string& dir = tmp.path();
   {
     auto s = DiskSpool::open(dir, 1 << 20, 2048);
     ASSERT_TRUE(s.ok());

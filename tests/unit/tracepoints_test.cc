@@ -16,6 +16,7 @@
 #include "daemon/events/json_writer.h"
 #include "daemon/policy/policy_parser.h"
 #include "daemon/policy/tracepoints.h"
+#include "tests/lib/temp_dir.h"
 #include "vigil/abi/abi.h"
 
 namespace vigil::compiler {
@@ -175,17 +176,20 @@ TEST(Tracepoints, KprobeCallFromAList) {
 }
 
 TEST(Tracepoints, GeneratedFtraceListFromKallsyms) {
-  setenv("VIGIL_KALLSYMS", "/tmp/tpk/kallsyms", 1);
+  vigil::test::TempDir tmp;
+  policy::ParseOptions options;
+  options.kallsyms_path = tmp.file("kallsyms");
   {
-    std::ofstream f("/tmp/tpk/kallsyms");
+    std::ofstream f(options.kallsyms_path);
     f << "ffffffff81000000 T ksys_read\n0000000000000000 t ksys_write\n"
          "0000000000000000 t ksys_msgctl.constprop.0\n0000000000000000 T vfs_read\n"
          "0000000000000000 t ksys_mod\t[some_module]\n";
   }
-  auto r = parse(kHead +
-                 "  lists:\n  - {name: ksys, type: generated_ftrace, pattern: \"^ksys_*\"}\n"
-                 "  kprobes:\n  - call: \"list:ksys\"\n    selectors: [{}]\n");
-  unsetenv("VIGIL_KALLSYMS");
+  auto r = policy::parsePolicyString(
+      kHead +
+          "  lists:\n  - {name: ksys, type: generated_ftrace, pattern: \"^ksys_*\"}\n"
+          "  kprobes:\n  - call: \"list:ksys\"\n    selectors: [{}]\n",
+      "p.yaml", options);
   ASSERT_THAT(errors(r), IsEmpty());
   ASSERT_EQ(r.policy->hooks.size(), 2u);
   EXPECT_EQ(r.policy->hooks[0].hook, "ksys_read");
