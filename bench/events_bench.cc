@@ -6,6 +6,8 @@
 #include <cstring>
 #include <vector>
 
+#include "api/event_json.h"
+#include "api/event_view.h"
 #include "daemon/events/event_decoder.h"
 #include "daemon/events/json_writer.h"
 #include "daemon/process/process_cache.h"
@@ -69,7 +71,7 @@ void BM_ExecDecodeEnrichRender(benchmark::State& state) {
     auto rec = execRecord(pid, pid * 10ULL, 100, 1'000);
     auto ev = events::decodeExecEvent(rec.data(), rec.size());
     api::Event out = cache.onExec(*ev);
-    std::string line = events::renderJson(out);
+    std::string line = api::renderJson(out);
     bytes += line.size();
     benchmark::DoNotOptimize(line);
     cache.onExit({pid * 10ULL + 5, {pid, pid, 100, pid * 10ULL, 1'000}, 0});
@@ -94,7 +96,7 @@ void BM_LsmDecodeEnrichRender(benchmark::State& state) {
     api::Event out = renderer.toProto(*ev);
     auto* lsm = out.mutable_process_lsm();
     cache.enrich(ev->pid, lsm->mutable_process(), lsm->mutable_parent());
-    std::string line = events::renderJson(out);
+    std::string line = api::renderJson(out);
     benchmark::DoNotOptimize(line);
   }
   state.SetItemsProcessed(state.iterations());

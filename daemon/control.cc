@@ -7,11 +7,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "api/event_view.h"
 
 namespace vigil {
 namespace {
@@ -44,13 +46,10 @@ bool readAll(int fd, char* p, size_t n, int timeout_ms) {
 
 // An event matches a stream's filter.
 bool matches(const api::EventsRequest& f, const api::Event& ev) {
-  if (!f.type().empty()) {
-    const auto* oneof = ev.GetDescriptor()->FindOneofByName("event");
-    const auto* set = ev.GetReflection()->GetOneofFieldDescriptor(ev, oneof);
-    if (!set || set->name() != f.type()) return false;
-  }
+  if (!f.type().empty() && api::eventTypeName(ev) != f.type()) return false;
   if (!f.policy().empty()) {
-    if (!ev.has_process_lsm() || ev.process_lsm().policy_name() != f.policy()) return false;
+    auto p = api::policyEvent(ev);
+    if (!p || p->policy_name != f.policy()) return false;
   }
   return true;
 }
@@ -79,14 +78,22 @@ bool writeFrame(int fd, const google::protobuf::Message& m) {
   return writeAll(fd, reinterpret_cast<const char*>(&n), 4) && writeAll(fd, body.data(), body.size());
 }
 
-bool readFrame(int fd, google::protobuf::Message* m, int timeout_ms) {
+namespace {
+enum class Frame { kRead, kClosed, kMalformed };
+
+Frame readFrameOrWhy(int fd, google::protobuf::Message* m, int timeout_ms) {
   uint32_t n = 0;
-  if (!readAll(fd, reinterpret_cast<char*>(&n), 4, timeout_ms)) return false;
+  if (!readAll(fd, reinterpret_cast<char*>(&n), 4, timeout_ms)) return Frame::kClosed;
   n = be32toh(n);
-  if (n > kMaxFrame) return false;
+  if (n > kMaxFrame) return Frame::kMalformed;
   std::string body(n, '\0');
-  if (!readAll(fd, body.data(), n, timeout_ms)) return false;
-  return m->ParseFromString(body);
+  if (!readAll(fd, body.data(), n, timeout_ms)) return Frame::kClosed;
+  return m->ParseFromString(body) ? Frame::kRead : Frame::kMalformed;
+}
+}  // namespace
+
+bool readFrame(int fd, google::protobuf::Message* m, int timeout_ms) {
+  return readFrameOrWhy(fd, m, timeout_ms) == Frame::kRead;
 }
 
 absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::start(const std::string& path,
@@ -117,6 +124,7 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::start(const std::s
 
 ControlServer::~ControlServer() {
   for (const auto& st : streams_) close(st.fd);
+  for (const auto& pc : pending_) close(pc.fd);
   if (fd_ >= 0) {
     close(fd_);
     unlink(path_.c_str());
@@ -124,19 +132,77 @@ ControlServer::~ControlServer() {
 }
 
 void ControlServer::poll() {
+  const auto now = std::chrono::steady_clock::now();
   for (;;) {
-    int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c < 0) return;  // EAGAIN: nothing pending
+    int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (c < 0) break;  // EAGAIN: nothing pending
+    if (pending_.size() >= kMaxPending) {
+      // The oldest half-sent request makes room: one client cannot lock others out.
+      close(pending_.front().fd);
+      pending_.erase(pending_.begin());
+    }
+    pending_.push_back({c, {}, now + kRequestDeadline});
+  }
+  // Read what each pending client has sent so far, never waiting for more.
+  for (size_t i = 0; i < pending_.size();) {
+    Pending& pc = pending_[i];
+    char buf[16384];
+    bool closed = false;
+    for (;;) {
+      ssize_t r = recv(pc.fd, buf, sizeof buf, 0);
+      if (r > 0) {
+        pc.buf.append(buf, static_cast<size_t>(r));
+        if (pc.buf.size() >= 4) break;  // enough to know the length
+        continue;
+      }
+      if (r < 0 && errno == EINTR) continue;
+      closed = r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+      break;
+    }
+    uint32_t n = 0;
+    if (pc.buf.size() >= 4) {
+      memcpy(&n, pc.buf.data(), 4);
+      n = be32toh(n);
+      // Keep reading the body while it comes, up to the frame's size.
+      while (!closed && n <= kMaxFrame && pc.buf.size() < 4 + static_cast<size_t>(n)) {
+        ssize_t r = recv(pc.fd, buf, std::min(sizeof buf, 4 + n - pc.buf.size()), 0);
+        if (r > 0) {
+          pc.buf.append(buf, static_cast<size_t>(r));
+        } else if (r < 0 && errno == EINTR) {
+          continue;
+        } else {
+          closed = r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+          break;
+        }
+      }
+    }
+    const bool complete = pc.buf.size() >= 4 && n <= kMaxFrame && pc.buf.size() >= 4 + size_t{n};
+    if (!complete) {
+      if (closed || n > kMaxFrame || now > pc.deadline) {
+        close(pc.fd);
+        pending_.erase(pending_.begin() + i);
+      } else {
+        i++;
+      }
+      continue;
+    }
+    int c = pc.fd;
     api::Request req;
-    if (!readFrame(c, &req, 1000)) {
+    const bool parsed = req.ParseFromArray(pc.buf.data() + 4, static_cast<int>(n));
+    pending_.erase(pending_.begin() + i);
+    if (!parsed) {
       close(c);
       continue;
     }
     if (req.has_events()) {
-      fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK);
       streams_.push_back({c, req.events()});
       continue;
     }
+    // The answer is small; a client that does not read it is dropped after
+    // the send timeout rather than holding the loop.
+    fcntl(c, F_SETFL, fcntl(c, F_GETFL) & ~O_NONBLOCK);
+    timeval tv{0, 200 * 1000};
+    setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     writeFrame(c, handler_(req));
     close(c);
   }
@@ -179,11 +245,17 @@ absl::Status controlStream(const std::string& path, const api::EventsRequest& re
     return absl::UnavailableError("vigild did not take the request");
   }
   api::Event ev;
-  while (readFrame(*fd, &ev, -1)) {
+  Frame f;
+  while ((f = readFrameOrWhy(*fd, &ev, -1)) == Frame::kRead) {
     if (!on_event(ev)) break;
     ev.Clear();
   }
   close(*fd);
+  // vigild closing the stream (it stopped) ends it normally; a frame this
+  // client cannot read must not look like that.
+  if (f == Frame::kMalformed) {
+    return absl::DataLossError("vigild sent an event this vigilctl cannot parse; the stream stopped");
+  }
   return absl::OkStatus();
 }
 

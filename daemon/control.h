@@ -4,6 +4,7 @@
 // polls, so handlers see the pipeline without locks.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -28,7 +29,9 @@ class ControlServer {
   static absl::StatusOr<std::unique_ptr<ControlServer>> start(const std::string& path,
                                                               Handler handler);
   ~ControlServer();
-  // Accepts and answers pending requests; never blocks for long.
+  // Accepts connections and answers each request once it has fully arrived;
+  // never waits for a client (a client that trickles its request keeps only
+  // its own connection, for at most kRequestDeadline).
   void poll();
   // Sends an event to every stream client whose filter matches; a client that
   // cannot keep up is disconnected (never blocks the pipeline).
@@ -36,15 +39,24 @@ class ControlServer {
   size_t streams() const { return streams_.size(); }
 
  private:
+  static constexpr size_t kMaxPending = 32;
+  static constexpr std::chrono::seconds kRequestDeadline{5};
   struct Stream {
     int fd;
     api::EventsRequest filter;
+  };
+  // A connection whose request has not fully arrived yet.
+  struct Pending {
+    int fd;
+    std::string buf;
+    std::chrono::steady_clock::time_point deadline;
   };
   ControlServer() = default;
   std::string path_;
   int fd_ = -1;
   Handler handler_;
   std::vector<Stream> streams_;
+  std::vector<Pending> pending_;
 };
 
 // Client side (vigilctl): one request, one response.

@@ -21,6 +21,8 @@
 #include <unordered_map>
 
 #include "absl/strings/str_join.h"
+#include "api/event_json.h"
+#include "api/event_view.h"
 #include "daemon/actions/fetcher.h"
 #include "daemon/compiler/compiler.h"
 #include "daemon/events/event_decoder.h"
@@ -115,26 +117,20 @@ struct Pipeline {
   uint64_t emitted = 0;
   uint64_t alerts = 0;
   uint64_t malformed = 0;
+  uint64_t invalid_utf8_events = 0;  // events with a string that was not valid UTF-8
   uint64_t policy_load_errors = 0;
   bool output_broken = false;
   std::map<int, uint64_t> by_type;  // Event::EventCase -> count
   std::map<std::tuple<std::string, std::string, std::string>, uint64_t> by_policy;
 
-  void emit(const api::Event& ev) {
+  // Every event leaves through here: strings made valid UTF-8 first (kernel
+  // bytes are anyone's), so every sink, stream and rule sees the same event.
+  void emit(api::Event& ev) {
     emitted++;
     by_type[ev.event_case()]++;
-    if (ev.has_process_lsm()) {
-      const auto& l = ev.process_lsm();
-      by_policy[{l.policy_name(), l.hook(), api::Outcome_Name(l.outcome())}]++;
-    } else if (ev.has_process_kprobe()) {
-      const auto& k = ev.process_kprobe();
-      by_policy[{k.policy_name(), k.function_name(), api::Outcome_Name(k.outcome())}]++;
-    } else if (ev.has_process_tracepoint()) {
-      const auto& t = ev.process_tracepoint();
-      by_policy[{t.policy_name(), t.subsys() + "/" + t.event(), api::Outcome_Name(t.outcome())}]++;
-    } else if (ev.has_process_uprobe()) {
-      const auto& u = ev.process_uprobe();
-      by_policy[{u.policy_name(), u.path() + ":" + u.symbol(), api::Outcome_Name(u.outcome())}]++;
+    if (api::sanitizeStrings(&ev) > 0) invalid_utf8_events++;
+    if (auto pe = api::policyEvent(ev)) {
+      by_policy[{std::string(pe->policy_name), pe->target(), api::Outcome_Name(pe->outcome)}]++;
     }
     if (ev.has_status() && ev.status().kind() == api::Status::KIND_POLICY_FAILED) {
       policy_load_errors++;
@@ -144,12 +140,12 @@ struct Pipeline {
       exporter->submit(ev);
       return;
     }
-    std::string line = events::renderJson(ev);
+    std::string line = api::renderJson(ev);
     line.push_back('\n');
     if (fwrite(line.data(), 1, line.size(), stdout) != line.size()) output_broken = true;
   }
 
-  void write(const api::Event& ev) {
+  void write(api::Event ev) {
     emit(ev);
     if (rules && !ev.has_status() && !ev.has_rule_alert()) {
       rules->evaluate(ev, [this](api::Event&& alert) {
@@ -161,8 +157,8 @@ struct Pipeline {
 
   // Forked processes about to be named for the first time (see ProcessCache).
   void writeAnnouncements() {
-    for (const auto& ev : cache.takeAnnouncements()) {
-      if (process_events) write(ev);
+    for (auto& ev : cache.takeAnnouncements()) {
+      if (process_events) write(std::move(ev));
     }
   }
 
@@ -225,7 +221,7 @@ int onRecord(void* ctx, void* data, size_t size) {
       p->cache.enrich(ev->pid, lsm->mutable_process(), lsm->mutable_parent());
       if (!lsm->parent().pid()) lsm->clear_parent();
       p->writeAnnouncements();
-      p->write(out);
+      p->write(std::move(out));
       break;
     }
     case VG_EV_HOOK: {
@@ -238,39 +234,13 @@ int onRecord(void* ctx, void* data, size_t size) {
         if (f->nopost) return 0;  // NoPost: the event only carried the action
       }
       api::Event out = p->renderer.toProto(*ev);
-      api::Process* proc = nullptr;
-      api::Process* parent = nullptr;
-      if (out.has_process_uprobe()) {
-        proc = out.mutable_process_uprobe()->mutable_process();
-        parent = out.mutable_process_uprobe()->mutable_parent();
-        addStacks(p, *ev, out.mutable_process_uprobe());
-      } else if (out.has_process_tracepoint()) {
-        proc = out.mutable_process_tracepoint()->mutable_process();
-        parent = out.mutable_process_tracepoint()->mutable_parent();
-        addStacks(p, *ev, out.mutable_process_tracepoint());
-      } else if (out.has_process_kprobe()) {
-        proc = out.mutable_process_kprobe()->mutable_process();
-        parent = out.mutable_process_kprobe()->mutable_parent();
-        addStacks(p, *ev, out.mutable_process_kprobe());
-      } else {
-        proc = out.mutable_process_lsm()->mutable_process();
-        parent = out.mutable_process_lsm()->mutable_parent();
-        addStacks(p, *ev, out.mutable_process_lsm());
-      }
-      p->cache.enrich(ev->pid, proc, parent);
-      if (!parent->pid()) {
-        if (out.has_process_uprobe()) {
-          out.mutable_process_uprobe()->clear_parent();
-        } else if (out.has_process_tracepoint()) {
-          out.mutable_process_tracepoint()->clear_parent();
-        } else if (out.has_process_kprobe()) {
-          out.mutable_process_kprobe()->clear_parent();
-        } else {
-          out.mutable_process_lsm()->clear_parent();
-        }
-      }
+      api::visitPolicyMessage(out, [&](auto& m) {
+        addStacks(p, *ev, &m);
+        p->cache.enrich(ev->pid, m.mutable_process(), m.mutable_parent());
+        if (!m.parent().pid()) m.clear_parent();
+      });
       p->writeAnnouncements();
-      p->write(out);
+      p->write(std::move(out));
       break;
     }
     case VG_EV_EXEC: {
@@ -278,7 +248,7 @@ int onRecord(void* ctx, void* data, size_t size) {
       if (!p->decoded(ev)) return 0;
       api::Event out = p->cache.onExec(*ev);
       p->writeAnnouncements();
-      if (p->process_events) p->write(out);
+      if (p->process_events) p->write(std::move(out));
       break;
     }
     case VG_EV_CLONE: {
@@ -290,7 +260,7 @@ int onRecord(void* ctx, void* data, size_t size) {
       auto ev = events::decodeExitEvent(data, size);
       if (!p->decoded(ev)) return 0;
       auto out = p->cache.onExit(*ev);
-      if (out && p->process_events) p->write(*out);
+      if (out && p->process_events) p->write(std::move(*out));
       break;
     }
     default:
@@ -306,7 +276,7 @@ api::Event statusEvent(const std::string& node, api::Status::Kind kind, const st
   ev.set_node_name(node);
   timespec now{};
   clock_gettime(CLOCK_REALTIME, &now);
-  ev.set_time(events::formatRfc3339Nanos(now.tv_sec * 1'000'000'000LL + now.tv_nsec));
+  ev.set_time(api::formatRfc3339Nanos(now.tv_sec * 1'000'000'000LL + now.tv_nsec));
   ev.set_schema_version(api::SCHEMA_VERSION_1);
   auto* st = ev.mutable_status();
   st->set_kind(kind);
@@ -402,6 +372,9 @@ std::string renderMetrics(const Pipeline& p, const loader::Loader& loader,
   }
   t.family("vigil_malformed_records_total", "counter", "Kernel records dropped as malformed.");
   t.sample("vigil_malformed_records_total", "", p.malformed);
+  t.family("vigil_invalid_utf8_events_total", "counter",
+           "Events with a string that was not valid UTF-8 (replaced by U+FFFD, original in raw_strings).");
+  t.sample("vigil_invalid_utf8_events_total", "", p.invalid_utf8_events);
   t.family("vigil_policy_load_errors_total", "counter", "Policy load errors (start, reloads, policy add and delete), one per error.");
   t.sample("vigil_policy_load_errors_total", "", p.policy_load_errors);
   t.family("vigil_rule_alerts_total", "counter", "Alerts raised by the rules engine.");

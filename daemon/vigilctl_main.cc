@@ -1,4 +1,5 @@
 // vigilctl: offline policy checks and the kernel feature probe.
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -7,10 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_join.h"
+#include "api/event_json.h"
+#include "api/event_view.h"
+#include "api/json.h"
 #include "daemon/compiler/compiler.h"
 #include "daemon/compiler/describe.h"
 #include "daemon/control.h"
-#include "daemon/events/json_writer.h"
 #include "daemon/loader/probe.h"
 #include "daemon/policy/policy_parser.h"
 #include "rules/cli.h"
@@ -113,7 +117,7 @@ int policyCheck(const std::vector<std::string>& files) {
 int probe(bool json) {
   auto k = vigil::loader::probeKernel();
   if (json) {
-    using vigil::compiler::jsonString;
+    using vigil::api::jsonString;
     printf("{\"kernel\":%s,\"lockdown\":%s,\"lsm_enforcement\":%s",
            jsonString(k.kernel_release).c_str(), jsonString(k.lockdown).c_str(),
            k.lsmUsable() ? "true" : "false");
@@ -212,33 +216,6 @@ int status(const std::string& socket, bool list_only) {
   return 0;
 }
 
-std::string compact(const vigil::api::Event& ev) {
-  if (ev.has_process_exec()) {
-    const auto& p = ev.process_exec().process();
-    return ev.time() + " exec " + std::to_string(p.pid()) + " " + p.binary() + " " + p.arguments();
-  }
-  if (ev.has_process_exit()) {
-    const auto& x = ev.process_exit();
-    return ev.time() + " exit " + std::to_string(x.process().pid()) + " " + x.process().binary() +
-           " status " + std::to_string(x.status()) + (x.signal().empty() ? "" : " " + x.signal());
-  }
-  if (ev.has_process_lsm()) {
-    const auto& l = ev.process_lsm();
-    return ev.time() + " " + vigil::api::Outcome_Name(l.outcome()) + " " + l.policy_name() + " " +
-           l.hook() + " " + l.path() + " by " + std::to_string(l.process().pid()) + " " +
-           l.process().binary();
-  }
-  if (ev.has_rule_alert()) {
-    return ev.time() + " ALERT " + ev.rule_alert().priority() + " " + ev.rule_alert().rule() + ": " +
-           ev.rule_alert().output();
-  }
-  if (ev.has_status()) {
-    return ev.time() + " STATUS " + vigil::api::Status::Kind_Name(ev.status().kind()) + " " +
-           ev.status().subject() + " " + ev.status().message();
-  }
-  return ev.time() + " (unknown event)";
-}
-
 int events(const std::string& socket, const std::vector<std::string>& args) {
   vigil::api::EventsRequest req;
   bool json = true;
@@ -246,6 +223,12 @@ int events(const std::string& socket, const std::vector<std::string>& args) {
     if (i + 1 < args.size() && args[i] == "--policy") {
       req.set_policy(args[++i]);
     } else if (i + 1 < args.size() && args[i] == "--type") {
+      const auto& types = vigil::api::eventTypeNames();
+      if (std::find(types.begin(), types.end(), args[i + 1]) == types.end()) {
+        fprintf(stderr, "vigilctl events: unknown event type '%s' (one of: %s)\n",
+                args[i + 1].c_str(), absl::StrJoin(types, ", ").c_str());
+        return 2;
+      }
       req.set_type(args[++i]);
     } else if (i + 1 < args.size() && args[i] == "-o") {
       std::string o = args[++i];
@@ -260,7 +243,7 @@ int events(const std::string& socket, const std::vector<std::string>& args) {
     }
   }
   auto s = vigil::controlStream(socket, req, [&](const vigil::api::Event& ev) {
-    std::string line = json ? vigil::events::renderJson(ev) : compact(ev);
+    std::string line = json ? vigil::api::renderJson(ev) : vigil::api::renderCompact(ev);
     printf("%s\n", line.c_str());
     fflush(stdout);
     return !ferror(stdout);

@@ -8,7 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "daemon/events/json_writer.h"
+#include "api/event_json.h"
+#include "api/event_view.h"
 #include "exporters/filter.h"
 #include "exporters/formats.h"
 #include "exporters/spool.h"
@@ -176,9 +177,9 @@ class Sink {
       ev = &trimmed;
     }
     Record r;
-    r.time_ns = eventTimeNs(*ev);
+    r.time_ns = api::parseRfc3339Nanos(ev->time());
     r.severity = static_cast<uint8_t>(syslogSeverity(*ev));
-    r.type = eventTypeName(*ev);
+    r.type = std::string(api::eventTypeName(*ev));
     r.host = ev->node_name();
     r.payload = render(cfg_.format, *ev);
     if (!redactor_.empty()) redactor_.apply(&r.payload);
@@ -408,7 +409,7 @@ void Exporter::reportDrops() {
         node = host;
       }
       ev.set_node_name(node);
-      ev.set_time(events::formatRfc3339Nanos(absl::ToUnixNanos(absl::Now())));
+      ev.set_time(api::formatRfc3339Nanos(absl::ToUnixNanos(absl::Now())));
       ev.set_schema_version(api::SCHEMA_VERSION_1);
       spdlog::warn("exporters: {}", st->message());
       reports.push_back(std::move(ev));
@@ -464,7 +465,7 @@ void Exporter::stop() {
     st->set_count(s.dropped() - reported_[i]);
     st->set_message(absl::StrCat("sink ", s.name, " dropped ", st->count(), " events at stop"));
     ev.set_node_name(opts_.node_name);
-    ev.set_time(events::formatRfc3339Nanos(absl::ToUnixNanos(absl::Now())));
+    ev.set_time(api::formatRfc3339Nanos(absl::ToUnixNanos(absl::Now())));
     ev.set_schema_version(api::SCHEMA_VERSION_1);
     reported_[i] = s.dropped();
     spdlog::error("exporters: {}", st->message());

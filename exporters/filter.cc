@@ -10,39 +10,26 @@ namespace vigil::exporters {
 
 namespace {
 
-const api::Process* mainProcess(const api::Event& ev) {
-  switch (ev.event_case()) {
-    case api::Event::kProcessExec: return &ev.process_exec().process();
-    case api::Event::kProcessExit: return &ev.process_exit().process();
-    case api::Event::kProcessLsm: return &ev.process_lsm().process();
-    case api::Event::kProcessKprobe: return &ev.process_kprobe().process();
-    case api::Event::kProcessTracepoint: return &ev.process_tracepoint().process();
-    case api::Event::kProcessUprobe: return &ev.process_uprobe().process();
-    case api::Event::kRuleAlert: return &ev.rule_alert().process();
-    default: return nullptr;
-  }
-}
-
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
 }
 
 bool matchEventType(const std::vector<std::string>& list, const api::Event& ev) {
-  std::string t = eventTypeName(ev);
+  const std::string_view t = api::eventTypeName(ev);
   return std::find(list.begin(), list.end(), t) != list.end();
 }
 
 bool matchPolicy(const std::vector<std::string>& list, const api::Event& ev) {
   std::string name;
-  if (auto p = policyEvent(ev)) name = p->policy_name;
+  if (auto p = api::policyEvent(ev)) name = p->policy_name;
   else if (ev.has_rule_alert()) name = ev.rule_alert().rule();
   else return false;
   return std::find(list.begin(), list.end(), name) != list.end();
 }
 
 bool matchBinary(const std::vector<std::string>& list, const api::Event& ev) {
-  const api::Process* p = mainProcess(ev);
+  const api::Process* p = api::processOf(ev);
   if (!p) return false;
   const std::string& bin = p->binary();
   for (const auto& b : list) {
@@ -56,7 +43,7 @@ bool matchBinary(const std::vector<std::string>& list, const api::Event& ev) {
 }
 
 bool matchAction(const std::vector<std::string>& list, const api::Event& ev) {
-  auto p = policyEvent(ev);
+  auto p = api::policyEvent(ev);
   if (!p) return false;
   std::string action = lower(api::Action_Name(p->action).substr(7));     // ACTION_
   std::string outcome = lower(api::Outcome_Name(p->outcome).substr(8));  // OUTCOME_
@@ -79,7 +66,7 @@ const api::Namespace* nsByName(const api::Namespaces& ns, std::string_view kind)
 }
 
 bool matchNamespace(const std::vector<std::string>& list, const api::Event& ev) {
-  const api::Process* p = mainProcess(ev);
+  const api::Process* p = api::processOf(ev);
   if (!p) return false;
   bool in_container = !p->container().id().empty() || (p->ns().has_pid() && !p->ns().pid().is_host());
   for (const auto& n : list) {

@@ -10,7 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "daemon/events/json_writer.h"
+#include "api/event_json.h"
 #include "exporters/json_doc.h"
 
 #ifndef VIGIL_VERSION
@@ -53,7 +53,7 @@ std::string statusKindShort(api::Status::Kind k) {
   return shortEnum(api::Status::Kind_Name(k), "KIND_");
 }
 
-bool isDeny(api::Outcome o) { return isDenyOutcome(o); }
+bool isDeny(api::Outcome o) { return api::isDenyOutcome(o); }
 
 // "SIGUSR1" for 10; "signal 64" where glibc has no abbreviation.
 std::string signalName(int32_t sig) {
@@ -63,15 +63,7 @@ std::string signalName(int32_t sig) {
 
 bool contains(std::string_view s, std::string_view part) { return s.find(part) != std::string_view::npos; }
 
-int64_t rfc3339ToNs(const std::string& s) {
-  if (s.empty()) return 0;
-  absl::Time t;
-  std::string err;
-  if (!absl::ParseTime(absl::RFC3339_full, s, &t, &err)) return 0;
-  return absl::ToUnixNanos(t);
-}
-
-int64_t rfc3339ToMs(const std::string& s) { return rfc3339ToNs(s) / 1'000'000; }
+int64_t rfc3339ToMs(const std::string& s) { return api::parseRfc3339Nanos(s) / 1'000'000; }
 
 // Falco output field names are dotted ("proc.name"): keep them one key.
 std::string flatKey(std::string k) {
@@ -266,19 +258,19 @@ void ecsFullProcess(JsonNode& doc, const api::Process& pr, const api::Process* p
 
 // The decision of a policy event, in ECS's vigil.lsm/vigil.kprobe and OCSF's
 // unmapped (where "action" is taken: policy_action).
-void policyDecision(JsonNode& o, const PolicyEvent& e, const char* action_key) {
-  if (e.tracepoint) {
+void policyDecision(JsonNode& o, const api::PolicyEvent& e, const char* action_key) {
+  if (e.isTracepoint()) {
     o.set("subsys", e.subsys);
     o.set("event", e.hook);
   } else {
-    o.set(e.uprobe ? "symbol" : e.kprobe ? "function_name" : "hook", e.hook);
-    if (e.uprobe) o.set("path", std::string(e.path));
+    o.set(e.isUprobe() ? "symbol" : e.isKprobe() ? "function_name" : "hook", e.hook);
+    if (e.isUprobe()) o.set("path", std::string(e.path));
   }
   o.set("selector", e.selector);
   o.set(action_key, actionShort(e.action));
   o.set("outcome", outcomeShort(e.outcome));
   o.set("mode", modeShort(e.mode));
-  if (!e.uprobe) o.set("return_errno", static_cast<int64_t>(e.return_errno));
+  if (!e.isUprobe()) o.set("return_errno", static_cast<int64_t>(e.return_errno));
   o.setNonEmpty("mechanism", e.mechanism);
   if (e.signal != 0) {
     o.set("signal", static_cast<int64_t>(e.signal));
@@ -287,7 +279,7 @@ void policyDecision(JsonNode& o, const PolicyEvent& e, const char* action_key) {
 }
 
 // The declared arguments and a return probe's value.
-void policyArgs(JsonNode& o, const PolicyEvent& e) {
+void policyArgs(JsonNode& o, const api::PolicyEvent& e) {
   if (e.args->size()) {
     JsonNode& args = o.arr("args");
     for (const auto& a : *e.args) argValue(args.pushObject(), a);
@@ -319,7 +311,7 @@ bool parseEndpoint(std::string_view s, Endpoint* e) {
   e->ip = std::string(host);
   return true;
 }
-SockInfo sockInfo(const PolicyEvent& e) {
+SockInfo sockInfo(const api::PolicyEvent& e) {
   SockInfo info;
   bool have_addr = false, have_sock = false;
   for (const auto& a : *e.args) {
@@ -365,8 +357,8 @@ struct EcsKind {
   const char* category;
   const char* type;
 };
-EcsKind ecsKind(const PolicyEvent& p) {
-  if (p.uprobe) return {"process", "info"};  // a function of the process's own code
+EcsKind ecsKind(const api::PolicyEvent& p) {
+  if (p.isUprobe()) return {"process", "info"};  // a function of the process's own code
   std::string_view h = p.hook;
   if (h == "bprm_check_security" || contains(h, "execve")) return {"process", "start"};
   bool sock = contains(h, "socket") || contains(h, "connect") || contains(h, "bind") ||
@@ -393,7 +385,7 @@ EcsKind ecsKind(const PolicyEvent& p) {
 
 // process_lsm and process_kprobe: an alert on the policy's decision; Vigil's
 // own fields under vigil.lsm or vigil.kprobe.
-void ecsPolicy(JsonNode& doc, const PolicyEvent& e) {
+void ecsPolicy(JsonNode& doc, const api::PolicyEvent& e) {
   EcsKind kind = ecsKind(e);
   bool denied = isDeny(e.outcome);
   std::string outcome = outcomeShort(e.outcome);
@@ -421,9 +413,9 @@ void ecsPolicy(JsonNode& doc, const PolicyEvent& e) {
     JsonNode& tags = doc.arr("tags");
     for (const auto& t : *e.tags) tags.push(t);
   }
-  JsonNode& l = doc.obj("vigil").obj(e.tracepoint ? "tracepoint"
-                                     : e.uprobe   ? "uprobe"
-                                     : e.kprobe   ? "kprobe"
+  JsonNode& l = doc.obj("vigil").obj(e.isTracepoint() ? "tracepoint"
+                                     : e.isUprobe()   ? "uprobe"
+                                     : e.isKprobe()   ? "kprobe"
                                                   : "lsm");
   policyDecision(l, e, "action");
   if (e.path_truncated) l.set("path_truncated", true);
@@ -443,7 +435,7 @@ std::string renderEcs(const api::Event& ev) {
     doc.set("host.hostname", ev.node_name());
   }
   doc.set("event.module", "vigil");
-  doc.set("event.dataset", absl::StrCat("vigil.", eventTypeName(ev)));
+  doc.set("event.dataset", absl::StrCat("vigil.", std::string(api::eventTypeName(ev))));
   doc.set("event.severity", static_cast<int64_t>(syslogSeverity(ev)));
   switch (ev.event_case()) {
     case api::Event::kProcessExec: {
@@ -474,7 +466,7 @@ std::string renderEcs(const api::Event& ev) {
     case api::Event::kProcessKprobe:
     case api::Event::kProcessTracepoint:
     case api::Event::kProcessUprobe:
-      ecsPolicy(doc, *policyEvent(ev));
+      ecsPolicy(doc, *api::policyEvent(ev));
       break;
     case api::Event::kStatus: {
       const auto& s = ev.status();
@@ -621,7 +613,7 @@ OcsfControl ocsfControl(api::Outcome o) {
 }
 
 // process_lsm and process_kprobe: a Detection Finding.
-void ocsfPolicy(JsonNode& doc, const api::Event& ev, const PolicyEvent& e) {
+void ocsfPolicy(JsonNode& doc, const api::Event& ev, const api::PolicyEvent& e) {
   ocsfCommon(doc, ev, 2004, "Detection Finding", 2, "Findings", 1, "Create");
   std::string outcome = outcomeShort(e.outcome);
   std::string policy(e.policy_name), hook(e.hook), path(e.path);
@@ -702,7 +694,7 @@ std::string renderOcsf(const api::Event& ev) {
     case api::Event::kProcessKprobe:
     case api::Event::kProcessTracepoint:
     case api::Event::kProcessUprobe:
-      ocsfPolicy(doc, ev, *policyEvent(ev));
+      ocsfPolicy(doc, ev, *api::policyEvent(ev));
       break;
     case api::Event::kRuleAlert: {
       const auto& r = ev.rule_alert();
@@ -822,10 +814,10 @@ void cefProcess(CefExt& x, const api::Process& p) {
 }  // namespace
 
 std::string renderCef(const api::Event& ev) {
-  std::string type = eventTypeName(ev);
+  std::string type = std::string(api::eventTypeName(ev));
   std::string signature = type, name;
   CefExt x;
-  int64_t ms = eventTimeNs(ev) / 1'000'000;
+  int64_t ms = api::parseRfc3339Nanos(ev.time()) / 1'000'000;
   if (ms != 0) x.addNum("rt", ms);
   x.add("dvchost", ev.node_name());
   x.add("cat", type);
@@ -853,7 +845,7 @@ std::string renderCef(const api::Event& ev) {
     case api::Event::kProcessKprobe:
     case api::Event::kProcessTracepoint:
     case api::Event::kProcessUprobe: {
-      PolicyEvent e = *policyEvent(ev);
+      api::PolicyEvent e = *api::policyEvent(ev);
       std::string outcome = outcomeShort(e.outcome);
       signature = absl::StrCat("policy:", std::string(e.policy_name));
       name = e.message.empty() ? absl::StrCat(outcome, " ", std::string(e.hook)) : std::string(e.message);
@@ -876,13 +868,13 @@ std::string renderCef(const api::Event& ev) {
       x.labeled(2, "arguments", e.process->arguments());
       if (e.parent) x.labeled(3, "parentBinary", e.parent->binary());
       x.labeled(4, "policy", e.policy_name);
-      if (e.tracepoint) {
+      if (e.isTracepoint()) {
         x.labeled(5, "tracepoint", absl::StrCat(std::string(e.subsys), "/", std::string(e.hook)));
       } else {
-        x.labeled(5, e.uprobe ? "symbol" : e.kprobe ? "function" : "hook", e.hook);
+        x.labeled(5, e.isUprobe() ? "symbol" : e.isKprobe() ? "function" : "hook", e.hook);
       }
       x.labeled(6, "mode", modeShort(e.mode));
-      if (!e.uprobe) x.labeled(1, "returnErrno", std::to_string(e.return_errno), true);
+      if (!e.isUprobe()) x.labeled(1, "returnErrno", std::to_string(e.return_errno), true);
       x.labeled(2, "selector", std::to_string(e.selector), true);
       if (e.signal != 0) x.labeled(3, "signal", std::to_string(e.signal), true);
       if (e.ret) {
@@ -948,26 +940,12 @@ std::string formatName(Format f) {
 
 std::string render(Format f, const api::Event& ev) {
   switch (f) {
-    case Format::kJson: return events::renderJson(ev);
+    case Format::kJson: return api::renderJson(ev);
     case Format::kEcs: return renderEcs(ev);
     case Format::kOcsf: return renderOcsf(ev);
     case Format::kCef: return renderCef(ev);
   }
-  return events::renderJson(ev);
-}
-
-std::string eventTypeName(const api::Event& ev) {
-  switch (ev.event_case()) {
-    case api::Event::kProcessExec: return "process_exec";
-    case api::Event::kProcessExit: return "process_exit";
-    case api::Event::kProcessLsm: return "process_lsm";
-    case api::Event::kProcessKprobe: return "process_kprobe";
-    case api::Event::kProcessTracepoint: return "process_tracepoint";
-    case api::Event::kProcessUprobe: return "process_uprobe";
-    case api::Event::kStatus: return "status";
-    case api::Event::kRuleAlert: return "rule_alert";
-    default: return "unknown";
-  }
+  return api::renderJson(ev);
 }
 
 int syslogSeverity(const api::Event& ev) {
@@ -979,7 +957,7 @@ int syslogSeverity(const api::Event& ev) {
     case api::Event::kProcessKprobe:
     case api::Event::kProcessTracepoint:
     case api::Event::kProcessUprobe:
-      switch (policyEvent(ev)->outcome) {
+      switch (api::policyEvent(ev)->outcome) {
         case api::OUTCOME_KILLED: return 2;
         case api::OUTCOME_DENIED:
         case api::OUTCOME_SIGNALED: return 3;
@@ -1011,72 +989,6 @@ int syslogSeverity(const api::Event& ev) {
   }
 }
 
-bool isDenyOutcome(api::Outcome o) { return o == api::OUTCOME_DENIED || o == api::OUTCOME_KILLED; }
-
-namespace {
-template <typename Msg>
-PolicyEvent policyFields(const Msg& m, bool kprobe) {
-  PolicyEvent p;
-  p.kprobe = kprobe;
-  p.process = &m.process();
-  p.parent = m.has_parent() ? &m.parent() : nullptr;
-  p.policy_name = m.policy_name();
-  p.selector = m.selector();
-  p.action = m.action();
-  p.outcome = m.outcome();
-  p.mode = m.mode();
-  if constexpr (requires { m.return_errno(); }) p.return_errno = m.return_errno();
-  p.signal = m.signal();
-  p.mechanism = m.mechanism();
-  p.message = m.message();
-  p.args = &m.args();
-  p.tags = &m.tags();
-  return p;
-}
-}  // namespace
-
-std::optional<PolicyEvent> policyEvent(const api::Event& ev) {
-  if (ev.has_process_lsm()) {
-    const auto& l = ev.process_lsm();
-    PolicyEvent p = policyFields(l, false);
-    p.hook = l.hook();
-    p.path = l.path();
-    p.path_truncated = l.path_truncated();
-    return p;
-  }
-  if (ev.has_process_kprobe()) {
-    const auto& k = ev.process_kprobe();
-    PolicyEvent p = policyFields(k, true);
-    p.hook = k.function_name();
-    for (const auto& a : k.args()) {
-      if (a.value_case() == api::Arg::kFileArg && !a.file_arg().empty()) {
-        p.path = a.file_arg();
-        break;
-      }
-    }
-    if (k.has_return_()) p.ret = &k.return_();
-    return p;
-  }
-  if (ev.has_process_tracepoint()) {
-    const auto& t = ev.process_tracepoint();
-    PolicyEvent p = policyFields(t, false);
-    p.tracepoint = true;
-    p.subsys = t.subsys();
-    p.hook = t.event();
-    return p;
-  }
-  if (ev.has_process_uprobe()) {
-    const auto& u = ev.process_uprobe();
-    PolicyEvent p = policyFields(u, false);
-    p.uprobe = true;
-    p.hook = u.symbol();
-    p.path = u.path();
-    if (u.has_return_()) p.ret = &u.return_();
-    return p;
-  }
-  return std::nullopt;
-}
-
 int cefSeverity(int s) {
   static const int kMap[] = {10, 9, 8, 7, 6, 4, 2, 0};
   return s >= 0 && s < 8 ? kMap[s] : 5;
@@ -1086,7 +998,5 @@ int ocsfSeverityId(int s) {
   static const int kMap[] = {5, 5, 4, 4, 3, 2, 1, 1};
   return s >= 0 && s < 8 ? kMap[s] : 0;
 }
-
-int64_t eventTimeNs(const api::Event& ev) { return rfc3339ToNs(ev.time()); }
 
 }  // namespace vigil::exporters

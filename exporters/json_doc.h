@@ -7,12 +7,13 @@
 #include <string_view>
 #include <vector>
 
+#include "api/json.h"
+
 namespace vigil::exporters {
 
-// Appends `s` to `out` as a JSON string literal (with quotes). Invalid UTF-8 bytes
-// are replaced by U+FFFD so the output is always valid JSON.
-void appendJsonString(std::string& out, std::string_view s);
-std::string jsonString(std::string_view s);
+// Strings are escaped by the one escaper of api/json.h.
+using api::appendJsonString;
+using api::jsonString;
 
 class JsonNode {
  public:

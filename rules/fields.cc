@@ -6,6 +6,7 @@
 #include <string>
 
 #include "api/arg_text.h"
+#include "api/event_view.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -1082,57 +1083,38 @@ void EventView::reset(const api::Event& e, uint64_t seq) {
       proc = &e.process_exec().process();
       parent = &e.process_exec().parent();
       ancestors = &e.process_exec().ancestors();
-      break;
+      return;
     case api::Event::kProcessExit:
       kind = Kind::kExit;
       proc = &e.process_exit().process();
       parent = &e.process_exit().parent();
-      break;
+      return;
     case api::Event::kProcessLsm:
       kind = Kind::kLsm;
       lsm = &e.process_lsm();
-      proc = &lsm->process();
-      parent = &lsm->parent();
-      policy = true;
-      args = &lsm->args();
-      hook = sv(lsm->hook());
-      path = sv(lsm->path());
       break;
     case api::Event::kProcessKprobe:
       kind = Kind::kKprobe;
       kprobe = &e.process_kprobe();
-      proc = &kprobe->process();
-      parent = &kprobe->parent();
-      policy = true;
-      args = &kprobe->args();
-      hook = sv(kprobe->function_name());
-      for (const auto& a : kprobe->args()) {
-        if (a.value_case() == api::Arg::kFileArg && !a.file_arg().empty()) {
-          path = sv(a.file_arg());
-          break;
-        }
-      }
       break;
     case api::Event::kProcessTracepoint:
       kind = Kind::kTracepoint;
       tracepoint = &e.process_tracepoint();
-      proc = &tracepoint->process();
-      parent = &tracepoint->parent();
-      policy = true;
-      args = &tracepoint->args();
-      hook = sv(tracepoint->event());
       break;
     case api::Event::kProcessUprobe:
       kind = Kind::kUprobe;
       uprobe = &e.process_uprobe();
-      proc = &uprobe->process();
-      parent = &uprobe->parent();
-      policy = true;
-      args = &uprobe->args();
-      hook = sv(uprobe->symbol());
-      path = sv(uprobe->path());
       break;
-    default: break;
+    default: return;
+  }
+  // The four policy kinds: their common fields as the schema's view has them.
+  if (auto p = api::policyEvent(e)) {
+    policy = true;
+    proc = p->process;
+    parent = p->parent ? p->parent : &api::Process::default_instance();
+    args = p->args;
+    hook = p->hook;
+    path = p->path;
   }
 }
 

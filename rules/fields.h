@@ -62,7 +62,7 @@ struct EventView {
   const api::ProcessKprobe* kprobe = nullptr;  // process_kprobe only
   const api::ProcessTracepoint* tracepoint = nullptr;  // process_tracepoint only
   const api::ProcessUprobe* uprobe = nullptr;          // process_uprobe only
-  // A policy's decision (process_lsm or process_kprobe): what both carry.
+  // A policy's decision (any of the four policy kinds): api::PolicyEvent's fields.
   bool policy = false;
   const google::protobuf::RepeatedPtrField<api::Arg>* args = nullptr;
   std::string_view hook;  // process_lsm.hook, process_kprobe.function_name

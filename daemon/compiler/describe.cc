@@ -7,10 +7,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/json.h"
 #include "daemon/policy/hook_catalog.h"
 
 namespace vigil::compiler {
 namespace {
+
+using api::jsonString;
 
 const char* opName(uint8_t op) {
   switch (op) {
@@ -88,23 +91,6 @@ std::string attachPoints(const HookSpec& h) {
 }
 
 }  // namespace
-
-std::string jsonString(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      snprintf(buf, sizeof(buf), "\\u%04x", c);
-      o += buf;
-    } else {
-      o += c;
-    }
-  }
-  return o + "\"";
-}
 
 std::string describeJson(const std::vector<policy::Policy>& policies, const CompiledSet& set) {
   std::vector<std::string> pols;

@@ -14,7 +14,4 @@ namespace vigil::compiler {
 // policies: what `set` was compiled from, in the same order.
 std::string describeJson(const std::vector<policy::Policy>& policies, const CompiledSet& set);
 
-// s as a JSON string literal, quotes included.
-std::string jsonString(const std::string& s);
-
 }  // namespace vigil::compiler

@@ -1,12 +1,10 @@
 #include "daemon/events/json_writer.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include <ctime>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "api/event_json.h"
+#include "api/event_view.h"
 #include "daemon/compiler/compiler.h"
 #include "daemon/events/kernel_args.h"
 
@@ -125,11 +123,11 @@ api::Event JsonRenderer::toProto(const LsmEvent& ev) const {
   if (ev.hook == VG_HOOK_FILE_OPEN) lsm->set_file_flags(ev.file_flags);
   out.set_node_name(node_name_);
   out.set_schema_version(api::SCHEMA_VERSION_1);
-  out.set_time(formatRfc3339Nanos(static_cast<int64_t>(ev.ktime_ns) + boot_to_realtime_ns_));
+  out.set_time(api::formatRfc3339Nanos(static_cast<int64_t>(ev.ktime_ns) + boot_to_realtime_ns_));
   return out;
 }
 
-std::string JsonRenderer::render(const LsmEvent& ev) const { return renderJson(toProto(ev)); }
+std::string JsonRenderer::render(const LsmEvent& ev) const { return api::renderJson(toProto(ev)); }
 
 const PolicyInfo::Hook* JsonRenderer::hookInfo(uint32_t policy, const std::string& ref) const {
   if (policy >= policies_.size()) return nullptr;
@@ -301,128 +299,7 @@ api::Event JsonRenderer::toProto(const HookEvent& ev) const {
   }
   out.set_node_name(node_name_);
   out.set_schema_version(api::SCHEMA_VERSION_1);
-  out.set_time(formatRfc3339Nanos(static_cast<int64_t>(ev.ktime_ns) + boot_to_realtime_ns_));
-  return out;
-}
-
-namespace {
-
-using google::protobuf::FieldDescriptor;
-using google::protobuf::Message;
-using google::protobuf::Reflection;
-
-void appendEscaped(std::string* out, const std::string& s) {
-  out->push_back('"');
-  // Copy runs of plain bytes at once; escape the rest (RFC 8259).
-  size_t run = 0;
-  for (size_t i = 0; i < s.size(); i++) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) continue;
-    out->append(s, run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default: absl::StrAppendFormat(out, "\\u%04x", c);
-    }
-  }
-  out->append(s, run, std::string::npos);
-  out->push_back('"');
-}
-
-void appendMessage(std::string* out, const Message& m);
-
-// One value of a field; index < 0 for a singular field.
-void appendValue(std::string* out, const Message& m, const FieldDescriptor* f, int index) {
-  const Reflection* r = m.GetReflection();
-  const bool rep = index >= 0;
-  switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_STRING:
-      // bytes are base64 in proto3's JSON mapping (Tetragon's bytes_arg too).
-      if (f->type() == FieldDescriptor::TYPE_BYTES) {
-        appendEscaped(out, absl::Base64Escape(rep ? r->GetRepeatedString(m, f, index)
-                                                  : r->GetString(m, f)));
-        break;
-      }
-      appendEscaped(out, rep ? r->GetRepeatedString(m, f, index) : r->GetString(m, f));
-      break;
-    case FieldDescriptor::CPPTYPE_BOOL:
-      out->append((rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f)) ? "true" : "false");
-      break;
-    case FieldDescriptor::CPPTYPE_INT32:
-      absl::StrAppend(out, rep ? r->GetRepeatedInt32(m, f, index) : r->GetInt32(m, f));
-      break;
-    case FieldDescriptor::CPPTYPE_UINT32:
-      absl::StrAppend(out, rep ? r->GetRepeatedUInt32(m, f, index) : r->GetUInt32(m, f));
-      break;
-    // 64-bit integers are strings in proto3's JSON mapping (JavaScript precision).
-    case FieldDescriptor::CPPTYPE_INT64:
-      absl::StrAppend(out, "\"", rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f), "\"");
-      break;
-    case FieldDescriptor::CPPTYPE_UINT64:
-      absl::StrAppend(out, "\"", rep ? r->GetRepeatedUInt64(m, f, index) : r->GetUInt64(m, f),
-                      "\"");
-      break;
-    case FieldDescriptor::CPPTYPE_ENUM: {
-      const auto* v = rep ? r->GetRepeatedEnum(m, f, index) : r->GetEnum(m, f);
-      appendEscaped(out, v->name());
-      break;
-    }
-    case FieldDescriptor::CPPTYPE_MESSAGE:
-      appendMessage(out, rep ? r->GetRepeatedMessage(m, f, index) : r->GetMessage(m, f));
-      break;
-    default:  // no float/double in the schema
-      out->append("null");
-  }
-}
-
-void appendMessage(std::string* out, const Message& m) {
-  const Reflection* r = m.GetReflection();
-  std::vector<const FieldDescriptor*> fields;
-  r->ListFields(m, &fields);  // set fields only, by field number: defaults omitted
-  out->push_back('{');
-  bool first = true;
-  for (const auto* f : fields) {
-    if (!first) out->push_back(',');
-    first = false;
-    appendEscaped(out, f->name());
-    out->push_back(':');
-    if (f->is_map()) {
-      out->push_back('{');
-      for (int i = 0, n = r->FieldSize(m, f); i < n; i++) {
-        const Message& entry = r->GetRepeatedMessage(m, f, i);
-        const auto* d = entry.GetDescriptor();
-        if (i) out->push_back(',');
-        appendEscaped(out, entry.GetReflection()->GetString(entry, d->field(0)));
-        out->push_back(':');
-        appendValue(out, entry, d->field(1), -1);
-      }
-      out->push_back('}');
-    } else if (f->is_repeated()) {
-      out->push_back('[');
-      for (int i = 0, n = r->FieldSize(m, f); i < n; i++) {
-        if (i) out->push_back(',');
-        appendValue(out, m, f, i);
-      }
-      out->push_back(']');
-    } else {
-      appendValue(out, m, f, -1);
-    }
-  }
-  out->push_back('}');
-}
-
-}  // namespace
-
-// protobuf's own MessageToJsonString goes through a binary round trip and a
-// type resolver: about 20x slower than walking the message directly.
-std::string renderJson(const api::Event& ev) {
-  std::string out;
-  out.reserve(1024);
-  appendMessage(&out, ev);
+  out.set_time(api::formatRfc3339Nanos(static_cast<int64_t>(ev.ktime_ns) + boot_to_realtime_ns_));
   return out;
 }
 
@@ -431,19 +308,6 @@ int64_t bootToRealtimeOffsetNs() {
   clock_gettime(CLOCK_REALTIME, &rt);
   clock_gettime(CLOCK_BOOTTIME, &bt);
   return (rt.tv_sec - bt.tv_sec) * 1'000'000'000LL + (rt.tv_nsec - bt.tv_nsec);
-}
-
-std::string formatRfc3339Nanos(int64_t unix_ns) {
-  time_t secs = static_cast<time_t>(unix_ns / 1'000'000'000LL);
-  int64_t nanos = unix_ns % 1'000'000'000LL;
-  if (nanos < 0) {
-    nanos += 1'000'000'000LL;
-    secs -= 1;
-  }
-  tm t{};
-  gmtime_r(&secs, &t);
-  return absl::StrFormat("%04d-%02d-%02dT%02d:%02d:%02d.%09dZ", t.tm_year + 1900, t.tm_mon + 1,
-                         t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, nanos);
 }
 
 }  // namespace vigil::events

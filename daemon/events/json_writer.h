@@ -1,5 +1,5 @@
-// Renders decoded events as JSON lines in Tetragon's export shape, through the
-// protobuf schema in api/vigil/events.proto.
+// Turns decoded kernel records into events of the schema (api/vigil/events.proto),
+// naming their policies and hooks; api/event_json.h renders them.
 #pragma once
 
 #include <cstdint>
@@ -73,13 +73,7 @@ class JsonRenderer {
   int64_t boot_to_realtime_ns_;
 };
 
-// One JSON line (no trailing newline) for any event of the schema: snake_case
-// names, fields at their default value omitted, as Tetragon's export does.
-std::string renderJson(const api::Event& ev);
-
 // Offset between CLOCK_REALTIME and CLOCK_BOOTTIME, now.
 int64_t bootToRealtimeOffsetNs();
-// RFC 3339 in UTC with nanoseconds: 2026-11-23T18:20:01.123456789Z
-std::string formatRfc3339Nanos(int64_t unix_ns);
 
 }  // namespace vigil::events

@@ -16,6 +16,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "api/event_json.h"
+#include "api/event_view.h"
 #include "daemon/events/json_writer.h"
 
 namespace vigil::process {
@@ -213,7 +215,7 @@ void ProcessCache::parseCgroupPath(const std::string& path, api::Process* p) {
 }
 
 std::string ProcessCache::timeOf(uint64_t boot_ns) const {
-  return events::formatRfc3339Nanos(static_cast<int64_t>(boot_ns) + opts_.boot_to_realtime_ns);
+  return api::formatRfc3339Nanos(static_cast<int64_t>(boot_ns) + opts_.boot_to_realtime_ns);
 }
 
 api::Event ProcessCache::wrap(uint64_t ktime_ns) const {

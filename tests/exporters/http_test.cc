@@ -20,7 +20,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "daemon/events/json_writer.h"
+#include "api/event_json.h"
+#include "api/event_view.h"
 #include "exporters/exporter.h"
 #include "exporters/formats.h"
 #include "exporters/spool.h"
@@ -318,8 +319,8 @@ TEST_F(HttpSinks, LokiPushShape) {
   const auto& values = field(s0, "values")->list_value().values();
   ASSERT_EQ(values.size(), 2);
   EXPECT_EQ(values[0].list_value().values(0).string_value(), "1795459212123456789");
-  EXPECT_EQ(values[0].list_value().values(1).string_value(), events::renderJson(numbered(0)));
-  EXPECT_EQ(values[1].list_value().values(1).string_value(), events::renderJson(numbered(1)));
+  EXPECT_EQ(values[0].list_value().values(1).string_value(), api::renderJson(numbered(0)));
+  EXPECT_EQ(values[1].list_value().values(1).string_value(), api::renderJson(numbered(1)));
   EXPECT_EQ(fstr(streams[1].struct_value(), "stream.event_type"), "process_exec");
 }
 
@@ -589,9 +590,9 @@ TEST_F(HttpSinks, SplunkHecIndexerAcknowledgement) {
 uint64_t spoolFrame(Format format) {
   Record r;
   api::Event ev = numbered(0);
-  r.time_ns = eventTimeNs(ev);
+  r.time_ns = api::parseRfc3339Nanos(ev.time());
   r.severity = static_cast<uint8_t>(syslogSeverity(ev));
-  r.type = eventTypeName(ev);
+  r.type = std::string(api::eventTypeName(ev));
   r.host = ev.node_name();
   r.payload = render(format, ev);
   return encodeRecord(r).size() + DiskSpool::kFrameHeader;

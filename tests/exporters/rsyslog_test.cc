@@ -13,7 +13,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "daemon/events/json_writer.h"
 #include "exporters/exporter.h"
 #include "exporters/formats.h"
 #include "tests/exporters/it_util.h"

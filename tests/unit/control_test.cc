@@ -4,11 +4,18 @@
 #include "daemon/control.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
+
+#include "api/event_view.h"
+#include "tests/lib/temp_dir.h"
 
 namespace vigil {
 namespace {
@@ -133,6 +140,88 @@ TEST(ControlSocket, AddRequestRoundTrip) {
   EXPECT_EQ(seen.yaml(), "kind: TracingPolicy\n");
   EXPECT_TRUE(seen.replace());
   EXPECT_FALSE(seen.persist());
+}
+
+// `vigilctl events`: the stream filters by policy on every policy-event kind,
+// and a frame the client cannot parse ends it with an error, not silently.
+TEST(ControlSocket, EventStreamFiltersByPolicyAndReportsUnreadableFrames) {
+  vigil::test::TempDir tmp("vigil-ctl");
+  const std::string path = tmp.file("control.sock");
+  auto server = ControlServer::start(path, [](const api::Request&) { return api::Response(); });
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::vector<std::string> seen;
+  absl::Status stream_status;
+  std::thread client([&] {
+    api::EventsRequest req;
+    req.set_policy("p");
+    stream_status = controlStream(path, req, [&](const api::Event& ev) {
+      seen.push_back(std::string(api::eventTypeName(ev)));
+      return true;
+    });
+  });
+  for (int i = 0; i < 10000 && (*server)->streams() == 0; i++) {
+    (*server)->poll();
+    usleep(1000);
+  }
+  ASSERT_EQ((*server)->streams(), 1u);
+  auto policyEv = [](const std::string& policy, auto set) {
+    api::Event ev;
+    set(ev)->set_policy_name(policy);
+    return ev;
+  };
+  (*server)->publish(policyEv("other", [](api::Event& e) { return e.mutable_process_kprobe(); }));
+  (*server)->publish(policyEv("p", [](api::Event& e) { return e.mutable_process_tracepoint(); }));
+  (*server)->publish(policyEv("p", [](api::Event& e) { return e.mutable_process_uprobe(); }));
+  // Not sanitized (api::sanitizeStrings): protobuf's parser refuses it.
+  api::Event bad = policyEv("p", [](api::Event& e) { return e.mutable_process_lsm(); });
+  bad.mutable_process_lsm()->mutable_process()->set_binary("/tmp/\xff/x");
+  (*server)->publish(bad);
+  server->reset();  // closes the stream: the client ends even if it read everything
+  client.join();
+  EXPECT_EQ(seen, (std::vector<std::string>{"process_tracepoint", "process_uprobe"}));
+  EXPECT_EQ(stream_status.code(), absl::StatusCode::kDataLoss) << stream_status;
+}
+
+// Clients that send a few bytes and stall (a trickle) do not hold the loop:
+// before, each one held poll() for a second, so twenty of them made every
+// other client's call time out (controlCall waits 10 s).
+TEST(ControlSocket, TricklingClientsDoNotDelayOthers) {
+  vigil::test::TempDir tmp("vigil-ctl");
+  const std::string path = tmp.file("control.sock");
+  int answered = 0;
+  auto server = ControlServer::start(path, [&](const api::Request&) {
+    answered++;
+    api::Response resp;
+    resp.set_error("pong");
+    return resp;
+  });
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::atomic<bool> done{false};
+  std::thread serve([&] {
+    while (!done) {
+      (*server)->poll();
+      usleep(1000);
+    }
+  });
+  std::vector<int> tricklers;
+  for (int i = 0; i < 20; i++) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(send(fd, "\0", 1, MSG_NOSIGNAL), 1);  // one byte of the length, then nothing
+    tricklers.push_back(fd);
+  }
+  api::Request req;
+  req.mutable_status();
+  auto resp = controlCall(path, req);
+  done = true;
+  serve.join();
+  for (int fd : tricklers) close(fd);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->error(), "pong");
+  EXPECT_EQ(answered, 1);
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <vector>
 
+#include "api/event_json.h"
+#include "api/event_view.h"
 #include "daemon/events/event_decoder.h"
 #include "daemon/events/json_writer.h"
 #include "tests/unit/exec_record.h"
@@ -168,7 +170,7 @@ TEST(JsonRenderer, ModeFollowsPolicyAndAuditSwitch) {
 TEST(RenderJson, EscapesControlAndQuoteCharacters) {
   api::Event ev;
   ev.mutable_process_lsm()->set_path("/tmp/a\"b\\c\nd\x01" "e\x7f");
-  EXPECT_EQ(renderJson(ev), R"({"process_lsm":{"path":"/tmp/a\"b\\c\nd\u0001e\u007f"}})");
+  EXPECT_EQ(api::renderJson(ev), R"({"process_lsm":{"path":"/tmp/a\"b\\c\nd\u0001e\u007f"}})");
 }
 
 // The hand-written writer must agree with protobuf's own JSON printer on a
@@ -202,13 +204,13 @@ TEST(RenderJson, MatchesProtobufJsonPrinter) {
     opts.preserve_proto_field_names = true;
     std::string want;
     ASSERT_TRUE(google::protobuf::util::MessageToJsonString(*e, &want, opts).ok());
-    EXPECT_EQ(renderJson(*e), want);
+    EXPECT_EQ(api::renderJson(*e), want);
   }
 }
 
 TEST(JsonRenderer, Rfc3339Nanos) {
-  EXPECT_EQ(formatRfc3339Nanos(0), "1970-01-01T00:00:00.000000000Z");
-  EXPECT_EQ(formatRfc3339Nanos(1'000'000'001), "1970-01-01T00:00:01.000000001Z");
+  EXPECT_EQ(api::formatRfc3339Nanos(0), "1970-01-01T00:00:00.000000000Z");
+  EXPECT_EQ(api::formatRfc3339Nanos(1'000'000'001), "1970-01-01T00:00:01.000000001Z");
 }
 
 }  // namespace

@@ -6,7 +6,8 @@
 #include <set>
 
 #include "absl/strings/str_split.h"
-#include "daemon/events/json_writer.h"
+#include "api/event_json.h"
+#include "api/event_view.h"
 #include "exporters/formats.h"
 #include "exporters/json_doc.h"
 #include "tests/exporters/test_events.h"
@@ -129,7 +130,7 @@ api::Event lsmSignalEvent(api::Outcome outcome, api::PolicyMode mode) {
 }
 
 TEST(ExportersFormat, JsonIsTheCanonicalRendering) {
-  for (const auto& ev : allSamples()) EXPECT_EQ(render(Format::kJson, ev), events::renderJson(ev));
+  for (const auto& ev : allSamples()) EXPECT_EQ(render(Format::kJson, ev), api::renderJson(ev));
   Struct s = parse(render(Format::kJson, execEvent()));
   EXPECT_EQ(str(s, "process_exec.process.binary"), "/usr/bin/bash");
   EXPECT_EQ(str(s, "node_name"), "web-1");
@@ -364,7 +365,7 @@ TEST(ExportersFormat, Severities) {
   EXPECT_EQ(syslogSeverity(ruleAlertEvent()), 4);
   EXPECT_EQ(cefSeverity(2), 8);
   EXPECT_EQ(ocsfSeverityId(3), 4);
-  EXPECT_EQ(eventTimeNs(execEvent()), 1795459212123456789LL);
+  EXPECT_EQ(api::parseRfc3339Nanos(execEvent().time()), 1795459212123456789LL);
 }
 
 TEST(ExportersFormat, JsonKprobe) {
@@ -374,7 +375,7 @@ TEST(ExportersFormat, JsonKprobe) {
   EXPECT_EQ(str(s, "process_kprobe.outcome"), "OUTCOME_SIGNALED");
   EXPECT_EQ(num(s, "process_kprobe.signal"), 10);
   EXPECT_EQ(str(s, "process_kprobe.return.int_arg"), "-1");
-  EXPECT_EQ(eventTypeName(ev), "process_kprobe");
+  EXPECT_EQ(api::eventTypeName(ev), "process_kprobe");
 }
 
 TEST(ExportersFormat, EcsKprobe) {
@@ -667,7 +668,7 @@ api::Event tracepointEvent(api::Outcome outcome, api::PolicyMode mode) {
 
 TEST(ExportersFormat, JsonTracepoint) {
   api::Event ev = tracepointEvent(api::OUTCOME_KILLED, api::POLICY_MODE_ENFORCE);
-  EXPECT_EQ(eventTypeName(ev), "process_tracepoint");
+  EXPECT_EQ(api::eventTypeName(ev), "process_tracepoint");
   Struct s = parse(render(Format::kJson, ev));
   EXPECT_EQ(str(s, "process_tracepoint.subsys"), "raw_syscalls");
   EXPECT_EQ(str(s, "process_tracepoint.event"), "sys_enter");

@@ -14,7 +14,8 @@
 #include <mutex>
 
 #include "absl/strings/str_split.h"
-#include "daemon/events/json_writer.h"
+#include "api/event_json.h"
+#include "api/event_view.h"
 #include "exporters/exporter.h"
 #include "exporters/formats.h"
 #include "exporters/transport.h"
@@ -72,7 +73,7 @@ TEST(ExportersSink, FileSinkWritesEveryEventInOrderMode0600) {
   ASSERT_TRUE((*ex)->flush(absl::Seconds(10)));
   auto lines = readLines(dir + "/events.json");
   ASSERT_EQ(lines.size(), 500u);
-  for (int i = 0; i < 500; ++i) ASSERT_EQ(lines[i], events::renderJson(numbered(i)));
+  for (int i = 0; i < 500; ++i) ASSERT_EQ(lines[i], api::renderJson(numbered(i)));
   struct stat st{};
   ASSERT_EQ(::stat((dir + "/events.json").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -86,7 +87,7 @@ TEST(ExportersSink, FileSinkWritesEveryEventInOrderMode0600) {
 TEST(ExportersSink, FileRotationBySizeKeepsBackupsCompressed) {
   vigil::test::TempDir tmp;
   const std::string& dir = tmp.path();
-  size_t line = events::renderJson(numbered(0)).size() + 1;
+  size_t line = api::renderJson(numbered(0)).size() + 1;
   auto cfg = parse("exporters:\n  spool_dir: " + dir + "/spool\n  sinks:\n    - name: f\n      type: file\n      path: " +
                    dir + "/ev.json\n      max_size: " + std::to_string(line * 10) +
                    "\n      max_backups: 2\n      compress: true\n");
@@ -105,10 +106,10 @@ TEST(ExportersSink, FileRotationBySizeKeepsBackupsCompressed) {
   ASSERT_EQ(b1.size(), 10u);
   ASSERT_EQ(cur.size(), 5u);
   for (int i = 0; i < 10; ++i) {
-    EXPECT_EQ(b2[i], events::renderJson(numbered(10 + i)));
-    EXPECT_EQ(b1[i], events::renderJson(numbered(20 + i)));
+    EXPECT_EQ(b2[i], api::renderJson(numbered(10 + i)));
+    EXPECT_EQ(b1[i], api::renderJson(numbered(20 + i)));
   }
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(cur[i], events::renderJson(numbered(30 + i)));
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(cur[i], api::renderJson(numbered(30 + i)));
   struct stat st{};
   ASSERT_EQ(::stat((dir + "/ev.json.1.gz").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -244,7 +245,7 @@ TEST(ExportersSink, SyslogUnixSpoolsWhileDownAndDeliversInOrderAfterRestart) {
   auto got = rx.receive(250, absl::Seconds(10));
   ASSERT_EQ(got.size(), 250u);
   for (int i = 0; i < 250; ++i) {
-    std::string want = events::renderJson(numbered(i));
+    std::string want = api::renderJson(numbered(i));
     ASSERT_GE(got[i].size(), want.size());
     EXPECT_EQ(got[i].substr(got[i].size() - want.size()), want) << i;
     EXPECT_EQ(got[i].rfind("<134>1 2026-11-23T18:40:12.123456Z web-1 vigil ", 0), 0u) << got[i];

@@ -263,7 +263,6 @@ TEST(GenericHooks, CompiledPlanDescribesProgramsSelectorsAndEntries) {
                            "\"hash_entries\":2}]"));
   EXPECT_THAT(j, HasSubstr("\"map_entries\":{\"vg_selectors\":1,\"vg_str_match\":2,\"vg_len_sets\":0,"
                            "\"vg_cidr\":0}"));
-  EXPECT_EQ(jsonString("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
 }
 
 TEST(GenericHooks, RateLimitIsPerSelector) {

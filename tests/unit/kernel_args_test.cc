@@ -13,6 +13,8 @@
 #include <string>
 #include <thread>
 
+#include "api/event_json.h"
+#include "api/event_view.h"
 #include "daemon/actions/fetcher.h"
 #include "daemon/compiler/compiler.h"
 #include "daemon/events/hook_event.h"
@@ -300,7 +302,7 @@ TEST(KernelArgs, RecordsRenderInTetragonsShapes) {
   ASSERT_TRUE(ev.ok()) << ev.status();
   events::JsonRenderer jr("n", {events::PolicyInfo::from(p)}, false, 0);
   jr.setHookRefs({{VG_HOOK_FIRST_GENERIC, "kprobe/k"}});
-  const std::string line = events::renderJson(jr.toProto(*ev));
+  const std::string line = api::renderJson(jr.toProto(*ev));
   EXPECT_THAT(line, HasSubstr("{\"skb_arg\":{\"len\":64,\"mark\":7,\"saddr\":\"10.0.0.1\","
                               "\"daddr\":\"127.0.0.1\",\"sport\":40000,\"dport\":53,\"proto\":17,"
                               "\"protocol\":\"IPPROTO_UDP\",\"family\":\"AF_INET\"}}"));

@@ -1,3 +1,5 @@
+#include "api/event_json.h"
+#include "api/event_view.h"
 #include "daemon/process/process_cache.h"
 
 #include "absl/strings/str_cat.h"
@@ -67,7 +69,7 @@ TEST(ProcessCache, ExecCarriesBinaryArgsCwdCapsAndLineage) {
   EXPECT_EQ(p.parent_exec_id(), py.process_exec().process().exec_id());
   EXPECT_EQ(std::vector<int>(p.cap().effective().begin(), p.cap().effective().end()),
             (std::vector<int>{api::CAP_CHOWN, api::CAP_SYS_ADMIN}));
-  EXPECT_NE(events::renderJson(curl).find(R"("effective":["CAP_CHOWN","CAP_SYS_ADMIN"])"),
+  EXPECT_NE(api::renderJson(curl).find(R"("effective":["CAP_CHOWN","CAP_SYS_ADMIN"])"),
             std::string::npos);
   EXPECT_EQ(curl.process_exec().parent().binary(), "/usr/bin/python3");
   ASSERT_EQ(curl.process_exec().ancestors_size(), 1);
@@ -192,14 +194,14 @@ TEST(ProcessCache, ExecAndForksCarryTheTerminal) {
   ev.tty_name = "pts3";
   auto bash = c.onExec(ev);
   EXPECT_EQ(bash.process_exec().process().tty(), "pts/3");
-  EXPECT_NE(events::renderJson(bash).find(R"("tty":"pts/3")"), std::string::npos);
+  EXPECT_NE(api::renderJson(bash).find(R"("tty":"pts/3")"), std::string::npos);
   c.onClone({2'000, {101, 101, 100, 2'000, 1'000}});
   api::Process proc, parent;
   c.enrich(101, &proc, &parent);
   EXPECT_EQ(proc.tty(), "pts/3");
   // No terminal: no tty key at all.
   auto daemon = c.onExec(execOf(200, 3'000, kNoPid, 0, "/usr/sbin/cron", {"cron"}));
-  EXPECT_EQ(events::renderJson(daemon).find("\"tty\""), std::string::npos);
+  EXPECT_EQ(api::renderJson(daemon).find("\"tty\""), std::string::npos);
 }
 
 // A temporary directory tree, removed with the test.

@@ -10,6 +10,8 @@
 #include <set>
 #include <string>
 
+#include "api/event_json.h"
+#include "api/event_view.h"
 #include "daemon/compiler/compiler.h"
 #include "daemon/compiler/describe.h"
 #include "daemon/events/hook_event.h"
@@ -309,7 +311,7 @@ TEST(Tracepoints, RecordRendersAsProcessTracepoint) {
   EXPECT_EQ(t.args(0).syscall_id().id(), 41u);
   EXPECT_EQ(t.args(0).syscall_id().abi(), "i386");
   EXPECT_EQ(t.args(1).int_arg(), 813);
-  const std::string json = events::renderJson(out);
+  const std::string json = api::renderJson(out);
   EXPECT_THAT(json, HasSubstr("\"args\":[{\"label\":\"id\",\"syscall_id\":{\"id\":41,\"abi\":\"i386\"}},"
                               "{\"int_arg\":\"813\"}]"));
 }

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "api/event_json.h"
+#include "api/event_view.h"
 #include "daemon/compiler/compiler.h"
 #include "daemon/compiler/describe.h"
 #include "daemon/events/hook_event.h"
@@ -204,7 +206,7 @@ TEST(UprobeEvents, HookRecordRendersAsProcessUprobe) {
   ASSERT_TRUE(ev.ok()) << ev.status();
   api::Event out = renderer().toProto(*ev);
   ASSERT_TRUE(out.has_process_uprobe());
-  EXPECT_EQ(events::renderJson(out),
+  EXPECT_EQ(api::renderJson(out),
             "{\"process_uprobe\":{\"process\":{\"pid\":812,\"tid\":812,\"uid\":1000,"
             "\"binary\":\"/usr/bin/app\",\"comm\":\"app\",\"ppid\":790},"
             "\"path\":\"/usr/bin/app\",\"symbol\":\"vg_probe_op\",\"policy_name\":\"up\","
@@ -297,7 +299,7 @@ TEST(UprobeFormats, Ocsf) {
 
 TEST(UprobeFormats, CefAndEventType) {
   api::Event ev = uprobeEvent(api::ACTION_SIGNAL, api::OUTCOME_SIGNALED, api::POLICY_MODE_ENFORCE);
-  EXPECT_EQ(exporters::eventTypeName(ev), "process_uprobe");
+  EXPECT_EQ(api::eventTypeName(ev), "process_uprobe");
   EXPECT_EQ(exporters::renderCef(ev),
             "CEF:0|Vigil|vigild|" VIGIL_VERSION "|policy:up|called|7|rt=1795459212123 dvchost=web-1 "
             "cat=process_uprobe spid=812 sproc=/usr/bin/app suid=1000 act=signaled outcome=success "
