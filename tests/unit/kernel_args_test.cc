@@ -219,8 +219,10 @@ TEST(KernelArgs, GetUrlDnsLookupAndPositiveArgError) {
                  "      - {action: NoPost}\n"
                  "    - matchActions:\n      - {action: Override, argError: 1}\n");
   ASSERT_THAT(r.errors, IsEmpty()) << r.errors[0].str();
-  ASSERT_EQ(r.warnings.size(), 1u);
-  EXPECT_THAT(r.warnings[0].str(), HasSubstr("positive argError (1)"));
+  // The second selector is also shadowed by the filterless first one.
+  ASSERT_EQ(r.warnings.size(), 2u);
+  EXPECT_THAT(r.warnings[0].str(), HasSubstr("selector 2 of kprobe/security_socket_connect is unreachable"));
+  EXPECT_THAT(r.warnings[1].str(), HasSubstr("positive argError (1)"));
   const auto& sels = r.policy->hooks[0].selectors;
   EXPECT_EQ(sels[0].match_actions[0].url, "http://canary.example/x");
   EXPECT_EQ(sels[0].match_actions[1].fqdn, "canary.example");
