@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <functional>
 #include <string>
 #include <vector>
@@ -187,6 +188,48 @@ TEST(RulesLimits, TotalSizeOfAllRulesIsBounded) {
   std::string err = loadError(yaml, opts);
   EXPECT_NE(err.find("rule 'r3'"), std::string::npos) << err;
   EXPECT_NE(err.find("limit: total expanded size"), std::string::npos) << err;
+}
+
+// The defaults leave real rule sets far from every limit: the Falco corpus and
+// the shipped rules compile the same rules under limits a tenth of the
+// defaults (a third for the depths). Prints the smallest limits they need.
+TEST(RulesLimits, RealRuleSetsAreFarBelowTheDefaults) {
+  std::vector<std::string> files = {std::string(VIGIL_SOURCE_DIR) + "/rules/default/vigil_rules.yaml"};
+  std::string corpus = std::string(VIGIL_CORPUS_DIR) + "/falco-rules/falco_rules.yaml";
+  if (access(corpus.c_str(), R_OK) == 0) files.insert(files.begin(), corpus);
+  auto compiled = [&](const RuleLimits& l) -> size_t {
+    LoadOptions o;
+    o.skip_invalid_rules = true;
+    o.limits = l;
+    auto e = RuleEngine::load(files, o);
+    return e.ok() ? (*e)->compiledRules() : 0;
+  };
+  const RuleLimits def;
+  size_t want = compiled(def);
+  ASSERT_GT(want, 0u);
+  RuleLimits tight;
+  tight.max_parse_depth = def.max_parse_depth / 3;
+  tight.max_macro_depth = def.max_macro_depth / 3;
+  tight.max_list_depth = def.max_list_depth / 3;
+  tight.max_condition_depth = def.max_condition_depth / 3;
+  tight.max_rule_size = def.max_rule_size / 10;
+  tight.max_total_size = def.max_total_size / 10;
+  EXPECT_EQ(compiled(tight), want);
+  // The smallest of each that still compiles everything (informational).
+  auto smallest = [&](auto set) {
+    for (size_t v = 1; v < 1000000; v = v < 16 ? v + 1 : v * 5 / 4) {
+      RuleLimits l = def;
+      set(l, v);
+      if (compiled(l) == want) return v;
+    }
+    return size_t{0};
+  };
+  std::printf("rules needed: parse depth %zu, macro depth %zu, list depth %zu, condition depth %zu, rule size %zu\n",
+              smallest([](RuleLimits& l, size_t v) { l.max_parse_depth = static_cast<int>(v); }),
+              smallest([](RuleLimits& l, size_t v) { l.max_macro_depth = static_cast<int>(v); }),
+              smallest([](RuleLimits& l, size_t v) { l.max_list_depth = static_cast<int>(v); }),
+              smallest([](RuleLimits& l, size_t v) { l.max_condition_depth = static_cast<int>(v); }),
+              smallest([](RuleLimits& l, size_t v) { l.max_rule_size = v; }));
 }
 
 TEST(RulesLimits, AFailedLoadLeavesTheLoadedEngineAlone) {
