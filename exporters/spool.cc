@@ -320,10 +320,12 @@ absl::Status DiskSpool::recoverSegment(uint64_t id) {
   if (!r.ok()) return r.status();
   std::string_view data = *r;
   bool v1 = !data.empty() && data.substr(0, kSegmentMagic.size()) != kSegmentMagic;
-  if (!v1 && !data.empty() && data.size() < kSegmentMagic.size()) v1 = true;  // torn segment magic
+  uint32_t first_len = 0;
+  bool damaged_magic = v1 && checkFrame(data, kSegmentMagic.size(), false, &first_len) == FrameCheck::kOk;
+  if (damaged_magic) v1 = false;  // version 2 frames after a damaged segment magic: resynchronised below
   size_t hdr = v1 ? 0 : kSegmentMagic.size();
   size_t fh = v1 ? kFrameHeaderV1 : kFrameHeader;
-  size_t off = hdr;
+  size_t off = damaged_magic ? 0 : hdr;
   if (id == head_seg_ && head_off_ > off) off = std::min<uint64_t>(head_off_, data.size());
   const size_t start = off;
   std::vector<std::pair<size_t, size_t>> keep;  // offset, frame size
@@ -349,6 +351,7 @@ absl::Status DiskSpool::recoverSegment(uint64_t id) {
     skipped = true;
     off = next;
   }
+  skipped |= damaged_magic;  // rewritten with an intact segment magic
   if (tail > 0) {
     spdlog::warn("spool {}: segment {} cut at byte {} of {} (torn or zero-filled tail)", dir_, id, good_end,
                  data.size());

@@ -196,6 +196,27 @@ TEST(ExportersSpool, OneDamagedFrameLosesOnlyItsRecord) {
   }
 }
 
+TEST(ExportersSpool, DamagedSegmentMagicKeepsTheSegment) {
+  vigil::test::TempDir tmp;
+  const std::string& dir = tmp.path();
+  {
+    auto s = DiskSpool::open(dir, 1 << 20, 2048);
+    ASSERT_TRUE(s.ok());
+    for (int i = 0; i < 300; ++i) ASSERT_TRUE((*s)->append(rec(i)));
+    ASSERT_TRUE((*s)->flush().ok());
+  }
+  std::string first = segments(dir).front();
+  std::string d = readFile(first);
+  d[2] ^= 0x10;
+  writeFile(first, d);
+  auto s = DiskSpool::open(dir, 1 << 20, 2048);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->records(), 300u);
+  EXPECT_EQ((*s)->corruptBytes(), DiskSpool::kSegmentMagic.size());
+  EXPECT_EQ(readFile(first).substr(0, 8), std::string(DiskSpool::kSegmentMagic));  // repaired
+  EXPECT_EQ(drain(**s), recsExcept(300, -1));
+}
+
 TEST(ExportersSpool, DamageFoundWhileRunningIsSkippedToo) {
   vigil::test::TempDir tmp;
   const std::string& dir = tmp.path();
