@@ -11,12 +11,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 
 #include "absl/strings/str_split.h"
 #include "daemon/events/json_writer.h"
 #include "exporters/exporter.h"
 #include "exporters/formats.h"
+#include "exporters/spool.h"
 #include "exporters/transport.h"
 #include "tests/exporters/test_events.h"
 #include "tests/lib/temp_dir.h"
@@ -253,6 +255,47 @@ TEST(ExportersSink, SyslogUnixSpoolsWhileDownAndDeliversInOrderAfterRestart) {
   EXPECT_EQ((*ex)->stats().sinks[0].dropped(), 0u);
   (*ex)->stop();
   fs::remove_all(dir);
+}
+
+TEST(ExportersSink, DamagedSpoolRecordIsCountedInTheSinkStats) {
+  vigil::test::TempDir tmp;
+  const std::string& dir = tmp.path();
+  std::string payload;
+  {
+    auto sp = DiskSpool::open(dir + "/spool/sys", 1 << 20);
+    ASSERT_TRUE(sp.ok()) << sp.status();
+    for (int i = 0; i < 10; ++i) {
+      Record r{1, 6, "process_exec", "web-1", "{\"n\":" + std::to_string(1000 + i) + "}"};
+      ASSERT_TRUE((*sp)->append(encodeRecord(r)));
+      if (i == 4) payload = encodeRecord(r);
+    }
+  }
+  // One bit of record 4 flipped on disk.
+  std::string seg;
+  for (const auto& e : fs::directory_iterator(dir + "/spool/sys"))
+    if (e.path().extension() == ".seg") seg = e.path().string();
+  std::string data;
+  {
+    std::ifstream in(seg, std::ios::binary);
+    data.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  size_t at = data.find("{\"n\":1004}");
+  ASSERT_NE(at, std::string::npos);
+  data[at + 3] ^= 1;
+  {
+    std::ofstream out(seg, std::ios::binary | std::ios::trunc);
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+  }
+  // The receiver is down: the records stay spooled, the loss is in the stats.
+  auto ex = Exporter::create(parse("exporters:\n  spool_dir: " + dir + "/spool\n  stop_timeout: 100ms\n"
+                                   "  sinks:\n    - name: sys\n      type: syslog\n      address: unix://" +
+                                   dir + "/nobody.sock\n"));
+  ASSERT_TRUE(ex.ok()) << ex.status();
+  auto s = (*ex)->stats().sinks[0];
+  EXPECT_EQ(s.dropped_corrupt, 1u);
+  EXPECT_EQ(s.spool_corrupt_bytes, DiskSpool::kFrameHeader + payload.size());
+  EXPECT_EQ(s.spool_records, 9u);
+  (*ex)->stop();
 }
 
 TEST(ExportersSink, StdoutWritesOneEventPerLine) {
