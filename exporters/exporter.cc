@@ -113,6 +113,7 @@ class Sink {
     s.dropped_at_stop = dropped_at_stop_.load();
     s.dropped_corrupt = dropped_corrupt_.load() + spool_->corrupt();
     s.spool_corrupt_bytes = spool_->corruptBytes();
+    s.spool_fsyncs = spool_->syncs();
     {
       absl::MutexLock l(&mu_);
       s.queue_depth = queue_.size() + in_flight_;

@@ -50,6 +50,7 @@ class Spool {
   virtual uint64_t corruptBytes() const { return 0; }  // bytes in them
   // Written data waits for an interval fsync: call flush() within the interval.
   virtual bool syncPending() const { return false; }
+  virtual uint64_t syncs() const { return 0; }  // fdatasync calls so far (disk spool)
 };
 
 // When the disk spool makes what it wrote durable (fdatasync(2)); see
@@ -107,7 +108,7 @@ class DiskSpool : public Spool {
   uint64_t corrupt() const override;
   uint64_t corruptBytes() const override;
   bool syncPending() const override;
-  uint64_t syncs() const;  // fdatasync calls on segments so far
+  uint64_t syncs() const override;
 
   // On-disk format, version 2: a segment starts with kSegmentMagic ("VGSPOOL"
   // and the version byte '2'); each frame is u32 kFrameMagic, u32 length,

@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <mutex>
 
@@ -295,6 +296,35 @@ TEST(ExportersSink, DamagedSpoolRecordIsCountedInTheSinkStats) {
   EXPECT_EQ(s.dropped_corrupt, 1u);
   EXPECT_EQ(s.spool_corrupt_bytes, DiskSpool::kFrameHeader + payload.size());
   EXPECT_EQ(s.spool_records, 9u);
+  (*ex)->stop();
+}
+
+// fsync: interval syncs records written just before the sink went idle, within
+// the interval, with nothing else happening: the intake thread wakes for it.
+TEST(ExportersSink, IntervalFsyncHappensWhenIdle) {
+  vigil::test::TempDir tmp;
+  const std::string& dir = tmp.path();
+  // The receiver is down and the first retry an hour away: the delivery
+  // thread does not touch the spool again, only the intake thread can sync.
+  auto ex = Exporter::create(parse("exporters:\n  spool_dir: " + dir + "/spool\n  stop_timeout: 100ms\n"
+                                   "  sinks:\n    - name: sys\n      type: syslog\n      address: unix://" + dir +
+                                   "/nobody.sock\n      retry: {initial_backoff: 1h, max_backoff: 1h}\n"
+                                   "      spool: {fsync: interval, fsync_interval: 300ms}\n"));
+  ASSERT_TRUE(ex.ok()) << ex.status();
+  // Waits (not a timing assertion: any delay passes) until pred holds.
+  auto waitFor = [&](const std::function<bool(const SinkStats&)>& pred) {
+    for (int i = 0; i < 6000 && !pred((*ex)->stats().sinks[0]); ++i) absl::SleepFor(absl::Milliseconds(10));
+    return pred((*ex)->stats().sinks[0]);
+  };
+  (*ex)->submit(numbered(0));
+  // The first batch is synced at once (no sync yet in the interval).
+  ASSERT_TRUE(waitFor([](const SinkStats& s) { return s.spool_records == 1 && s.spool_fsyncs >= 1; }));
+  uint64_t before = (*ex)->stats().sinks[0].spool_fsyncs;
+  (*ex)->submit(numbered(1));
+  ASSERT_TRUE(waitFor([](const SinkStats& s) { return s.spool_records == 2; }));
+  // Written, maybe not synced yet (within the interval); with no more events
+  // it is synced once the interval has passed.
+  EXPECT_TRUE(waitFor([&](const SinkStats& s) { return s.spool_fsyncs > before; }));
   (*ex)->stop();
 }
 
