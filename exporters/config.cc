@@ -251,9 +251,24 @@ absl::StatusOr<SinkConfig> Parser::sink(const YAML::Node& n) const {
     c.queue_events = q;
   }
   if (const YAML::Node s = n["spool"]) {
-    if (auto st = checkKeys(s, "spool", {"max_bytes", "disk"}); !st.ok()) return st;
+    if (auto st = checkKeys(s, "spool", {"max_bytes", "disk", "fsync", "fsync_interval"}); !st.ok()) return st;
     if (s["max_bytes"]) ASSIGN_OR_RETURN_(c.spool_max_bytes, bytes(s["max_bytes"], "max_bytes"));
     if (s["disk"]) ASSIGN_OR_RETURN_(c.spool_on_disk, boolean(s["disk"], "disk"));
+    if (s["fsync"]) {
+      std::string f;
+      ASSIGN_OR_RETURN_(f, str(s["fsync"], "fsync"));
+      if (!parseFsyncPolicy(f, &c.spool_fsync))
+        return err(s["fsync"], absl::StrCat("spool.fsync: unknown policy \"", f,
+                                            "\" (batch | interval | never)"));
+    }
+    if (s["fsync_interval"]) {
+      ASSIGN_OR_RETURN_(c.spool_fsync_interval, duration(s["fsync_interval"], "fsync_interval"));
+      if (c.spool_fsync_interval <= absl::ZeroDuration())
+        return err(s["fsync_interval"], "spool.fsync_interval must be more than 0 (or use fsync: batch)");
+      if (s["fsync"] && c.spool_fsync != FsyncPolicy::kInterval)
+        return err(s["fsync_interval"], absl::StrCat("spool.fsync_interval applies to fsync: interval, not \"",
+                                                     fsyncPolicyName(c.spool_fsync), "\""));
+    }
   }
   if (const YAML::Node r = n["rate_limit"]) {
     if (auto st = checkKeys(r, "rate_limit", {"events_per_second", "burst"}); !st.ok()) return st;

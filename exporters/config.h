@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "exporters/formats.h"
+#include "exporters/spool.h"
 
 namespace vigil::exporters {
 
@@ -60,6 +61,8 @@ struct SinkConfig {
   size_t queue_events = 65536;         // in-memory queue between submit() and the sink
   uint64_t spool_max_bytes = 0;        // bound of the spool (disk or memory)
   bool spool_on_disk = false;          // default: on for syslog and HTTP sinks
+  FsyncPolicy spool_fsync = FsyncPolicy::kInterval;        // disk spool: when to fdatasync
+  absl::Duration spool_fsync_interval = absl::Seconds(1);  // for kInterval
   double rate_limit_per_sec = 0;       // 0: unlimited
   double rate_limit_burst = 0;         // default: one second's worth
 

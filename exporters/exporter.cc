@@ -113,6 +113,8 @@ class Sink {
     s.dropped_rejected = dropped_rejected_.load();
     s.dropped_at_stop = dropped_at_stop_.load();
     s.dropped_corrupt = dropped_corrupt_.load() + spool_->corrupt();
+    s.spool_corrupt_bytes = spool_->corruptBytes();
+    s.spool_fsyncs = spool_->syncs();
     {
       absl::MutexLock l(&mu_);
       s.queue_depth = queue_.size() + in_flight_;
@@ -142,7 +144,19 @@ class Sink {
       std::deque<EventPtr> batch;
       {
         absl::MutexLock l(&mu_);
-        while (queue_.empty() && !intake_stop_) cv_.Wait(&mu_);
+        while (queue_.empty() && !intake_stop_) {
+          if (!spool_->syncPending()) {
+            cv_.Wait(&mu_);
+            continue;
+          }
+          // fsync: interval: written records become durable within the
+          // interval even when no more events come.
+          if (cv_.WaitWithTimeout(&mu_, cfg_.spool_fsync_interval) && queue_.empty()) {
+            mu_.Unlock();
+            (void)spool_->flush();
+            mu_.Lock();
+          }
+        }
         if (queue_.empty()) break;  // stopping, and drained
         batch.swap(queue_);
         in_flight_ = batch.size();
@@ -330,7 +344,10 @@ absl::StatusOr<std::unique_ptr<Exporter>> Exporter::create(const ExportersConfig
   for (const auto& sc : cfg.sinks) {
     std::unique_ptr<Spool> spool;
     if (sc.spool_on_disk) {
-      auto ds = DiskSpool::open(absl::StrCat(cfg.spool_dir, "/", sc.name), sc.spool_max_bytes);
+      SpoolOptions so;
+      so.fsync = sc.spool_fsync;
+      so.fsync_interval = sc.spool_fsync_interval;
+      auto ds = DiskSpool::open(absl::StrCat(cfg.spool_dir, "/", sc.name), sc.spool_max_bytes, so);
       if (!ds.ok()) return absl::Status(ds.status().code(), absl::StrCat("sink ", sc.name, ": ", ds.status().message()));
       spool = *std::move(ds);
     } else {
@@ -401,7 +418,7 @@ void Exporter::reportDrops() {
           "sink ", s.name, " dropped ", delta, " events (total ", total, ": queue full ", s.dropped_queue_full,
           ", spool full ", s.dropped_spool_full, ", rate limited ", s.dropped_rate_limited,
           ", refused by receiver ", s.dropped_rejected, ", at stop ", s.dropped_at_stop, ", corrupt spool ",
-          s.dropped_corrupt, ")"));
+          s.dropped_corrupt, " (", s.spool_corrupt_bytes, " bytes))"));
       std::string node = opts_.node_name;
       if (node.empty()) {
         char host[256] = {};

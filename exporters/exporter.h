@@ -39,7 +39,9 @@ struct SinkStats {
   uint64_t dropped_rate_limited = 0;  // over the sink's rate limit
   uint64_t dropped_rejected = 0;      // refused for good by the receiver (HTTP 4xx, too large)
   uint64_t dropped_at_stop = 0;       // memory spool still holding events at stop()
-  uint64_t dropped_corrupt = 0;       // disk spool records lost to corruption
+  uint64_t dropped_corrupt = 0;       // disk spool: damaged regions skipped (each lost >= 1 record)
+  uint64_t spool_corrupt_bytes = 0;   // disk spool: bytes in them
+  uint64_t spool_fsyncs = 0;          // disk spool: fdatasync calls (spool.fsync)
   uint64_t queue_depth = 0;           // events waiting in memory
   uint64_t spool_bytes = 0;           // bytes waiting in the spool
   uint64_t spool_records = 0;

@@ -47,7 +47,102 @@ absl::Status errnoStatus(const std::string& what) {
 
 constexpr uint32_t kMaxRecord = 64u << 20;
 
+// The crc of a version 2 frame: over its length field and its payload.
+uint32_t frameCrc(uint32_t len, std::string_view payload) {
+  std::string l;
+  putU32(l, len);
+  uLong c = crc32(crc32(0, nullptr, 0), reinterpret_cast<const Bytef*>(l.data()), 4);
+  return static_cast<uint32_t>(
+      crc32(c, reinterpret_cast<const Bytef*>(payload.data()), static_cast<uInt>(payload.size())));
+}
+
+enum class FrameCheck { kOk, kBad, kShort };  // short: runs past the end of the data
+
+// Checks the frame at d[off]: version 2 (magic, length, crc of both) or 1.
+FrameCheck checkFrame(std::string_view d, size_t off, bool v1, uint32_t* len_out) {
+  size_t hdr = v1 ? DiskSpool::kFrameHeaderV1 : DiskSpool::kFrameHeader;
+  if (off + hdr > d.size()) return FrameCheck::kShort;
+  const char* h = d.data() + off;
+  uint32_t len, crc;
+  if (v1) {
+    len = getU32(h);
+    crc = getU32(h + 4);
+    // An empty record is never written; zeros (a zero-filled tail) would
+    // otherwise read as one: crc32 of nothing is 0.
+    if (len == 0 || len > kMaxRecord) return FrameCheck::kBad;
+  } else {
+    if (getU32(h) != DiskSpool::kFrameMagic) return FrameCheck::kBad;
+    len = getU32(h + 4);
+    crc = getU32(h + 8);
+    if (len > kMaxRecord) return FrameCheck::kBad;
+  }
+  if (off + hdr + len > d.size()) return FrameCheck::kShort;
+  std::string_view payload = d.substr(off + hdr, len);
+  if ((v1 ? crcOf(payload) : frameCrc(len, payload)) != crc) return FrameCheck::kBad;
+  *len_out = len;
+  return FrameCheck::kOk;
+}
+
+// The offset of the first whole, valid version 2 frame at or after `from`, or npos.
+size_t nextFrame(std::string_view d, size_t from) {
+  std::string magic;
+  putU32(magic, DiskSpool::kFrameMagic);
+  for (size_t p = d.find(magic, from); p != std::string_view::npos; p = d.find(magic, p + 1)) {
+    uint32_t len;
+    if (checkFrame(d, p, false, &len) == FrameCheck::kOk) return p;
+  }
+  return std::string_view::npos;
+}
+
+absl::StatusOr<std::string> readWhole(const std::string& path, uint64_t from = 0) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errnoStatus(absl::StrCat("spool: open ", path));
+  struct stat st{};
+  ::fstat(fd, &st);
+  std::string data;
+  if (static_cast<uint64_t>(st.st_size) > from) data.resize(static_cast<size_t>(st.st_size - from));
+  size_t got = 0;
+  while (got < data.size()) {
+    ssize_t n = ::pread(fd, data.data() + got, data.size() - got, static_cast<off_t>(from + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      auto e = errnoStatus(absl::StrCat("spool: read ", path));
+      ::close(fd);
+      return e;
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  data.resize(got);
+  return data;
+}
+
+void syncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  (void)::fsync(fd);
+  ::close(fd);
+}
+
 }  // namespace
+
+bool parseFsyncPolicy(std::string_view s, FsyncPolicy* out) {
+  if (s == "never") *out = FsyncPolicy::kNever;
+  else if (s == "batch") *out = FsyncPolicy::kBatch;
+  else if (s == "interval") *out = FsyncPolicy::kInterval;
+  else return false;
+  return true;
+}
+
+const char* fsyncPolicyName(FsyncPolicy p) {
+  switch (p) {
+    case FsyncPolicy::kNever: return "never";
+    case FsyncPolicy::kBatch: return "batch";
+    case FsyncPolicy::kInterval: return "interval";
+  }
+  return "interval";
+}
 
 // Record: i64 time_ns, u8 severity, u16 type len, type, u16 host len, host, payload.
 std::string encodeRecord(const Record& r) {
@@ -135,8 +230,15 @@ std::string DiskSpool::segPath(uint64_t id) const {
 
 absl::StatusOr<std::unique_ptr<DiskSpool>> DiskSpool::open(const std::string& dir, uint64_t max_bytes,
                                                            uint64_t segment_bytes) {
-  if (segment_bytes == 0)
-    segment_bytes = std::clamp<uint64_t>(max_bytes / 16, 64u << 10, 64u << 20);
+  SpoolOptions o;
+  o.segment_bytes = segment_bytes;
+  return open(dir, max_bytes, o);
+}
+
+absl::StatusOr<std::unique_ptr<DiskSpool>> DiskSpool::open(const std::string& dir, uint64_t max_bytes,
+                                                           const SpoolOptions& options) {
+  SpoolOptions o = options;
+  if (o.segment_bytes == 0) o.segment_bytes = std::clamp<uint64_t>(max_bytes / 16, 64u << 10, 64u << 20);
   // mkdir -p, 0700.
   std::string path;
   for (const auto& part : absl::StrSplit(dir, '/')) {
@@ -145,7 +247,7 @@ absl::StatusOr<std::unique_ptr<DiskSpool>> DiskSpool::open(const std::string& di
       return errnoStatus(absl::StrCat("spool: mkdir ", path));
     path += "/";
   }
-  std::unique_ptr<DiskSpool> s(new DiskSpool(dir, max_bytes, segment_bytes));
+  std::unique_ptr<DiskSpool> s(new DiskSpool(dir, max_bytes, o));
   absl::MutexLock l(&s->mu_);
   if (auto st = s->recover(); !st.ok()) return st;
   return s;
@@ -154,6 +256,7 @@ absl::StatusOr<std::unique_ptr<DiskSpool>> DiskSpool::open(const std::string& di
 DiskSpool::~DiskSpool() {
   absl::MutexLock l(&mu_);
   (void)flushLocked();
+  syncLocked(true);
   if (wfd_ >= 0) ::close(wfd_);
   if (rfd_ >= 0) ::close(rfd_);
 }
@@ -186,34 +289,7 @@ absl::Status DiskSpool::recover() {
       ::unlink(segPath(id).c_str());
       continue;
     }
-    // Validate every frame; cut the segment at the first bad one.
-    int fd = ::open(segPath(id).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errnoStatus(absl::StrCat("spool: open ", segPath(id)));
-    struct stat st{};
-    ::fstat(fd, &st);
-    std::string data(static_cast<size_t>(st.st_size), '\0');
-    ssize_t got = data.empty() ? 0 : ::pread(fd, data.data(), data.size(), 0);
-    ::close(fd);
-    if (got < 0) return errnoStatus(absl::StrCat("spool: read ", segPath(id)));
-    data.resize(static_cast<size_t>(got));
-    uint64_t off = id == head_seg_ ? head_off_ : 0;
-    if (off > data.size()) off = data.size();
-    while (off + kFrameHeader <= data.size()) {
-      uint32_t len = getU32(data.data() + off), crc = getU32(data.data() + off + 4);
-      if (len > kMaxRecord || off + kFrameHeader + len > data.size() ||
-          crcOf(std::string_view(data).substr(off + kFrameHeader, len)) != crc)
-        break;
-      off += kFrameHeader + len;
-      bytes_ += kFrameHeader + len;
-      ++records_;
-    }
-    if (off < data.size()) {
-      spdlog::warn("spool {}: segment {} cut at byte {} of {} (torn or corrupt tail)", dir_, id, off,
-                   data.size());
-      ++corrupt_;
-      if (::truncate(segPath(id).c_str(), static_cast<off_t>(off)) != 0)
-        return errnoStatus(absl::StrCat("spool: truncate ", segPath(id)));
-    }
+    if (auto st = recoverSegment(id); !st.ok()) return st;
     segments_.push_back(id);
   }
   if (segments_.empty() || segments_.front() != head_seg_) {
@@ -224,18 +300,129 @@ absl::Status DiskSpool::recover() {
   read_seg_ = head_seg_;
   read_off_ = head_off_;
   uint64_t wid = segments_.empty() ? head_seg_ : segments_.back();
+  // Version 1 segments are read, never appended to: new records go to a new one.
+  if (v1_segments_.count(wid)) wid++;
   if (auto st = openWriteSegment(wid); !st.ok()) return st;
   if (records_ > 0) spdlog::info("spool {}: {} records ({} bytes) pending from a previous run", dir_, records_, bytes_);
   return writeHead();
 }
 
+size_t DiskSpool::segHeader(uint64_t id) const { return v1_segments_.count(id) ? 0 : kSegmentMagic.size(); }
+size_t DiskSpool::frameHeader(uint64_t id) const { return v1_segments_.count(id) ? kFrameHeaderV1 : kFrameHeader; }
+
+// Validates a segment left by a previous run from the head on. A damaged frame
+// in the middle is skipped and the segment rewritten with the valid frames only
+// (so readers never meet it again); a damaged tail (torn write, zero fill) is
+// cut off. Both are counted in corrupt() and corruptBytes().
+absl::Status DiskSpool::recoverSegment(uint64_t id) {
+  const std::string path = segPath(id);
+  auto r = readWhole(path);
+  if (!r.ok()) return r.status();
+  std::string_view data = *r;
+  bool v1 = !data.empty() && data.substr(0, kSegmentMagic.size()) != kSegmentMagic;
+  uint32_t first_len = 0;
+  bool damaged_magic = v1 && checkFrame(data, kSegmentMagic.size(), false, &first_len) == FrameCheck::kOk;
+  if (damaged_magic) v1 = false;  // version 2 frames after a damaged segment magic: resynchronised below
+  size_t hdr = v1 ? 0 : kSegmentMagic.size();
+  size_t fh = v1 ? kFrameHeaderV1 : kFrameHeader;
+  size_t off = damaged_magic ? 0 : hdr;
+  if (id == head_seg_ && head_off_ > off) off = std::min<uint64_t>(head_off_, data.size());
+  const size_t start = off;
+  std::vector<std::pair<size_t, size_t>> keep;  // offset, frame size
+  bool skipped = false;
+  size_t good_end = off, tail = 0;
+  while (off < data.size()) {
+    uint32_t len = 0;
+    if (checkFrame(data, off, v1, &len) == FrameCheck::kOk) {
+      keep.emplace_back(off, fh + len);
+      off += fh + len;
+      good_end = off;
+      continue;
+    }
+    size_t next = v1 ? std::string_view::npos : nextFrame(data, off + 1);
+    if (next == std::string_view::npos) {
+      tail = data.size() - off;
+      break;
+    }
+    spdlog::error("spool {}: segment {}: {} damaged bytes at {} skipped; reading on at {}", dir_, id,
+                  next - off, off, next);
+    ++corrupt_;
+    corrupt_bytes_ += next - off;
+    skipped = true;
+    off = next;
+  }
+  skipped |= damaged_magic;  // rewritten with an intact segment magic
+  if (tail > 0) {
+    spdlog::warn("spool {}: segment {} cut at byte {} of {} (torn or zero-filled tail)", dir_, id, good_end,
+                 data.size());
+    ++corrupt_;
+    corrupt_bytes_ += tail;
+  }
+  for (const auto& [o, n] : keep) {
+    bytes_ += n;
+    ++records_;
+  }
+  if (skipped) {
+    // Rewrite: segment magic and the valid frames from the head on.
+    std::string out(kSegmentMagic);
+    for (const auto& [o, n] : keep) out.append(data.substr(o, n));
+    std::string tmp = path + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return errnoStatus(absl::StrCat("spool: rewrite ", path));
+    bool ok = writeAllFd(fd, out.data(), out.size()) && ::fdatasync(fd) == 0;
+    ::close(fd);
+    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) return errnoStatus(absl::StrCat("spool: rewrite ", path));
+    syncDir(dir_);
+    if (id == head_seg_) head_off_ = kSegmentMagic.size();
+    return absl::OkStatus();
+  }
+  if (tail > 0) {
+    // A segment cut to nothing but a torn magic starts afresh as version 2.
+    size_t cut = good_end <= hdr && start <= hdr ? 0 : good_end;
+    if (::truncate(path.c_str(), static_cast<off_t>(cut)) != 0)
+      return errnoStatus(absl::StrCat("spool: truncate ", path));
+    if (cut == 0) {
+      v1 = false;
+      if (id == head_seg_) head_off_ = 0;
+    }
+  }
+  if (v1) v1_segments_.insert(id);
+  return absl::OkStatus();
+}
+
+void DiskSpool::syncLocked(bool force) {
+  if (!dirty_ || wfd_ < 0 || opts_.fsync == FsyncPolicy::kNever) return;
+  absl::Time now = absl::Now();
+  if (!force && opts_.fsync == FsyncPolicy::kInterval && now - last_sync_ < opts_.fsync_interval) return;
+  if (::fdatasync(wfd_) != 0) {
+    spdlog::error("spool {}: fdatasync: {}", dir_, std::strerror(errno));
+    return;
+  }
+  ++syncs_;
+  dirty_ = false;
+  last_sync_ = now;
+}
+
 absl::Status DiskSpool::openWriteSegment(uint64_t id) {
-  if (wfd_ >= 0) ::close(wfd_);
+  if (wfd_ >= 0) {
+    syncLocked(true);  // the old segment is complete: make it durable before moving on
+    ::close(wfd_);
+  }
   wfd_ = ::open(segPath(id).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (wfd_ < 0) return errnoStatus(absl::StrCat("spool: open ", segPath(id)));
   struct stat st{};
   ::fstat(wfd_, &st);
   wsize_ = static_cast<uint64_t>(st.st_size);
+  if (wsize_ == 0) {
+    if (!writeAllFd(wfd_, kSegmentMagic.data(), kSegmentMagic.size()))
+      return errnoStatus(absl::StrCat("spool: write ", segPath(id)));
+    wsize_ = kSegmentMagic.size();
+    v1_segments_.erase(id);
+    if (opts_.fsync != FsyncPolicy::kNever) {
+      dirty_ = true;
+      syncDir(dir_);  // the new file's name, so a crash cannot lose a whole segment
+    }
+  }
   if (segments_.empty() || segments_.back() != id) segments_.push_back(id);
   return absl::OkStatus();
 }
@@ -252,7 +439,10 @@ absl::Status DiskSpool::writeHead() {
 }
 
 absl::Status DiskSpool::flushLocked() {
-  if (wbuf_.empty()) return absl::OkStatus();
+  if (wbuf_.empty()) {
+    syncLocked(false);  // an interval sync that came due
+    return absl::OkStatus();
+  }
   if (!writeAllFd(wfd_, wbuf_.data(), wbuf_.size())) {
     auto st = errnoStatus(absl::StrCat("spool: write ", dir_));
     // Keep the buffer: retried at the next flush.
@@ -260,6 +450,8 @@ absl::Status DiskSpool::flushLocked() {
   }
   wsize_ += wbuf_.size();
   wbuf_.clear();
+  dirty_ = true;
+  syncLocked(opts_.fsync == FsyncPolicy::kBatch);
   return absl::OkStatus();
 }
 
@@ -267,12 +459,13 @@ bool DiskSpool::append(std::string_view encoded) {
   absl::MutexLock l(&mu_);
   uint64_t frame = kFrameHeader + encoded.size();
   if (encoded.size() > kMaxRecord || bytes_ + frame > max_bytes_) return false;
-  if (wsize_ + wbuf_.size() > 0 && wsize_ + wbuf_.size() + frame > segment_bytes_) {
+  if (wsize_ + wbuf_.size() > kSegmentMagic.size() && wsize_ + wbuf_.size() + frame > segment_bytes_) {
     if (!flushLocked().ok()) return false;
     if (!openWriteSegment(segments_.back() + 1).ok()) return false;
   }
+  putU32(wbuf_, kFrameMagic);
   putU32(wbuf_, static_cast<uint32_t>(encoded.size()));
-  putU32(wbuf_, crcOf(encoded));
+  putU32(wbuf_, frameCrc(static_cast<uint32_t>(encoded.size()), encoded));
   wbuf_.append(encoded);
   bytes_ += frame;
   ++records_;
@@ -288,6 +481,9 @@ absl::Status DiskSpool::flush() {
 bool DiskSpool::readNext(std::string* out) {
   constexpr size_t kChunk = 256u << 10;
   for (;;) {
+    const bool v1 = v1_segments_.count(read_seg_) > 0;
+    const size_t fh = v1 ? kFrameHeaderV1 : kFrameHeader;
+    if (read_off_ < segHeader(read_seg_)) read_off_ = segHeader(read_seg_);
     if (rfd_ < 0 || rfd_id_ != read_seg_) {
       if (rfd_ >= 0) ::close(rfd_);
       rfd_ = ::open(segPath(read_seg_).c_str(), O_RDONLY | O_CLOEXEC);
@@ -305,26 +501,50 @@ bool DiskSpool::readNext(std::string* out) {
       rbuf_.resize(got > 0 ? static_cast<size_t>(got) : 0);
       rbuf_off_ = read_off_;
     };
-    if (!have(kFrameHeader)) fill(kFrameHeader);
-    if (have(kFrameHeader)) {
-      const char* h = rbuf_.data() + (read_off_ - rbuf_off_);
-      uint32_t len = getU32(h), crc = getU32(h + 4);
-      if (len <= kMaxRecord) {
-        if (!have(kFrameHeader + len)) fill(kFrameHeader + len);
-        if (have(kFrameHeader + len)) {
-          std::string_view payload(rbuf_.data() + (read_off_ - rbuf_off_) + kFrameHeader, len);
-          if (crcOf(payload) == crc) {
-            out->assign(payload);
-            read_off_ += kFrameHeader + len;
-            return true;
-          }
-        }
+    if (!have(fh)) fill(fh);
+    const bool last = read_seg_ == segments_.back();
+    if (have(fh)) {
+      std::string_view buf(rbuf_);
+      size_t at = read_off_ - rbuf_off_;
+      uint32_t len = getU32(buf.data() + at + (v1 ? 0 : 4));
+      if (len <= kMaxRecord && !have(fh + len)) {
+        fill(fh + len);
+        buf = rbuf_;
+        at = 0;
       }
-      if (read_seg_ == segments_.back()) return false;  // incomplete write in progress: never, we write whole frames
+      uint32_t ok_len = 0;
+      FrameCheck c = have(fh) ? checkFrame(buf, at, v1, &ok_len) : FrameCheck::kShort;
+      if (c == FrameCheck::kOk) {
+        out->assign(buf.substr(at + fh, ok_len));
+        read_off_ += fh + ok_len;
+        return true;
+      }
+      if (!v1) {
+        // Damaged since recovery (or a write that failed half way): find the
+        // next valid frame in the rest of the segment and go on from there.
+        auto rest = readWhole(segPath(read_seg_), read_off_);
+        size_t next = rest.ok() ? nextFrame(*rest, 1) : std::string_view::npos;
+        if (next != std::string_view::npos) {
+          spdlog::error("spool {}: segment {}: {} damaged bytes at {} skipped", dir_, read_seg_, next, read_off_);
+          ++corrupt_;
+          corrupt_bytes_ += next;
+          // At least one record is gone: keep records() able to reach 0.
+          bytes_ -= std::min<uint64_t>(bytes_, next);
+          if (records_ > peeked_.size()) --records_;
+          read_off_ += next;
+          rbuf_.clear();
+          rbuf_off_ = read_off_;
+          continue;
+        }
+        if (last) return false;  // nothing valid after it yet
+        if (rest.ok()) corrupt_bytes_ += rest->size();
+      } else if (last) {
+        return false;
+      }
       spdlog::error("spool {}: corrupt record in segment {} at {}; skipping the rest of the segment",
                     dir_, read_seg_, read_off_);
       ++corrupt_;
-    } else if (read_seg_ == segments_.back()) {
+    } else if (last) {
       return false;  // end of data
     }
     // Next segment.
@@ -346,7 +566,7 @@ std::vector<std::string> DiskSpool::peek(size_t max_records, size_t max_bytes) {
     (void)seg_before;
     if (!readNext(&rec)) break;
     bytes += rec.size();
-    peeked_pos_.push_back(Pos{read_seg_, read_off_, kFrameHeader + rec.size()});
+    peeked_pos_.push_back(Pos{read_seg_, read_off_, frameHeader(read_seg_) + rec.size()});
     peeked_.push_back(std::move(rec));
   }
   std::vector<std::string> out;
@@ -368,8 +588,8 @@ absl::Status DiskSpool::commit(size_t n) {
     const Pos& p = peeked_pos_.front();
     head_seg_ = p.seg;
     head_off_ = p.end;
-    bytes_ -= p.frame;
-    --records_;
+    bytes_ -= std::min(bytes_, p.frame);
+    if (records_ > 0) --records_;
     peeked_.pop_front();
     peeked_pos_.pop_front();
   }
@@ -404,6 +624,21 @@ uint64_t DiskSpool::records() const {
 uint64_t DiskSpool::corrupt() const {
   absl::MutexLock l(&mu_);
   return corrupt_;
+}
+
+uint64_t DiskSpool::corruptBytes() const {
+  absl::MutexLock l(&mu_);
+  return corrupt_bytes_;
+}
+
+bool DiskSpool::syncPending() const {
+  absl::MutexLock l(&mu_);
+  return opts_.fsync == FsyncPolicy::kInterval && (dirty_ || !wbuf_.empty());
+}
+
+uint64_t DiskSpool::syncs() const {
+  absl::MutexLock l(&mu_);
+  return syncs_;
 }
 
 }  // namespace vigil::exporters

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace vigil::exporters {
 
@@ -44,7 +46,27 @@ class Spool {
   virtual absl::Status commit(size_t n) = 0;
   virtual uint64_t bytes() const = 0;  // pending bytes, framing included
   virtual uint64_t records() const = 0;
-  virtual uint64_t corrupt() const { return 0; }  // records lost to on-disk corruption
+  virtual uint64_t corrupt() const { return 0; }  // damaged regions skipped (each lost >= 1 record)
+  virtual uint64_t corruptBytes() const { return 0; }  // bytes in them
+  // Written data waits for an interval fsync: call flush() within the interval.
+  virtual bool syncPending() const { return false; }
+  virtual uint64_t syncs() const { return 0; }  // fdatasync calls so far (disk spool)
+};
+
+// When the disk spool makes what it wrote durable (fdatasync(2)); see
+// docs/exporters.md, `spool.fsync`.
+enum class FsyncPolicy {
+  kNever,     // leave it to the kernel's writeback (a power loss can lose ~30 s)
+  kBatch,     // after every batch written (flush())
+  kInterval,  // at most once per interval, and within it
+};
+bool parseFsyncPolicy(std::string_view s, FsyncPolicy* out);
+const char* fsyncPolicyName(FsyncPolicy p);
+
+struct SpoolOptions {
+  uint64_t segment_bytes = 0;  // 0: max_bytes / 16, clamped to 64 KiB .. 64 MiB
+  FsyncPolicy fsync = FsyncPolicy::kInterval;
+  absl::Duration fsync_interval = absl::Seconds(1);
 };
 
 class MemorySpool : public Spool {
@@ -68,9 +90,13 @@ class DiskSpool : public Spool {
  public:
   // Opens (creating, mode 0700) `dir` and recovers what a previous run left:
   // pending records are kept, a torn record at the tail is cut off.
+  // A damaged frame anywhere is skipped (counted in corrupt()) and the records
+  // after it kept; a torn or zero-filled tail is cut off (counted too).
   static absl::StatusOr<std::unique_ptr<DiskSpool>> open(const std::string& dir,
                                                          uint64_t max_bytes,
                                                          uint64_t segment_bytes = 0);
+  static absl::StatusOr<std::unique_ptr<DiskSpool>> open(const std::string& dir, uint64_t max_bytes,
+                                                         const SpoolOptions& options);
   ~DiskSpool() override;
 
   bool append(std::string_view encoded) override;
@@ -80,12 +106,29 @@ class DiskSpool : public Spool {
   uint64_t bytes() const override;
   uint64_t records() const override;
   uint64_t corrupt() const override;
+  uint64_t corruptBytes() const override;
+  bool syncPending() const override;
+  uint64_t syncs() const override;
 
-  static constexpr size_t kFrameHeader = 8;  // u32 length, u32 crc32
+  // On-disk format, version 2: a segment starts with kSegmentMagic ("VGSPOOL"
+  // and the version byte '2'); each frame is u32 kFrameMagic, u32 length,
+  // u32 crc32 of (length, payload), then the payload (integers little endian).
+  // The magic lets a reader find the next frame after a damaged one; the crc
+  // covers the length, so a damaged length is detected, not followed. Version
+  // 1 segments (no segment magic; frames u32 length, u32 crc32 of the payload)
+  // from earlier releases are still read, and never appended to.
+  static constexpr size_t kFrameHeader = 12;
+  static constexpr size_t kFrameHeaderV1 = 8;
+  static constexpr uint32_t kFrameMagic = 0xF7A3C15Eu;
+  static constexpr std::string_view kSegmentMagic{"VGSPOOL2", 8};
 
  private:
-  DiskSpool(std::string dir, uint64_t max_bytes, uint64_t segment_bytes)
-      : dir_(std::move(dir)), max_bytes_(max_bytes), segment_bytes_(segment_bytes) {}
+  DiskSpool(std::string dir, uint64_t max_bytes, const SpoolOptions& o)
+      : dir_(std::move(dir)), max_bytes_(max_bytes), segment_bytes_(o.segment_bytes), opts_(o) {}
+  size_t segHeader(uint64_t id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  size_t frameHeader(uint64_t id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status recoverSegment(uint64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void syncLocked(bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status recover() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status flushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status openWriteSegment(uint64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -97,7 +140,9 @@ class DiskSpool : public Spool {
   const std::string dir_;
   const uint64_t max_bytes_;
   const uint64_t segment_bytes_;
+  const SpoolOptions opts_;
   mutable absl::Mutex mu_;
+  std::set<uint64_t> v1_segments_ ABSL_GUARDED_BY(mu_);  // read with the version 1 format
   std::deque<uint64_t> segments_ ABSL_GUARDED_BY(mu_);  // ids, oldest first
   int wfd_ ABSL_GUARDED_BY(mu_) = -1;                   // last segment, for appends
   uint64_t wsize_ ABSL_GUARDED_BY(mu_) = 0;             // its size on disk
@@ -122,6 +167,10 @@ class DiskSpool : public Spool {
   uint64_t bytes_ ABSL_GUARDED_BY(mu_) = 0;    // pending, framing included
   uint64_t records_ ABSL_GUARDED_BY(mu_) = 0;  // pending
   uint64_t corrupt_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t corrupt_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  bool dirty_ ABSL_GUARDED_BY(mu_) = false;  // written, not yet fdatasync'ed
+  absl::Time last_sync_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  uint64_t syncs_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace vigil::exporters

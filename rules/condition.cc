@@ -24,7 +24,7 @@ bool isBareChar(char c) {
 
 class Parser {
  public:
-  explicit Parser(const std::string& s) : s_(s) {}
+  Parser(const std::string& s, int max_depth) : s_(s), max_depth_(max_depth) {}
 
   std::unique_ptr<CondNode> parse(ParseError* err) {
     auto n = parseOr();
@@ -41,6 +41,25 @@ class Parser {
   size_t pos_ = 0;
   ParseError err_;
   bool failed_ = false;
+  const int max_depth_;
+  int depth_ = 0;
+
+  // One nesting level, for as long as it lives; ok() is false (and the error
+  // recorded) when the level is one too many.
+  class Nest {
+   public:
+    explicit Nest(Parser& p) : p_(p) {
+      if (++p_.depth_ > p_.max_depth_) {
+        p_.fail("condition nests deeper than " + std::to_string(p_.max_depth_) +
+                " levels of parentheses, 'not' and transformers (limit: parse depth)");
+      }
+    }
+    ~Nest() { --p_.depth_; }
+    bool ok() const { return p_.depth_ <= p_.max_depth_; }
+
+   private:
+    Parser& p_;
+  };
 
   void fail(const std::string& msg, size_t at = std::string::npos) {
     if (failed_) return;
@@ -75,6 +94,8 @@ class Parser {
   }
 
   std::unique_ptr<CondNode> parseOr() {
+    Nest nest(*this);
+    if (!nest.ok()) return nullptr;
     auto first = parseAnd();
     if (!first) return nullptr;
     if (!peekWord("or")) return first;
@@ -110,6 +131,8 @@ class Parser {
     skipWs();
     size_t at = pos_;
     if (acceptWord("not")) {
+      Nest nest(*this);
+      if (!nest.ok()) return nullptr;
       auto c = parseNot();
       if (!c) return nullptr;
       auto n = std::make_unique<CondNode>();
@@ -190,6 +213,8 @@ class Parser {
         return false;
       }
       pos_++;
+      Nest nest(*this);
+      if (!nest.ok()) return false;
       n.transformers.push_back(id);
       if (!parseLhs(n)) return false;
       skipWs();
@@ -344,8 +369,8 @@ bool isListOperator(const std::string& op) {
 }
 bool isUnaryOperator(const std::string& op) { return op == "exists"; }
 
-std::unique_ptr<CondNode> parseCondition(const std::string& text, ParseError* error) {
-  Parser p(text);
+std::unique_ptr<CondNode> parseCondition(const std::string& text, ParseError* error, int max_depth) {
+  Parser p(text, max_depth);
   return p.parse(error);
 }
 

@@ -52,8 +52,15 @@ struct ParseError {
   std::string message;
 };
 
-// Parses a condition. On error, fills *error (never throws).
-std::unique_ptr<CondNode> parseCondition(const std::string& text, ParseError* error);
+// How deeply a condition may nest parentheses, `not` and transformers: the
+// parser (and everything that walks the tree) recurses once per level, so an
+// unbounded depth is a stack overflow. docs/security.md, "Limits".
+inline constexpr int kDefaultMaxParseDepth = 100;
+
+// Parses a condition. On error, fills *error (never throws). Nesting deeper than
+// max_depth is an error naming the limit, at the token that went too deep.
+std::unique_ptr<CondNode> parseCondition(const std::string& text, ParseError* error,
+                                         int max_depth = kDefaultMaxParseDepth);
 
 // Whether op takes a list on its right-hand side / no operand at all.
 bool isListOperator(const std::string& op);

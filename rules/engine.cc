@@ -589,8 +589,11 @@ namespace {
 // the first, so a rule's report lists every missing field.
 class Compiler {
  public:
-  Compiler(const RuleSet& set, RuleEngine::Impl& impl, std::vector<Diagnostic>& diags)
-      : set_(set), impl_(impl), diags_(diags) {}
+  Compiler(const RuleSet& set, RuleEngine::Impl& impl, std::vector<Diagnostic>& diags,
+           const RuleLimits& limits)
+      : set_(set), impl_(impl), diags_(diags), limits_(limits) {}
+
+  size_t totalSize() const { return total_size_; }
 
   struct Result {
     std::unique_ptr<Expr> expr;
@@ -605,8 +608,13 @@ class Compiler {
     res_ = &res;
     rule_ = &r;
     cond_ = &r.condition;
+    size_ = 0;
+    depth_ = 0;
+    over_limit_ = false;
+    size_budget_ = std::min(limits_.max_rule_size,
+                            limits_.max_total_size > total_size_ ? limits_.max_total_size - total_size_ : 0);
     ParseError pe;
-    auto ast = parseCondition(r.condition.joined(), &pe);
+    auto ast = parseCondition(r.condition.joined(), &pe, limits_.max_parse_depth);
     if (!ast) {
       problem(r.condition.posAt(pe.pos), "condition: " + pe.message, false);
       return res;
@@ -629,6 +637,7 @@ class Compiler {
     TypeSet ts;
     auto e = compile(*full, &ts);
     if (res.problems.empty()) {
+      total_size_ += size_;
       res.expr = std::move(e);
       res.types = ts;
     }
@@ -687,6 +696,31 @@ class Compiler {
   std::vector<std::string> macro_stack_;
   std::map<std::string, std::unique_ptr<CondNode>> macro_ast_;
   std::set<std::string> bad_macros_;
+  const RuleLimits limits_;
+  size_t size_ = 0;          // expanded size of the rule being compiled
+  size_t size_budget_ = 0;   // what it may reach
+  size_t total_size_ = 0;    // of the rules compiled so far
+  int depth_ = 0;            // nesting of the node being compiled, macros expanded
+  bool over_limit_ = false;  // a limit was hit: stop expanding this rule
+
+  // Counts n more nodes/items of the rule; false (problem recorded once) past the budget.
+  bool grow(size_t n, const SourcePos& pos) {
+    if (over_limit_) return false;
+    size_ += n;
+    if (size_ <= size_budget_) return true;
+    over_limit_ = true;
+    if (size_budget_ < limits_.max_rule_size) {
+      problem(pos, absl::StrCat("the rules expand to more than ", limits_.max_total_size,
+                                " condition nodes and list items in all (limit: total expanded size)"),
+              false);
+    } else {
+      problem(pos, absl::StrCat("condition expands to more than ", limits_.max_rule_size,
+                                " nodes and list items after macro and list expansion (limit: expanded "
+                                "rule size; a macro used twice is expanded twice)"),
+              false);
+    }
+    return false;
+  }
 
   static std::string fieldOf(const std::string& tok) {
     auto lb = tok.find('[');
@@ -696,7 +730,13 @@ class Compiler {
   void problem(const SourcePos& pos, const std::string& msg, bool is_field,
                const std::string& field = "") {
     std::string where;
-    if (!macro_stack_.empty()) where = " (in macro '" + absl::StrJoin(macro_stack_, "' <- '") + "')";
+    if (macro_stack_.size() > 8) {
+      where = absl::StrCat(" (in macro '", absl::StrJoin(macro_stack_.begin(), macro_stack_.begin() + 3, "' <- '"),
+                           "' <- ... ", macro_stack_.size() - 6, " more ... <- '",
+                           absl::StrJoin(macro_stack_.end() - 3, macro_stack_.end(), "' <- '"), "')");
+    } else if (!macro_stack_.empty()) {
+      where = " (in macro '" + absl::StrJoin(macro_stack_, "' <- '") + "')";
+    }
     std::string full = msg + where;
     diags_.push_back({false, pos, "rule '" + rule_->name + "': " + full});
     res_->problems.push_back(full);
@@ -785,7 +825,7 @@ class Compiler {
       return nullptr;
     }
     ParseError pe;
-    auto ast = parseCondition(m.condition.joined(), &pe);
+    auto ast = parseCondition(m.condition.joined(), &pe, limits_.max_parse_depth);
     if (!ast) {
       bad_macros_.insert(name);
       problem(m.condition.posAt(pe.pos), "macro '" + name + "' condition: " + pe.message, false);
@@ -795,20 +835,49 @@ class Compiler {
   }
 
   // Expands list names among the values (recursively: lists may hold lists).
-  void expandValues(const std::vector<CondValue>& in, std::vector<std::string>* out, int depth = 0) {
+  // False (problem recorded) when a limit is hit.
+  bool expandValues(const CondNode& n, const std::vector<CondValue>& in, std::vector<std::string>* out,
+                    int depth = 0) {
     for (const auto& v : in) {
       auto it = v.quoted ? set_.lists.end() : set_.lists.find(v.text);
-      if (it == set_.lists.end() || depth > 16) {
+      if (it == set_.lists.end()) {
+        if (!grow(1, posOf(n))) return false;
         out->push_back(v.text);
         continue;
       }
+      if (depth >= limits_.max_list_depth) {
+        over_limit_ = true;
+        problem(it->second.pos, absl::StrCat("list '", v.text, "' nests lists deeper than ",
+                                             limits_.max_list_depth, " levels (limit: list depth)"),
+                false);
+        return false;
+      }
       std::vector<CondValue> sub;
       for (const auto& s : it->second.items) sub.push_back({s, false});
-      expandValues(sub, out, depth + 1);
+      if (!expandValues(n, sub, out, depth + 1)) return false;
     }
+    return true;
   }
 
   std::unique_ptr<Expr> compile(const CondNode& n, TypeSet* ts) {
+    if (over_limit_) return nullptr;
+    if (n.kind != CondNode::Kind::kMacro) {
+      if (!grow(1, posOf(n))) return nullptr;
+      if (depth_ >= limits_.max_condition_depth) {
+        over_limit_ = true;
+        problem(posOf(n), absl::StrCat("condition nests deeper than ", limits_.max_condition_depth,
+                                       " levels after macro expansion (limit: expanded condition depth)"),
+                false);
+        return nullptr;
+      }
+    }
+    ++depth_;
+    auto e = compileNode(n, ts);
+    --depth_;
+    return e;
+  }
+
+  std::unique_ptr<Expr> compileNode(const CondNode& n, TypeSet* ts) {
     switch (n.kind) {
       case CondNode::Kind::kAnd:
       case CondNode::Kind::kOr: {
@@ -823,6 +892,7 @@ class Compiler {
           acc = is_and ? acc.intersect(t) : acc.unite(t);
           if (!e) {
             ok = false;
+            if (over_limit_) break;
             continue;
           }
           (is_and ? a->c : o->c).push_back(std::move(e));
@@ -849,6 +919,14 @@ class Compiler {
         }
         if (std::find(macro_stack_.begin(), macro_stack_.end(), n.name) != macro_stack_.end()) {
           problem(posOf(n), "macro '" + n.name + "' refers to itself", false);
+          return nullptr;
+        }
+        if (macro_stack_.size() >= static_cast<size_t>(limits_.max_macro_depth)) {
+          over_limit_ = true;
+          problem(posOf(n), absl::StrCat("macro '", n.name, "' is expanded ", macro_stack_.size() + 1,
+                                         " macros deep, more than ", limits_.max_macro_depth,
+                                         " (limit: macro depth)"),
+                  false);
           return nullptr;
         }
         const CondNode* ast = macroAst(n.name, it->second);
@@ -924,7 +1002,7 @@ class Compiler {
     }
     std::vector<std::string> vals;
     if (n.list_rhs) {
-      expandValues(n.values, &vals);
+      if (!expandValues(n, n.values, &vals)) return nullptr;
     } else {
       vals.push_back(n.values.at(0).text);
     }
@@ -1376,7 +1454,7 @@ absl::StatusOr<std::unique_ptr<RuleEngine::Impl>> build(const RuleSet& set, cons
                                                         std::vector<Diagnostic>* out_diags) {
   auto impl = std::make_unique<RuleEngine::Impl>();
   std::vector<Diagnostic> diags = set.diags;
-  Compiler comp(set, *impl, diags);
+  Compiler comp(set, *impl, diags, opts.limits);
   std::vector<std::unique_ptr<CondNode>> asts;
   std::vector<std::pair<std::unique_ptr<CompiledRule>, TypeSet>> compiled;
   bool failed = set.hasErrors();

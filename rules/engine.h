@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "rules/condition.h"
 #include "rules/loader.h"
 #include "vigil/events.pb.h"
 
@@ -30,7 +31,23 @@ bool parsePriority(const std::string& s, Priority* out);  // case-insensitive; "
 const char* priorityName(Priority p);                     // "WARNING"
 inline int syslogSeverity(Priority p) { return static_cast<int>(p); }
 
+// Bounds on the work and memory a rules file can make load() spend; each is
+// documented with its default in docs/security.md, "Limits". Hitting one fails
+// the rule that hit it (FILE:LINE:COL, naming the limit); load() then fails
+// like for any other bad rule, so a reload keeps the rules in force.
+struct RuleLimits {
+  int max_parse_depth = kDefaultMaxParseDepth;  // (), not, transformers in one condition
+  int max_macro_depth = 32;                     // macros expanding macros
+  int max_list_depth = 16;                      // lists naming lists
+  int max_condition_depth = 400;                // nesting of a rule after macro expansion
+  // Expanded size of one rule: and/or/not nodes, checks and list items after
+  // macro and list expansion (a macro used twice counts twice).
+  size_t max_rule_size = 100000;
+  size_t max_total_size = 2000000;  // of all rules together
+};
+
 struct LoadOptions {
+  RuleLimits limits;
   // Default: any error fails load(). With this set, rules that do not compile
   // are left out (and reported in diagnostics and rules()); file-level errors
   // (bad YAML, bad list) still fail.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <regex>
 #include <cerrno>
 #include <charconv>
@@ -388,7 +389,42 @@ class Parser {
     warnings_.push_back({pos, path.empty() ? std::string(msg) : cat(path, ": ", msg)});
   }
 
+  // Selectors are tried in order and the first that matches wins: one with no
+  // filters matches every call, so the selectors after it in the same hook
+  // never run. Not an error (Tetragon loads such policies), but almost always
+  // a mistake, worst when what is shadowed is an Override or a kill.
+  void warnUnreachableSelectors(const Policy& policy) {
+    std::set<std::pair<int, int>> seen;  // a hook spec may yield several hooks (uprobe symbols)
+    for (const auto& h : policy.hooks) {
+      for (size_t i = 0; i + 1 < h.selectors.size(); i++) {
+        const Selector& broad = h.selectors[i];
+        if (!broad.match_args.empty() || !broad.match_return_args.empty() || !broad.match_binaries.empty() ||
+            !broad.match_task.empty()) {
+          continue;
+        }
+        for (size_t j = i + 1; j < h.selectors.size(); j++) {
+          const Selector& s = h.selectors[j];
+          if (!seen.insert({s.pos.line, s.pos.col}).second) continue;
+          std::string actions;
+          for (const auto& a : s.match_actions) {
+            if (a.kind == ActionKind::kPost) continue;
+            if (!actions.empty()) actions += ", ";
+            actions += actionName(a.kind);
+          }
+          std::string what = actions.empty() ? "it" : cat("its ", actions, " action");
+          warning(s.pos, "",
+                  cat("selector ", j + 1, " of ", h.ref(), " is unreachable: selector ", i + 1, " (line ",
+                      broad.pos.line, ") has no filters and matches every call first (the first matching "
+                      "selector wins), so ", what, " never applies; move it before selector ", i + 1,
+                      " or give that one filters"));
+        }
+        break;  // the first broad selector already shadows everything after it
+      }
+    }
+  }
+
   ParseResult finish(std::optional<Policy> policy) {
+    if (policy && errors_.empty()) warnUnreachableSelectors(*policy);
     auto by_pos = [](const Diagnostic& a, const Diagnostic& b) {
       return std::tie(a.pos.line, a.pos.col) < std::tie(b.pos.line, b.pos.col);
     };

@@ -138,6 +138,12 @@ TEST(ExportersConfig, ErrorsNameFileLineColumn) {
        "vigil.yaml:6:12: ack: only for splunk_hec"},
       {"exporters:\n  sinks:\n    - name: a\n      type: syslog\n      address: relp:/host:2514\n",
        "vigil.yaml:5:16: syslog address \"relp:/host:2514\": expected unix:///path"},
+      {"exporters:\n  sinks:\n    - name: a\n      type: stdout\n      spool: {fsync: always}\n",
+       "vigil.yaml:5:22: spool.fsync: unknown policy \"always\" (batch | interval | never)"},
+      {"exporters:\n  sinks:\n    - name: a\n      type: stdout\n      spool: {fsync_interval: 0s}\n",
+       "vigil.yaml:5:31: spool.fsync_interval must be more than 0"},
+      {"exporters:\n  sinks:\n    - name: a\n      type: stdout\n      spool: {fsync: batch, fsync_interval: 2s}\n",
+       "vigil.yaml:5:45: spool.fsync_interval applies to fsync: interval, not \"batch\""},
   };
   for (const auto& c : cases) {
     auto cfg = parseExportersConfigString(c.yaml, "vigil.yaml");
@@ -145,6 +151,23 @@ TEST(ExportersConfig, ErrorsNameFileLineColumn) {
     EXPECT_NE(std::string(cfg.status().message()).find(c.error), std::string::npos)
         << "got: " << cfg.status().message() << "\nwant: " << c.error;
   }
+}
+
+TEST(ExportersConfig, SpoolFsyncPolicy) {
+  auto cfg = parseExportersConfigString(
+      "exporters:\n  sinks:\n    - {name: a, type: syslog, address: 'udp://h:514'}\n"
+      "    - {name: b, type: syslog, address: 'udp://h:514', spool: {fsync: batch}}\n"
+      "    - {name: c, type: syslog, address: 'udp://h:514', spool: {fsync: interval, fsync_interval: 250ms}}\n"
+      "    - {name: d, type: syslog, address: 'udp://h:514', spool: {fsync: never}}\n",
+      "vigil.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  ASSERT_EQ(cfg->sinks.size(), 4u);
+  EXPECT_EQ(cfg->sinks[0].spool_fsync, FsyncPolicy::kInterval);  // the default
+  EXPECT_EQ(cfg->sinks[0].spool_fsync_interval, absl::Seconds(1));
+  EXPECT_EQ(cfg->sinks[1].spool_fsync, FsyncPolicy::kBatch);
+  EXPECT_EQ(cfg->sinks[2].spool_fsync, FsyncPolicy::kInterval);
+  EXPECT_EQ(cfg->sinks[2].spool_fsync_interval, absl::Milliseconds(250));
+  EXPECT_EQ(cfg->sinks[3].spool_fsync, FsyncPolicy::kNever);
 }
 
 TEST(ExportersConfig, EmptySectionIsNoSinks) {

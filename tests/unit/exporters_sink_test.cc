@@ -11,6 +11,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iterator>
 #include <mutex>
 
 #include "absl/strings/str_split.h"
@@ -18,6 +20,7 @@
 #include "api/event_view.h"
 #include "exporters/exporter.h"
 #include "exporters/formats.h"
+#include "exporters/spool.h"
 #include "exporters/transport.h"
 #include "tests/exporters/test_events.h"
 #include "tests/lib/temp_dir.h"
@@ -254,6 +257,76 @@ TEST(ExportersSink, SyslogUnixSpoolsWhileDownAndDeliversInOrderAfterRestart) {
   EXPECT_EQ((*ex)->stats().sinks[0].dropped(), 0u);
   (*ex)->stop();
   fs::remove_all(dir);
+}
+
+TEST(ExportersSink, DamagedSpoolRecordIsCountedInTheSinkStats) {
+  vigil::test::TempDir tmp;
+  const std::string& dir = tmp.path();
+  std::string payload;
+  {
+    auto sp = DiskSpool::open(dir + "/spool/sys", 1 << 20);
+    ASSERT_TRUE(sp.ok()) << sp.status();
+    for (int i = 0; i < 10; ++i) {
+      Record r{1, 6, "process_exec", "web-1", "{\"n\":" + std::to_string(1000 + i) + "}"};
+      ASSERT_TRUE((*sp)->append(encodeRecord(r)));
+      if (i == 4) payload = encodeRecord(r);
+    }
+  }
+  // One bit of record 4 flipped on disk.
+  std::string seg;
+  for (const auto& e : fs::directory_iterator(dir + "/spool/sys"))
+    if (e.path().extension() == ".seg") seg = e.path().string();
+  std::string data;
+  {
+    std::ifstream in(seg, std::ios::binary);
+    data.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  size_t at = data.find("{\"n\":1004}");
+  ASSERT_NE(at, std::string::npos);
+  data[at + 3] ^= 1;
+  {
+    std::ofstream out(seg, std::ios::binary | std::ios::trunc);
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+  }
+  // The receiver is down: the records stay spooled, the loss is in the stats.
+  auto ex = Exporter::create(parse("exporters:\n  spool_dir: " + dir + "/spool\n  stop_timeout: 100ms\n"
+                                   "  sinks:\n    - name: sys\n      type: syslog\n      address: unix://" +
+                                   dir + "/nobody.sock\n"));
+  ASSERT_TRUE(ex.ok()) << ex.status();
+  auto s = (*ex)->stats().sinks[0];
+  EXPECT_EQ(s.dropped_corrupt, 1u);
+  EXPECT_EQ(s.spool_corrupt_bytes, DiskSpool::kFrameHeader + payload.size());
+  EXPECT_EQ(s.spool_records, 9u);
+  (*ex)->stop();
+}
+
+// fsync: interval syncs records written just before the sink went idle, within
+// the interval, with nothing else happening: the intake thread wakes for it.
+TEST(ExportersSink, IntervalFsyncHappensWhenIdle) {
+  vigil::test::TempDir tmp;
+  const std::string& dir = tmp.path();
+  // The receiver is down and the first retry an hour away: the delivery
+  // thread does not touch the spool again, only the intake thread can sync.
+  auto ex = Exporter::create(parse("exporters:\n  spool_dir: " + dir + "/spool\n  stop_timeout: 100ms\n"
+                                   "  sinks:\n    - name: sys\n      type: syslog\n      address: unix://" + dir +
+                                   "/nobody.sock\n      retry: {initial_backoff: 1h, max_backoff: 1h}\n"
+                                   "      spool: {fsync: interval, fsync_interval: 300ms}\n"));
+  ASSERT_TRUE(ex.ok()) << ex.status();
+  // Waits (not a timing assertion: any delay passes) until pred holds.
+  auto waitFor = [&](const std::function<bool(const SinkStats&)>& pred) {
+    for (int i = 0; i < 6000 && !pred((*ex)->stats().sinks[0]); ++i) absl::SleepFor(absl::Milliseconds(10));
+    return pred((*ex)->stats().sinks[0]);
+  };
+  (*ex)->submit(numbered(0));
+  // The first batch is synced at once (no sync yet in the interval).
+  ASSERT_TRUE(waitFor([](const SinkStats& s) { return s.spool_records == 1 && s.spool_fsyncs >= 1; }));
+  uint64_t before = (*ex)->stats().sinks[0].spool_fsyncs;
+  (*ex)->submit(numbered(1));
+  ASSERT_TRUE(waitFor([](const SinkStats& s) { return s.spool_records == 2; }));
+  // Written, maybe not synced yet (within the interval); with no more events
+  // it is synced once the interval has passed.
+  EXPECT_TRUE(waitFor([&](const SinkStats& s) { return s.spool_fsyncs > before; }));
+  (*ex)->stop();
 }
 
 TEST(ExportersSink, StdoutWritesOneEventPerLine) {

@@ -235,6 +235,30 @@ TEST(PolicyParserTest, SeveralHooksAndSeveralActions) {
   EXPECT_EQ(r.policy->hooks[1].pos.str(), "p.yaml:16:5");
 }
 
+TEST(PolicyParserTest, SelectorBehindAFilterlessOneIsUnreachable) {
+  // A broad Post selector first: the Override after it never applies.
+  ParseResult r = parse(kFileOpen +
+                        "    - matchActions: [{action: Post}]\n"                    // 12
+                        "    - matchArgs: [{index: 0, operator: Equal, values: [/etc/shadow]}]\n"  // 13
+                        "      matchActions: [{action: Override, argError: -1}]\n"  // 14
+                        "    - matchActions: [{action: Sigkill}]\n");               // 15
+  ASSERT_THAT(errors(r), IsEmpty());
+  EXPECT_THAT(warnings(r),
+              ElementsAre("p.yaml:13:7: selector 2 of lsm/file_open is unreachable: selector 1 (line 12) has no "
+                          "filters and matches every call first (the first matching selector wins), so its "
+                          "Override action never applies; move it before selector 1 or give that one filters",
+                          "p.yaml:15:7: selector 3 of lsm/file_open is unreachable: selector 1 (line 12) has no "
+                          "filters and matches every call first (the first matching selector wins), so its "
+                          "Sigkill action never applies; move it before selector 1 or give that one filters"));
+  // The other way round is fine: filtered first, broad last.
+  r = parse(kFileOpen +
+            "    - matchArgs: [{index: 0, operator: Equal, values: [/etc/shadow]}]\n"
+            "      matchActions: [{action: Override, argError: -1}]\n"
+            "    - matchActions: [{action: Post}]\n");
+  ASSERT_THAT(errors(r), IsEmpty());
+  EXPECT_THAT(warnings(r), IsEmpty());
+}
+
 TEST(PolicyParserTest, MetadataLabelsAndAnnotationsAccepted) {
   ParseResult r = parse(
       "apiVersion: cilium.io/v1alpha1\n"
