@@ -1132,6 +1132,18 @@ int runDaemon(const DaemonOptions& options) {
     spdlog::info("control socket {}", options.control_socket);
   }
 
+  // Bound before READY: a port in use fails the start, not a running service.
+  std::unique_ptr<MetricsServer> metrics;
+  if (!options.metrics_listen.empty()) {
+    auto ms = MetricsServer::start(options.metrics_listen);
+    if (!ms.ok()) {
+      spdlog::error("{}", std::string(ms.status().message()));
+      // A port in use may free up: systemd restarts on 5, not on 1.
+      return absl::IsInvalidArgument(ms.status()) ? kExitUsage : kExitUnavailable;
+    }
+    metrics = std::move(*ms);
+    spdlog::info("metrics on http://{}/metrics (port {})", options.metrics_listen, metrics->port());
+  }
   std::vector<std::string> names;
   for (const auto& p : *policies) {
     names.push_back(p.name + (options.audit_all || p.effectiveMode() == policy::Mode::kMonitor
@@ -1143,7 +1155,8 @@ int runDaemon(const DaemonOptions& options) {
                absl::StrJoin(names, ", "), absl::StrJoin((*loader)->attachedPrograms(), ", "));
 
   int rc = kExitOk;
-  // systemd (Type=notify): ready only now that policies are attached.
+  // systemd (Type=notify): ready only now that policies are attached and
+  // the metrics endpoint listens.
   sd_notifyf(0, "READY=1\nSTATUS=%zu policies enforced%s; process events %s", policies->size(),
              options.audit_all ? " (audit)" : "", plan.process_table ? "on" : "off");
   uint64_t watchdog_usec = 0;
@@ -1169,16 +1182,6 @@ int runDaemon(const DaemonOptions& options) {
   };
   timespec last_report{};
   clock_gettime(CLOCK_MONOTONIC, &last_report);
-  std::unique_ptr<MetricsServer> metrics;
-  if (!options.metrics_listen.empty()) {
-    auto ms = MetricsServer::start(options.metrics_listen);
-    if (!ms.ok()) {
-      spdlog::error("{}", std::string(ms.status().message()));
-      return kExitUsage;
-    }
-    metrics = std::move(*ms);
-    spdlog::info("metrics on http://{}/metrics (port {})", options.metrics_listen, metrics->port());
-  }
   // BPF run-time stats for /metrics: on while this fd is open, unless the
   // sysctl already has them on or --no-bpf-stats.
   int stats_fd = -1;

@@ -48,6 +48,7 @@ enum ExitCode {
   kExitPolicyError = 2,   // a policy file is invalid
   kExitUnenforceable = 3, // the kernel cannot enforce a requested policy
   kExitKernelError = 4,   // loading or attaching failed
+  kExitUnavailable = 5,   // an address to listen on is in use or unavailable (metrics)
 };
 
 // Policy files named directly plus the *.yaml / *.yml files of each directory,

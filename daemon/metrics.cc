@@ -1,9 +1,8 @@
 #include "daemon/metrics.h"
 
 #include <arpa/inet.h>
+#include <httplib.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -47,80 +46,87 @@ std::string MetricsText::label(const std::string& key, const std::string& value)
   return absl::StrCat(key, "=\"", v, "\"");
 }
 
-absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& listen) {
-  size_t colon = listen.rfind(':');
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
+absl::StatusOr<std::pair<std::string, int>> parseListenAddress(const std::string& listen) {
+  auto bad = [&] {
+    return absl::InvalidArgumentError(
+        "--metrics-listen wants IPV4:PORT or [IPV6]:PORT (an address literal), got '" + listen + "'");
+  };
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return bad();
+  std::string host = listen.substr(0, colon);
+  const std::string port_text = listen.substr(colon + 1);
   char* end = nullptr;
-  long port = colon == std::string::npos ? -1 : strtol(listen.c_str() + colon + 1, &end, 10);
-  if (colon == std::string::npos || !end || *end || port < 0 || port > 65535 ||
-      inet_pton(AF_INET, listen.substr(0, colon).c_str(), &addr.sin_addr) != 1) {
-    return absl::InvalidArgumentError("--metrics-listen wants IPV4:PORT, got '" + listen + "'");
+  const long port = strtol(port_text.c_str(), &end, 10);
+  if (port_text.empty() || !end || *end || port < 0 || port > 65535) return bad();
+  in6_addr a6{};
+  in_addr a4{};
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+    if (inet_pton(AF_INET6, host.c_str(), &a6) != 1) return bad();
+  } else if (inet_pton(AF_INET, host.c_str(), &a4) != 1) {
+    return bad();
   }
-  addr.sin_port = htons(static_cast<uint16_t>(port));
+  return std::make_pair(host, static_cast<int>(port));
+}
+
+absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& listen) {
+  auto addr = parseListenAddress(listen);
+  if (!addr.ok()) return addr.status();
   std::unique_ptr<MetricsServer> s(new MetricsServer());
-  s->fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  setsockopt(s->fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (s->fd_ < 0 || bind(s->fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::listen(s->fd_, 16) != 0) {
+  MetricsServer* self = s.get();
+  s->server_ = std::make_unique<httplib::Server>();
+  auto& svr = *s->server_;
+  // Scrapes are served concurrently; each request gets 2 s to arrive and 2 s
+  // to be written, so idle or slow clients hold one worker, never the others
+  // (and never the event loop, which only hands over the rendered text).
+  svr.new_task_queue = [] { return new httplib::ThreadPool(4); };
+  svr.set_read_timeout(2, 0);
+  svr.set_write_timeout(2, 0);
+  svr.set_keep_alive_timeout(5);
+  svr.set_payload_max_length(4096);
+  svr.Get("/metrics", [self](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(self->mu_);
+    res.set_content(self->text_, "text/plain; version=0.0.4; charset=utf-8");
+  });
+  svr.Get("/healthz", [self](const httplib::Request&, httplib::Response& res) {
+    const auto age = std::chrono::steady_clock::now() - self->last_publish_.load();
+    if (age > kHealthyWithin) {
+      res.status = 503;
+      res.set_content("stalled: the event loop has not published for " +
+                          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(age).count()) +
+                          " s\n",
+                      "text/plain");
+      return;
+    }
+    res.set_content("ok\n", "text/plain");
+  });
+  svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.status == 404) res.set_content("vigild serves /metrics and /healthz\n", "text/plain");
+  });
+  const auto& [host, port] = *addr;
+  s->last_publish_ = std::chrono::steady_clock::now();
+  s->port_ = port == 0 ? svr.bind_to_any_port(host) : (svr.bind_to_port(host, port) ? port : -1);
+  if (s->port_ <= 0) {
     return absl::UnavailableError(absl::StrCat("metrics: cannot listen on ", listen, ": ",
                                                strerror(errno)));
   }
-  socklen_t len = sizeof(addr);
-  getsockname(s->fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  s->port_ = ntohs(addr.sin_port);
-  s->thread_ = std::thread([p = s.get()] { p->serve(); });
+  s->thread_ = std::thread([self] { self->server_->listen_after_bind(); });
+  // Running before start returns, so that stop() in the destructor reaches it.
+  for (int i = 0; i < 2000 && !svr.is_running(); i++) usleep(1000);
   return s;
 }
 
 MetricsServer::~MetricsServer() {
-  stop_ = true;
+  if (server_) server_->stop();
   if (thread_.joinable()) thread_.join();
-  if (fd_ >= 0) close(fd_);
 }
 
 void MetricsServer::publish(std::string text) {
-  std::lock_guard<std::mutex> lock(mu_);
-  text_ = std::move(text);
-}
-
-void MetricsServer::serve() {
-  while (!stop_) {
-    pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, 200) <= 0) continue;
-    int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c < 0) continue;
-    // One request per connection; a slow client gets 2 s, then is dropped.
-    timeval tv{2, 0};
-    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    char buf[2048];
-    ssize_t n = recv(c, buf, sizeof(buf) - 1, 0);
-    std::string req(buf, n > 0 ? n : 0);
-    std::string status = "200 OK", type = "text/plain; version=0.0.4; charset=utf-8", body;
-    if (req.rfind("GET /metrics ", 0) == 0 || req.rfind("GET /metrics?", 0) == 0) {
-      std::lock_guard<std::mutex> lock(mu_);
-      body = text_;
-    } else if (req.rfind("GET ", 0) == 0) {
-      status = "404 Not Found";
-      type = "text/plain";
-      body = "vigild serves /metrics only\n";
-    } else {
-      status = "405 Method Not Allowed";
-      type = "text/plain";
-      body = "GET /metrics\n";
-    }
-    std::string resp = absl::StrCat("HTTP/1.1 ", status, "\r\nContent-Type: ", type,
-                                    "\r\nContent-Length: ", body.size(),
-                                    "\r\nConnection: close\r\n\r\n", body);
-    for (size_t off = 0; off < resp.size();) {
-      ssize_t w = send(c, resp.data() + off, resp.size() - off, MSG_NOSIGNAL);
-      if (w <= 0) break;
-      off += w;
-    }
-    close(c);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    text_ = std::move(text);
   }
+  last_publish_ = std::chrono::steady_clock::now();
 }
 
 }  // namespace vigil

@@ -1,4 +1,4 @@
-// Prometheus metrics over HTTP: a minimal, read-only /metrics endpoint.
+// Prometheus metrics over HTTP: read-only /metrics and /healthz endpoints.
 //
 // The event loop owns every counter; it renders the exposition text about once
 // a second (publish()) and the server thread only hands out the latest text,
@@ -6,12 +6,19 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/status/statusor.h"
+
+namespace httplib {
+class Server;
+}
 
 namespace vigil {
 
@@ -29,9 +36,18 @@ class MetricsText {
   std::string out_;
 };
 
+// "127.0.0.1:9464" or "[::1]:9464" -> (address, port); only address literals.
+absl::StatusOr<std::pair<std::string, int>> parseListenAddress(const std::string& listen);
+
+// GET /metrics (the text last published) and GET /healthz (200 while the event
+// loop publishes, 503 once it has not for kHealthyWithin), on cpp-httplib's
+// thread pool: concurrent scrapes, per-request timeouts.
 class MetricsServer {
  public:
-  // listen: "ADDR:PORT" (IPv4), e.g. 127.0.0.1:9464. Port 0 picks a free port.
+  static constexpr std::chrono::seconds kHealthyWithin{10};
+  // listen: see parseListenAddress. Port 0 picks a free port. The socket is
+  // bound when this returns (InvalidArgument: a bad address; Unavailable: it
+  // cannot be bound, e.g. the port is in use).
   static absl::StatusOr<std::unique_ptr<MetricsServer>> start(const std::string& listen);
   ~MetricsServer();
   void publish(std::string text);
@@ -39,13 +55,12 @@ class MetricsServer {
 
  private:
   MetricsServer() = default;
-  void serve();
 
-  int fd_ = -1;
+  std::unique_ptr<httplib::Server> server_;
   int port_ = 0;
-  std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::string text_;
+  std::atomic<std::chrono::steady_clock::time_point> last_publish_{};
   std::thread thread_;
 };
 

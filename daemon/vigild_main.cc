@@ -61,7 +61,9 @@ Options:
   --metrics-listen ADDR:PORT
                       serve Prometheus metrics at http://ADDR:PORT/metrics
                       (events by type and policy, kernel losses and denials,
-                      exporter queues and drops, policy load errors)
+                      exporter queues and drops, policy load errors) and
+                      /healthz; ADDR is an IPv4 or [IPv6] literal; bound
+                      before vigild reports ready
   --no-bpf-stats      do not turn the kernel's BPF run-time stats on for
                       vigild's lifetime (they cost some ns per program run);
                       /metrics then shows vigil_bpf_run_* only when the sysctl
@@ -83,6 +85,7 @@ Exit status:
   0 stopped by SIGINT/SIGTERM   1 usage error   2 invalid policy (FILE:LINE:COL
   on stderr)   3 the kernel cannot enforce a requested policy (the reason is
   logged; see `vigilctl probe`)   4 loading or attaching BPF programs failed
+  5 the metrics address cannot be bound (in use; systemd retries)
 )";
 
 bool takeValue(int argc, char** argv, int& i, const char* name, std::string& out) {

@@ -12,6 +12,7 @@ for _ in 1 2 3; do /bin/true; done
 sleep 2
 curl -fsS "http://127.0.0.1:$port/metrics" >"$tmp/m.txt" || { echo "FAIL: scrape"; exit 1; }
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/other")
+health=$(curl -s -w ' %{http_code}' "http://127.0.0.1:$port/healthz")
 stop_vigild >/dev/null
 fail=0
 promtool check metrics <"$tmp/m.txt" && echo "ok:   promtool check metrics" || { echo "FAIL: promtool"; fail=1; }
@@ -21,4 +22,17 @@ kexec=$(sed -n 's/^vigil_kernel_events_total{hook="sched_process_exec"} \([0-9]*
 [[ ${kexec:-0} -ge 3 ]] && echo "ok:   kernel exec records counted ($kexec)" || { echo "FAIL: kernel execs '$kexec'"; fail=1; }
 grep -q '^vigil_kernel_lost_total{hook="sched_process_exec"} 0$' "$tmp/m.txt" && echo "ok:   no losses" || { echo "FAIL: losses line"; fail=1; }
 [[ $code == 404 ]] && echo "ok:   other paths 404" || { echo "FAIL: /other gave $code"; fail=1; }
+[[ $health == "ok"$'\n'" 200" ]] && echo "ok:   /healthz 200" || { echo "FAIL: /healthz gave '$health'"; fail=1; }
+
+# A port in use fails the start before vigild reports ready, with exit
+# status 5 (the unit restarts on it), never after.
+python3 -c 'import socket,sys,time
+s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(1); print(s.getsockname()[1], flush=True); time.sleep(300)' >"$tmp/busy" &
+busy=$!
+for _ in $(seq 50); do [[ -s $tmp/busy ]] && break; sleep 0.1; done
+"$vigild" --policy-dir "$tmp/empty" --metrics-listen "127.0.0.1:$(cat "$tmp/busy")" >/dev/null 2>"$tmp/busy.log"
+rc=$?
+kill $busy
+grep -q 'ready:' "$tmp/busy.log" && { echo "FAIL: ready before the metrics port was bound"; fail=1; }
+[[ $rc == 5 ]] && echo "ok:   port in use: exit 5, never ready" || { cat "$tmp/busy.log"; echo "FAIL: port in use gave exit $rc"; fail=1; }
 exit $fail
