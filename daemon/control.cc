@@ -44,8 +44,9 @@ bool readAll(int fd, char* p, size_t n, int timeout_ms) {
   return true;
 }
 
-// An event matches a stream's filter.
-bool matches(const api::EventsRequest& f, const api::Event& ev) {
+}  // namespace
+
+bool eventMatches(const api::EventsRequest& f, const api::Event& ev) {
   if (!f.type().empty() && api::eventTypeName(ev) != f.type()) return false;
   if (!f.policy().empty()) {
     auto p = api::policyEvent(ev);
@@ -53,6 +54,8 @@ bool matches(const api::EventsRequest& f, const api::Event& ev) {
   }
   return true;
 }
+
+namespace {
 
 absl::StatusOr<int> connectTo(const std::string& path) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -210,7 +213,7 @@ void ControlServer::poll() {
 
 void ControlServer::publish(const api::Event& ev) {
   for (size_t i = 0; i < streams_.size();) {
-    if (!matches(streams_[i].filter, ev)) {
+    if (!eventMatches(streams_[i].filter, ev)) {
       i++;
       continue;
     }

@@ -21,6 +21,10 @@ namespace vigil {
 bool writeFrame(int fd, const google::protobuf::Message& m);
 bool readFrame(int fd, google::protobuf::Message* m, int timeout_ms);
 
+// An event passes a stream's filter (type, policy): the server's and vigilctl's
+// reading of recorded events use the same rule.
+bool eventMatches(const api::EventsRequest& filter, const api::Event& ev);
+
 class ControlServer {
  public:
   using Handler = std::function<api::Response(const api::Request&)>;

@@ -76,13 +76,19 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::s
   MetricsServer* self = s.get();
   s->server_ = std::make_unique<httplib::Server>();
   auto& svr = *s->server_;
-  // Scrapes are served concurrently; each request gets 2 s to arrive and 2 s
-  // to be written, so idle or slow clients hold one worker, never the others
-  // (and never the event loop, which only hands over the rendered text).
-  svr.new_task_queue = [] { return new httplib::ThreadPool(4); };
-  svr.set_read_timeout(2, 0);
+  // Scrapes are served concurrently; a request gets 1 s to arrive and 2 s to
+  // be written. An idle or slow client holds one worker for that long, never
+  // the others, and never the event loop (which only hands over the text).
+  svr.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
+  svr.set_read_timeout(1, 0);
   svr.set_write_timeout(2, 0);
-  svr.set_keep_alive_timeout(5);
+  svr.set_keep_alive_timeout(2);
+  // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, which would
+  // let a second process bind the same port and take half the scrapes.
+  svr.set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   svr.set_payload_max_length(4096);
   svr.Get("/metrics", [self](const httplib::Request&, httplib::Response& res) {
     std::lock_guard<std::mutex> lock(self->mu_);

@@ -45,6 +45,7 @@ absl::StatusOr<std::pair<std::string, int>> parseListenAddress(const std::string
 class MetricsServer {
  public:
   static constexpr std::chrono::seconds kHealthyWithin{10};
+  static constexpr int kWorkers = 16;
   // listen: see parseListenAddress. Port 0 picks a free port. The socket is
   // bound when this returns (InvalidArgument: a bad address; Unavailable: it
   // cannot be bound, e.g. the port is in use).

@@ -4,9 +4,13 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/str_join.h"
 #include "api/event_json.h"
@@ -50,8 +54,9 @@ Commands:
                          (until the next reload)
   reload                 re-read policies and rules (as SIGHUP); a broken file
                          keeps the running set and its errors are printed
-  events [--policy P] [--type T] [-o json|compact]
-                         stream events as vigild emits them
+  events [--policy P] [--type T] [-o json|compact] [--file FILE]
+                         stream events as vigild emits them, or read them
+                         from a file of JSON lines (- for stdin)
   Commands that talk to vigild take --socket PATH (default
   /run/vigil/control.sock, vigild --control-socket).
   probe [--json]         report what this kernel lets Vigil load: BTF, BPF LSM,
@@ -216,11 +221,49 @@ int status(const std::string& socket, bool list_only) {
   return 0;
 }
 
+// Recorded events (JSON lines as vigild writes them): FILE:LINE for a line
+// that is not an event, the others filtered and rendered as from the socket.
+int eventsFromFile(const std::string& path, const vigil::api::EventsRequest& req,
+                   const std::function<void(const vigil::api::Event&)>& out) {
+  std::ifstream file;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) {
+      fprintf(stderr, "vigilctl: %s: %s\n", path.c_str(), strerror(errno));
+      return 1;
+    }
+  }
+  std::istream& in = path == "-" ? std::cin : file;
+  const std::string name = path == "-" ? "<stdin>" : path;
+  google::protobuf::util::JsonParseOptions opts;
+  opts.ignore_unknown_fields = true;  // a newer vigild's fields
+  int bad = 0;
+  size_t n = 0;
+  for (std::string line; std::getline(in, line);) {
+    n++;
+    if (line.empty()) continue;
+    vigil::api::Event ev;
+    auto st = google::protobuf::util::JsonStringToMessage(line, &ev, opts);
+    if (!st.ok() || ev.event_case() == vigil::api::Event::EVENT_NOT_SET) {
+      std::string why = st.ok() ? "no event kind" : std::string(st.message());
+      std::replace(why.begin(), why.end(), '\n', ' ');  // one line per bad line
+      fprintf(stderr, "%s:%zu: not an event: %s\n", name.c_str(), n, why.c_str());
+      bad++;
+      continue;
+    }
+    if (vigil::eventMatches(req, ev)) out(ev);
+  }
+  return bad ? 1 : 0;
+}
+
 int events(const std::string& socket, const std::vector<std::string>& args) {
   vigil::api::EventsRequest req;
   bool json = true;
+  std::string file;
   for (size_t i = 0; i < args.size(); i++) {
-    if (i + 1 < args.size() && args[i] == "--policy") {
+    if (i + 1 < args.size() && args[i] == "--file") {
+      file = args[++i];
+    } else if (i + 1 < args.size() && args[i] == "--policy") {
       req.set_policy(args[++i]);
     } else if (i + 1 < args.size() && args[i] == "--type") {
       const auto& types = vigil::api::eventTypeNames();
@@ -242,12 +285,14 @@ int events(const std::string& socket, const std::vector<std::string>& args) {
       return 2;
     }
   }
-  auto s = vigil::controlStream(socket, req, [&](const vigil::api::Event& ev) {
+  auto print = [&](const vigil::api::Event& ev) {
     std::string line = json ? vigil::api::renderJson(ev) : vigil::api::renderCompact(ev);
     printf("%s\n", line.c_str());
     fflush(stdout);
     return !ferror(stdout);
-  });
+  };
+  if (!file.empty()) return eventsFromFile(file, req, print);
+  auto s = vigil::controlStream(socket, req, print);
   if (!s.ok()) {
     fprintf(stderr, "vigilctl: %s\n", std::string(s.message()).c_str());
     return 1;
