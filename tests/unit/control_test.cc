@@ -102,6 +102,27 @@ TEST_F(PersistPath, ExistingFileOnlyWithReplace) {
   EXPECT_TRUE(persistPath({dir_.string()}, "a.yaml", true).ok());
 }
 
+// Runs the server's poll loop on a thread until stop() or the end of scope.
+class ServeInBackground {
+ public:
+  explicit ServeInBackground(ControlServer* server)
+      : thread_([this, server] {
+          while (!done_) {
+            server->poll();
+            usleep(1000);
+          }
+        }) {}
+  ~ServeInBackground() { stop(); }
+  void stop() {
+    done_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
 // One add request through the real socket: the server sees what the client
 // sent (file name, content, flags) and the client gets the handler's answer.
 TEST(ControlSocket, AddRequestRoundTrip) {
@@ -120,20 +141,13 @@ TEST(ControlSocket, AddRequestRoundTrip) {
     return resp;
   });
   ASSERT_TRUE(server.ok()) << server.status();
-  std::atomic<bool> done{false};
-  std::thread serve([&] {
-    while (!done) {
-      (*server)->poll();
-      usleep(1000);
-    }
-  });
+  ServeInBackground serving(server->get());
   api::Request req;
   req.mutable_add_policy()->set_file_name("p.yaml");
   req.mutable_add_policy()->set_yaml("kind: TracingPolicy\n");
   req.mutable_add_policy()->set_replace(true);
   auto resp = controlCall(path, req);
-  done = true;
-  serve.join();
+  serving.stop();
   ASSERT_TRUE(resp.ok()) << resp.status();
   EXPECT_EQ(resp->error(), "p.yaml:3:5: bad");
   EXPECT_EQ(seen.file_name(), "p.yaml");
@@ -196,13 +210,7 @@ TEST(ControlSocket, TricklingClientsDoNotDelayOthers) {
     return resp;
   });
   ASSERT_TRUE(server.ok()) << server.status();
-  std::atomic<bool> done{false};
-  std::thread serve([&] {
-    while (!done) {
-      (*server)->poll();
-      usleep(1000);
-    }
-  });
+  ServeInBackground serving(server->get());
   std::vector<int> tricklers;
   for (int i = 0; i < 20; i++) {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -216,8 +224,7 @@ TEST(ControlSocket, TricklingClientsDoNotDelayOthers) {
   api::Request req;
   req.mutable_status();
   auto resp = controlCall(path, req);
-  done = true;
-  serve.join();
+  serving.stop();
   for (int fd : tricklers) close(fd);
   ASSERT_TRUE(resp.ok()) << resp.status();
   EXPECT_EQ(resp->error(), "pong");
