@@ -1,6 +1,8 @@
 #include "daemon/process/process_cache.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -239,32 +241,69 @@ void ProcessCache::fillNamespaces(const uint32_t ns[VG_NS_COUNT], api::Process* 
   }
 }
 
+std::optional<std::string> ProcessCache::cgroupPathOfId(const std::string& root, uint64_t id) {
+  int mount_fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (mount_fd < 0) return std::nullopt;
+  // A kernfs handle: 8 bytes, the cgroup id (FILEID_KERNFS, as systemd and
+  // bpftool resolve cgroup ids).
+  struct {
+    file_handle fh;
+    uint64_t id;
+  } h{};
+  h.fh.handle_bytes = sizeof(uint64_t);
+  h.fh.handle_type = 0xfe;  // FILEID_KERNFS
+  memcpy(h.fh.f_handle, &id, sizeof id);
+  int fd = open_by_handle_at(mount_fd, &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  close(mount_fd);
+  if (fd < 0) return std::nullopt;
+  char buf[PATH_MAX];
+  ssize_t n = readlink(absl::StrCat("/proc/self/fd/", fd).c_str(), buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return std::nullopt;
+  std::string path(buf, static_cast<size_t>(n));
+  if (path == root) return std::string("/");
+  if (path.size() <= root.size() || path.compare(0, root.size(), root) != 0 || path[root.size()] != '/') {
+    return std::nullopt;  // outside our view of the hierarchy
+  }
+  return path.substr(root.size());
+}
+
 void ProcessCache::fillCgroup(uint64_t cgroup_id, api::Process* p) {
   p->set_cgroup_id(cgroup_id);
   if (opts_.cgroup_root.empty()) return;
   auto it = cgroup_paths_.find(cgroup_id);
   if (it == cgroup_paths_.end()) {
-    // cgroup v2 ids are the inode numbers of the cgroup directories: rescan.
-    cgroup_paths_.clear();
-    std::vector<std::string> stack = {""};
-    while (!stack.empty() && cgroup_paths_.size() < 100000) {
-      std::string rel = stack.back();
-      stack.pop_back();
-      struct stat st{};
-      if (stat((opts_.cgroup_root + rel).c_str(), &st) != 0) continue;
-      cgroup_paths_[st.st_ino] = rel.empty() ? "/" : rel;
-      DIR* d = opendir((opts_.cgroup_root + rel).c_str());
-      if (!d) continue;
-      while (dirent* e = readdir(d)) {
-        if (e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-          stack.push_back(rel + "/" + e->d_name);
+    if (cgroup_paths_.size() >= 100000) cgroup_paths_.clear();  // bounded; ids are cheap to redo
+    if (auto path = cgroupPathOfId(opts_.cgroup_root, cgroup_id)) {
+      it = cgroup_paths_.emplace(cgroup_id, *path).first;
+    } else if (const auto now = std::chrono::steady_clock::now();
+               cgroup_rescans_ == 0 || now - last_rescan_ >= std::chrono::seconds(10)) {
+      // The kernel would not say: walk the tree (ids are the directories'
+      // inode numbers), at most every 10 s, so that users creating cgroups
+      // cannot make every exec pay for a walk.
+      cgroup_rescans_++;
+      last_rescan_ = now;
+      std::vector<std::string> stack = {""};
+      size_t seen = 0;
+      while (!stack.empty() && seen++ < 100000) {
+        std::string rel = stack.back();
+        stack.pop_back();
+        struct stat st{};
+        if (stat((opts_.cgroup_root + rel).c_str(), &st) != 0) continue;
+        cgroup_paths_[st.st_ino] = rel.empty() ? "/" : rel;
+        DIR* d = opendir((opts_.cgroup_root + rel).c_str());
+        if (!d) continue;
+        while (dirent* e = readdir(d)) {
+          if (e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            stack.push_back(rel + "/" + e->d_name);
+          }
         }
+        closedir(d);
       }
-      closedir(d);
+      it = cgroup_paths_.find(cgroup_id);
     }
-    it = cgroup_paths_.find(cgroup_id);
     if (it == cgroup_paths_.end()) {
-      cgroup_paths_[cgroup_id] = "";  // do not rescan for this id again
+      cgroup_paths_[cgroup_id] = "";  // unknown: not asked again
       return;
     }
   }

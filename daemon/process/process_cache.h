@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -67,6 +68,13 @@ class ProcessCache {
   static std::vector<std::string> capNames(uint64_t caps);
   static void addCaps(uint64_t caps, google::protobuf::RepeatedField<int>* out);
   static void parseCgroupPath(const std::string& path, api::Process* p);
+  // The path below root ("/system.slice/x.service") of the cgroup v2 with
+  // this id, asked of the kernel (the id is the cgroup's kernfs file handle):
+  // one lookup whatever the number of cgroups. Empty when the kernel cannot
+  // say (no CAP_DAC_READ_SEARCH, gone, not cgroup v2).
+  static std::optional<std::string> cgroupPathOfId(const std::string& root, uint64_t id);
+  // Full walks of the cgroup tree (the fallback of cgroupPathOfId).
+  size_t cgroupRescans() const { return cgroup_rescans_; }
   static std::string joinArgs(const std::vector<std::string>& argv);
   // The terminal's name as ps shows it ("pts/3", "tty1", "ttyS0"): from the
   // device numbers, else the kernel's name for it; "" for 0:0 (no terminal).
@@ -105,6 +113,8 @@ class ProcessCache {
   std::unordered_map<std::string, EntryPtr> by_exec_id_;
   std::deque<EntryPtr> exited_;
   std::unordered_map<uint64_t, std::string> cgroup_paths_;
+  size_t cgroup_rescans_ = 0;
+  std::chrono::steady_clock::time_point last_rescan_{};
   std::unordered_map<std::string, api::Container> containers_;  // by id; bounded
   std::unordered_map<uint32_t, std::string> users_, groups_;
   bool users_loaded_ = false, groups_loaded_ = false;

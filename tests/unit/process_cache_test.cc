@@ -1,16 +1,19 @@
-#include "api/event_json.h"
-#include "api/event_view.h"
 #include "daemon/process/process_cache.h"
 
-#include "absl/strings/str_cat.h"
-#include "daemon/events/json_writer.h"
-
 #include <gtest/gtest.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <map>
+
+#include "absl/strings/str_cat.h"
+#include "api/event_json.h"
+#include "daemon/events/json_writer.h"
 
 namespace vigil::process {
 namespace {
@@ -302,6 +305,37 @@ TEST(ProcessCache, CapabilityNames) {
   EXPECT_EQ(ProcessCache::capNames(0), std::vector<std::string>{});
   EXPECT_EQ(ProcessCache::capNames((1ULL << 39) | (1ULL << 7)),
             (std::vector<std::string>{"CAP_SETUID", "CAP_BPF"}));
+}
+
+}  // namespace
+}  // namespace vigil::process
+
+namespace vigil::process {
+namespace {
+
+// A cgroup id is resolved by the kernel (open_by_handle_at), not by walking
+// the tree: with thousands of cgroups a walk per exec in a new cgroup cost
+// ~17 ms, and any user who can create cgroups could make every exec pay it.
+TEST(CgroupPaths, ResolvedByHandleWithoutAWalk) {
+  // The v2 hierarchy, as the cache finds it (hybrid hosts mount it at unified/).
+  std::string root = "/sys/fs/cgroup";
+  struct statfs fs {};
+  if (statfs(root.c_str(), &fs) != 0 || fs.f_type != CGROUP2_SUPER_MAGIC) root += "/unified";
+  if (geteuid() != 0 || statfs(root.c_str(), &fs) != 0 || fs.f_type != CGROUP2_SUPER_MAGIC) {
+    GTEST_SKIP() << "needs root and cgroup v2 at /sys/fs/cgroup or /sys/fs/cgroup/unified";
+  }
+  const std::string name = "vigil-test-" + std::to_string(getpid());
+  const std::string dir = root + "/" + name;
+  if (mkdir(dir.c_str(), 0755) != 0) GTEST_SKIP() << "cannot create a cgroup: " << strerror(errno);
+  struct stat st {};
+  ASSERT_EQ(stat(dir.c_str(), &st), 0);
+  EXPECT_EQ(ProcessCache::cgroupPathOfId(root, st.st_ino), "/" + name);
+  struct stat rst {};
+  ASSERT_EQ(stat(root.c_str(), &rst), 0);
+  EXPECT_EQ(ProcessCache::cgroupPathOfId(root, rst.st_ino), "/");
+  rmdir(dir.c_str());
+  EXPECT_EQ(ProcessCache::cgroupPathOfId(root, st.st_ino), std::nullopt);  // gone
+  EXPECT_EQ(ProcessCache::cgroupPathOfId("/nonexistent", st.st_ino), std::nullopt);
 }
 
 }  // namespace
