@@ -88,10 +88,9 @@ void raiseFdLimit() {
 // Hooks that need BPF LSM or trampolines (or kprobes); tracepoints (tp_btf)
 // and uprobes need neither.
 bool usesHooks(const compiler::CompiledSet& set) {
-  return set.usesHook(VG_HOOK_FILE_OPEN) || set.usesHook(VG_HOOK_BPRM_CHECK_SECURITY) ||
-         std::any_of(set.generic.begin(), set.generic.end(), [](const compiler::HookSpec& h) {
-           return h.kind != policy::HookKind::kTracepoint && h.kind != policy::HookKind::kUprobe;
-         });
+  return std::any_of(set.generic.begin(), set.generic.end(), [](const compiler::HookSpec& h) {
+    return h.kind != policy::HookKind::kTracepoint && h.kind != policy::HookKind::kUprobe;
+  });
 }
 
 // Kernel records in, events out (exporters, or JSON lines on stdout), in ring
@@ -217,17 +216,6 @@ int onRecord(void* ctx, void* data, size_t size) {
   auto type = events::recordType(data, size);
   if (!p->decoded(type)) return 0;
   switch (*type) {
-    case VG_EV_LSM: {
-      auto ev = events::decodeLsmEvent(data, size);
-      if (!p->decoded(ev)) return 0;
-      api::Event out = p->renderer.toProto(*ev);
-      auto* lsm = out.mutable_process_lsm();
-      p->cache.enrich(ev->pid, lsm->mutable_process(), lsm->mutable_parent());
-      if (!lsm->parent().pid()) lsm->clear_parent();
-      p->writeAnnouncements();
-      p->write(out);
-      break;
-    }
     case VG_EV_HOOK: {
       auto ev = events::decodeHookEvent(data, size);
       if (!p->decoded(ev)) return 0;
@@ -798,7 +786,7 @@ int runDaemon(const DaemonOptions& options) {
   cache_opts.boot_id = bootId();
   cache_opts.ancestor_depth = options.ancestors;
   cache_opts.boot_to_realtime_ns = boot_offset;
-  Pipeline pipeline{events::JsonRenderer(node, std::move(infos), options.audit_all, boot_offset),
+  Pipeline pipeline{events::JsonRenderer(node, std::move(infos), boot_offset),
                     process::ProcessCache(cache_opts), options.process_events};
   pipeline.renderer.setHookRefs(compiled->hook_refs);
   pipeline.renderer.setTracepointSlots(compiled->tp_slots);

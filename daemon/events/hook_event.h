@@ -20,6 +20,7 @@ struct HookArgValue {
   bool is_return = false;     // a return probe's returnArg of a struct kind (sock, socket)
   uint64_t num = 0;           // integers (sign-extended), cred euid, task tgid
   std::string str;            // strings and paths
+  uint32_t file_flags = 0;    // file arguments of file_open: the open's f_flags
   uint16_t family = 0, sport = 0, dport = 0;
   uint8_t protocol = 0, state = 0;
   std::array<uint8_t, 16> saddr{}, daddr{};
@@ -31,6 +32,7 @@ struct HookEvent {
   uint32_t policy = 0, selector = 0;
   uint16_t hook = 0;
   uint8_t action = 0, outcome = 0, mechanism = 0, signal = 0;
+  uint8_t mode = VG_MODE_ENFORCE;  // enum vg_mode the kernel decided the outcome in
   int32_t error = 0;
   bool has_return = false;  // a return probe's event
   int64_t return_value = 0;

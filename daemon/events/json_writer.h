@@ -40,7 +40,7 @@ struct PolicyInfo {
 class JsonRenderer {
  public:
   // boot_to_realtime_ns: add to a CLOCK_BOOTTIME stamp to get wall-clock time.
-  JsonRenderer(std::string node_name, std::vector<PolicyInfo> policies, bool audit_all,
+  JsonRenderer(std::string node_name, std::vector<PolicyInfo> policies,
                int64_t boot_to_realtime_ns);
 
   // Names and modes of the policies with ids base, base+1, ... (a reload
@@ -56,10 +56,9 @@ class JsonRenderer {
     for (const auto& [id, m] : slots) tp_slots_[id] = m;
   }
 
-  api::Event toProto(const LsmEvent& ev) const;
   // An lsmhook event becomes process_lsm, a kprobe event process_kprobe.
   api::Event toProto(const HookEvent& ev) const;
-  std::string render(const LsmEvent& ev) const;  // one line, no trailing newline
+  std::string render(const HookEvent& ev) const;  // one line, no trailing newline
   // GetUrl / DnsLookup of the selector an event comes from; nullptr: none.
   const PolicyInfo::Hook::Fetch* fetchOf(const HookEvent& ev) const;
 
@@ -69,7 +68,6 @@ class JsonRenderer {
   std::vector<PolicyInfo> policies_;
   std::map<uint32_t, std::string> hook_refs_;
   std::map<uint32_t, std::map<std::string, std::vector<int>>> tp_slots_;
-  bool audit_all_;
   int64_t boot_to_realtime_ns_;
 };
 

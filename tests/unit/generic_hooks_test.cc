@@ -70,7 +70,7 @@ TEST(GenericHooks, KprobeOnASyscallGetsAGenericHookWithItsArgumentKinds) {
   ASSERT_TRUE(s.ok()) << s.status();
   ASSERT_EQ(s->generic.size(), 1u);
   const HookSpec& h = s->generic[0];
-  EXPECT_EQ(h.id, uint32_t{VG_HOOK_FIRST_GENERIC});
+  EXPECT_EQ(h.id, uint32_t{VG_HOOK_FIRST});
   EXPECT_EQ(h.function, "__x64_sys_getpgid");
   EXPECT_EQ(h.kinds[0], VG_ARG_S32);
   EXPECT_FALSE(h.overrides);
@@ -200,7 +200,7 @@ TEST(GenericHooks, HookIdsStayStableAcrossCompilesAndNewHooksTakeFreeIds) {
   auto third = compile({c}, opts);
   ASSERT_TRUE(third.ok()) << third.status();
   ASSERT_EQ(third->generic.size(), 1u);
-  EXPECT_EQ(third->generic[0].id, VG_HOOK_FIRST_GENERIC + 2u);
+  EXPECT_EQ(third->generic[0].id, VG_HOOK_FIRST + 2u);
 }
 
 TEST(GenericHooks, ConflictingArgumentKindsAcrossPoliciesAreAnError) {
