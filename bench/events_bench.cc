@@ -94,7 +94,7 @@ void BM_LsmDecodeEnrichRender(benchmark::State& state) {
   process::ProcessCache cache(options());
   auto exec = execRecord(4242, 1'000, kNoPid, 0);
   cache.onExec(*events::decodeExecEvent(exec.data(), exec.size()));
-  events::JsonRenderer renderer("bench-node", {{"deny-keys", policy::Mode::kEnforce, {}}}, 0);
+  events::JsonRenderer renderer("bench-node", {{"deny-keys", policy::Mode::kEnforce, {}}}, false, 0);
   renderer.setHookRefs({{kFileOpenId, "lsm/file_open"}});
   auto rec = lsmRecord(4242);
   for (auto _ : state) {

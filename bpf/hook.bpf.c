@@ -840,8 +840,7 @@ static __always_inline void vg_gen_sock_owner(struct vg_gen_ctx *c, struct vg_ho
 		const struct vg_sock_owner *o = bpf_map_lookup_elem(&vg_socks, &key);
 		if (!o)
 			continue;
-		/* Not ev->pid: an earlier event of this run already named the owner. */
-		if (o->tgid != (__u32)(bpf_get_current_pid_tgid() >> 32)) {
+		if (o->tgid != ev->pid) {
 			__u32 tgid = o->tgid;
 			const struct vg_proc *p = bpf_map_lookup_elem(&vg_procs, &tgid);
 			if (p) {
@@ -863,42 +862,33 @@ static __always_inline void vg_gen_sock_owner(struct vg_gen_ctx *c, struct vg_ho
 	}
 }
 
-/* What every event of this run shares (the caller, the hook, the return
- * value), written once before the selector loop: the verifier then checks it
- * once, not at every visit of the loop's callback. */
-static __always_inline void vg_gen_event_init(struct vg_hook_scratch *sc)
+static __always_inline void vg_gen_emit(struct vg_gen_ctx *c, const struct vg_selector *sel,
+					__u8 outcome, int err)
 {
-	struct vg_hook_event *ev = &sc->ev;
+	struct vg_hook_event *ev = &c->sc->ev;
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 uid_gid = bpf_get_current_uid_gid();
 
 	ev->hdr.type = VG_EV_HOOK;
 	ev->hdr.version = VG_ABI_VERSION;
+	ev->hdr.ktime = bpf_ktime_get_boot_ns();
 	ev->pid = pid_tgid >> 32;
 	ev->tid = (__u32)pid_tgid;
 	ev->ppid = task->real_parent->tgid;
 	ev->uid = (__u32)uid_gid;
 	ev->gid = uid_gid >> 32;
-	ev->hook = vg_gen_hook;
-	ev->mechanism = vg_gen_mech;
-	ev->has_ret = vg_gen_ret_kind != VG_ARG_NONE;
-	ev->retval = (__s64)sc->retval.num;
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
-}
-
-static __always_inline void vg_gen_emit(struct vg_gen_ctx *c, const struct vg_selector *sel,
-					__u8 outcome, int err)
-{
-	struct vg_hook_event *ev = &c->sc->ev;
-
-	ev->hdr.ktime = bpf_ktime_get_boot_ns();
 	ev->policy = sel->policy;
 	ev->selector = sel->index;
+	ev->hook = vg_gen_hook;
 	ev->action = sel->action;
 	ev->outcome = outcome;
 	ev->error = err;
+	ev->mechanism = vg_gen_mech;
 	ev->signal = sel->signal;
+	ev->has_ret = vg_gen_ret_kind != VG_ARG_NONE;
+	ev->retval = (__s64)c->sc->retval.num;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	/* kernelStackTrace/userStackTrace: vigild reads the frames by id. */
 	ev->kstack_id = -1;
 	ev->ustack_id = -1;
@@ -1007,13 +997,8 @@ static long vg_gen_eval_selector(__u32 i, struct vg_gen_ctx *c)
 	/* Only LSM and fmod_ret programs decide a return value. */
 	bool can_deny = vg_gen_mech == VG_MECH_LSM || vg_gen_mech == VG_MECH_FMOD_RET;
 	int err;
-	bool monitor = c->audit_all || ps->mode == VG_MODE_MONITOR;
-	/* The mode the outcome is decided in goes into the event, not what
-	 * vigild's copy of the policy says when it reads it (set-mode may come
-	 * in between). Written to the scratch record now: a value the verifier
-	 * does not track, where a live register would split its states. */
-	c->sc->ev.mode = monitor ? VG_MODE_MONITOR : VG_MODE_ENFORCE;
-	__u8 outcome = vg_decide(sel, monitor, can_deny, vg_gen_hook, &err);
+	__u8 outcome = vg_decide(sel, c->audit_all || ps->mode == VG_MODE_MONITOR, can_deny,
+				 vg_gen_hook, &err);
 	if (err && !c->st->verdict)
 		c->st->verdict = err;
 	/* NotifyEnforcer: the errno the enforcer makes the system call return. */
@@ -1075,7 +1060,6 @@ static __always_inline long vg_gen_run(__u64 *ctx, void *prog_ctx)
 	else if (vg_gen_ret_kind != VG_ARG_NONE)
 		rv->num = vg_at_width(vg_gen_ret_kind, (__u64)vg_ctx_ret(ctx));
 	c.args_hash = vg_gen_args_hash(sc);
-	vg_gen_event_init(sc);
 	st->matched_policy = 0;
 	st->verdict = 0;
 	bpf_loop(VG_MAX_HOOK_SELECTORS, vg_gen_eval_selector, &c, 0);

@@ -786,7 +786,7 @@ int runDaemon(const DaemonOptions& options) {
   cache_opts.boot_id = bootId();
   cache_opts.ancestor_depth = options.ancestors;
   cache_opts.boot_to_realtime_ns = boot_offset;
-  Pipeline pipeline{events::JsonRenderer(node, std::move(infos), boot_offset),
+  Pipeline pipeline{events::JsonRenderer(node, std::move(infos), options.audit_all, boot_offset),
                     process::ProcessCache(cache_opts), options.process_events};
   pipeline.renderer.setHookRefs(compiled->hook_refs);
   pipeline.renderer.setTracepointSlots(compiled->tp_slots);

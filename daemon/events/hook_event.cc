@@ -39,10 +39,6 @@ absl::StatusOr<HookEvent> decodeHookEvent(const void* data, size_t size) {
   ev.outcome = raw.outcome;
   ev.mechanism = raw.mechanism;
   ev.signal = raw.signal;
-  if (raw.mode != VG_MODE_ENFORCE && raw.mode != VG_MODE_MONITOR) {
-    return absl::DataLossError(absl::StrCat("hook event mode ", raw.mode));
-  }
-  ev.mode = raw.mode;
   ev.error = raw.error;
   ev.has_return = raw.has_ret;
   ev.return_value = raw.retval;

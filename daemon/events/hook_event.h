@@ -32,7 +32,6 @@ struct HookEvent {
   uint32_t policy = 0, selector = 0;
   uint16_t hook = 0;
   uint8_t action = 0, outcome = 0, mechanism = 0, signal = 0;
-  uint8_t mode = VG_MODE_ENFORCE;  // enum vg_mode the kernel decided the outcome in
   int32_t error = 0;
   bool has_return = false;  // a return probe's event
   int64_t return_value = 0;

@@ -78,9 +78,10 @@ PolicyInfo PolicyInfo::from(const policy::Policy& p) {
 }
 
 JsonRenderer::JsonRenderer(std::string node_name, std::vector<PolicyInfo> policies,
-                           int64_t boot_to_realtime_ns)
+                           bool audit_all, int64_t boot_to_realtime_ns)
     : node_name_(std::move(node_name)),
       policies_(std::move(policies)),
+      audit_all_(audit_all),
       boot_to_realtime_ns_(boot_to_realtime_ns) {}
 
 void JsonRenderer::setPolicies(uint32_t base, const std::vector<PolicyInfo>& policies) {
@@ -177,14 +178,13 @@ api::Event JsonRenderer::toProto(const HookEvent& ev) const {
   const std::string ref = r == hook_refs_.end() ? "unknown/" + std::to_string(ev.hook) : r->second;
   const std::string name = ref.substr(ref.find('/') + 1);
   const PolicyInfo::Hook* info = hookInfo(ev.policy, ref);
+  bool monitor = audit_all_;
   std::string policy_name = "unknown-policy-" + std::to_string(ev.policy);
   if (ev.policy < policies_.size() && !policies_[ev.policy].name.empty()) {
     policy_name = policies_[ev.policy].name;
+    monitor |= policies_[ev.policy].mode == policy::Mode::kMonitor;
   }
-  // As the kernel decided it (daemon-wide audit included), whatever the
-  // policy's mode is by the time the event is read.
-  const api::PolicyMode mode =
-      ev.mode == VG_MODE_MONITOR ? api::POLICY_MODE_MONITOR : api::POLICY_MODE_ENFORCE;
+  const api::PolicyMode mode = monitor ? api::POLICY_MODE_MONITOR : api::POLICY_MODE_ENFORCE;
   if (ref.starts_with("tracepoint/")) {
     auto* t = out.mutable_process_tracepoint();
     fillPolicyEvent(ev, info, t);

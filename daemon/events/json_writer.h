@@ -40,7 +40,7 @@ struct PolicyInfo {
 class JsonRenderer {
  public:
   // boot_to_realtime_ns: add to a CLOCK_BOOTTIME stamp to get wall-clock time.
-  JsonRenderer(std::string node_name, std::vector<PolicyInfo> policies,
+  JsonRenderer(std::string node_name, std::vector<PolicyInfo> policies, bool audit_all,
                int64_t boot_to_realtime_ns);
 
   // Names and modes of the policies with ids base, base+1, ... (a reload
@@ -68,6 +68,7 @@ class JsonRenderer {
   std::vector<PolicyInfo> policies_;
   std::map<uint32_t, std::string> hook_refs_;
   std::map<uint32_t, std::map<std::string, std::vector<int>>> tp_slots_;
+  bool audit_all_;
   int64_t boot_to_realtime_ns_;
 };
 

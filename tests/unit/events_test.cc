@@ -21,8 +21,7 @@ constexpr uint32_t kFileOpenId = 5;  // any id: the renderer learns what it stan
 
 // A file_open event as the hook program sends it: the file in string slot 0,
 // its f_flags in the argument's X[0], the record cut after the path.
-std::vector<char> record(const std::string& bin, const std::string& path,
-                         uint8_t mode = VG_MODE_ENFORCE) {
+std::vector<char> record(const std::string& bin, const std::string& path) {
   std::vector<char> buf(sizeof(vg_hook_event) + VG_BIN_MAX + path.size());
   vg_hook_event ev{};
   ev.hdr.type = VG_EV_HOOK;
@@ -40,7 +39,6 @@ std::vector<char> record(const std::string& bin, const std::string& path,
   ev.action = VG_ACT_OVERRIDE;
   ev.outcome = VG_OUT_DENIED;
   ev.error = 13;
-  ev.mode = mode;
   ev.bin_len = bin.size();
   ev.mechanism = VG_MECH_LSM;
   ev.kstack_id = ev.ustack_id = -1;
@@ -56,8 +54,9 @@ std::vector<char> record(const std::string& bin, const std::string& path,
 
 vg_hook_event* raw(std::vector<char>& buf) { return reinterpret_cast<vg_hook_event*>(buf.data()); }
 
-JsonRenderer renderer(std::vector<PolicyInfo> policies, int64_t boot_to_realtime_ns = 0) {
-  JsonRenderer r("node-1", std::move(policies), boot_to_realtime_ns);
+JsonRenderer renderer(std::vector<PolicyInfo> policies, int64_t boot_to_realtime_ns = 0,
+                      bool audit_all = false) {
+  JsonRenderer r("node-1", std::move(policies), audit_all, boot_to_realtime_ns);
   r.setHookRefs({{kFileOpenId, "lsm/file_open"}});
   return r;
 }
@@ -72,7 +71,6 @@ TEST(EventDecoder, DecodesEveryField) {
   EXPECT_EQ(ev->binary, "/usr/bin/cat");
   EXPECT_EQ(ev->comm, "cat");
   EXPECT_EQ(ev->error, 13);
-  EXPECT_EQ(ev->mode, VG_MODE_ENFORCE);
   EXPECT_EQ(ev->ktime_ns, 1'000'000'123u);
   ASSERT_EQ(ev->args.size(), 1u);
   EXPECT_EQ(ev->args[0].kind, VG_ARG_FILE);
@@ -89,9 +87,6 @@ TEST(EventDecoder, RejectsMalformedRecordsWithoutReadingPastThem) {
   EXPECT_FALSE(decodeHookEvent(bad.data(), bad.size()).ok());
   bad = buf;
   raw(bad)->bin_len = VG_BIN_MAX;
-  EXPECT_FALSE(decodeHookEvent(bad.data(), bad.size()).ok());
-  bad = buf;
-  raw(bad)->mode = 7;  // neither enforce nor monitor
   EXPECT_FALSE(decodeHookEvent(bad.data(), bad.size()).ok());
   bad = buf;
   raw(bad)->hdr.version = 1;  // the built-in hooks' ABI
@@ -187,7 +182,7 @@ TEST(JsonRenderer, ExecPathAndTruncation) {
   raw(buf)->args[0].kind = VG_ARG_BINPRM;
   auto ev = decodeHookEvent(buf.data(), buf.size());
   ASSERT_TRUE(ev.ok());
-  JsonRenderer r("n", {{"p0"}, {"deny-tmp"}}, 0);
+  JsonRenderer r("n", {{"p0"}, {"deny-tmp"}}, false, 0);
   r.setHookRefs({{kFileOpenId, "lsm/bprm_check_security"}});
   auto lsm = r.toProto(*ev).process_lsm();
   EXPECT_EQ(lsm.hook(), "bprm_check_security");
@@ -202,21 +197,16 @@ TEST(JsonRenderer, ExecPathAndTruncation) {
   EXPECT_TRUE(lsm.path_truncated());
 }
 
-// The mode comes from the record: the kernel decided the outcome in it (the
-// daemon's audit switch included), whatever the policy says by now.
-TEST(JsonRenderer, ModeIsTheKernelsDecision) {
-  const std::vector<PolicyInfo> enforce = {{"a", policy::Mode::kEnforce, {}},
-                                           {"b", policy::Mode::kEnforce, {}}};
-  const std::vector<PolicyInfo> monitor = {{"a", policy::Mode::kEnforce, {}},
-                                           {"b", policy::Mode::kMonitor, {}}};
-  auto buf = record("/bin/x", "/p", VG_MODE_MONITOR);
+TEST(JsonRenderer, ModeFollowsPolicyAndAuditSwitch) {
+  auto buf = record("/bin/x", "/p");
   auto ev = decodeHookEvent(buf.data(), buf.size());
   ASSERT_TRUE(ev.ok());
-  EXPECT_EQ(renderer(enforce).toProto(*ev).process_lsm().mode(), api::POLICY_MODE_MONITOR);
-  buf = record("/bin/x", "/p", VG_MODE_ENFORCE);
-  ev = decodeHookEvent(buf.data(), buf.size());
-  ASSERT_TRUE(ev.ok());
-  EXPECT_EQ(renderer(monitor).toProto(*ev).process_lsm().mode(), api::POLICY_MODE_ENFORCE);
+  auto monitor = renderer({{"a", policy::Mode::kEnforce, {}}, {"b", policy::Mode::kMonitor, {}}});
+  EXPECT_EQ(monitor.toProto(*ev).process_lsm().mode(), api::POLICY_MODE_MONITOR);
+  auto audit = renderer({{"a", policy::Mode::kEnforce, {}}, {"b", policy::Mode::kEnforce, {}}}, 0, true);
+  EXPECT_EQ(audit.toProto(*ev).process_lsm().mode(), api::POLICY_MODE_MONITOR);
+  auto enforce = renderer({{"a", policy::Mode::kEnforce, {}}, {"b", policy::Mode::kEnforce, {}}});
+  EXPECT_EQ(enforce.toProto(*ev).process_lsm().mode(), api::POLICY_MODE_ENFORCE);
 }
 
 TEST(RenderJson, EscapesControlAndQuoteCharacters) {

@@ -298,7 +298,7 @@ TEST(KernelArgs, RecordsRenderInTetragonsShapes) {
   a[4].num = (uint64_t{1} << 21) | 1;
   auto ev = events::decodeHookEvent(r.buf.data(), r.buf.size());
   ASSERT_TRUE(ev.ok()) << ev.status();
-  events::JsonRenderer jr("n", {events::PolicyInfo::from(p)}, 0);
+  events::JsonRenderer jr("n", {events::PolicyInfo::from(p)}, false, 0);
   jr.setHookRefs({{VG_HOOK_FIRST, "kprobe/k"}});
   const std::string line = events::renderJson(jr.toProto(*ev));
   EXPECT_THAT(line, HasSubstr("{\"skb_arg\":{\"len\":64,\"mark\":7,\"saddr\":\"10.0.0.1\","
@@ -328,7 +328,7 @@ TEST(KernelArgs, ReturnedSockRendersAsTheReturnValue) {
   inet_pton(AF_INET, "0.0.0.0", a[5].daddr);
   auto ev = events::decodeHookEvent(r.buf.data(), r.buf.size());
   ASSERT_TRUE(ev.ok()) << ev.status();
-  events::JsonRenderer jr("n", {events::PolicyInfo::from(p)}, 0);
+  events::JsonRenderer jr("n", {events::PolicyInfo::from(p)}, false, 0);
   jr.setHookRefs({{VG_HOOK_FIRST, "kprobe/sk_alloc#return"}});
   auto k = jr.toProto(*ev).process_kprobe();
   ASSERT_EQ(k.args_size(), 1);

@@ -954,7 +954,7 @@ api::Event openFromKernel(uint32_t f_flags) {
   memcpy(buf.data() + sizeof(ev) + VG_BIN_MAX, path.data(), path.size());
   auto decoded = events::decodeHookEvent(buf.data(), buf.size());
   EXPECT_TRUE(decoded.ok()) << decoded.status();
-  events::JsonRenderer r("n", {{"watch", policy::Mode::kEnforce, {}}}, 0);
+  events::JsonRenderer r("n", {{"watch", policy::Mode::kEnforce, {}}}, false, 0);
   r.setHookRefs({{3, "lsm/file_open"}});
   return decoded.ok() ? r.toProto(*decoded) : api::Event{};
 }

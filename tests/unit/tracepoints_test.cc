@@ -289,7 +289,7 @@ TEST(Tracepoints, RecordRendersAsProcessTracepoint) {
   raw->args[1].num = 813;
   auto ev = events::decodeHookEvent(buf.data(), buf.size());
   ASSERT_TRUE(ev.ok()) << ev.status();
-  events::JsonRenderer renderer("n", {events::PolicyInfo::from(*r.policy)}, 0);
+  events::JsonRenderer renderer("n", {events::PolicyInfo::from(*r.policy)}, false, 0);
   renderer.setHookRefs(c->hook_refs);
   renderer.setTracepointSlots(c->tp_slots);
   api::Event out = renderer.toProto(*ev);

@@ -193,7 +193,7 @@ std::vector<char> hookRecord(uint16_t hook, uint8_t mech, uint8_t action, uint8_
 events::JsonRenderer renderer() {
   events::PolicyInfo info{"up", policy::Mode::kEnforce, {}};
   info.hooks["uprobe//usr/bin/app:vg_probe_op"] = {{{0, "n"}, {1, "name"}}, "called", {"t1"}};
-  events::JsonRenderer r("web-1", {{"p0"}, info}, 0);
+  events::JsonRenderer r("web-1", {{"p0"}, info}, false, 0);
   r.setHookRefs({{5, "uprobe//usr/bin/app:vg_probe_op"}, {6, "uprobe//usr/bin/app:vg_probe_op#return"}});
   return r;
 }

@@ -15,8 +15,7 @@
 #endif
 
 /* 2: one event record for every hook (vg_lsm_event and the built-in
- * file_open/bprm_check programs are gone; they are generic hooks), and the
- * policy mode a hook event was decided under travels in it. */
+ * file_open/bprm_check programs are gone; they are generic hooks). */
 #define VG_ABI_VERSION 2
 
 /* ---- limits ------------------------------------------------------------- */
@@ -410,8 +409,7 @@ struct vg_hook_event {
 	__u8 mechanism;
 	__u8 signal;
 	__u8 has_ret;  /* a return probe: retval holds the function's return value */
-	__u8 mode;     /* enum vg_mode the outcome was decided in (daemon audit included) */
-	__u8 pad;
+	__u8 pad[2];
 	__s32 kstack_id; /* kernelStackTrace: the stack's id in vg_stacks (< 0: none, or -errno) */
 	__s64 retval;
 	__s32 ustack_id; /* userStackTrace: as kstack_id, in vg_ustacks */
