@@ -9,6 +9,7 @@
 #include "api/event_json.h"
 #include "api/event_view.h"
 #include "daemon/events/event_decoder.h"
+#include "daemon/events/hook_event.h"
 #include "daemon/events/json_writer.h"
 #include "daemon/process/process_cache.h"
 #include "tests/unit/exec_record.h"
@@ -33,19 +34,25 @@ std::vector<char> execRecord(uint32_t pid, uint64_t start, uint32_t ppid, uint64
                                  "/home/user/project");
 }
 
+constexpr uint32_t kFileOpenId = 1;
+
+// A file_open denial as the hook program sends it: the path in string slot 0.
 std::vector<char> lsmRecord(uint32_t pid) {
   const std::string bin = "/usr/bin/curl", path = "/etc/ssl/private/server.key";
-  std::vector<char> buf(sizeof(vg_lsm_event) + VG_BIN_MAX + path.size());
-  vg_lsm_event ev{};
-  ev.hdr = {VG_EV_LSM, VG_ABI_VERSION, static_cast<uint32_t>(buf.size()), 5'000};
+  std::vector<char> buf(sizeof(vg_hook_event) + VG_BIN_MAX + path.size());
+  vg_hook_event ev{};
+  ev.hdr = {VG_EV_HOOK, VG_ABI_VERSION, static_cast<uint32_t>(buf.size()), 5'000};
   ev.pid = ev.tid = pid;
-  ev.hook = VG_HOOK_FILE_OPEN;
+  ev.hook = kFileOpenId;
   ev.action = VG_ACT_OVERRIDE;
   ev.outcome = VG_OUT_DENIED;
   ev.error = 1;
   ev.bin_len = bin.size();
-  ev.path_len = path.size();
   ev.mechanism = VG_MECH_LSM;
+  ev.kstack_id = ev.ustack_id = -1;
+  ev.args[0].kind = VG_ARG_FILE;
+  ev.args[0].str_len = path.size();
+  VG_ARG_X(&ev.args[0])[0] = 0100000;  // f_flags: O_LARGEFILE
   memcpy(buf.data(), &ev, sizeof(ev));
   memcpy(buf.data() + sizeof(ev), bin.data(), bin.size());
   memcpy(buf.data() + sizeof(ev) + VG_BIN_MAX, path.data(), path.size());
@@ -90,9 +97,10 @@ void BM_LsmDecodeEnrichRender(benchmark::State& state) {
   auto exec = execRecord(4242, 1'000, kNoPid, 0);
   cache.onExec(*events::decodeExecEvent(exec.data(), exec.size()));
   events::JsonRenderer renderer("bench-node", {{"deny-keys", policy::Mode::kEnforce, {}}}, false, 0);
+  renderer.setHookRefs({{kFileOpenId, "lsm/file_open"}});
   auto rec = lsmRecord(4242);
   for (auto _ : state) {
-    auto ev = events::decodeLsmEvent(rec.data(), rec.size());
+    auto ev = events::decodeHookEvent(rec.data(), rec.size());
     api::Event out = renderer.toProto(*ev);
     auto* lsm = out.mutable_process_lsm();
     cache.enrich(ev->pid, lsm->mutable_process(), lsm->mutable_parent());

@@ -1,5 +1,6 @@
-/* Generic hook programs: one object the daemon loads once per hook it needs
- * (any LSM hook, or any kernel function a kprobe names), with the hook's id
+/* Hook programs: one object the daemon loads once per hook it needs (any LSM
+ * hook, file_open and bprm_check_security included, or any kernel function a
+ * kprobe names, tracepoint, uprobe), with the hook's id
  * and the kinds of its arguments set in .rodata before the load. The verifier
  * sees those as constants and drops every branch that does not apply, so each
  * instance is checked against its own target's argument types (BTF).
@@ -33,6 +34,10 @@ const volatile __u8 vg_gen_ret_copy = 0;
 const volatile __u8 vg_gen_ret_slot = VG_HOOK_ARGS;
 /* returnArgAction TrackSock: a matching call's returned socket is tracked */
 const volatile __u8 vg_gen_ret_track = 0;
+/* file arguments (bit per argument) whose f_flags the event carries in
+ * X[0] (file_open: the open's flags, for process_lsm.file_flags); a
+ * constant, so other hooks' instances do not verify the read */
+const volatile __u8 vg_gen_fflags = 0;
 
 #define VG_AF_INET 2
 #define VG_AF_INET6 10
@@ -604,6 +609,9 @@ static __always_inline void vg_gen_read_arg(__u64 *ctx, struct vg_hook_scratch *
 		break;
 	case VG_ARG_FILE:
 		vg_gen_path(sc, &((struct file *)raw)->f_path, buf, out, vg_gen_dpath);
+		if (vg_gen_fflags & (1u << i)) /* a trampoline's file is BTF-typed */
+			VG_ARG_X(out)[0] = !vg_gen_kprobe() ? ((struct file *)raw)->f_flags
+				: vg_can_read_kernel ? BPF_CORE_READ((struct file *)raw, f_flags) : 0;
 		break;
 	case VG_ARG_PATH:
 		vg_gen_path(sc, (struct path *)raw, buf, out, vg_gen_dpath);

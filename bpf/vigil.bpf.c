@@ -1,6 +1,6 @@
-/* The Vigil BPF object: every program, one set of maps (lib/maps.h). The loader
- * turns programs on or off according to the policies and the kernel's features. */
+/* The Vigil BPF object: process tracking and the one set of maps
+ * (lib/maps.h) every hook program shares. Hooks, file_open and
+ * bprm_check_security included, are instances of hook.bpf.c. */
 #include "vigil_bpf.h"
 
-#include "lsm/file_hooks.bpf.h"
 #include "kprobe/process.bpf.h"

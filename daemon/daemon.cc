@@ -90,10 +90,9 @@ void raiseFdLimit() {
 // Hooks that need BPF LSM or trampolines (or kprobes); tracepoints (tp_btf)
 // and uprobes need neither.
 bool usesHooks(const compiler::CompiledSet& set) {
-  return set.usesHook(VG_HOOK_FILE_OPEN) || set.usesHook(VG_HOOK_BPRM_CHECK_SECURITY) ||
-         std::any_of(set.generic.begin(), set.generic.end(), [](const compiler::HookSpec& h) {
-           return h.kind != policy::HookKind::kTracepoint && h.kind != policy::HookKind::kUprobe;
-         });
+  return std::any_of(set.generic.begin(), set.generic.end(), [](const compiler::HookSpec& h) {
+    return h.kind != policy::HookKind::kTracepoint && h.kind != policy::HookKind::kUprobe;
+  });
 }
 
 // Kernel records in, events out (exporters, or JSON lines on stdout), in ring
@@ -213,17 +212,6 @@ int onRecord(void* ctx, void* data, size_t size) {
   auto type = events::recordType(data, size);
   if (!p->decoded(type)) return 0;
   switch (*type) {
-    case VG_EV_LSM: {
-      auto ev = events::decodeLsmEvent(data, size);
-      if (!p->decoded(ev)) return 0;
-      api::Event out = p->renderer.toProto(*ev);
-      auto* lsm = out.mutable_process_lsm();
-      p->cache.enrich(ev->pid, lsm->mutable_process(), lsm->mutable_parent());
-      if (!lsm->parent().pid()) lsm->clear_parent();
-      p->writeAnnouncements();
-      p->write(std::move(out));
-      break;
-    }
     case VG_EV_HOOK: {
       auto ev = events::decodeHookEvent(data, size);
       if (!p->decoded(ev)) return 0;

@@ -83,7 +83,7 @@ struct {
 
 /* Scratch for exec records: the record, then binary, argv and cwd packed one
  * after the other, and a buffer the path walk fills from its end. Separate
- * from vg_scratch so an LSM program and a tracepoint never share one. */
+ * from vg_hook_scratch so a hook program and a tracepoint never share one. */
 struct vg_exec_scratch {
 	struct vg_exec_event ev;
 	char data[VG_EXEC_DATA_MAX + VG_PATH_MAX]; /* slack keeps masked offsets in bounds */
@@ -143,23 +143,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vg_loop_state);
 } vg_loop_state SEC(".maps");
-
-/* Per-CPU scratch: the event record is laid out so the path that bpf_d_path
- * writes is already in place and the record is sent without copying it. */
-struct vg_scratch {
-	struct vg_lsm_event ev;
-	char bin[VG_BIN_MAX];
-	char path[VG_PATH_MAX];
-	char walk[2 * VG_PATH_MAX]; /* fmod_ret exec hook: the dentry walk's buffer */
-	struct vg_hash2 path_hash;  /* the path's hashes, for Equal */
-	__u32 path_len;             /* 0: no path */
-};
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct vg_scratch);
-} vg_scratch SEC(".maps");
 
 /* SAddr/DAddr/NotSAddr/NotDAddr prefixes of every selector. */
 struct {

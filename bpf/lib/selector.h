@@ -1,8 +1,8 @@
 /* What every hook program does with a hook's selectors, whatever it reads:
  * find the selectors that apply (enabled policy, first match per policy,
  * matchBinaries), and decide a matched selector's outcome in the policy's
- * mode. The built-in hooks (policy_eval.h) and the generic one (hook.bpf.c)
- * differ only in how they read arguments and what their events carry. */
+ * mode. Used by the hook program (hook.bpf.c), which every hook is an
+ * instance of. */
 #pragma once
 
 #include "lib/maps.h"

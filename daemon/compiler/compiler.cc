@@ -82,15 +82,10 @@ uint64_t atWidth(uint64_t v, uint8_t kind) {
   return v;
 }
 
-bool isBuiltin(const policy::Hook& h) {
-  return h.kind == policy::HookKind::kLsm && hookFromName(h.hook) != VG_HOOK_NONE;
-}
-
 // What the generic hooks of a set of policies need, merged across policies.
 class HookPlanner {
  public:
   absl::Status add(const policy::Hook& h) {
-    if (isBuiltin(h)) return absl::OkStatus();
     const std::string ref = h.ref();
     auto [it, inserted] = specs_.try_emplace(ref);
     HookSpec& spec = it->second;
@@ -118,6 +113,7 @@ class HookPlanner {
         spec.nargs = static_cast<int>(info->args.size());
         for (size_t i = 0; i < info->args.size() && i < VG_HOOK_ARGS; i++) {
           spec.mount_of[i] = info->args[i].mount_of;
+          if (info->args[i].file_flags) spec.file_flags |= static_cast<uint8_t>(1u << i);
         }
       } else if (h.kind == policy::HookKind::kUprobe) {
         spec.function = h.offset ? std::string() : h.hook;
@@ -225,10 +221,10 @@ class HookPlanner {
       if (auto k = known.find(spec.key()); k != known.end()) {
         spec.id = k->second;
       } else {
-        uint32_t id = VG_HOOK_FIRST_GENERIC;
+        uint32_t id = VG_HOOK_FIRST;
         while (used.count(id)) id++;
         if (id >= VG_HOOK_MAX) {
-          return errorAt(spec.pos, absl::StrCat("more than ", VG_HOOK_MAX - VG_HOOK_FIRST_GENERIC,
+          return errorAt(spec.pos, absl::StrCat("more than ", VG_HOOK_MAX - VG_HOOK_FIRST,
                                                 " distinct hooks loaded"));
         }
         spec.id = id;
@@ -241,7 +237,6 @@ class HookPlanner {
   }
 
   uint32_t idOf(const policy::Hook& h) const {
-    if (isBuiltin(h)) return hookFromName(h.hook);
     return ids_.at(h.ref());
   }
   void index(const CompiledSet& out) {
@@ -271,8 +266,6 @@ class Compiler {
     out_.config.hash_key[0] = options.hash_key[0];
     out_.config.hash_key[1] = options.hash_key[1];
     out_.policy_base = gen_ * kGenPolicies;
-    out_.hook_refs[VG_HOOK_BPRM_CHECK_SECURITY] = "lsm/bprm_check_security";
-    out_.hook_refs[VG_HOOK_FILE_OPEN] = "lsm/file_open";
   }
 
   absl::Status planHooks(const std::vector<policy::Policy>& policies,
@@ -482,11 +475,6 @@ class Compiler {
       }
       if (rank(k) > rank(sel.action)) sel.action = k;
       if (a.kernel_stack || a.user_stack) {
-        if (hook == VG_HOOK_FILE_OPEN || hook == VG_HOOK_BPRM_CHECK_SECURITY) {
-          return errorAt(a.pos, absl::StrCat("kernelStackTrace/userStackTrace on ", hook_name,
-                                             " are not supported yet (its events come from "
-                                             "the built-in file hooks)"));
-        }
         sel.stacks |= (a.kernel_stack ? VG_STACK_KERNEL : 0) | (a.user_stack ? VG_STACK_USER : 0);
       }
       if (a.rate_limit_ns) {
@@ -509,7 +497,6 @@ class Compiler {
         return st;
       sel.filters[f].arg = slot_of[ma.index];
       sel.nfilters++;
-      hs.need_path = 1;
     }
     for (const auto& mr : s.match_return_args) {
       const uint8_t f = sel.nfilters;
@@ -656,20 +643,6 @@ std::map<std::string, uint32_t> CompiledSet::hookIds() const {
   std::map<std::string, uint32_t> out;
   for (const auto& spec : generic) out[spec.key()] = spec.id;
   return out;
-}
-
-vg_hook hookFromName(const std::string& name) {
-  if (name == "bprm_check_security") return VG_HOOK_BPRM_CHECK_SECURITY;
-  if (name == "file_open") return VG_HOOK_FILE_OPEN;
-  return VG_HOOK_NONE;
-}
-
-const char* hookName(uint32_t hook) {
-  switch (hook) {
-    case VG_HOOK_BPRM_CHECK_SECURITY: return "bprm_check_security";
-    case VG_HOOK_FILE_OPEN: return "file_open";
-    default: return "unknown";
-  }
 }
 
 const char* mechanismName(uint8_t mech) {

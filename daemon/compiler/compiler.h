@@ -67,6 +67,7 @@ struct HookSpec {
   uint8_t ret_copy = 0;          // char_buf read at return with the return value as length (bits)
   uint8_t ret_slot = VG_HOOK_ARGS;  // returnArg sock/socket: the event's args[] entry carrying it
   bool track_sock = false;       // returnArgAction TrackSock
+  uint8_t file_flags = 0;        // file arguments whose f_flags the event carries (bits)
   policy::SourcePos pos;                      // first policy that names it
 
   // Identity of the program instance: what it attaches to and how it reads.
@@ -108,9 +109,6 @@ struct CompiledSet {
   std::map<std::string, uint32_t> hookIds() const;  // key -> id of every generic hook
 };
 
-// The built-in hooks (served by bpf/lsm/file_hooks.bpf.h) by LSM hook name <-> ABI id.
-vg_hook hookFromName(const std::string& name);
-const char* hookName(uint32_t hook);
 // enum vg_mechanism as events and messages name it: "bpf_lsm", "fentry", "kprobe", ...
 const char* mechanismName(uint8_t mech);
 

@@ -101,16 +101,6 @@ std::string describeJson(const std::vector<policy::Policy>& policies, const Comp
                                 jsonString(std::string(policy::modeName(p.effectiveMode()))), "}"));
   }
   std::vector<std::string> progs;
-  for (uint32_t id : {uint32_t{VG_HOOK_BPRM_CHECK_SECURITY}, uint32_t{VG_HOOK_FILE_OPEN}}) {
-    if (!set.usesHook(id)) continue;
-    const std::string name = hookName(id);
-    const std::string fn(policy::findLsmHook(name)->function);
-    progs.push_back(absl::StrCat(
-        "{\"hook\":", jsonString(set.hook_refs.at(id)), ",\"id\":", id,
-        ",\"program\":\"built-in\",\"attach\":{\"bpf_lsm\":", jsonString("lsm/" + name),
-        ",\"fmod_ret\":", jsonString("fmod_ret/" + fn), "},\"selectors\":", set.hooks[id].count,
-        "}"));
-  }
   for (const auto& h : set.generic) {
     std::vector<std::string> args;
     for (int i = 0; i < VG_HOOK_ARGS; i++) {
@@ -119,6 +109,7 @@ std::string describeJson(const std::vector<policy::Policy>& policies, const Comp
                                    jsonString(std::string(policy::kindName(h.kinds[i]))));
       if (policy::isStringKind(h.kinds[i])) absl::StrAppend(&a, ",\"string_slot\":", h.slots[i]);
       if (h.mount_of[i] >= 0) absl::StrAppend(&a, ",\"mount_of_arg\":", h.mount_of[i]);
+      if (h.file_flags & (1u << i)) absl::StrAppend(&a, ",\"file_flags\":true");
       args.push_back(a + "}");
     }
     progs.push_back(absl::StrCat(

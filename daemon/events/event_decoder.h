@@ -12,18 +12,6 @@
 
 namespace vigil::events {
 
-struct LsmEvent {
-  uint64_t ktime_ns = 0;  // CLOCK_BOOTTIME
-  uint32_t pid = 0, tid = 0, ppid = 0, uid = 0, gid = 0;
-  uint32_t policy = 0, selector = 0;
-  uint16_t hook = 0;
-  uint8_t action = 0, outcome = 0, mechanism = 0;
-  int32_t error = 0;
-  uint32_t file_flags = 0;
-  std::string comm, binary, path;
-  bool binary_truncated = false, path_truncated = false;
-};
-
 struct TaskId {
   uint32_t pid = 0, tid = 0, ppid = 0;
   uint64_t start_ns = 0, parent_start_ns = 0;  // CLOCK_BOOTTIME
@@ -59,7 +47,6 @@ struct ExitEvent {
 
 // Type of a record, or an error when it is too short to hold a header.
 absl::StatusOr<uint16_t> recordType(const void* data, size_t size);
-absl::StatusOr<LsmEvent> decodeLsmEvent(const void* data, size_t size);
 absl::StatusOr<ExecEvent> decodeExecEvent(const void* data, size_t size);
 absl::StatusOr<CloneEvent> decodeCloneEvent(const void* data, size_t size);
 absl::StatusOr<ExitEvent> decodeExitEvent(const void* data, size_t size);

@@ -60,6 +60,7 @@ absl::StatusOr<HookEvent> decodeHookEvent(const void* data, size_t size) {
     v.unreadable = a.flags & VG_ARGF_ERR;
     v.is_return = a.flags & VG_ARGF_RET;
     v.num = a.num;
+    if (a.kind == VG_ARG_FILE) memcpy(&v.file_flags, a.saddr, sizeof(v.file_flags));  // X[0]
     if (a.str_len) {
       if (static_cast<size_t>(a.str_off) + a.str_len > str_bytes) {
         return absl::DataLossError(absl::StrCat("hook event argument ", i, " string (", a.str_off,

@@ -20,6 +20,7 @@ struct HookArgValue {
   bool is_return = false;     // a return probe's returnArg of a struct kind (sock, socket)
   uint64_t num = 0;           // integers (sign-extended), cred euid, task tgid
   std::string str;            // strings and paths
+  uint32_t file_flags = 0;    // file arguments of file_open: the open's f_flags
   uint16_t family = 0, sport = 0, dport = 0;
   uint8_t protocol = 0, state = 0;
   std::array<uint8_t, 16> saddr{}, daddr{};

@@ -87,47 +87,7 @@ void JsonRenderer::setPolicies(uint32_t base, const std::vector<PolicyInfo>& pol
   for (size_t i = 0; i < policies.size(); i++) policies_[base + i] = policies[i];
 }
 
-api::Event JsonRenderer::toProto(const LsmEvent& ev) const {
-  api::Event out;
-  auto* lsm = out.mutable_process_lsm();
-  fillCaller(ev, lsm->mutable_process());
-  bool monitor = audit_all_;
-  if (ev.policy < policies_.size()) {
-    const PolicyInfo& info = policies_[ev.policy];
-    lsm->set_policy_name(info.name);
-    monitor |= info.mode == policy::Mode::kMonitor;
-    if (auto h = info.hooks.find(std::string("lsm/") + compiler::hookName(ev.hook));
-        h != info.hooks.end()) {
-      if (!h->second.message.empty()) lsm->set_message(h->second.message);
-      for (const auto& t : h->second.tags) lsm->add_tags(t);
-      if (!ev.path.empty()) {
-        auto* arg = lsm->add_args();
-        if (auto l = h->second.labels.find(0); l != h->second.labels.end()) {
-          arg->set_label(l->second);
-        }
-        arg->set_file_arg(ev.path);
-      }
-    }
-  } else {
-    lsm->set_policy_name("unknown-policy-" + std::to_string(ev.policy));
-  }
-  lsm->set_hook(compiler::hookName(ev.hook));
-  lsm->set_selector(ev.selector);
-  lsm->set_action(actionOf(ev.action));
-  lsm->set_outcome(outcomeOf(ev.outcome));
-  lsm->set_mode(monitor ? api::POLICY_MODE_MONITOR : api::POLICY_MODE_ENFORCE);
-  lsm->set_return_errno(ev.error);
-  lsm->set_path(ev.path);
-  lsm->set_path_truncated(ev.path_truncated);
-  lsm->set_mechanism(mechanismOf(ev.mechanism));
-  if (ev.hook == VG_HOOK_FILE_OPEN) lsm->set_file_flags(ev.file_flags);
-  out.set_node_name(node_name_);
-  out.set_schema_version(api::SCHEMA_VERSION_1);
-  out.set_time(api::formatRfc3339Nanos(static_cast<int64_t>(ev.ktime_ns) + boot_to_realtime_ns_));
-  return out;
-}
-
-std::string JsonRenderer::render(const LsmEvent& ev) const { return api::renderJson(toProto(ev)); }
+std::string JsonRenderer::render(const HookEvent& ev) const { return api::renderJson(toProto(ev)); }
 
 const PolicyInfo::Hook* JsonRenderer::hookInfo(uint32_t policy, const std::string& ref) const {
   if (policy >= policies_.size()) return nullptr;
@@ -280,8 +240,8 @@ api::Event JsonRenderer::toProto(const HookEvent& ev) const {
     l->set_hook(name);
     l->set_policy_name(policy_name);
     l->set_mode(mode);
-    // The hook's path, as for the built-in hooks: the entry a path_* hook
-    // acts on (its dentry), else the first file or path argument.
+    // The hook's path: the entry a path_* hook acts on (its dentry), else
+    // the first file or path argument (file_open's file, bprm_check's program).
     const HookArgValue* subject = nullptr;
     for (const auto& a : ev.args) {
       if (a.kind == VG_ARG_DENTRY) {
@@ -296,6 +256,8 @@ api::Event JsonRenderer::toProto(const HookEvent& ev) const {
       l->set_path(subject->str);
       l->set_path_truncated(subject->truncated);
     }
+    // file_open: the open's flags, carried with its file argument.
+    if (subject && subject->kind == VG_ARG_FILE) l->set_file_flags(subject->file_flags);
   }
   out.set_node_name(node_name_);
   out.set_schema_version(api::SCHEMA_VERSION_1);

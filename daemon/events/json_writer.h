@@ -56,10 +56,9 @@ class JsonRenderer {
     for (const auto& [id, m] : slots) tp_slots_[id] = m;
   }
 
-  api::Event toProto(const LsmEvent& ev) const;
   // An lsmhook event becomes process_lsm, a kprobe event process_kprobe.
   api::Event toProto(const HookEvent& ev) const;
-  std::string render(const LsmEvent& ev) const;  // one line, no trailing newline
+  std::string render(const HookEvent& ev) const;  // one line, no trailing newline
   // GetUrl / DnsLookup of the selector an event comes from; nullptr: none.
   const PolicyInfo::Hook::Fetch* fetchOf(const HookEvent& ev) const;
 

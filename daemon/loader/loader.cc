@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdarg>
 #include <cstring>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -88,12 +89,6 @@ absl::StatusOr<std::unique_ptr<Loader>> Loader::create(const LoadPlan& plan) {
   l->skel_->rodata->vg_can_read_kernel = plan.can_read_kernel;
   l->skel_->rodata->vg_btf_reads = plan.btf_reads;
   l->skel_->rodata->vg_args_max = std::min<uint32_t>(plan.args_max, VG_ARGS_MAX - 1);
-  const bool lsm = plan.hooks == HookMechanism::kLsm;
-  const bool fmod = plan.hooks == HookMechanism::kFmodRet;
-  bpf_program__set_autoload(l->skel_->progs.vg_lsm_file_open, lsm);
-  bpf_program__set_autoload(l->skel_->progs.vg_lsm_bprm_check, lsm);
-  bpf_program__set_autoload(l->skel_->progs.vg_fmod_file_open, fmod);
-  bpf_program__set_autoload(l->skel_->progs.vg_fmod_bprm_check, fmod);
   bpf_program__set_autoload(l->skel_->progs.vg_tp_exec, plan.process_table);
   bpf_program__set_autoload(l->skel_->progs.vg_tp_fork, plan.process_table);
   bpf_program__set_autoload(l->skel_->progs.vg_tp_exit, plan.process_table);
@@ -120,8 +115,16 @@ absl::StatusOr<std::unique_ptr<Loader>> Loader::create(const LoadPlan& plan) {
   }
   if (auto s = l->initHashKey(); !s.ok()) return s;
   if (!plan.pin_dir.empty()) {
+    // Links a daemon of ABI 1 pinned for its built-in file_open and
+    // bprm_check programs: those read hook ids 1 and 2 of vg_hooks, which
+    // are now any hook's. Released before any selector is written.
+    for (const char* old : {"vg_lsm_file_open", "vg_lsm_bprm_check", "vg_fmod_file_open",
+                            "vg_fmod_bprm_check"}) {
+      const std::string pin = absl::StrCat(plan.pin_dir, "/link_", old);
+      if (unlink(pin.c_str()) == 0) spdlog::info("released {} of an earlier vigild", pin);
+    }
     l->adopted_generation_ = l->findAdoptedGeneration();
-    for (uint32_t id = VG_HOOK_FIRST_GENERIC; id < VG_HOOK_MAX; id++) {
+    for (uint32_t id = VG_HOOK_FIRST; id < VG_HOOK_MAX; id++) {
       vg_hook_meta meta{};
       if (bpf_map__lookup_elem(l->skel_->maps.vg_hook_meta, &id, sizeof(id), &meta, sizeof(meta),
                                0) == 0 &&
@@ -482,6 +485,7 @@ absl::Status Loader::loadAs(GenericHook& gh, uint8_t mech) {
       ro.vg_gen_ret_copy = spec.ret_copy;
       ro.vg_gen_ret_slot = spec.ret_slot;
       ro.vg_gen_ret_track = spec.track_sock;
+      ro.vg_gen_fflags = spec.file_flags;
       if (const auto* info = tp ? tracepointOf(spec) : nullptr; info && info->nested) {
         ro.vg_gen_scratch = 1;
       }
@@ -510,14 +514,26 @@ absl::Status Loader::loadAs(GenericHook& gh, uint8_t mech) {
   const bool wants_path = std::any_of(spec.kinds.begin(), spec.kinds.end(), [](uint8_t k) {
     return k == VG_ARG_FILE || k == VG_ARG_PATH || k == VG_ARG_BINPRM;
   });
+  // fmod_ret programs get bpf_d_path on the functions of the kernel's
+  // btf_allowlist_d_path only (the same list in 6.1 and 6.12): on
+  // security_file_open it keeps file_open's paths as d_path makes them where
+  // BPF LSM is off. security_bprm_check is not on it: exec paths there come
+  // from the dentry walk.
+  static const std::set<std::string, std::less<>> kDPathAllowed = {
+      "security_file_permission", "security_inode_getattr", "security_file_open",
+      "security_path_truncate", "vfs_truncate", "vfs_fallocate", "dentry_open", "vfs_getattr",
+      "filp_close"};
+  const bool try_d_path =
+      wants_path && (mech == VG_MECH_LSM ||
+                     (mech == VG_MECH_FMOD_RET && kDPathAllowed.count(spec.function)));
   // A trampoline the kernel may refuse (a kprobe is the next choice): its
   // verifier log is no warning.
-  g_quiet_load = (mech == VG_MECH_LSM && wants_path) ||
+  g_quiet_load = try_d_path ||
                  (!kprobe && plan_.kprobe.mode == KprobeMode::kAuto && plan_.kprobe.kprobes &&
                   spec.kind == policy::HookKind::kKprobe && !spec.overrides);
-  absl::Status st = tryLoad(mech == VG_MECH_LSM && wants_path);
+  absl::Status st = tryLoad(try_d_path);
   g_quiet_load = false;
-  if (!st.ok() && mech == VG_MECH_LSM && wants_path) {
+  if (!st.ok() && try_d_path) {
     spdlog::debug("{}: bpf_d_path refused ({}); walking dentries instead", spec.ref(),
                   std::string(st.message()));
     st = tryLoad(false);
@@ -711,10 +727,8 @@ absl::Status Loader::setPolicyState(uint32_t id, const vg_policy_state& state) {
 
 void Loader::unpinAll() {
   if (plan_.pin_dir.empty()) return;
-  bpf_link** links[] = {&skel_->links.vg_tp_exec,        &skel_->links.vg_tp_fork,
-                        &skel_->links.vg_tp_exit,        &skel_->links.vg_lsm_bprm_check,
-                        &skel_->links.vg_lsm_file_open,  &skel_->links.vg_fmod_bprm_check,
-                        &skel_->links.vg_fmod_file_open};
+  bpf_link** links[] = {&skel_->links.vg_tp_exec, &skel_->links.vg_tp_fork,
+                        &skel_->links.vg_tp_exit};
   for (auto* l : links) {
     if (*l) bpf_link__unpin(*l);
   }
@@ -831,9 +845,8 @@ absl::Status Loader::apply(const compiler::CompiledSet& set) {
   // Hooks last: a hook only sees selectors whose values are all in place.
   for (uint32_t h = 0; h < VG_HOOK_MAX; h++) {
     // A skipped hook has no program: leave its selectors out.
-    const bool generic = h >= VG_HOOK_FIRST_GENERIC;
     const vg_hook_selectors none{};
-    const vg_hook_selectors& hs = generic && !in_use_.count(h) ? none : set.hooks[h];
+    const vg_hook_selectors& hs = !in_use_.count(h) ? none : set.hooks[h];
     if (auto s = updateElem(m.vg_hooks, &h, sizeof(h), &hs, sizeof(hs)); !s.ok()) return s;
   }
   return absl::OkStatus();
@@ -864,10 +877,6 @@ absl::Status Loader::attach() {
       {p.vg_tp_exec, &l.vg_tp_exec, plan_.process_table},
       {p.vg_tp_fork, &l.vg_tp_fork, plan_.process_table},
       {p.vg_tp_exit, &l.vg_tp_exit, plan_.process_table},
-      {p.vg_lsm_bprm_check, &l.vg_lsm_bprm_check, plan_.hooks == HookMechanism::kLsm},
-      {p.vg_lsm_file_open, &l.vg_lsm_file_open, plan_.hooks == HookMechanism::kLsm},
-      {p.vg_fmod_bprm_check, &l.vg_fmod_bprm_check, plan_.hooks == HookMechanism::kFmodRet},
-      {p.vg_fmod_file_open, &l.vg_fmod_file_open, plan_.hooks == HookMechanism::kFmodRet},
   };
   for (const auto& pr : progs) {
     if (!pr.wanted) continue;
@@ -947,11 +956,7 @@ std::vector<Loader::ProgramStats> Loader::programStats() const {
   const std::pair<bpf_program*, bpf_link*> fixed[] = {
       {skel_->progs.vg_tp_exec, skel_->links.vg_tp_exec},
       {skel_->progs.vg_tp_fork, skel_->links.vg_tp_fork},
-      {skel_->progs.vg_tp_exit, skel_->links.vg_tp_exit},
-      {skel_->progs.vg_lsm_bprm_check, skel_->links.vg_lsm_bprm_check},
-      {skel_->progs.vg_lsm_file_open, skel_->links.vg_lsm_file_open},
-      {skel_->progs.vg_fmod_bprm_check, skel_->links.vg_fmod_bprm_check},
-      {skel_->progs.vg_fmod_file_open, skel_->links.vg_fmod_file_open}};
+      {skel_->progs.vg_tp_exit, skel_->links.vg_tp_exit}};
   for (const auto& [prog, link] : fixed) {
     if (link) progs.emplace_back(bpf_program__section_name(prog), bpf_program__fd(prog));
   }

@@ -12,7 +12,7 @@ namespace {
 // these). Arguments Vigil cannot read yet keep their type name so a policy
 // that declares them gets a precise "not supported yet".
 constexpr CatalogArg kBprm[] = {{"linux_binprm", VG_ARG_BINPRM, "the program being executed"}};
-constexpr CatalogArg kFileOpen[] = {{"file", VG_ARG_FILE, "the file being opened"}};
+constexpr CatalogArg kFileOpen[] = {{"file", VG_ARG_FILE, "the file being opened", -1, true}};
 constexpr CatalogArg kFilePermission[] = {{"file", VG_ARG_FILE, "the file accessed"},
                                           {"int", VG_ARG_S32, "the access mask (MAY_READ=4, MAY_WRITE=2, MAY_EXEC=1)"}};
 constexpr CatalogArg kMmapFile[] = {{"file", VG_ARG_FILE, "the file mapped (may be none)"},

@@ -18,6 +18,9 @@ struct CatalogArg {
   // dentry arguments: the index of the path argument whose mount they are
   // in, so the kernel reports their full path; -1: the path within the mount.
   int8_t mount_of = -1;
+  // file arguments: the event carries the file's f_flags (file_open: the
+  // open's flags, process_lsm.file_flags and the rules' evt.is_open_*).
+  bool file_flags = false;
 };
 
 struct LsmHookInfo {

@@ -56,11 +56,37 @@ TEST(Compiler, EqualValuesBecomeHashKeysOfTheirSelector) {
   EXPECT_TRUE(hasKey(*s, 0, 0, VG_OP_EQUAL, "/etc/shadow"));
   EXPECT_TRUE(hasKey(*s, 0, 0, VG_OP_EQUAL, "/etc/passwd"));
   EXPECT_FALSE(hasKey(*s, 0, 0, VG_OP_EQUAL, "/etc/group"));
-  EXPECT_EQ(s->hooks[VG_HOOK_FILE_OPEN].count, 1u);
-  EXPECT_EQ(s->hooks[VG_HOOK_FILE_OPEN].need_path, 1u);
-  EXPECT_EQ(s->hooks[VG_HOOK_BPRM_CHECK_SECURITY].count, 0u);
-  EXPECT_TRUE(s->usesHook(VG_HOOK_FILE_OPEN));
-  EXPECT_FALSE(s->usesHook(VG_HOOK_BPRM_CHECK_SECURITY));
+  // file_open is a generic hook like any other: one instance reading the
+  // file's path into string slot 0, and its f_flags for the event.
+  ASSERT_EQ(s->generic.size(), 1u);
+  const HookSpec& h = s->generic[0];
+  EXPECT_EQ(h.ref(), "lsm/file_open");
+  EXPECT_EQ(h.function, "security_file_open");
+  EXPECT_EQ(h.kinds[0], VG_ARG_FILE);
+  EXPECT_EQ(h.slots[0], 0);
+  EXPECT_EQ(h.file_flags, 1u);
+  EXPECT_EQ(h.id, uint32_t{VG_HOOK_FIRST});
+  EXPECT_EQ(s->hook_refs.at(h.id), "lsm/file_open");
+  EXPECT_EQ(s->hooks[h.id].count, 1u);
+  EXPECT_EQ(s->hooks[h.id].slots[0], 0u);
+  EXPECT_TRUE(s->usesHook(h.id));
+  EXPECT_FALSE(s->usesHook(h.id + 1));
+}
+
+// bprm_check_security too; only file_open's file carries its flags.
+TEST(Compiler, ExecHookIsAGenericInstanceWithoutFileFlags) {
+  auto p = parse("apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata:\n  name: x\n"
+                 "spec:\n  lsmhooks:\n  - hook: bprm_check_security\n    args:\n    - index: 0\n"
+                 "      type: linux_binprm\n    selectors:\n    - matchActions:\n"
+                 "      - action: Sigkill\n        kernelStackTrace: true\n");
+  auto s = compile({p}, {});
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->generic.size(), 1u);
+  EXPECT_EQ(s->generic[0].function, "security_bprm_check");
+  EXPECT_EQ(s->generic[0].kinds[0], VG_ARG_BINPRM);
+  EXPECT_EQ(s->generic[0].file_flags, 0u);
+  // Stack traces: what every generic hook can do, exec's included.
+  EXPECT_EQ(s->selectors[0].second.stacks, VG_STACK_KERNEL);
 }
 
 TEST(Compiler, PrefixAndPostfixRecordEveryValueLength) {
@@ -135,7 +161,9 @@ TEST(Compiler, PoliciesGetIdsModesAndOrderedSlots) {
   EXPECT_EQ(s->policies[0].second.mode, VG_MODE_ENFORCE);
   EXPECT_EQ(s->policies[1].second.mode, VG_MODE_MONITOR);
   EXPECT_EQ(s->policy_names, (std::vector<std::string>{"a", "b"}));
-  const auto& exec = s->hooks[VG_HOOK_BPRM_CHECK_SECURITY];
+  ASSERT_EQ(s->generic.size(), 2u);
+  EXPECT_EQ(s->generic[1].ref(), "lsm/bprm_check_security");
+  const auto& exec = s->hooks[s->generic[1].id];
   ASSERT_EQ(exec.count, 2u);
   EXPECT_EQ(exec.slots[0], 1u);
   EXPECT_EQ(exec.slots[1], 2u);
@@ -180,13 +208,6 @@ TEST(Compiler, TenThousandValuesCompileToTenThousandKeys) {
   EXPECT_TRUE(hasKey(*s, 0, 0, VG_OP_EQUAL, "/data/file-9999"));
 }
 
-TEST(Compiler, HookNamesRoundTrip) {
-  EXPECT_EQ(hookFromName("file_open"), VG_HOOK_FILE_OPEN);
-  EXPECT_EQ(hookFromName("bprm_check_security"), VG_HOOK_BPRM_CHECK_SECURITY);
-  EXPECT_EQ(hookFromName("path_unlink"), VG_HOOK_NONE);
-  EXPECT_STREQ(hookName(VG_HOOK_FILE_OPEN), "file_open");
-}
-
 }  // namespace
 }  // namespace vigil::compiler
 
@@ -204,7 +225,8 @@ TEST(Compiler, GenerationsUseDisjointHalvesOfTheTables) {
   EXPECT_EQ(g0->selectors[0].first, 0u);
   EXPECT_EQ(g1->selectors[0].first, kGenSelectors);
   EXPECT_EQ(g1->selectors[0].second.policy, kGenPolicies);
-  EXPECT_EQ(g1->hooks[VG_HOOK_FILE_OPEN].slots[0], kGenSelectors);
+  ASSERT_EQ(g1->generic.size(), 1u);
+  EXPECT_EQ(g1->hooks[g1->generic[0].id].slots[0], kGenSelectors);
   EXPECT_EQ(g1->len_sets[0].first, kGenLenSets);
   EXPECT_EQ(g1->selectors[0].second.filters[0].len_set, kGenLenSets);
   EXPECT_EQ(g1->str_keys[0].first.selector, kGenSelectors);

@@ -12,16 +12,21 @@
 #include "api/event_json.h"
 #include "api/event_view.h"
 #include "daemon/events/event_decoder.h"
+#include "daemon/events/hook_event.h"
 #include "daemon/events/json_writer.h"
 #include "tests/unit/exec_record.h"
 
 namespace vigil::events {
 namespace {
 
+constexpr uint32_t kFileOpenId = 5;  // any id: the renderer learns what it stands for
+
+// A file_open event as the hook program sends it: the file in string slot 0,
+// its f_flags in the argument's X[0], the record cut after the path.
 std::vector<char> record(const std::string& bin, const std::string& path) {
-  std::vector<char> buf(sizeof(vg_lsm_event) + VG_BIN_MAX + path.size());
-  vg_lsm_event ev{};
-  ev.hdr.type = VG_EV_LSM;
+  std::vector<char> buf(sizeof(vg_hook_event) + VG_BIN_MAX + path.size());
+  vg_hook_event ev{};
+  ev.hdr.type = VG_EV_HOOK;
   ev.hdr.version = VG_ABI_VERSION;
   ev.hdr.size = buf.size();
   ev.hdr.ktime = 1'000'000'123;
@@ -32,13 +37,16 @@ std::vector<char> record(const std::string& bin, const std::string& path) {
   ev.gid = 100;
   ev.policy = 1;
   ev.selector = 2;
-  ev.hook = VG_HOOK_FILE_OPEN;
+  ev.hook = kFileOpenId;
   ev.action = VG_ACT_OVERRIDE;
   ev.outcome = VG_OUT_DENIED;
   ev.error = 13;
   ev.bin_len = bin.size();
-  ev.path_len = path.size();
   ev.mechanism = VG_MECH_LSM;
+  ev.kstack_id = ev.ustack_id = -1;
+  ev.args[0].kind = VG_ARG_FILE;
+  ev.args[0].str_len = path.size();
+  VG_ARG_X(&ev.args[0])[0] = 0100000;  // O_LARGEFILE
   strcpy(ev.comm, "cat");
   memcpy(buf.data(), &ev, sizeof(ev));
   memcpy(buf.data() + sizeof(ev), bin.data(), bin.size());
@@ -46,35 +54,47 @@ std::vector<char> record(const std::string& bin, const std::string& path) {
   return buf;
 }
 
+vg_hook_event* raw(std::vector<char>& buf) { return reinterpret_cast<vg_hook_event*>(buf.data()); }
+
+JsonRenderer renderer(std::vector<PolicyInfo> policies, int64_t boot_to_realtime_ns = 0,
+                      bool audit_all = false) {
+  JsonRenderer r("node-1", std::move(policies), audit_all, boot_to_realtime_ns);
+  r.setHookRefs({{kFileOpenId, "lsm/file_open"}});
+  return r;
+}
+
 TEST(EventDecoder, DecodesEveryField) {
   auto buf = record("/usr/bin/cat", "/etc/shadow");
-  auto ev = decodeLsmEvent(buf.data(), buf.size());
+  auto ev = decodeHookEvent(buf.data(), buf.size());
   ASSERT_TRUE(ev.ok()) << ev.status();
   EXPECT_EQ(ev->pid, 42u);
   EXPECT_EQ(ev->tid, 43u);
   EXPECT_EQ(ev->uid, 1000u);
   EXPECT_EQ(ev->binary, "/usr/bin/cat");
-  EXPECT_EQ(ev->path, "/etc/shadow");
   EXPECT_EQ(ev->comm, "cat");
   EXPECT_EQ(ev->error, 13);
   EXPECT_EQ(ev->ktime_ns, 1'000'000'123u);
+  ASSERT_EQ(ev->args.size(), 1u);
+  EXPECT_EQ(ev->args[0].kind, VG_ARG_FILE);
+  EXPECT_EQ(ev->args[0].str, "/etc/shadow");
+  EXPECT_EQ(ev->args[0].file_flags, 0100000u);
 }
 
 TEST(EventDecoder, RejectsMalformedRecordsWithoutReadingPastThem) {
   auto buf = record("/bin/x", "/p");
-  EXPECT_FALSE(decodeLsmEvent(buf.data(), 8).ok());                // no header
-  EXPECT_FALSE(decodeLsmEvent(buf.data(), buf.size() - 1).ok());   // size mismatch
+  EXPECT_FALSE(decodeHookEvent(buf.data(), 8).ok());                // no header
+  EXPECT_FALSE(decodeHookEvent(buf.data(), buf.size() - 1).ok());   // size mismatch
   auto bad = buf;
-  reinterpret_cast<vg_lsm_event*>(bad.data())->path_len = 4000;    // path past the end
-  EXPECT_FALSE(decodeLsmEvent(bad.data(), bad.size()).ok());
+  raw(bad)->args[0].str_len = 4000;  // path past the end
+  EXPECT_FALSE(decodeHookEvent(bad.data(), bad.size()).ok());
   bad = buf;
-  reinterpret_cast<vg_lsm_event*>(bad.data())->bin_len = VG_BIN_MAX;
-  EXPECT_FALSE(decodeLsmEvent(bad.data(), bad.size()).ok());
+  raw(bad)->bin_len = VG_BIN_MAX;
+  EXPECT_FALSE(decodeHookEvent(bad.data(), bad.size()).ok());
   bad = buf;
-  reinterpret_cast<vg_lsm_event*>(bad.data())->hdr.version = 99;
-  auto r = decodeLsmEvent(bad.data(), bad.size());
+  raw(bad)->hdr.version = 1;  // the built-in hooks' ABI
+  auto r = decodeHookEvent(bad.data(), bad.size());
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message(), "record ABI version 99, expected 1");
+  EXPECT_EQ(r.status().message(), "record ABI version 1, expected 2");
 }
 
 std::vector<char> execRecord(const std::string& bin, const std::string& args, const std::string& cwd,
@@ -125,45 +145,69 @@ TEST(EventDecoder, ExecRecordPathsArgvAndTerminal) {
 
 TEST(JsonRenderer, TetragonShapedLine) {
   auto buf = record("/usr/bin/cat", "/etc/\"quoted\"");
-  auto ev = decodeLsmEvent(buf.data(), buf.size());
-  ASSERT_TRUE(ev.ok());
-  JsonRenderer r("node-1", {{"p0", policy::Mode::kEnforce, {}}, {"deny-shadow", policy::Mode::kEnforce, {}}},
-                 false, /*boot_to_realtime_ns=*/1'700'000'000'000'000'000LL);
+  auto ev = decodeHookEvent(buf.data(), buf.size());
+  ASSERT_TRUE(ev.ok()) << ev.status();
+  auto r = renderer({{"p0", policy::Mode::kEnforce, {}}, {"deny-shadow", policy::Mode::kEnforce, {}}},
+                    /*boot_to_realtime_ns=*/1'700'000'000'000'000'000LL);
   EXPECT_EQ(r.render(*ev),
             "{\"process_lsm\":{\"process\":{\"pid\":42,\"tid\":43,\"uid\":1000,\"gid\":100,"
             "\"binary\":\"/usr/bin/cat\",\"comm\":\"cat\",\"ppid\":1},"
             "\"policy_name\":\"deny-shadow\",\"hook\":\"file_open\",\"selector\":2,"
             "\"action\":\"ACTION_OVERRIDE\",\"outcome\":\"OUTCOME_DENIED\","
             "\"mode\":\"POLICY_MODE_ENFORCE\",\"return_errno\":13,"
-            "\"path\":\"/etc/\\\"quoted\\\"\",\"mechanism\":\"bpf_lsm\"},"
+            "\"path\":\"/etc/\\\"quoted\\\"\",\"mechanism\":\"bpf_lsm\","
+            "\"args\":[{\"file_arg\":\"/etc/\\\"quoted\\\"\"}],\"file_flags\":32768},"
             "\"node_name\":\"node-1\",\"time\":\"2023-11-14T22:13:21.000000123Z\",\"schema_version\":1}");
 }
 
 TEST(JsonRenderer, PolicyMessageTagsAndLabelledArgument) {
   auto buf = record("/usr/bin/cat", "/etc/shadow");
-  auto ev = decodeLsmEvent(buf.data(), buf.size());
+  auto ev = decodeHookEvent(buf.data(), buf.size());
   ASSERT_TRUE(ev.ok());
   PolicyInfo info{"deny-shadow", policy::Mode::kEnforce, {}};
   info.hooks["lsm/file_open"] = {{{0, "opened"}}, "shadow read", {"t1", "t2"}};
-  JsonRenderer r("n", {{"p0"}, info}, false, 0);
-  auto lsm = r.toProto(*ev).process_lsm();
+  auto lsm = renderer({{"p0"}, info}).toProto(*ev).process_lsm();
   EXPECT_EQ(lsm.message(), "shadow read");
   ASSERT_EQ(lsm.tags_size(), 2);
   EXPECT_EQ(lsm.tags(1), "t2");
   ASSERT_EQ(lsm.args_size(), 1);
   EXPECT_EQ(lsm.args(0).label(), "opened");
   EXPECT_EQ(lsm.args(0).file_arg(), "/etc/shadow");
+  EXPECT_EQ(lsm.path(), "/etc/shadow");
+  EXPECT_EQ(lsm.file_flags(), 0100000u);
+}
+
+// bprm_check_security: the program's path from its linux_binprm argument; a
+// path the kernel could not fit is flagged, not shown.
+TEST(JsonRenderer, ExecPathAndTruncation) {
+  auto buf = record("/bin/sh", "/tmp/x");
+  raw(buf)->args[0].kind = VG_ARG_BINPRM;
+  auto ev = decodeHookEvent(buf.data(), buf.size());
+  ASSERT_TRUE(ev.ok());
+  JsonRenderer r("n", {{"p0"}, {"deny-tmp"}}, false, 0);
+  r.setHookRefs({{kFileOpenId, "lsm/bprm_check_security"}});
+  auto lsm = r.toProto(*ev).process_lsm();
+  EXPECT_EQ(lsm.hook(), "bprm_check_security");
+  EXPECT_EQ(lsm.path(), "/tmp/x");
+  EXPECT_EQ(lsm.file_flags(), 0u);  // file_open's only
+  buf = record("/bin/sh", "");
+  raw(buf)->args[0].flags = VG_ARGF_TRUNC;
+  ev = decodeHookEvent(buf.data(), buf.size());
+  ASSERT_TRUE(ev.ok());
+  lsm = r.toProto(*ev).process_lsm();
+  EXPECT_EQ(lsm.path(), "");
+  EXPECT_TRUE(lsm.path_truncated());
 }
 
 TEST(JsonRenderer, ModeFollowsPolicyAndAuditSwitch) {
   auto buf = record("/bin/x", "/p");
-  auto ev = decodeLsmEvent(buf.data(), buf.size());
+  auto ev = decodeHookEvent(buf.data(), buf.size());
   ASSERT_TRUE(ev.ok());
-  JsonRenderer monitor("n", {{"a", policy::Mode::kEnforce, {}}, {"b", policy::Mode::kMonitor, {}}}, false, 0);
+  auto monitor = renderer({{"a", policy::Mode::kEnforce, {}}, {"b", policy::Mode::kMonitor, {}}});
   EXPECT_EQ(monitor.toProto(*ev).process_lsm().mode(), api::POLICY_MODE_MONITOR);
-  JsonRenderer audit("n", {{"a", policy::Mode::kEnforce, {}}, {"b", policy::Mode::kEnforce, {}}}, true, 0);
+  auto audit = renderer({{"a", policy::Mode::kEnforce, {}}, {"b", policy::Mode::kEnforce, {}}}, 0, true);
   EXPECT_EQ(audit.toProto(*ev).process_lsm().mode(), api::POLICY_MODE_MONITOR);
-  JsonRenderer enforce("n", {{"a", policy::Mode::kEnforce, {}}, {"b", policy::Mode::kEnforce, {}}}, false, 0);
+  auto enforce = renderer({{"a", policy::Mode::kEnforce, {}}, {"b", policy::Mode::kEnforce, {}}});
   EXPECT_EQ(enforce.toProto(*ev).process_lsm().mode(), api::POLICY_MODE_ENFORCE);
 }
 

@@ -18,6 +18,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::IsEmpty;
 
 const std::string kHead =
@@ -70,7 +71,7 @@ TEST(GenericHooks, KprobeOnASyscallGetsAGenericHookWithItsArgumentKinds) {
   ASSERT_TRUE(s.ok()) << s.status();
   ASSERT_EQ(s->generic.size(), 1u);
   const HookSpec& h = s->generic[0];
-  EXPECT_EQ(h.id, uint32_t{VG_HOOK_FIRST_GENERIC});
+  EXPECT_EQ(h.id, uint32_t{VG_HOOK_FIRST});
   EXPECT_EQ(h.function, "__x64_sys_getpgid");
   EXPECT_EQ(h.kinds[0], VG_ARG_S32);
   EXPECT_FALSE(h.overrides);
@@ -200,7 +201,7 @@ TEST(GenericHooks, HookIdsStayStableAcrossCompilesAndNewHooksTakeFreeIds) {
   auto third = compile({c}, opts);
   ASSERT_TRUE(third.ok()) << third.status();
   ASSERT_EQ(third->generic.size(), 1u);
-  EXPECT_EQ(third->generic[0].id, VG_HOOK_FIRST_GENERIC + 2u);
+  EXPECT_EQ(third->generic[0].id, VG_HOOK_FIRST + 2u);
 }
 
 TEST(GenericHooks, ConflictingArgumentKindsAcrossPoliciesAreAnError) {
@@ -247,6 +248,21 @@ TEST(GenericHooks, BinaryOperatorsEncode) {
   EXPECT_EQ(s->len_sets[0].second.max_len, 5);
 }
 
+// file_open is described like any hook, its file argument carrying f_flags.
+TEST(GenericHooks, FileOpenIsDescribedAsAGenericProgram) {
+  auto p = ok("apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata:\n  name: o\nspec:\n"
+              "  lsmhooks:\n  - hook: file_open\n    args: [{index: 0, type: file}]\n"
+              "    selectors:\n    - matchArgs: [{index: 0, operator: Prefix, values: [/etc/]}]\n");
+  auto s = compile({p}, {});
+  ASSERT_TRUE(s.ok()) << s.status();
+  const std::string j = describeJson({p}, *s);
+  EXPECT_THAT(j, HasSubstr("\"hook\":\"lsm/file_open\",\"id\":1,\"program\":\"generic\","
+                           "\"attach\":{\"bpf_lsm\":\"lsm/file_open\",\"fmod_ret\":\"fmod_ret/security_file_open\"},"
+                           "\"syscall\":false,\"args\":[{\"index\":0,\"read_as\":\"file\",\"string_slot\":0,"
+                           "\"file_flags\":true}]"));
+  EXPECT_THAT(j, Not(HasSubstr("built-in")));
+}
+
 TEST(GenericHooks, CompiledPlanDescribesProgramsSelectorsAndEntries) {
   auto p = ok(getpgid("    - matchArgs:\n      - {index: 0, operator: Equal, values: [\"7\", \"8\"]}\n"
                       "      matchActions:\n      - {action: Sigkill}\n      - {action: NoPost}\n"));
@@ -254,7 +270,7 @@ TEST(GenericHooks, CompiledPlanDescribesProgramsSelectorsAndEntries) {
   ASSERT_TRUE(s.ok()) << s.status();
   const std::string j = describeJson({p}, *s);
   EXPECT_THAT(j, HasSubstr("\"policies\":[{\"id\":0,\"name\":\"p\",\"file\":\"p.yaml\",\"mode\":\"enforce\"}]"));
-  EXPECT_THAT(j, HasSubstr("\"hook\":\"kprobe/sys_getpgid\",\"id\":3,\"program\":\"generic\","
+  EXPECT_THAT(j, HasSubstr("\"hook\":\"kprobe/sys_getpgid\",\"id\":1,\"program\":\"generic\","
                            "\"attach\":{\"fentry\":\"fentry/__x64_sys_getpgid\",\"kprobe\":\"kprobe/__x64_sys_getpgid\"},"
                            "\"syscall\":true,"
                            "\"args\":[{\"index\":0,\"read_as\":\"s32\"}],\"selectors\":1"));

@@ -275,7 +275,7 @@ TEST(KernelArgs, RecordsRenderInTetragonsShapes) {
               "  kprobes:\n  - call: k\n    args:\n    - {index: 0, type: skb}\n"
               "    - {index: 1, type: module}\n    - {index: 2, type: bpf_attr}\n"
               "    - {index: 3, type: char_buf, sizeArgIndex: 5}\n    - {index: 4, type: cap_effective}\n");
-  Record r = record(VG_HOOK_FIRST_GENERIC);
+  Record r = record(VG_HOOK_FIRST);
   vg_arg_val* a = r.ev()->args;
   a[0].kind = VG_ARG_SKB;
   a[0].family = AF_INET;
@@ -303,7 +303,7 @@ TEST(KernelArgs, RecordsRenderInTetragonsShapes) {
   auto ev = events::decodeHookEvent(r.buf.data(), r.buf.size());
   ASSERT_TRUE(ev.ok()) << ev.status();
   events::JsonRenderer jr("n", {events::PolicyInfo::from(p)}, false, 0);
-  jr.setHookRefs({{VG_HOOK_FIRST_GENERIC, "kprobe/k"}});
+  jr.setHookRefs({{VG_HOOK_FIRST, "kprobe/k"}});
   const std::string line = api::renderJson(jr.toProto(*ev));
   EXPECT_THAT(line, HasSubstr("{\"skb_arg\":{\"len\":64,\"mark\":7,\"saddr\":\"10.0.0.1\","
                               "\"daddr\":\"127.0.0.1\",\"sport\":40000,\"dport\":53,\"proto\":17,"
@@ -317,7 +317,7 @@ TEST(KernelArgs, RecordsRenderInTetragonsShapes) {
 TEST(KernelArgs, ReturnedSockRendersAsTheReturnValue) {
   auto p = ok(head("k") + "  kprobes:\n  - call: sk_alloc\n    return: true\n    args:\n"
                           "    - {index: 1, type: int}\n    returnArg: {index: 0, type: sock}\n");
-  Record r = record(VG_HOOK_FIRST_GENERIC);
+  Record r = record(VG_HOOK_FIRST);
   r.ev()->has_ret = 1;
   vg_arg_val* a = r.ev()->args;
   a[1].kind = VG_ARG_S32;
@@ -333,7 +333,7 @@ TEST(KernelArgs, ReturnedSockRendersAsTheReturnValue) {
   auto ev = events::decodeHookEvent(r.buf.data(), r.buf.size());
   ASSERT_TRUE(ev.ok()) << ev.status();
   events::JsonRenderer jr("n", {events::PolicyInfo::from(p)}, false, 0);
-  jr.setHookRefs({{VG_HOOK_FIRST_GENERIC, "kprobe/sk_alloc#return"}});
+  jr.setHookRefs({{VG_HOOK_FIRST, "kprobe/sk_alloc#return"}});
   auto k = jr.toProto(*ev).process_kprobe();
   ASSERT_EQ(k.args_size(), 1);
   EXPECT_EQ(k.args(0).int_arg(), 2);

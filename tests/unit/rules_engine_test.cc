@@ -5,6 +5,10 @@
 #include <string>
 #include <vector>
 
+#include <cstring>
+
+#include "daemon/events/hook_event.h"
+#include "daemon/events/json_writer.h"
 #include "rules/engine.h"
 #include "rules/fields.h"
 
@@ -931,6 +935,38 @@ TEST(RulesEngine, MinPriorityAndSources) {
 
 namespace vigil::rules {
 namespace {
+
+// The open flags as they reach the rules: a file_open record of the hook
+// program (f_flags with the file argument), decoded and rendered by vigild.
+api::Event openFromKernel(uint32_t f_flags) {
+  const std::string path = "/etc/shadow";
+  std::vector<char> buf(sizeof(vg_hook_event) + VG_BIN_MAX + path.size());
+  vg_hook_event ev{};
+  ev.hdr = {VG_EV_HOOK, VG_ABI_VERSION, static_cast<uint32_t>(buf.size()), 1};
+  ev.pid = ev.tid = 7;
+  ev.hook = 3;
+  ev.mechanism = VG_MECH_FMOD_RET;
+  ev.kstack_id = ev.ustack_id = -1;
+  ev.args[0].kind = VG_ARG_FILE;
+  ev.args[0].str_len = path.size();
+  VG_ARG_X(&ev.args[0])[0] = f_flags;
+  memcpy(buf.data(), &ev, sizeof(ev));
+  memcpy(buf.data() + sizeof(ev) + VG_BIN_MAX, path.data(), path.size());
+  auto decoded = events::decodeHookEvent(buf.data(), buf.size());
+  EXPECT_TRUE(decoded.ok()) << decoded.status();
+  events::JsonRenderer r("n", {{"watch", policy::Mode::kEnforce, {}}}, false, 0);
+  r.setHookRefs({{3, "lsm/file_open"}});
+  return decoded.ok() ? r.toProto(*decoded) : api::Event{};
+}
+
+TEST(RulesFields, OpenFlagsFromTheKernelRecord) {
+  EXPECT_TRUE(matches("hook = file_open and fd.name = /etc/shadow", openFromKernel(0)));
+  EXPECT_TRUE(matches("evt.is_open_read = true and evt.is_open_write = false", openFromKernel(0)));
+  EXPECT_TRUE(matches("evt.is_open_read = false and evt.is_open_write = true",
+                      openFromKernel(01 | 0100000)));  // O_WRONLY | O_LARGEFILE
+  EXPECT_TRUE(matches("evt.is_open_exec = true", openFromKernel(040)));  // __FMODE_EXEC
+  EXPECT_FALSE(matches("evt.is_open_exec = true", openFromKernel(02)));
+}
 
 TEST(RulesFields, OpenFlagsDescriptorAndNames) {
   api::Event rd = openEvent();

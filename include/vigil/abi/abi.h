@@ -14,7 +14,9 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 1
+/* 2: one event record for every hook (vg_lsm_event and the built-in
+ * file_open/bprm_check programs are gone; they are generic hooks). */
+#define VG_ABI_VERSION 2
 
 /* ---- limits ------------------------------------------------------------- */
 #define VG_PATH_MAX 4096          /* full kernel paths, not 256-byte prefixes */
@@ -33,14 +35,12 @@
 #define VG_MAX_LEN_SETS 4096       /* Prefix/Postfix filters across all policies */
 
 /* ---- hooks -------------------------------------------------------------- */
-/* Hook ids: two built-in programs (bpf/lsm/file_hooks.bpf.h), then ids the
- * daemon hands out to generic hooks (bpf/hook.bpf.c: any LSM hook or kernel
- * function, one program instance each). */
+/* Hook ids the daemon hands out, one per hook a policy names (bpf/hook.bpf.c:
+ * any LSM hook, kernel function, tracepoint or uprobe, one program instance
+ * each; file_open and bprm_check_security included). */
 enum vg_hook {
 	VG_HOOK_NONE = 0,
-	VG_HOOK_BPRM_CHECK_SECURITY = 1,
-	VG_HOOK_FILE_OPEN = 2,
-	VG_HOOK_FIRST_GENERIC = 3,
+	VG_HOOK_FIRST = 1,
 	VG_HOOK_MAX = 64,
 	/* Counter slots for the process tracepoints (vg_counters only). */
 	VG_CNT_EXEC = VG_HOOK_MAX,
@@ -88,7 +88,8 @@ enum vg_arg_kind {
 	VG_ARG_S32, VG_ARG_U32, VG_ARG_S64, VG_ARG_U64,
 	VG_ARG_STR = 9,      /* char * in kernel memory */
 	VG_ARG_USTR = 10,    /* char __user * (syscall arguments) */
-	VG_ARG_FILE = 11,    /* struct file *: its path */
+	VG_ARG_FILE = 11,    /* struct file *: its path; X[0] = f_flags where the hook's
+			      * catalog entry asks for them (file_open) */
 	VG_ARG_PATH = 12,    /* struct path * */
 	VG_ARG_BINPRM = 13,  /* struct linux_binprm *: the file being executed */
 	VG_ARG_SOCK = 14,    /* struct sock *; num = its address (TrackSock's key) */
@@ -272,7 +273,7 @@ struct vg_cidr_key {
 /* Per hook, the selector slots to evaluate, grouped by policy, in policy order. */
 struct vg_hook_selectors {
 	__u32 count;
-	__u32 need_path; /* any selector needs the file path */
+	__u32 pad;
 	__u32 slots[VG_MAX_HOOK_SELECTORS];
 };
 
@@ -346,7 +347,7 @@ struct vg_proc {
 
 /* ---- events (ring buffer) ----------------------------------------------- */
 enum vg_event_type {
-	VG_EV_LSM = 1,
+	/* 1 was the built-in hooks' record (ABI 1) */
 	VG_EV_HOOK = 2,
 	VG_EV_EXEC = 3,
 	VG_EV_EXIT = 4,
@@ -358,32 +359,6 @@ struct vg_event_hdr {
 	__u16 version; /* VG_ABI_VERSION */
 	__u32 size;    /* total record size, header included */
 	__u64 ktime;   /* bpf_ktime_get_boot_ns() */
-};
-
-/* A policy matched on an LSM hook. Followed by bin_len bytes of binary path
- * and path_len bytes of hook path (no NULs). */
-struct vg_lsm_event {
-	struct vg_event_hdr hdr;
-	__u32 pid; /* tgid */
-	__u32 tid;
-	__u32 ppid;
-	__u32 uid;
-	__u32 gid;
-	__u32 policy;
-	__u32 selector;
-	__u16 hook;
-	__u8 action;  /* enum vg_action, as configured */
-	__u8 outcome; /* enum vg_outcome */
-	__s32 error;  /* errno the hook returned (0 when allowed) */
-	__u16 bin_len;
-	__u16 path_len;
-	__u8 bin_trunc;
-	__u8 path_trunc;
-	__u8 mechanism; /* enum vg_mechanism */
-	__u8 pad;
-	char comm[VG_COMM_LEN];
-	__u32 file_flags; /* file_open: f_flags of the file being opened */
-	/* char data[]: binary, then path */
 };
 
 enum vg_mechanism {
@@ -471,7 +446,6 @@ enum vg_tp_src {
 #define VG_HOOK_EVENT_MAX (sizeof(struct vg_hook_event) + VG_BIN_MAX + VG_HOOK_STR_SLOTS * VG_PATH_MAX)
 
 #define VG_EXEC_DATA_MAX (VG_PATH_MAX + VG_ARGS_MAX + VG_PATH_MAX)
-#define VG_LSM_EVENT_MAX (sizeof(struct vg_lsm_event) + VG_BIN_MAX + VG_PATH_MAX)
 
 
 /* Identity of a task at an event: what the process table and the exec/exit
@@ -614,7 +588,6 @@ VG_STATIC_ASSERT(sizeof(struct vg_hook_selectors) == 8 + 4 * VG_MAX_HOOK_SELECTO
 VG_STATIC_ASSERT(sizeof(struct vg_proc) == 24 + VG_BIN_MAX + 64, "vg_proc layout");
 VG_STATIC_ASSERT(sizeof(struct vg_config) == 24, "vg_config layout");
 VG_STATIC_ASSERT(sizeof(struct vg_event_hdr) == 16, "vg_event_hdr layout");
-VG_STATIC_ASSERT(sizeof(struct vg_lsm_event) == 64 + VG_COMM_LEN, "vg_lsm_event layout");
 VG_STATIC_ASSERT(sizeof(struct vg_task_id) == 32, "vg_task_id layout");
 VG_STATIC_ASSERT(sizeof(struct vg_policy_meta) == 128, "vg_policy_meta layout");
 VG_STATIC_ASSERT(sizeof(struct vg_exec_event) == 16 + 32 + 24 + 8 + 24 + 36 + 8 + 16 + 4 + 8 + VG_TTY_LEN,
