@@ -8,16 +8,16 @@ need_tp_btf
 sysctl=/proc/sys/kernel/bpf_stats_enabled
 before=$(cat $sysctl)
 mkdir "$tmp/empty"
+fail=0
 scrape() {  # scrape ARG...: start vigild with ARG, run 3 execs, fetch /metrics into $tmp/m.txt
   start_vigild /dev/null --policy-dir "$tmp/empty" --metrics-listen 127.0.0.1:0 "$@"
   local port
   port=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$tmp/log")
   for _ in 1 2 3; do /bin/true; done
   sleep 1.5
-  curl -fsS "http://127.0.0.1:$port/metrics" >"$tmp/m.txt" || echo "FAIL: scrape"
+  curl -fsS "http://127.0.0.1:$port/metrics" >"$tmp/m.txt" || { echo "FAIL: scrape"; fail=1; }
   stop_vigild >/dev/null
 }
-fail=0
 check() { if [[ $2 == "$3" ]]; then echo "ok:   $1"; else echo "FAIL: $1: got '$2', want '$3'"; fail=1; fi; }
 scrape
 grep '^vigil_bpf' "$tmp/m.txt"
@@ -31,5 +31,9 @@ if [[ $before == 0 ]]; then
   scrape --no-bpf-stats
   check "--no-bpf-stats: stats off" "$(sed -n 's/^vigil_bpf_stats_enabled //p' "$tmp/m.txt")" 0
   check "--no-bpf-stats: no run metrics" "$(grep -c '^vigil_bpf_run' "$tmp/m.txt")" 0
+elif [[ $fail -eq 0 ]]; then
+  # Something else on the host has the stats on: --no-bpf-stats cannot be
+  # told apart from it, so the test did not check all it promises.
+  echo "SKIP: $sysctl is $before (not ours): --no-bpf-stats not checked"; exit 77
 fi
 exit $fail
