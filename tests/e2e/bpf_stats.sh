@@ -14,8 +14,19 @@ scrape() {  # scrape ARG...: start vigild with ARG, run 3 execs, fetch /metrics 
   local port
   port=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$tmp/log")
   for _ in 1 2 3; do /bin/true; done
-  sleep 1.5
-  curl -fsS "http://127.0.0.1:$port/metrics" >"$tmp/m.txt" || { echo "FAIL: scrape"; fail=1; }
+  # Scrape until the exec program's run count shows the 3 execs (or, with the
+  # stats off, until there is an answer), up to 30 s: not a fixed sleep.
+  local i c
+  rm -f "$tmp/m.txt"
+  for ((i = 0; i < 300; i++)); do
+    if curl -fsS "http://127.0.0.1:$port/metrics" >"$tmp/m.txt" 2>/dev/null; then
+      [[ " $* " == *" --no-bpf-stats "* ]] && break
+      c=$(sed -n 's/^vigil_bpf_run_count_total{program="tp_btf\/sched_process_exec"} //p' "$tmp/m.txt")
+      [[ ${c:-0} -ge 3 ]] && break
+    fi
+    sleep 0.1
+  done
+  [[ -s $tmp/m.txt ]] || { echo "FAIL: scrape"; fail=1; }
   stop_vigild >/dev/null
 }
 check() { if [[ $2 == "$3" ]]; then echo "ok:   $1"; else echo "FAIL: $1: got '$2', want '$3'"; fail=1; fi; }

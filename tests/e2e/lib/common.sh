@@ -43,6 +43,17 @@ wait_ready() {
   done
 }
 
+# wait_for FILE PATTERN [SECONDS]: until a line of FILE matches PATTERN
+# (grep -E), up to SECONDS (30); returns 1 if it never did. Events reach the
+# output asynchronously: wait for the one a check needs, not a fixed time.
+wait_for() {
+  local file=$1 pat=$2 limit=${3:-30} start=$SECONDS
+  until grep -qE -- "$pat" "$file" 2>/dev/null; do
+    ((SECONDS - start < limit)) || return 1
+    sleep 0.1
+  done
+}
+
 # start_vigild STDOUT_FILE ARG...: vigild in the background (stderr in
 # $tmp/log) until it says it is ready; fails the test otherwise.
 start_vigild() {
