@@ -28,12 +28,12 @@ elif ! "$vigilctl" probe | grep -q '^tp_btf *yes'; then
   skip="tp_btf refused here"
 else
   skip=
-  mkdir -p "$tmp/log" "$tmp/empty"
-  sed "s|/var/log/vigil|$tmp/log|; s|/var/lib/vigil/spool|$tmp/spool|" "$src/packaging/vigil.yaml" >"$tmp/vigil.yaml"
+  mkdir -p "$tmp/varlog" "$tmp/empty"
+  sed "s|/var/log/vigil|$tmp/varlog|; s|/var/lib/vigil/spool|$tmp/spool|" "$src/packaging/vigil.yaml" >"$tmp/vigil.yaml"
   start_vigild /dev/null --config "$tmp/vigil.yaml" --policy-dir "$tmp/empty" --rules-dir "$src/rules/default"
   stop_vigild
   [[ $vrc -eq 0 ]] && echo "ok:   shipped vigil.yaml and rules run" || { echo "FAIL: shipped config (exit $vrc)"; fail=1; }
-  [[ -s $tmp/log/events.jsonl ]] && echo "ok:   archive sink written" || { echo "FAIL: no archive"; fail=1; }
+  [[ -s $tmp/varlog/events.jsonl ]] && echo "ok:   archive sink written" || { echo "FAIL: no archive"; fail=1; }
 fi
 if [[ -n $skip && $fail -eq 0 ]]; then
   echo "SKIP: the shipped vigil.yaml was not run: $skip"; exit 77
