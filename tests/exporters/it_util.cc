@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "absl/time/clock.h"
 
@@ -96,10 +97,17 @@ bool waitForTcpPort(int port, absl::Duration timeout) {
   return false;
 }
 
+// Complete lines only: the receivers append to these files while the tests
+// poll them, and a line still being written is not yet a line (reading it
+// half-written made http_test fail now and then with a truncated JSON document).
 std::vector<std::string> readLines(const std::string& path) {
   std::vector<std::string> out;
-  std::ifstream in(path);
-  for (std::string l; std::getline(in, l);) out.push_back(l);
+  std::ifstream in(path, std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t start = 0;
+  for (size_t nl; (nl = all.find('\n', start)) != std::string::npos; start = nl + 1) {
+    out.push_back(all.substr(start, nl - start));
+  }
   return out;
 }
 
