@@ -20,4 +20,7 @@ grep -qx written <<<"$out" && echo "ok:   COMMAND wrote the line and exited 0" |
 [[ $rc -eq 123 ]] && echo "ok:   the runner exited 123" || { echo "FAIL: the runner exited $rc, want 123"; fail=1; }
 grep -q "| .*WARNING: CPU: 0 PID: 1 at $mark:1" <<<"$out" && echo "ok:   the splat is shown" ||
   { echo "FAIL: the splat is not in the runner's report"; fail=1; }
+# the runner keeps a failed run's logs; this failure was the point
+kept=$(sed -n 's|.*full serial log: \(/.*/vigil-vm\.[A-Za-z0-9]*\)/serial\.log.*|\1|p' <<<"$out" | head -1)
+[[ -n $kept && -d $kept ]] && rm -rf "$kept"
 exit $fail
