@@ -11,7 +11,12 @@ start_vigild "$tmp/events" --policy-dir "$tmp/empty"
 marker="vigil-e2e-$$"
 (cd "$tmp/work" && exec /bin/sh -c "exec /bin/echo $marker 'two words' >/dev/null; exit 7") ; shrc=$?
 (cd "$tmp/work" && /bin/sh -c 'exit 7'); rc7=$?
-sleep 1
+# the marker's exec and exit and the exit with status 7 have arrived (up to
+# 30 s; the checks below say what is missing if they did not)
+for _ in $(seq 300); do
+  [[ $(grep -c "$marker" "$tmp/events") -ge 2 && $(grep -c '"process_exit".*"status":7' "$tmp/events") -ge 1 ]] && break
+  sleep 0.1
+done
 stop_vigild
 fail=0
 [[ $vrc -eq 0 ]] || { echo "FAIL: vigild exit $vrc"; fail=1; }

@@ -29,7 +29,7 @@ exporters:
 YAML
 start_vigild "$tmp/stdout" --config "$tmp/vigil.yaml" --policy-dir "$tmp/empty"
 "$tmp/$probe"
-sleep 1
+wait_for "$tmp/out/events.jsonl" '"rule":"Rule probe executed"' || echo "(no alert within 30 s)"
 stop_vigild
 fail=0
 [[ $vrc -eq 0 ]] || { echo "FAIL: vigild exit $vrc"; fail=1; }

@@ -79,11 +79,10 @@ YAML
 } >"$tmp/pol/monitor.yaml"
 "$vigilctl" policy check "$tmp/pol/enforce.yaml" "$tmp/pol/monitor.yaml" || { echo "FAIL: policy check"; exit 1; }
 
-# Three generic programs to verify on a busy 2-core host: allow a minute.
+# Three generic programs to verify on a busy 2-core host: minutes (wait_ready).
 "$vigild" --policy-dir "$tmp/pol" >"$tmp/events" 2>"$tmp/log" &
 vpid=$!
-for _ in $(seq 600); do grep -q 'ready:' "$tmp/log" && break; sleep 0.1; done
-grep -q 'ready:' "$tmp/log" || { cat "$tmp/log"; echo "FAIL: vigild not ready"; exit 1; }
+wait_ready "$vpid" "$tmp/log"
 fail=0
 run() { # EXPECTED-STATUS PROGRAM ARGS...
   local want=$1; shift

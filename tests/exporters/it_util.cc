@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "absl/time/clock.h"
 
@@ -22,16 +24,61 @@ std::string tempDir(const std::string& prefix) {
   return ::mkdtemp(tmpl.data());
 }
 
-int freePort(bool udp) {
-  int fd = ::socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+namespace {
+
+// The low end of the kernel's ephemeral range: ports the kernel hands out to
+// connect() and bind(0) anywhere on the host are at or above it.
+int ephemeralLow() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int lo = 0;
+  if (!(in >> lo) || lo < 12000) lo = 32768;
+  return lo;
+}
+
+bool bindable(int port, int type) {
+  int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  socklen_t len = sizeof sa;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
   ::close(fd);
-  return ntohs(sa.sin_port);
+  return ok;
+}
+
+}  // namespace
+
+// Binding port 0 and closing the socket (what this did before) hands out a
+// port from the ephemeral range, which any connect() on the host, or another
+// test doing the same, may take before the server the port is meant for
+// (rsyslogd, the Python receiver: programs that cannot be passed a bound fd)
+// binds it; waitForTcpPort then even talks to the wrong server. Instead: a
+// random port below the ephemeral range (the kernel never hands those out),
+// reserved among parallel test processes by an flock()ed lock file held until
+// this process exits, and bindable for both TCP and UDP right now.
+int freePort(bool udp) {
+  (void)udp;
+  static const int hi = ephemeralLow() - 1;
+  const int lo = hi - 8000;
+  static unsigned seed = static_cast<unsigned>(::getpid()) * 2654435761u ^
+                         static_cast<unsigned>(absl::ToUnixNanos(absl::Now()));
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    int port = lo + static_cast<int>(::rand_r(&seed) % static_cast<unsigned>(hi - lo));
+    std::string lock = dir + "/vigil-test-port-" + std::to_string(port) + ".lock";
+    int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {  // another test process has it
+      ::close(fd);
+      continue;
+    }
+    if (bindable(port, SOCK_STREAM) && bindable(port, SOCK_DGRAM)) {
+      return port;  // fd stays open: the reservation lasts as long as this process
+    }
+    ::close(fd);
+  }
+  std::abort();  // no free port in 1000 tries: nothing sensible to test with
 }
 
 bool waitForTcpPort(int port, absl::Duration timeout) {
@@ -50,10 +97,17 @@ bool waitForTcpPort(int port, absl::Duration timeout) {
   return false;
 }
 
+// Complete lines only: the receivers append to these files while the tests
+// poll them, and a line still being written is not yet a line (reading it
+// half-written made http_test fail now and then with a truncated JSON document).
 std::vector<std::string> readLines(const std::string& path) {
   std::vector<std::string> out;
-  std::ifstream in(path);
-  for (std::string l; std::getline(in, l);) out.push_back(l);
+  std::ifstream in(path, std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t start = 0;
+  for (size_t nl; (nl = all.find('\n', start)) != std::string::npos; start = nl + 1) {
+    out.push_back(all.substr(start, nl - start));
+  }
   return out;
 }
 

@@ -12,7 +12,9 @@
 namespace vigil::exporters::it {
 
 std::string tempDir(const std::string& prefix);
-// A loopback TCP (or UDP) port free right now.
+// A loopback port free for both TCP and UDP right now, below the kernel's
+// ephemeral range and reserved against other test processes until this one
+// exits (see it_util.cc).
 int freePort(bool udp = false);
 bool waitForTcpPort(int port, absl::Duration timeout);
 std::vector<std::string> readLines(const std::string& path);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -234,7 +235,14 @@ TEST(ExportersSink, SyslogUnixSpoolsWhileDownAndDeliversInOrderAfterRestart) {
     auto ex = Exporter::create(parse(yaml));
     ASSERT_TRUE(ex.ok()) << ex.status();
     for (int i = 0; i < 200; ++i) (*ex)->submit(numbered(i));
-    absl::SleepFor(absl::Milliseconds(300));
+    // Until all 200 are spooled and a delivery has failed and been retried
+    // (up to 10 s), not a fixed sleep that a busy host outlasts.
+    absl::Time until = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < until) {
+      auto s = (*ex)->stats().sinks[0];
+      if (s.spool_records >= 200u && s.retries > 0u && !s.last_error.empty()) break;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
     auto s = (*ex)->stats().sinks[0];
     EXPECT_EQ(s.spool_records, 200u);
     EXPECT_GT(s.retries, 0u);
@@ -437,7 +445,7 @@ TEST(ExportersSink, StopAbortsARequestInFlight) {
   ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
   socklen_t len = sizeof sa;
   ::getsockname(lfd, reinterpret_cast<sockaddr*>(&sa), &len);
-  ASSERT_EQ(::listen(lfd, 4), 0);  // never accepted: the kernel completes the handshake, nobody answers
+  ASSERT_EQ(::listen(lfd, 4), 0);  // accepted and read, never answered
   std::string yaml = "exporters:\n  spool_dir: " + dir + "/spool\n  stop_timeout: 200ms\n  sinks:\n"
                      "    - name: hook\n      type: webhook\n      url: http://127.0.0.1:" +
                      std::to_string(ntohs(sa.sin_port)) + "/x\n      timeout: 60s\n      batch: {max_delay: 10ms}\n";
@@ -445,11 +453,28 @@ TEST(ExportersSink, StopAbortsARequestInFlight) {
     auto ex = Exporter::create(parse(yaml));
     ASSERT_TRUE(ex.ok());
     for (int i = 0; i < 5; ++i) (*ex)->submit(numbered(i));
-    absl::SleepFor(absl::Milliseconds(300));  // the request is in flight
+    // The request is in flight once its headers have arrived here (up to
+    // 10 s): wait for that instead of sleeping.
+    pollfd pl{lfd, POLLIN, 0};
+    ASSERT_EQ(::poll(&pl, 1, 10000), 1) << "the sink did not connect";
+    int cfd = ::accept(lfd, nullptr, nullptr);
+    ASSERT_GE(cfd, 0);
+    std::string req;
+    absl::Time until = absl::Now() + absl::Seconds(10);
+    while (req.find("\r\n\r\n") == std::string::npos && absl::Now() < until) {
+      pollfd pc{cfd, POLLIN, 0};
+      if (::poll(&pc, 1, 100) != 1) continue;
+      char buf[4096];
+      ssize_t got = ::recv(cfd, buf, sizeof buf, 0);
+      if (got <= 0) break;
+      req.append(buf, got);
+    }
+    ASSERT_NE(req.find("\r\n\r\n"), std::string::npos) << "no request headers: " << req;
     absl::Time t0 = absl::Now();
     (*ex)->stop();
     EXPECT_LT(absl::Now() - t0, absl::Seconds(5));
     EXPECT_EQ((*ex)->stats().sinks[0].delivered, 0u);
+    ::close(cfd);
   }
   ::close(lfd);
   // The next start finds all five in the spool.

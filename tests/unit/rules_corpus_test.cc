@@ -127,16 +127,23 @@ TEST(RulesCorpus, FalcoStableRulesCompileRate) {
               compiled, rules.size(), static_cast<int>(compiled * 100 / rules.size()), live);
   RecordProperty("compiled", compiled);
   RecordProperty("total", static_cast<int>(rules.size()));
-  // Regression floor at the current level (the 80% target needs schema fields,
-  // see docs/rules-compat.md).
-  EXPECT_GE(compiled, 13);
+  // Regression floors at the figures docs/rules-compat.md and docs/rules.md
+  // state (20 of 25 compile, 13 fire on built-in events): a regression must
+  // not pass by regenerating the doc with lower numbers. Raise them with it.
+  EXPECT_GE(compiled, 20);
+  EXPECT_GE(live, 13);
   EXPECT_EQ((*e)->compiledRules(), static_cast<size_t>(compiled));
 
   std::string md = compatMarkdown(**e);
-  if (std::getenv("VIGIL_UPDATE_DOCS")) {
+  // VIGIL_UPDATE_DOCS=1 rewrites a stale doc, and the run still fails: a run
+  // with the variable set must not pass over a doc that did not match.
+  const std::string have = readFile(kDoc);
+  if (have != md && std::getenv("VIGIL_UPDATE_DOCS")) {
     std::ofstream(kDoc) << md;
+    ADD_FAILURE() << "docs/rules-compat.md was stale and has been regenerated: review the diff";
+  } else {
+    EXPECT_EQ(have, md) << "docs/rules-compat.md is stale: VIGIL_UPDATE_DOCS=1 " << "rules_corpus_test";
   }
-  EXPECT_EQ(readFile(kDoc), md) << "docs/rules-compat.md is stale: VIGIL_UPDATE_DOCS=1 " << "rules_corpus_test";
 }
 
 }  // namespace

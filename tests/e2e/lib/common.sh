@@ -26,17 +26,43 @@ need_uprobes() {
   }
 }
 
+# wait_ready PID LOG: waits until vigild (PID) has written 'ready:' to LOG.
+# Fails the test at once when vigild exits first, and after
+# VIGIL_E2E_READY_TIMEOUT seconds (default 240: verifying generic programs on
+# a busy shared host takes minutes; ctest's TIMEOUT is the outer limit).
+wait_ready() {
+  local pid=$1 log=$2 limit=${VIGIL_E2E_READY_TIMEOUT:-240} start=$SECONDS
+  until grep -q 'ready:' "$log"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      cat "$log"; echo "FAIL: vigild exited before it was ready"; exit 1
+    fi
+    if ((SECONDS - start >= limit)); then
+      cat "$log"; echo "FAIL: vigild not ready after ${limit}s"; exit 1
+    fi
+    sleep 0.1
+  done
+}
+
+# wait_for FILE PATTERN [SECONDS]: until a line of FILE matches PATTERN
+# (grep -E), up to SECONDS (30); returns 1 if it never did. Events reach the
+# output asynchronously: wait for the one a check needs, not a fixed time.
+wait_for() {
+  local file=$1 pat=$2 limit=${3:-30} start=$SECONDS
+  until grep -qE -- "$pat" "$file" 2>/dev/null; do
+    ((SECONDS - start < limit)) || return 1
+    sleep 0.1
+  done
+}
+
 # start_vigild STDOUT_FILE ARG...: vigild in the background (stderr in
 # $tmp/log) until it says it is ready; fails the test otherwise.
 start_vigild() {
   local out=$1
   shift
+  : >"$tmp/log"
   "$vigild" "$@" >"$out" 2>"$tmp/log" &
   vpid=$!
-  for _ in $(seq 100); do grep -q 'ready:' "$tmp/log" && return 0; sleep 0.1; done
-  cat "$tmp/log"
-  echo "FAIL: vigild not ready"
-  exit 1
+  wait_ready "$vpid" "$tmp/log"
 }
 
 # stop_vigild: SIGTERM and wait; its exit status in $vrc, its log printed.

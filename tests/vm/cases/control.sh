@@ -13,7 +13,18 @@ grep -q "^mechanism  $MECH" /tmp/status.txt && echo "ok:   status names the mech
 
 vigilctl --socket $SOCK events --policy test-deny-exec -o compact >/tmp/stream.txt &
 STREAM=$!
-sleep 0.5
+# outcomes: the outcomes the stream carried so far, on one line
+outcomes() { grep -o 'OUTCOME_[A-Z_]*' /tmp/stream.txt | tr '\n' ' '; }
+# The stream is connected once it carries an event (vigild sends a stream only
+# what happens after it connected): attempt the denied exec until one arrives,
+# instead of sleeping and hoping the connection was made.
+k=0
+while [ -z "$(outcomes)" ] && [ $k -lt 60 ]; do
+	$TRY exec /tmp/denied/true >/dev/null; k=$((k + 1))
+	w=0; while [ -z "$(outcomes)" ] && [ $w -lt 10 ]; do sleep 0.1; w=$((w + 1)); done
+done
+expect "the stream carries the denied exec" "$(outcomes | cut -d' ' -f1)" "OUTCOME_DENIED"
+SYNC=$(outcomes)
 expect "enforced" "$($TRY exec /tmp/denied/true)" "errno=EPERM"
 vigilctl --socket $SOCK policy set-mode test-deny-exec monitor
 expect "monitor after set-mode" "$($TRY exec /tmp/denied/true)" "ok"
@@ -37,11 +48,12 @@ vigilctl --socket $SOCK policy disable test-deny-exec
 vigilctl --socket $SOCK reload 2>/dev/null
 expect "still disabled after a failed reload" "$(vigilctl --socket $SOCK policy list | cut -f3)" "disabled"
 expect "and still allowed" "$($TRY exec /tmp/denied/true)" "ok"
-sleep 0.5
+# The four events after the connection, then stop: wait for them to arrive
+# (up to 30 s) rather than for a fixed time.
+WANT="${SYNC}OUTCOME_DENIED OUTCOME_WOULD_DENY OUTCOME_DENIED OUTCOME_DENIED "
+w=0; while [ "$(outcomes)" != "$WANT" ] && [ $w -lt 300 ]; do sleep 0.1; w=$((w + 1)); done
 stop_vigild
 wait $STREAM
 cat /tmp/stream.txt
-expect "streamed: denied, would-deny, denied, denied" \
-	"$(grep -o 'OUTCOME_[A-Z_]*' /tmp/stream.txt | tr '\n' ' ')" \
-	"OUTCOME_DENIED OUTCOME_WOULD_DENY OUTCOME_DENIED OUTCOME_DENIED "
+expect "streamed: denied (connecting), denied, would-deny, denied, denied" "$(outcomes)" "$WANT"
 finish

@@ -29,14 +29,23 @@ expect "none got through" "$(grep -vc '^errno=EPERM$' /tmp/attempts)" "0"
 expect "reloads applied" "$(grep -c 'reload: 1 policies \[test-deny-exec\] in force' $VLOG)" "10"
 
 # A broken file: the running policy stays.
+# wait_log PATTERN COUNT: until vigild's log has COUNT lines matching PATTERN
+# (grep -E), up to 60 s; a reload is acted on when its outcome is logged.
+wait_log() {
+	w=0
+	while [ "$(grep -Ec "$1" $VLOG)" -lt "$2" ] && [ $w -lt 600 ]; do sleep 0.1; w=$((w + 1)); done
+	[ "$(grep -Ec "$1" $VLOG)" -ge "$2" ] || { echo "FAIL: vigild did not log '$1' within 60 s"; FAILS=$((FAILS + 1)); }
+}
 printf 'apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata:\n  name: [oops\n' >/tmp/pd/p.yaml
-kill -HUP "$VPID"; sleep 1
+kill -HUP "$VPID"
+wait_log 'reload failed: the running policies and rules stay' 1
 expect "still denied after a broken reload" "$($TRY exec /tmp/denied/true)" "errno=EPERM"
 grep -q '/tmp/pd/p.yaml:[0-9]*:[0-9]*: ' $VLOG && echo "ok:   error names FILE:LINE:COL" || { echo "FAIL: no FILE:LINE:COL"; FAILS=$((FAILS + 1)); }
 
 # A valid change: monitor mode.
 cp $POL/monitor-exec.yaml /tmp/pd/p.yaml
-kill -HUP "$VPID"; sleep 1
+kill -HUP "$VPID"
+wait_log 'reload: 1 policies \[test-monitor-exec\] in force' 1
 expect "allowed after switching to monitor" "$($TRY exec /tmp/denied/true)" "ok"
 stop_vigild
 expect_event "reload failure reported" '"status":{"kind":"KIND_POLICY_FAILED"' '"subject":"reload"' '/tmp/pd/p.yaml:'

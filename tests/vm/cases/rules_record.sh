@@ -9,10 +9,10 @@
 #             policy refuses
 #   benign:   sshd reading /etc/shadow (an expected reader); a shell spawned
 #             by a shell; ordinary commands
-#   network:  when vigild has the socket_connect hook (vigilctl policy check
-#             says so): connect to a public address from an unexpected binary
-#             (/tmp/.cache/kworkerd, an attack); from curl, and to private and
-#             loopback addresses (benign). The guest has no network: the
+#   network:  (vigild has the socket_connect hook; a refusal fails) connect
+#             to a public address from an unexpected binary
+#             (/tmp/.cache/kworkerd, an attack); from curl, and to private
+#             and loopback addresses (benign). The guest has no network: the
 #             connects fail, but the hook has decided and reported them first.
 #
 # Needs: --add cases, policies, vigil-try, the corpus's falco-rules folder and
@@ -58,6 +58,8 @@ spec:
       matchActions:
       - {action: Post}
 EOF
+# vigild has the socket_connect hook (hooks_enforce.sh enforces it): a policy
+# check that refuses it is a failure, not a reason to skip the scenario.
 NET=0
 NETPOL=
 if vigilctl policy check /tmp/watch-connect.yaml >/tmp/netcheck.txt 2>&1; then
@@ -67,7 +69,8 @@ if vigilctl policy check /tmp/watch-connect.yaml >/tmp/netcheck.txt 2>&1; then
 	cp "$TRY" /tmp/.cache/kworkerd
 	cp "$TRY" /usr/bin/curl
 else
-	echo "skip: connection scenario: this vigild has no socket_connect hook ($(head -1 /tmp/netcheck.txt))"
+	echo "FAIL: connection scenario: vigilctl refuses the socket_connect policy: $(head -1 /tmp/netcheck.txt)"
+	FAILS=$((FAILS + 1))
 fi
 
 # shellcheck disable=SC2086
