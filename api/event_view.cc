@@ -114,37 +114,50 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
-int sanitizeMessage(Message* m, const std::string& prefix, Event* top) {
+// Where a field sits in the event, built into a string only for a field
+// that needs fixing (most events have none: no allocation per field).
+struct FieldPath {
+  const FieldPath* parent;
+  const FieldDescriptor* field;
+  int index;  // -1: not a repeated element
+
+  std::string str() const {
+    std::string out = parent ? parent->str() + "." : std::string();
+    out += field->name();
+    if (index >= 0) absl::StrAppend(&out, "[", index, "]");
+    return out;
+  }
+};
+
+int sanitizeMessage(Message* m, const FieldPath* at, Event* top) {
   const Reflection* r = m->GetReflection();
   std::vector<const FieldDescriptor*> fields;
   r->ListFields(*m, &fields);
   int changed = 0;
-  auto fix = [&](const std::string& value, const std::string& path, auto set) {
-    if (isValidUtf8(value)) return;
-    (*top->mutable_raw_strings())[path] = value;
-    set(toValidUtf8(value));
-    changed++;
-  };
   for (const FieldDescriptor* f : fields) {
     if (m == top && f->number() == Event::kRawStringsFieldNumber) continue;
-    const std::string path = prefix.empty() ? f->name() : absl::StrCat(prefix, ".", f->name());
-    if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING && f->type() == FieldDescriptor::TYPE_STRING) {
-      if (f->is_repeated()) {
-        for (int i = 0, n = r->FieldSize(*m, f); i < n; i++) {
-          fix(r->GetRepeatedString(*m, f, i), absl::StrCat(path, "[", i, "]"),
-              [&](std::string v) { r->SetRepeatedString(m, f, i, std::move(v)); });
+    const int n = f->is_repeated() ? r->FieldSize(*m, f) : 1;
+    if (f->type() == FieldDescriptor::TYPE_STRING) {
+      for (int i = 0; i < n; i++) {
+        std::string scratch;
+        const std::string& v = f->is_repeated() ? r->GetRepeatedStringReference(*m, f, i, &scratch)
+                                                : r->GetStringReference(*m, f, &scratch);
+        if (isValidUtf8(v)) continue;
+        const FieldPath here{at, f, f->is_repeated() ? i : -1};
+        (*top->mutable_raw_strings())[here.str()] = v;
+        std::string fixed = toValidUtf8(v);
+        if (f->is_repeated()) {
+          r->SetRepeatedString(m, f, i, std::move(fixed));
+        } else {
+          r->SetString(m, f, std::move(fixed));
         }
-      } else {
-        fix(r->GetString(*m, f), path, [&](std::string v) { r->SetString(m, f, std::move(v)); });
+        changed++;
       }
     } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      if (f->is_repeated()) {
-        for (int i = 0, n = r->FieldSize(*m, f); i < n; i++) {
-          changed += sanitizeMessage(r->MutableRepeatedMessage(m, f, i),
-                                     absl::StrCat(path, "[", i, "]"), top);
-        }
-      } else {
-        changed += sanitizeMessage(r->MutableMessage(m, f), path, top);
+      for (int i = 0; i < n; i++) {
+        const FieldPath here{at, f, f->is_repeated() ? i : -1};
+        changed += sanitizeMessage(
+            f->is_repeated() ? r->MutableRepeatedMessage(m, f, i) : r->MutableMessage(m, f), &here, top);
       }
     }
   }
@@ -153,7 +166,7 @@ int sanitizeMessage(Message* m, const std::string& prefix, Event* top) {
 
 }  // namespace
 
-int sanitizeStrings(Event* ev) { return sanitizeMessage(ev, "", ev); }
+int sanitizeStrings(Event* ev) { return sanitizeMessage(ev, nullptr, ev); }
 
 std::string formatRfc3339Nanos(int64_t unix_ns) {
   time_t secs = static_cast<time_t>(unix_ns / 1'000'000'000LL);
