@@ -62,6 +62,7 @@ Commands:
   probe [--json]         report what this kernel lets Vigil load: BTF, BPF LSM,
                          trampolines, tp_btf, kprobes, ring buffer,
                          bpf_send_signal, bpf_d_path, lockdown mode
+  version | --version    vigilctl's version
   help                   this text
 )";
 
@@ -344,6 +345,10 @@ int main(int argc, char** argv) {
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
     fputs(kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version" || args[0] == "version") {
+    puts("vigilctl " VIGIL_VERSION);
+    return 0;
   }
   if (args[0] == "policy" && args.size() >= 2 && args[1] == "check") {
     return policyCheck({args.begin() + 2, args.end()});
