@@ -33,7 +33,9 @@ Commands:
   policy compile FILE... what the policies become in the kernel, as JSON:
                          programs and attach points, argument reads, selectors
                          and their map entries, modes (no kernel needed)
-  rules check FILE...    validate Falco-style rule files offline (FILE:LINE:COL)
+  rules check [--skip-invalid] FILE...
+                         validate Falco-style rule files offline (FILE:LINE:COL);
+                         --skip-invalid: rules that do not compile only warn
   rules test --rules FILE --events FILE.jsonl
                          replay recorded events through rules, print alerts
   status                 what the running vigild enforces: policies, modes,

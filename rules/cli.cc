@@ -12,23 +12,35 @@ namespace vigil::rules {
 namespace {
 
 constexpr const char* kUsage = R"(Usage:
-  vigilctl rules check FILE...
+  vigilctl rules check [--skip-invalid] FILE...
       load the files in order (later ones override earlier ones), compile every
       rule against Vigil's fields; print errors and warnings as FILE:LINE:COL;
-      exit 1 on any error
+      exit 1 on any error; --skip-invalid reports rules that do not compile as
+      warnings (the file's own errors still fail)
   vigilctl rules test --rules FILE [--rules FILE]... --events FILE.jsonl [--skip-invalid]
       replay events (Vigil JSON lines) through the rules; print each alert as a
       JSON line on stdout, a summary on stderr; --skip-invalid leaves out rules
       that do not compile instead of failing
 )";
 
-int check(const std::vector<std::string>& files) {
+int check(const std::vector<std::string>& args) {
+  LoadOptions opts;
+  opts.skip_invalid_rules = true;  // report every rule, not only the first error
+  std::vector<std::string> files;
+  for (const auto& a : args) {
+    if (a == "--skip-invalid") {
+      opts.invalid_rules_warn = true;
+    } else if (a.starts_with("--")) {
+      fprintf(stderr, "vigilctl rules check: unknown option '%s'\n%s", a.c_str(), kUsage);
+      return 2;
+    } else {
+      files.push_back(a);
+    }
+  }
   if (files.empty()) {
     fputs("vigilctl rules check: no files given\n", stderr);
     return 2;
   }
-  LoadOptions opts;
-  opts.skip_invalid_rules = true;  // report every rule, not only the first error
   std::vector<Diagnostic> diags;
   auto engine = RuleEngine::load(files, opts, &diags);
   bool errors = false;

@@ -1505,6 +1505,12 @@ absl::StatusOr<std::unique_ptr<RuleEngine::Impl>> build(const RuleSet& set, cons
       } else {
         info.state = RuleInfo::State::kFailed;
         if (!opts.skip_invalid_rules) failed = true;
+        if (opts.skip_invalid_rules && opts.invalid_rules_warn) {
+          for (size_t i = ndiags; i < diags.size(); i++) {
+            diags[i].warning = true;
+            diags[i].message += "; rule skipped (--skip-invalid)";
+          }
+        }
       }
       impl->infos.push_back(std::move(info));
       continue;

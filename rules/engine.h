@@ -52,6 +52,10 @@ struct LoadOptions {
   // are left out (and reported in diagnostics and rules()); file-level errors
   // (bad YAML, bad list) still fail.
   bool skip_invalid_rules = false;
+  // With skip_invalid_rules: a rule that does not compile is reported as a
+  // warning ("; rule skipped"), not an error (`vigilctl rules check
+  // --skip-invalid`, so a stock Falco file can pass a CI gate).
+  bool invalid_rules_warn = false;
   // Rules less severe than this are not loaded (Falco's `priority` setting).
   Priority min_priority = Priority::kDebug;
 };

@@ -18,4 +18,25 @@ check "vigilctl --help: stdout, exit 0" "$rc $(grep -c '^  events' "$tmp/out") $
 check "vigild unknown flag: exit 1 (usage), on stderr" "$rc $(wc -c <"$tmp/out") $([[ -s $tmp/err ]] && echo said)" "1 0 said"
 "$vigilctl" events --type bogus >"$tmp/out" 2>"$tmp/err"; rc=$?
 check "vigilctl enum value checked: exit 2, on stderr" "$rc $(wc -c <"$tmp/out") $(grep -c 'one of: process_exec' "$tmp/err")" "2 0 1"
+# rules check --skip-invalid: a rule on a field Vigil lacks only warns; a
+# broken file still fails.
+cat >"$tmp/r.yaml" <<'YAML'
+- rule: good
+  desc: d
+  condition: evt.type = execve
+  output: "x %proc.name"
+  priority: WARNING
+- rule: lacks a field
+  desc: d
+  condition: evt.type = execve and proc.sname = x
+  output: "y"
+  priority: WARNING
+YAML
+"$vigilctl" rules check "$tmp/r.yaml" >"$tmp/out"; rc=$?
+check "rules check: a rule that does not compile fails" "$rc" "1"
+"$vigilctl" rules check --skip-invalid "$tmp/r.yaml" >"$tmp/out"; rc=$?
+check "rules check --skip-invalid: it warns, exit 0" "$rc $(grep -c 'rule skipped (--skip-invalid) (warning)' "$tmp/out")" "0 1"
+printf -- '- rule: [\n' >"$tmp/bad.yaml"
+"$vigilctl" rules check --skip-invalid "$tmp/bad.yaml" >"$tmp/out"; rc=$?
+check "rules check --skip-invalid: a broken file still fails" "$rc" "1"
 exit $fail
