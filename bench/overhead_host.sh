@@ -257,6 +257,27 @@ if [[ ${PERF:-0} == 1 ]] && command -v perf >/dev/null; then
   echo
 fi
 
+if [[ ${CALLGRIND:-0} == 1 ]] && command -v valgrind >/dev/null; then
+  # instructions in vigild's record handling (onRecord and below; not the
+  # kernel, not epoll), per process that exited while it ran: load-independent
+  : >"$tmp/log"
+  valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" '--toggle-collect=*onRecord*' \
+    "$build/vigild" --allow-degraded --policy-dir "$tmp/pol" >"$tmp/cg.json" 2>"$tmp/log" &
+  vpid=$!
+  for _ in $(seq 300); do grep -q 'ready:' "$tmp/log" && break; sleep 1; done
+  "$tmp/forkexec" 500 "$tmp/tiny" >/dev/null
+  sleep 3
+  stop_vigild
+  exits=$(grep -c '^{"process_exit"' "$tmp/cg.json" || true)
+  total=$(callgrind_annotate --auto=no "$tmp/cg.out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+  echo "callgrind: $total instructions in onRecord for $exits process lifecycles (fork+exec+exit):" \
+    "$(awk -v t="$total" -v n="$exits" 'BEGIN {printf "%.0f", t / n}') per exec; inclusive:"
+  callgrind_annotate --auto=no --inclusive=yes "$tmp/cg.out" 2>/dev/null |
+    grep -E 'Pipeline::write|renderJson|sanitizeStrings|ProcessCache::on(Exec|Clone|Exit)\(|fillLineage|Reflection::ListFields\(|Reflection::HasBit|appendJsonString|^ *[0-9,]+ \([^)]*\) +[^ ]*:(malloc|free) ' |
+    sed -E 's/^ *([0-9,]+) \(([^)]*)\) +[^:]*:([^(]*).*/\2 \3/' | awk '!seen[$2]++' || true
+  echo
+fi
+
 # --- table -------------------------------------------------------------------
 mstat() { # VARIANT METRIC -> "median min max" (empty when none)
   awk -v v="$1" -v m="$2" '$1 == v && $2 == m {print $3}' "$R" | sort -g | awk '
