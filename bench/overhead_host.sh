@@ -274,7 +274,7 @@ if [[ ${CALLGRIND:-0} == 1 ]] && command -v valgrind >/dev/null; then
     "$(awk -v t="$total" -v n="$exits" 'BEGIN {printf "%.0f", t / n}') per exec; inclusive:"
   callgrind_annotate --auto=no --inclusive=yes "$tmp/cg.out" 2>/dev/null |
     grep -E 'Pipeline::write|renderJson|sanitizeStrings|ProcessCache::on(Exec|Clone|Exit)\(|fillLineage|Reflection::ListFields\(|Reflection::HasBit|appendJsonString|^ *[0-9,]+ \([^)]*\) +[^ ]*:(malloc|free) ' |
-    sed -E 's/^ *([0-9,]+) \(([^)]*)\) +[^:]*:([^(]*).*/\2 \3/' | awk '!seen[$2]++' || true
+    sed -E 's/\(anonymous namespace\):://g; s/^ *([0-9,]+) \(([^)]*)\) +[^:]*:([^(]*).*/\2 \3/' | awk '!seen[$2]++' || true
   echo
 fi
 
