@@ -146,38 +146,29 @@ void ControlServer::poll() {
     }
     pending_.push_back({c, {}, now + kRequestDeadline});
   }
-  // Read what each pending client has sent so far, never waiting for more.
+  // Read what each pending client has sent so far, never waiting for more:
+  // the 4-byte length first, then the body up to that length.
   for (size_t i = 0; i < pending_.size();) {
     Pending& pc = pending_[i];
     char buf[16384];
     bool closed = false;
+    uint32_t n = 0;
     for (;;) {
-      ssize_t r = recv(pc.fd, buf, sizeof buf, 0);
+      size_t want = sizeof buf;
+      if (pc.buf.size() >= 4) {
+        memcpy(&n, pc.buf.data(), 4);
+        n = be32toh(n);
+        if (n > kMaxFrame || pc.buf.size() >= 4 + size_t{n}) break;
+        want = std::min(want, 4 + size_t{n} - pc.buf.size());
+      }
+      ssize_t r = recv(pc.fd, buf, want, 0);
       if (r > 0) {
         pc.buf.append(buf, static_cast<size_t>(r));
-        if (pc.buf.size() >= 4) break;  // enough to know the length
         continue;
       }
       if (r < 0 && errno == EINTR) continue;
       closed = r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
       break;
-    }
-    uint32_t n = 0;
-    if (pc.buf.size() >= 4) {
-      memcpy(&n, pc.buf.data(), 4);
-      n = be32toh(n);
-      // Keep reading the body while it comes, up to the frame's size.
-      while (!closed && n <= kMaxFrame && pc.buf.size() < 4 + static_cast<size_t>(n)) {
-        ssize_t r = recv(pc.fd, buf, std::min(sizeof buf, 4 + n - pc.buf.size()), 0);
-        if (r > 0) {
-          pc.buf.append(buf, static_cast<size_t>(r));
-        } else if (r < 0 && errno == EINTR) {
-          continue;
-        } else {
-          closed = r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
-          break;
-        }
-      }
     }
     const bool complete = pc.buf.size() >= 4 && n <= kMaxFrame && pc.buf.size() >= 4 + size_t{n};
     if (!complete) {

@@ -53,8 +53,6 @@ std::string statusKindShort(api::Status::Kind k) {
   return shortEnum(api::Status::Kind_Name(k), "KIND_");
 }
 
-bool isDeny(api::Outcome o) { return api::isDenyOutcome(o); }
-
 // "SIGUSR1" for 10; "signal 64" where glibc has no abbreviation.
 std::string signalName(int32_t sig) {
   const char* abbrev = sig > 0 ? sigabbrev_np(sig) : nullptr;
@@ -387,7 +385,7 @@ EcsKind ecsKind(const api::PolicyEvent& p) {
 // own fields under vigil.lsm or vigil.kprobe.
 void ecsPolicy(JsonNode& doc, const api::PolicyEvent& e) {
   EcsKind kind = ecsKind(e);
-  bool denied = isDeny(e.outcome);
+  bool denied = api::isDenyOutcome(e.outcome);
   std::string outcome = outcomeShort(e.outcome);
   doc.set("event.kind", "alert");
   doc.arr("event.category").push(kind.category);
@@ -851,7 +849,7 @@ std::string renderCef(const api::Event& ev) {
       name = e.message.empty() ? absl::StrCat(outcome, " ", std::string(e.hook)) : std::string(e.message);
       cefProcess(x, *e.process);
       x.add("act", outcome);
-      x.add("outcome", isDeny(e.outcome) ? "failure" : "success");
+      x.add("outcome", api::isDenyOutcome(e.outcome) ? "failure" : "success");
       x.add("filePath", e.path);
       if (!e.path.empty()) x.add("fname", baseName(std::string(e.path)));
       SockInfo net = sockInfo(e);

@@ -85,7 +85,6 @@ TEST(ExportersSink, FileSinkWritesEveryEventInOrderMode0600) {
   EXPECT_EQ(s.delivered, 500u);
   EXPECT_EQ(s.dropped(), 0u);
   (*ex)->stop();
-  fs::remove_all(dir);
 }
 
 TEST(ExportersSink, FileRotationBySizeKeepsBackupsCompressed) {
@@ -117,7 +116,6 @@ TEST(ExportersSink, FileRotationBySizeKeepsBackupsCompressed) {
   struct stat st{};
   ASSERT_EQ(::stat((dir + "/ev.json.1.gz").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  fs::remove_all(dir);
 }
 
 TEST(ExportersSink, FileRotationByAge) {
@@ -139,7 +137,6 @@ TEST(ExportersSink, FileRotationByAge) {
   ASSERT_EQ(cur.size(), 1u);
   EXPECT_NE(old[0].find("spid=10001 "), std::string::npos) << old[0];
   EXPECT_NE(cur[0].find("spid=10002 "), std::string::npos) << cur[0];
-  fs::remove_all(dir);
 }
 
 TEST(ExportersSink, FiltersRedactionFieldsAndRateLimitWithExactDropReport) {
@@ -193,7 +190,6 @@ TEST(ExportersSink, FiltersRedactionFieldsAndRateLimitWithExactDropReport) {
     EXPECT_EQ(reports.size(), 1u);
   }
   (*ex)->stop();
-  fs::remove_all(dir);
 }
 
 // A unix datagram receiver (what /dev/log is).
@@ -264,7 +260,6 @@ TEST(ExportersSink, SyslogUnixSpoolsWhileDownAndDeliversInOrderAfterRestart) {
   EXPECT_TRUE((*ex)->flush(absl::Seconds(5)));
   EXPECT_EQ((*ex)->stats().sinks[0].dropped(), 0u);
   (*ex)->stop();
-  fs::remove_all(dir);
 }
 
 TEST(ExportersSink, DamagedSpoolRecordIsCountedInTheSinkStats) {
@@ -395,7 +390,6 @@ TEST(ExportersSink, QueueOverflowIsCountedExactly) {
   (*ex)->reportDrops();  // the report itself goes to the sink, after the flush
   EXPECT_EQ(reported, s.dropped_queue_full);
   (*ex)->stop();
-  fs::remove_all(dir);
 }
 
 // Several sinks at once, each with its own format and filters; one whose
@@ -430,7 +424,6 @@ TEST(ExportersSink, SeveralSinksAndADeadOneBlocksNothing) {
   EXPECT_EQ(st.sinks[2].spool_records, 1100u);
   EXPECT_EQ(st.sinks[2].dropped(), 0u);
   (*ex)->stop();
-  fs::remove_all(dir);
 }
 
 // A receiver that accepts the connection and never answers: stop() does not
@@ -482,7 +475,6 @@ TEST(ExportersSink, StopAbortsARequestInFlight) {
   ASSERT_TRUE(ex.ok());
   EXPECT_EQ((*ex)->stats().sinks[0].spool_records, 5u);
   (*ex)->stop();
-  fs::remove_all(dir);
 }
 
 TEST(ExportersSink, PayloadShapes) {

@@ -20,6 +20,41 @@ namespace fs = std::filesystem;
 
 std::string rec(int i) { return "record-" + std::to_string(i) + std::string(i % 7, 'x'); }
 
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+void writeFile(const std::string& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+}
+std::vector<std::string> segments(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".seg") out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Reads everything pending, committing as it goes.
+std::vector<std::string> drain(Spool& s) {
+  std::vector<std::string> all;
+  for (;;) {
+    auto b = s.peek(50, 1 << 20);
+    if (b.empty()) break;
+    all.insert(all.end(), b.begin(), b.end());
+    EXPECT_TRUE(s.commit(b.size()).ok());
+  }
+  return all;
+}
+
+std::vector<std::string> recsExcept(int n, int missing) {
+  std::vector<std::string> want;
+  for (int i = 0; i < n; ++i)
+    if (i != missing) want.push_back(rec(i));
+  return want;
+}
+
 TEST(ExportersSpool, RecordRoundTrip) {
   Record r{1795459212123456789LL, 3, "process_lsm", "web-1", "{\"a\":1}"};
   Record back;
@@ -55,7 +90,6 @@ TEST(ExportersSpool, DiskKeepsOrderAcrossSegmentsAndCommits) {
   int segs = 0;
   for (const auto& e : fs::directory_iterator(dir)) segs += e.path().extension() == ".seg";
   EXPECT_LE(segs, 2);
-  fs::remove_all(dir);
 }
 
 TEST(ExportersSpool, DiskBoundDropsExactly) {
@@ -74,7 +108,6 @@ TEST(ExportersSpool, DiskBoundDropsExactly) {
   auto b = (*s)->peek(3, 1 << 20);
   ASSERT_TRUE((*s)->commit(3).ok());
   EXPECT_TRUE((*s)->append(r));
-  fs::remove_all(dir);
 }
 
 TEST(ExportersSpool, DiskSurvivesRestartAndCutsTornTail) {
@@ -90,65 +123,21 @@ TEST(ExportersSpool, DiskSurvivesRestartAndCutsTornTail) {
     ASSERT_TRUE((*s)->commit(100).ok());  // 100 delivered; 20 peeked but not confirmed
   }
   // A crash in the middle of a write leaves half a record at the tail.
-  std::string last;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().extension() == ".seg" && e.path().string() > last) last = e.path().string();
   {
-    std::ofstream out(last, std::ios::app | std::ios::binary);
+    std::ofstream out(segments(dir).back(), std::ios::app | std::ios::binary);
     out.write("\x20\x00\x00\x00garbage", 11);
   }
   auto s = DiskSpool::open(dir, 1 << 20, 2048);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ((*s)->records(), 200u);
-  int next = 100;
-  for (;;) {
-    auto b = (*s)->peek(64, 1 << 20);
-    if (b.empty()) break;
-    for (const auto& r : b) ASSERT_EQ(r, rec(next++));
-    ASSERT_TRUE((*s)->commit(b.size()).ok());
-  }
-  EXPECT_EQ(next, 300);
+  std::vector<std::string> want;
+  for (int i = 100; i < 300; ++i) want.push_back(rec(i));
+  EXPECT_EQ(drain(**s), want);
   // Appends after recovery continue cleanly.
   ASSERT_TRUE((*s)->append("after"));
   auto b = (*s)->peek(5, 1 << 20);
   ASSERT_EQ(b.size(), 1u);
   EXPECT_EQ(b[0], "after");
-  fs::remove_all(dir);
-}
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-void writeFile(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-}
-std::vector<std::string> segments(const std::string& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().extension() == ".seg") out.push_back(e.path().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// Reads everything pending, committing as it goes.
-std::vector<std::string> drain(Spool& s) {
-  std::vector<std::string> all;
-  for (;;) {
-    auto b = s.peek(50, 1 << 20);
-    if (b.empty()) break;
-    all.insert(all.end(), b.begin(), b.end());
-    EXPECT_TRUE(s.commit(b.size()).ok());
-  }
-  return all;
-}
-
-std::vector<std::string> recsExcept(int n, int missing) {
-  std::vector<std::string> want;
-  for (int i = 0; i < n; ++i)
-    if (i != missing) want.push_back(rec(i));
-  return want;
 }
 
 // Flips one bit at `delta` bytes from where `needle` (a record's payload)
